@@ -1,0 +1,83 @@
+/**
+ * How a `KeelError` looks to each client API: the status comes from the error, the body shape from the
+ * client's format. OpenAI clients get `{"error": {message, type, param, code}}`; Anthropic clients get
+ * `{"type": "error", "error": {type, message}}`. The official SDKs read these to build their typed errors.
+ */
+import type { WireFormat } from '../core/chat-request.js';
+import { KeelError, type ErrorCode } from '../core/errors.js';
+import { secrets } from '../core/secrets.js';
+
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
+  unauthorized: 'invalid_request_error',
+  forbidden: 'permission_error',
+  rate_limited: 'rate_limit_error',
+  internal: 'server_error',
+  stream_interrupted: 'server_error',
+  all_deployments_failed: 'server_error',
+  unavailable: 'server_error',
+  deadline_exceeded: 'server_error',
+  client_closed: 'server_error',
+};
+
+const OPENAI_CODE: Partial<Record<ErrorCode, string>> = {
+  invalid_json: 'invalid_json',
+  unsupported_feature: 'unsupported_feature',
+  context_length: 'context_length_exceeded',
+  content_filter: 'content_filter',
+  unauthorized: 'invalid_api_key',
+  model_not_found: 'model_not_found',
+  not_found: 'unknown_url',
+  method_not_allowed: 'method_not_allowed',
+  body_too_large: 'request_too_large',
+  unsupported_media_type: 'unsupported_media_type',
+  rate_limited: 'rate_limit_exceeded',
+  all_deployments_failed: 'all_deployments_failed',
+  deadline_exceeded: 'timeout',
+  stream_interrupted: 'stream_interrupted',
+};
+
+const ANTHROPIC_TYPE: Partial<Record<ErrorCode, string>> = {
+  unauthorized: 'authentication_error',
+  forbidden: 'permission_error',
+  not_found: 'not_found_error',
+  model_not_found: 'not_found_error',
+  body_too_large: 'request_too_large',
+  rate_limited: 'rate_limit_error',
+  internal: 'api_error',
+  stream_interrupted: 'api_error',
+  all_deployments_failed: 'overloaded_error',
+  unavailable: 'overloaded_error',
+  deadline_exceeded: 'timeout_error',
+  client_closed: 'api_error',
+};
+
+export function toKeelError(err: unknown): KeelError {
+  if (err instanceof KeelError) return err;
+  return new KeelError('internal', 'Keel hit an internal error while handling the request.', { cause: err });
+}
+
+export function errorAnswer(err: unknown, format: WireFormat, requestId: string): ErrorAnswer {
+  const error = toKeelError(err);
+  const headers: Record<string, string> = {};
+  if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
+  const message = secrets.redact(error.message);
+  if (format === 'anthropic') {
+    const inner: Record<string, unknown> = { type: error.upstreamType ?? ANTHROPIC_TYPE[error.code] ?? 'invalid_request_error', message };
+    if (error.attempts !== undefined) inner['attempts'] = error.attempts;
+    return { status: error.status, headers, body: { type: 'error', error: inner, request_id: requestId } };
+  }
+  const inner: Record<string, unknown> = {
+    message,
+    type: error.upstreamType ?? OPENAI_TYPE[error.code] ?? 'invalid_request_error',
+    param: error.param ?? null,
+    code: error.upstreamCode ?? OPENAI_CODE[error.code] ?? null,
+  };
+  if (error.attempts !== undefined) inner['attempts'] = error.attempts;
+  return { status: error.status, headers, body: { error: inner } };
+}

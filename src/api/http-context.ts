@@ -1,0 +1,37 @@
+/**
+ * What a client-surface handler receives for one request, already parsed by the server: the body as bytes
+ * (for pass-through) and as JSON, the request id, and a signal that aborts when the client goes away.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DispatchResult } from '../router/router.js';
+
+export interface HttpContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  body: Buffer;
+  json: unknown;
+  signal: AbortSignal;
+  /** Filled by the handler for the access log. */
+  trail: { route?: string; deployment?: string; attempts?: number; outcome?: string };
+}
+
+/** Response headers naming who answered: clients and operators see failover without reading logs. */
+export function trailHeaders(result: DispatchResult): Record<string, string> {
+  const fallbacks = new Set(result.attempts.map((a) => a.deployment)).size - 1;
+  return {
+    'x-keel-route': result.route,
+    'x-keel-deployment': result.deployment.id,
+    'x-keel-provider': result.deployment.provider,
+    'x-keel-model': result.deployment.model,
+    'x-keel-attempts': String(result.attempts.length),
+    'x-keel-fallbacks': String(Math.max(0, fallbacks)),
+  };
+}
+
+/** A per-request deadline from the `x-keel-timeout-ms` header, when sane. */
+export function requestTimeoutMs(ctx: HttpContext): number | undefined {
+  const value = ctx.req.headers['x-keel-timeout-ms'];
+  const ms = typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The `keel` command: `serve` runs the gateway, `simulate` runs the provider simulator on its own.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError } from '../config/load-config.js';
+import { startKeel } from '../server/start-keel.js';
+import { startSimulator } from '../simulator/index.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+const program = new Command();
+program.name('keel').description('Keel: a reliability gateway for apps that depend on LLM APIs').version('0.1.0');
+
+program
+  .command('serve')
+  .description('run the gateway (with simulated providers when there is no config and no provider key)')
+  .option('-c, --config <file>', 'config file (default: $KEEL_CONFIG, then ./keel.yaml)')
+  .option('-p, --port <port>', 'port to listen on (overrides the config)', port)
+  .option('-H, --host <host>', 'address to bind (overrides the config)')
+  .action(async (opts: { config?: string; port?: number; host?: string }) => {
+    let keel;
+    try {
+      keel = await startKeel({
+        ...(opts.config === undefined ? {} : { configPath: opts.config }),
+        ...(opts.port === undefined ? {} : { port: opts.port }),
+        ...(opts.host === undefined ? {} : { host: opts.host }),
+      });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const routes = [...keel.config.routes.values()].map((r) => `${r.name} → ${r.targets.map((t) => t.deployment.id).join(' → ')}`);
+    keel.logger.info({ url: keel.url, config: keel.source, routes }, `Keel listening on ${keel.url}`);
+    if (keel.simulator !== undefined) {
+      keel.logger.warn({ simulator: keel.simulator.url }, 'no config file and no provider API keys: serving simulated providers (the primary fails half its requests, so you can watch failover)');
+    }
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      keel.logger.info({ signal }, 'draining in-flight requests');
+      void keel.stop().then(() => {
+        keel.logger.info('stopped');
+        process.exit(0);
+      });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('simulate')
+  .description('run the provider simulator alone (OpenAI, Anthropic and Gemini wire formats, with faults)')
+  .option('-p, --port <port>', 'port to listen on', port, 8788)
+  .option('-H, --host <host>', 'address to bind', '127.0.0.1')
+  .option('--token-delay-ms <ms>', 'delay between streamed tokens', (v) => Number(v), 20)
+  .action(async (opts: { port: number; host: string; tokenDelayMs: number }) => {
+    const sim = await startSimulator({ port: opts.port, host: opts.host, tokenDelayMs: opts.tokenDelayMs });
+    console.log(`Simulator listening on ${sim.url} (control API: ${sim.url}/_sim/stats, POST ${sim.url}/_sim/faults)`);
+    const stop = (): void => void sim.close().then(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+
+await program.parseAsync(process.argv);

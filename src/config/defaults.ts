@@ -1,0 +1,36 @@
+/**
+ * Every configuration default in one place, each with its unit and the reason for its value.
+ */
+export const DEFAULTS = {
+  server: {
+    // Loopback only: an open gateway must never be reachable from elsewhere by accident.
+    host: '127.0.0.1',
+    port: 8787,
+    // Large enough for a few base64 images in a multimodal prompt (OpenAI accepts 20 MB images), small
+    // enough that a hostile body cannot exhaust memory.
+    bodyLimitBytes: 10 * 1024 * 1024, // 10 MiB
+    // Long LLM answers stream for tens of seconds; give in-flight requests that long to finish on SIGTERM.
+    drainTimeoutMs: 30_000, // 30 s
+    logLevel: 'info' as const,
+  },
+  deployment: {
+    // Per-deployment keep-alive sockets: enough for bursts of concurrent streams without opening a socket
+    // per request, bounded so one deployment cannot take every file descriptor.
+    maxConnections: 128,
+  },
+  timeouts: {
+    // TCP + TLS to a provider takes < 1 s when it is healthy; 5 s means the endpoint is unreachable.
+    connectMs: 5_000, // 5 s
+    // Time to the response headers / first streamed token. Large prompts on big models take several
+    // seconds to start; 30 s is past any healthy TTFT and short enough to leave time for a fallback.
+    ttftMs: 30_000, // 30 s
+    // Providers send tokens or keep-alive pings every few seconds; 30 s of silence mid-stream is a stall.
+    idleMs: 30_000, // 30 s
+    // One deadline for the whole request, every retry and failover included (long answers need minutes).
+    totalMs: 300_000, // 5 min
+  },
+  simulator: {
+    // Paced like a fast real model (~50 tokens/s) so a newcomer watching a stream sees it stream.
+    tokenDelayMs: 20,
+  },
+} as const;

@@ -1,0 +1,148 @@
+/**
+ * The shape of `keel.yaml`, as zod schemas: one schema is both the TypeScript type and the runtime check.
+ * Every object is strict (an unknown key is a typo until proven otherwise) and every default lives in
+ * `defaults.ts`, so this file says only what is allowed.
+ */
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+
+export const PROVIDERS = ['openai', 'openai-compatible', 'anthropic', 'gemini'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$/, 'expected an id of letters, digits, ".", "_", ":" or "-"');
+
+export const serverSchema = z.strictObject({
+  host: z.string().min(1).default(DEFAULTS.server.host),
+  port: z.number().int().min(0).max(65535).default(DEFAULTS.server.port),
+  body_limit_bytes: positiveInt.default(DEFAULTS.server.bodyLimitBytes),
+  drain_timeout_ms: nonNegativeInt.default(DEFAULTS.server.drainTimeoutMs),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.server.logLevel),
+});
+
+export const capabilitiesSchema = z.strictObject({
+  context_window: positiveInt.optional(),
+  max_output_tokens: positiveInt.optional(),
+  tools: z.boolean().default(true),
+  vision: z.boolean().default(true),
+  json_mode: z.boolean().default(true),
+  prefill: z.boolean().default(false),
+  streaming: z.boolean().default(true),
+});
+
+export const priceSchema = z.strictObject({
+  input_per_mtok: z.number().nonnegative(),
+  output_per_mtok: z.number().nonnegative(),
+  cached_input_per_mtok: z.number().nonnegative().optional(),
+});
+
+export const timeoutsSchema = z.strictObject({
+  connect_ms: positiveInt.optional(),
+  ttft_ms: positiveInt.optional(),
+  idle_ms: positiveInt.optional(),
+  total_ms: positiveInt.optional(),
+});
+
+export const deploymentSchema = z
+  .strictObject({
+    id,
+    provider: z.enum(PROVIDERS),
+    model: z.string().min(1),
+    base_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** The embedded simulator answers for this deployment (its URL is known only at start). */
+    simulated: z.boolean().default(false),
+    api_key: z.string().min(1).optional(),
+    api_key_file: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    region: z.string().optional(),
+    capabilities: capabilitiesSchema.prefault({}),
+    price: priceSchema.optional(),
+    timeouts: timeoutsSchema.optional(),
+    max_connections: positiveInt.default(DEFAULTS.deployment.maxConnections),
+  })
+  .superRefine((d, ctx) => {
+    if (d.provider === 'openai-compatible' && d.base_url === undefined && !d.simulated) {
+      ctx.addIssue({ code: 'custom', path: ['base_url'], message: 'expected a base_url: openai-compatible deployments have no default endpoint' });
+    }
+    if (d.api_key !== undefined && d.api_key_file !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['api_key_file'], message: 'expected either api_key or api_key_file, not both' });
+    }
+  });
+
+const routeTarget = z.union([id, z.strictObject({ id, weight: z.number().positive().default(1) })]);
+
+export const routeSchema = z.strictObject({
+  strategy: z.enum(['priority', 'weighted', 'least-latency']).default('priority'),
+  deployments: z.array(routeTarget).min(1),
+  timeouts: timeoutsSchema.optional(),
+  retry: z
+    .strictObject({
+      max_attempts_per_deployment: positiveInt.optional(),
+      budget_ratio: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
+});
+
+const faultSchema = z.looseObject({
+  type: z.enum(['error', 'latency', 'slow_first_token', 'reset', 'hang', 'stream_cut', 'stream_stall', 'malformed_chunk', 'missing_done', 'in_stream_error']),
+  rate: z.number().min(0).max(1).optional(),
+});
+
+export const simulatorSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(0),
+  seed: z.number().int().default(1),
+  token_delay_ms: nonNegativeInt.default(DEFAULTS.simulator.tokenDelayMs),
+  /** Per-model behaviour of the simulated models (context window, latency, a fixed reply). */
+  models: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        context_window: positiveInt.optional(),
+        latency_ms: nonNegativeInt.optional(),
+        token_delay_ms: nonNegativeInt.optional(),
+        reply: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** Faults to inject from the start, by simulated model name. */
+  faults: z.record(z.string(), faultSchema).default({}),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    deployments: z.array(deploymentSchema).min(1),
+    routes: z.record(id, routeSchema).default({}),
+    simulator: simulatorSchema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    const ids = new Set<string>();
+    config.deployments.forEach((d, i) => {
+      if (ids.has(d.id)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'id'], message: `expected a unique id: "${d.id}" is used twice` });
+      ids.add(d.id);
+      if (d.simulated && config.simulator === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['deployments', i, 'simulated'], message: 'expected a top-level "simulator" section: this deployment is simulated' });
+      }
+    });
+    for (const [name, route] of Object.entries(config.routes)) {
+      route.deployments.forEach((target, i) => {
+        const targetId = typeof target === 'string' ? target : target.id;
+        if (!ids.has(targetId)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', name, 'deployments', i],
+            message: `expected the id of a deployment (one of: ${[...ids].join(', ')}), got "${targetId}"`,
+          });
+        }
+      });
+    }
+  });
+
+export type KeelConfigInput = z.input<typeof configSchema>;
+export type KeelConfig = z.output<typeof configSchema>;
+export type DeploymentConfig = z.output<typeof deploymentSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type TimeoutsConfig = z.output<typeof timeoutsSchema>;

@@ -1,0 +1,81 @@
+/**
+ * One error contract for everything Keel answers with. A `KeelError` carries a stable `code`; the table
+ * below maps each code to its HTTP status once, and `api/` maps it to each client format's error body. An
+ * upstream failure that is the client's fault (a 400 from the provider) keeps the provider's status and
+ * reason so the client sees what the provider said.
+ */
+
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  invalid_request: 400,
+  unsupported_feature: 400,
+  context_length: 400,
+  content_filter: 400,
+  upstream_client_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  model_not_found: 404,
+  method_not_allowed: 405,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  // A stream that broke after it started: reported in-stream, the status is never sent.
+  stream_interrupted: 502,
+  all_deployments_failed: 503,
+  unavailable: 503,
+  deadline_exceeded: 504,
+  // nginx's convention for "the client went away": never sent, but logged and counted.
+  client_closed: 499,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** One upstream attempt, as reported to a client whose request failed everywhere. */
+export interface AttemptSummary {
+  deployment: string;
+  outcome: string;
+  status?: number;
+  latencyMs: number;
+}
+
+export interface KeelErrorOptions {
+  /** The request field at fault, as a path (`messages[2].content`). */
+  param?: string;
+  /** Overrides the table's status (upstream client errors keep the provider's status). */
+  status?: number;
+  /** Seconds the client should wait before trying again. */
+  retryAfterS?: number;
+  attempts?: AttemptSummary[];
+  /** The provider's own error type/code, kept so the client sees the original reason. */
+  upstreamType?: string;
+  upstreamCode?: string;
+  cause?: unknown;
+}
+
+export class KeelError extends Error {
+  override readonly name = 'KeelError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly param: string | undefined;
+  readonly retryAfterS: number | undefined;
+  readonly attempts: AttemptSummary[] | undefined;
+  readonly upstreamType: string | undefined;
+  readonly upstreamCode: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: KeelErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? ERROR_STATUS[code];
+    this.param = options.param;
+    this.retryAfterS = options.retryAfterS;
+    this.attempts = options.attempts;
+    this.upstreamType = options.upstreamType;
+    this.upstreamCode = options.upstreamCode;
+  }
+}
+
+export function isKeelError(value: unknown): value is KeelError {
+  return value instanceof KeelError;
+}

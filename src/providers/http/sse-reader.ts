@@ -1,0 +1,61 @@
+/**
+ * Reads server-sent events from an upstream body with the two stream timeouts: the first data event must
+ * come within the time-to-first-token budget, and later ones within the idle budget. Comments (`: ping`)
+ * and keep-alive lines do not count as progress: a provider that only pings is stalled. Time spent waiting
+ * for our own consumer (a slow client) is not charged to the provider.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { Readable } from 'node:stream';
+import { StreamTimeoutError } from './network-failure.js';
+
+export interface SseReadOptions {
+  /** Time left for the first data event. */
+  firstEventMs: number;
+  idleMs: number;
+  /**
+   * Asked when the consumer stops early: true when the answer is complete and only the terminator or the
+   * end of the body is left. The rest is then drained so the keep-alive socket goes back to the pool;
+   * otherwise (client gone mid-answer) the body is destroyed, which also stops the provider generating.
+   */
+  completed?: () => boolean;
+}
+
+const DRAIN_LIMIT_MS = 1_000; // a finished answer's body ends at once; past this the socket is not worth it
+
+export async function* readSseEvents(body: Readable, options: SseReadOptions): AsyncGenerator<EventSourceMessage, void, undefined> {
+  const queue: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => queue.push(event) });
+  const decoder = new TextDecoder();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number, phase: 'first_token' | 'idle'): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => body.destroy(new StreamTimeoutError(phase, ms)), Math.max(1, ms));
+  };
+  arm(options.firstEventMs, 'first_token');
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+      parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+      if (queue.length === 0) continue;
+      clearTimeout(timer); // the consumer's pace is not the provider's fault
+      while (queue.length > 0) yield queue.shift()!;
+      arm(options.idleMs, 'idle');
+    }
+    parser.feed(decoder.decode());
+    clearTimeout(timer);
+    while (queue.length > 0) yield queue.shift()!;
+  } finally {
+    clearTimeout(timer);
+    if (!body.destroyed && !body.readableEnded) {
+      if (options.completed?.() === true) drain(body);
+      else body.destroy();
+    }
+  }
+}
+
+function drain(body: Readable): void {
+  const giveUp = setTimeout(() => body.destroy(), DRAIN_LIMIT_MS);
+  giveUp.unref();
+  body.once('close', () => clearTimeout(giveUp));
+  body.on('error', () => undefined);
+  body.resume();
+}

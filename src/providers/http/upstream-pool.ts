@@ -1,0 +1,40 @@
+/**
+ * One keep-alive connection pool per deployment. Pools are made on first use and kept: opening a TLS
+ * connection per request would add a round trip or two to every call, and a pool per deployment (not per
+ * origin) keeps one deployment's stuck sockets from starving another that shares a host.
+ */
+import { Pool } from 'undici';
+import type { Deployment } from '../../config/resolve-config.js';
+
+const KEEP_ALIVE_MS = 60_000; // providers close idle sockets after ~60-120 s; reuse them until then
+
+const pools = new Map<string, { pool: Pool; origin: string }>();
+
+export function poolFor(deployment: Deployment): Pool {
+  const origin = new URL(deployment.baseUrl).origin;
+  const existing = pools.get(deployment.id);
+  if (existing !== undefined && existing.origin === origin) return existing.pool;
+  if (existing !== undefined) void existing.pool.close();
+  const pool = new Pool(origin, {
+    connections: deployment.maxConnections,
+    connectTimeout: deployment.timeouts.connectMs,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_MS,
+    // Timeouts are enforced per attempt by the provider (TTFT, idle), which knows the deadline.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  pools.set(deployment.id, { pool, origin });
+  return pool;
+}
+
+/** The path part of a deployment's base URL, to prefix to endpoint paths (`/v1`). */
+export function basePath(deployment: Deployment): string {
+  return new URL(deployment.baseUrl).pathname.replace(/\/+$/, '');
+}
+
+export async function closeAllPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.allSettled(all.map(({ pool }) => pool.destroy()));
+}

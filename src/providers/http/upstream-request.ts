@@ -1,0 +1,77 @@
+/**
+ * Sends one HTTP request to a deployment through its pool and returns the response once the headers are
+ * in, or a classified failure. The time-to-first-token budget bounds the wait for headers; the caller's
+ * signal (client gone, deadline) aborts everything.
+ */
+import type { Readable } from 'node:stream';
+import type { Deployment } from '../../config/resolve-config.js';
+import { secrets } from '../../core/secrets.js';
+import type { UpstreamFailure } from '../types.js';
+import { classifyNetworkFailure } from './network-failure.js';
+import { basePath, poolFor } from './upstream-pool.js';
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  /** When the request was sent, for the first-token budget that continues into the body. */
+  startedAtMs: number;
+}
+
+export interface UpstreamRequestOptions {
+  deployment: Deployment;
+  /** Path under the deployment's base URL, with its query string (`/chat/completions`). */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | string;
+  signal: AbortSignal;
+  headersTimeoutMs: number;
+}
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024; // enough for any provider error; more is not an error body
+
+export async function sendUpstream(options: UpstreamRequestOptions): Promise<{ ok: true; response: UpstreamResponse } | { ok: false; failure: UpstreamFailure }> {
+  const startedAtMs = Date.now();
+  try {
+    const res = await poolFor(options.deployment).request({
+      method: 'POST',
+      path: basePath(options.deployment) + options.path,
+      headers: { ...options.deployment.headers, ...options.headers },
+      body: options.body,
+      signal: options.signal,
+      headersTimeout: Math.max(1, options.headersTimeoutMs),
+      bodyTimeout: 0,
+    });
+    return { ok: true, response: { status: res.statusCode, headers: res.headers, body: res.body, startedAtMs } };
+  } catch (err) {
+    return { ok: false, failure: classifyNetworkFailure(err, options.signal, 'connect') };
+  }
+}
+
+/** Reads a (small) response body; an error body larger than the cap is cut, not buffered whole. */
+export async function readBodyText(body: Readable, maxBytes = MAX_ERROR_BODY_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    chunks.push(buf);
+    if (size >= maxBytes) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
+
+export async function readBodyBuffer(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Upstream error text relayed to clients and logs must never carry a key, ours or a provider's echo. */
+export function safeMessage(text: string, maxLength = 500): string {
+  const redacted = secrets.redact(text).replace(/\b(sk|key|AIza)[-_A-Za-z0-9]{16,}\b/g, '[REDACTED]');
+  return redacted.length > maxLength ? `${redacted.slice(0, maxLength)}…` : redacted;
+}

@@ -1,0 +1,27 @@
+/**
+ * The provider for each deployment's wire format. Providers are stateless (pools live per deployment),
+ * so one instance of each serves every deployment of its kind.
+ */
+import type { ProviderName } from '../config/schema.js';
+import { OpenAIProvider } from './openai/openai-provider.js';
+import type { Provider } from './types.js';
+
+const openai = new OpenAIProvider();
+
+const PROVIDERS: Partial<Record<ProviderName, Provider>> = {
+  openai,
+  'openai-compatible': openai,
+};
+
+export function providerFor(name: ProviderName): Provider {
+  const provider = PROVIDERS[name];
+  if (provider === undefined) throw new Error(`provider "${name}" is not supported by this version of Keel`);
+  return provider;
+}
+
+export function isSupportedProvider(name: ProviderName): boolean {
+  return PROVIDERS[name] !== undefined;
+}
+
+export type { AttemptInput, AttemptResult, Provider, StreamItem, UpstreamFailure } from './types.js';
+export { closeAllPools } from './http/upstream-pool.js';

@@ -1,0 +1,115 @@
+/**
+ * Watches an OpenAI-format SSE stream event by event: decodes each chunk into canonical events, keeps the
+ * verbatim event for same-format forwarding, and tracks whether the answer is complete. It is the judge
+ * of how a stream ended: `[DONE]`, or every choice finished (and usage arrived if asked for) — a provider
+ * that forgets `[DONE]` is finalised at once instead of waiting for a timeout — or cut short. A malformed
+ * event is dropped (never forwarded: it would crash the client's parser); an in-stream `error` object is
+ * a classified failure.
+ */
+import type { StreamEvent } from '../../core/chat-response.js';
+import type { UpstreamFailure } from '../types.js';
+import { safeMessage } from '../http/upstream-request.js';
+import { decodeOpenAIUsage } from './decode-openai-response.js';
+import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
+import { openaiChunk, openaiErrorBody } from './openai-wire.js';
+
+export interface DecodedEvent {
+  events: StreamEvent[];
+  /** The event re-framed verbatim for a same-format client; absent when it must not be forwarded. */
+  raw?: string;
+  failure?: UpstreamFailure;
+  done?: boolean;
+}
+
+export class OpenAIStreamDecoder {
+  private started = false;
+  private textBlock: number | undefined;
+  private reasoningBlock: number | undefined;
+  private readonly toolBlocks = new Map<number, number>();
+  private nextBlock = 0;
+  private readonly finishedChoices = new Set<number>();
+  private usageSeen = false;
+  malformedEvents = 0;
+
+  constructor(
+    private readonly expectedChoices: number,
+    private readonly usageExpected: boolean,
+  ) {}
+
+  /** Every choice has finished and, when usage was asked for, it has arrived: nothing more is needed. */
+  get complete(): boolean {
+    return this.finishedChoices.size >= this.expectedChoices && (this.usageSeen || !this.usageExpected);
+  }
+
+  /** At least one choice finished: an answer cut after this point lost only its terminator. */
+  get finished(): boolean {
+    return this.finishedChoices.size >= this.expectedChoices;
+  }
+
+  push(data: string): DecodedEvent {
+    if (data === '[DONE]') return { events: [], done: true };
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      this.malformedEvents += 1;
+      return { events: [] };
+    }
+    if (json !== null && typeof json === 'object' && 'error' in json) return { events: [], failure: this.inStreamFailure(json) };
+    const parsed = openaiChunk.safeParse(json);
+    if (!parsed.success) {
+      this.malformedEvents += 1;
+      return { events: [] };
+    }
+    const chunk = parsed.data;
+    const events: StreamEvent[] = [];
+    if (!this.started) {
+      this.started = true;
+      events.push({ type: 'start', id: chunk.id ?? '', model: chunk.model ?? '', created: chunk.created ?? Math.floor(Date.now() / 1000) });
+    }
+    for (const choice of chunk.choices) {
+      if (choice.index === 0) this.decodeDelta(choice.delta, events);
+      if (choice.finish_reason) {
+        this.finishedChoices.add(choice.index);
+        if (choice.index === 0) events.push({ type: 'finish', finishReason: mapOpenAIFinishReason(choice.finish_reason) });
+      }
+    }
+    if (chunk.usage) {
+      this.usageSeen = true;
+      events.push({ type: 'usage', usage: decodeOpenAIUsage(chunk.usage) });
+    }
+    return { events, raw: `data: ${data}\n\n` };
+  }
+
+  private decodeDelta(delta: (typeof openaiChunk)['_output']['choices'][number]['delta'], events: StreamEvent[]): void {
+    if (delta.reasoning_content) {
+      this.reasoningBlock ??= this.nextBlock++;
+      events.push({ type: 'thinking_delta', index: this.reasoningBlock, text: delta.reasoning_content });
+    }
+    const text = delta.content ?? delta.refusal;
+    if (text) {
+      this.textBlock ??= this.nextBlock++;
+      events.push({ type: 'text_delta', index: this.textBlock, text });
+    }
+    for (const call of delta.tool_calls ?? []) {
+      let block = this.toolBlocks.get(call.index);
+      if (block === undefined) {
+        block = this.nextBlock++;
+        this.toolBlocks.set(call.index, block);
+        events.push({ type: 'tool_call_start', index: block, id: call.id ?? `call_${block}`, name: call.function?.name ?? '' });
+      }
+      if (call.function?.arguments) events.push({ type: 'tool_call_delta', index: block, argumentsDelta: call.function.arguments });
+    }
+  }
+
+  private inStreamFailure(json: unknown): UpstreamFailure {
+    const parsed = openaiErrorBody.safeParse(json);
+    const error = parsed.success ? parsed.data.error : {};
+    const kind = `${error.type ?? ''} ${error.code ?? ''}`;
+    const outcome = /rate_limit/.test(kind) ? 'rate_limited' : /overload/.test(kind) ? 'overloaded' : 'server_error';
+    const failure: UpstreamFailure = { outcome, message: safeMessage(error.message ?? 'the provider sent an error mid-stream') };
+    if (error.type) failure.providerType = error.type;
+    if (error.code != null) failure.providerCode = String(error.code);
+    return failure;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Every default of the resilience policies, in one block. A policy resolves its options against this
+ * object and nowhere else, so a reviewer can read here what Keel does when the config says nothing.
+ * Each value carries its unit in its name and says where it comes from.
+ */
+export const RESILIENCE_DEFAULTS = {
+  backoff: {
+    // The OpenAI and Anthropic SDKs start at 0.5 s: the providers' own advice for a first retry.
+    baseMs: 500,
+    // The same SDKs cap a wait at 8 s; past that, failing over to another deployment answers sooner.
+    capMs: 8_000,
+  },
+  retryAfter: {
+    // A header asking for more than a day is a bug or an attack, not advice; clamp it.
+    maxHeaderMs: 24 * 60 * 60 * 1000, // 24 h
+    // Waiting out a longer Retry-After on one deployment loses to failing over to another one now.
+    maxWaitMs: 10_000, // 10 s
+  },
+  retry: {
+    // keel.yaml's `max_attempts_per_deployment` default: one retry for a blip, then move on.
+    maxAttemptsPerDeployment: 2,
+  },
+  retryBudget: {
+    // Envoy's retry budget `budget_percent` and Finagle's RetryBudget both default to 20%:
+    // an outage costs at most 1.2 upstream calls per request instead of a multiple.
+    ratio: 0.2,
+    // Finagle's RetryBudget default TTL is 10 s: long enough to smooth bursts, short enough to recover.
+    windowMs: 10_000,
+    // Envoy's `min_retry_concurrency` is 3. LLM traffic per deployment is low (a few requests a second),
+    // so a floor of 3 retries per window lets a quiet deployment retry a blip without letting an
+    // outage multiply load (Finagle's 10 per second would be 100 per window: far too many for us).
+    minRetriesPerWindow: 3,
+    // One-second buckets: the window slides in 10% steps; finer costs memory for no decision change.
+    bucketMs: 1_000,
+  },
+  adaptiveThrottle: {
+    // Google SRE book, "Handling Overload": K = 2 tolerates a backend rejecting half of what it is sent
+    // before the client starts rejecting locally.
+    k: 2,
+    // The SRE book uses "the last two minutes of history" so the throttle reacts within minutes.
+    windowMs: 2 * 60 * 1000, // 2 min
+    bucketMs: 1_000,
+  },
+  circuitBreaker: {
+    // Envoy outlier detection's `consecutive_5xx` default.
+    consecutiveFailuresToOpen: 5,
+    // resilience4j's and Hystrix's `failureRateThreshold` / `errorThresholdPercentage` default.
+    failureRateThreshold: 0.5,
+    // Hystrix rolls 10 s; LLM calls are slow and sparse, so 30 s holds enough of them to judge a rate.
+    failureRateWindowMs: 30_000,
+    // Hystrix asks 20 calls in its window, resilience4j 100; at LLM volumes 10 in 30 s is what a
+    // deployment actually sees, and still keeps two unlucky calls from reading as a 100% failure rate.
+    minimumRequestsInWindow: 10,
+    bucketMs: 1_000,
+    // Envoy outlier detection's `base_ejection_time` (30 s) and `max_ejection_time` (300 s).
+    openDurationBaseMs: 30_000,
+    openDurationMaxMs: 300_000,
+    // ±10% so breakers of many deployments (or many Keel instances) do not probe in lockstep.
+    openDurationJitterRatio: 0.1,
+    // resilience4j lets several half-open calls through; one probe costs the least during an outage.
+    halfOpenMaxProbes: 1,
+    // A probe whose result never came back (a router bug, a crashed instance sharing state) must not
+    // wedge the breaker half-open forever; 2 min is longer than any sane total request timeout.
+    halfOpenProbeTimeoutMs: 120_000,
+  },
+} as const;

@@ -1,0 +1,87 @@
+/**
+ * Starts a whole Keel: finds the config (a file, provider keys in the environment, or the simulated demo),
+ * starts the embedded simulator when the config asks for one, and serves the gateway. Used by `keel serve`
+ * and by end-to-end tests, so what the tests start is what users run.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configFromEnv, simulatedConfig } from '../config/default-config.js';
+import { loadConfigFile, parseConfig } from '../config/load-config.js';
+import { resolveConfig, type RuntimeConfig } from '../config/resolve-config.js';
+import type { KeelConfig } from '../config/schema.js';
+import { closeAllPools, providerFor } from '../providers/index.js';
+import { startSimulator, type FaultSpec, type Simulator } from '../simulator/index.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createGateway, type Gateway } from './gateway-server.js';
+
+export interface StartOptions {
+  /** A config file path; otherwise KEEL_CONFIG, then ./keel.yaml, then the environment, then the demo. */
+  configPath?: string;
+  /** An already-built config document (tests), instead of a file. */
+  config?: unknown;
+  port?: number;
+  host?: string;
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+export interface RunningKeel {
+  url: string;
+  gateway: Gateway;
+  config: RuntimeConfig;
+  simulator: Simulator | undefined;
+  /** Where the config came from: a file path, "environment" or "simulated demo". */
+  source: string;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+function findConfig(options: StartOptions, env: Record<string, string | undefined>): { config: KeelConfig; source: string } {
+  if (options.config !== undefined) return { config: parseConfig(options.config, 'inline config', env), source: 'inline config' };
+  const path = options.configPath ?? env['KEEL_CONFIG'] ?? (existsSync('keel.yaml') ? 'keel.yaml' : undefined);
+  if (path !== undefined) return { config: loadConfigFile(resolve(path), env), source: path };
+  const fromEnv = configFromEnv(env);
+  if (fromEnv !== undefined) return { config: parseConfig(fromEnv, 'environment', env), source: 'environment' };
+  return { config: parseConfig(simulatedConfig(), 'simulated demo', env), source: 'simulated demo' };
+}
+
+export async function startKeel(options: StartOptions = {}): Promise<RunningKeel> {
+  const env = options.env ?? process.env;
+  const { config, source } = findConfig(options, env);
+  const logger = options.logger ?? createLogger(config.server.log_level);
+  for (const d of config.deployments) providerFor(d.provider); // fail at start, not on the first request
+
+  let simulator: Simulator | undefined;
+  if (config.simulator !== undefined) {
+    const sim = config.simulator;
+    simulator = await startSimulator({
+      port: sim.port,
+      seed: sim.seed,
+      tokenDelayMs: sim.token_delay_ms,
+      models: sim.models.map((m) => ({
+        name: m.name,
+        ...(m.context_window === undefined ? {} : { contextWindow: m.context_window }),
+        ...(m.latency_ms === undefined ? {} : { latencyMs: m.latency_ms }),
+        ...(m.token_delay_ms === undefined ? {} : { tokenDelayMs: m.token_delay_ms }),
+        ...(m.reply === undefined ? {} : { reply: m.reply }),
+      })),
+    });
+    for (const [model, fault] of Object.entries(config.simulator.faults)) simulator.setFault(model, fault as FaultSpec);
+  }
+  const runtime = resolveConfig(config, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
+  const gateway = createGateway({ config: runtime, logger });
+  const url = await gateway.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+  return {
+    url,
+    gateway,
+    config: runtime,
+    simulator,
+    source,
+    logger,
+    async stop() {
+      await gateway.close();
+      await simulator?.close();
+      await closeAllPools();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Counts what the simulator saw: attempts per model and per format, applied faults by type, and the last
+ * 200 requests with their headers and parsed bodies, so a test can assert exactly what Keel sent upstream.
+ */
+import type { SimRequestRecord, SimStats, WireFormat } from './types.js';
+
+const RECENT_LIMIT = 200;
+
+export class StatsRecorder {
+  private total = 0;
+  private byModel: Record<string, number> = {};
+  private byFormat: Record<WireFormat, number> = { openai: 0, anthropic: 0, gemini: 0 };
+  private faultsApplied: Record<string, number> = {};
+  private recent: SimRequestRecord[] = [];
+
+  /** Counts one attempt; the returned record can still be marked with the fault applied to it. */
+  record(entry: SimRequestRecord): SimRequestRecord {
+    this.total += 1;
+    this.byModel[entry.model] = (this.byModel[entry.model] ?? 0) + 1;
+    this.byFormat[entry.format] += 1;
+    this.recent.push(entry);
+    if (this.recent.length > RECENT_LIMIT) this.recent.shift();
+    return entry;
+  }
+
+  faultApplied(entry: SimRequestRecord, type: string): void {
+    entry.fault = type;
+    this.faultsApplied[type] = (this.faultsApplied[type] ?? 0) + 1;
+  }
+
+  /** A deep copy: callers may keep or mutate it without touching the live counters. */
+  snapshot(): SimStats {
+    return structuredClone({
+      total: this.total,
+      byModel: this.byModel,
+      byFormat: this.byFormat,
+      faultsApplied: this.faultsApplied,
+      recent: this.recent,
+    });
+  }
+
+  reset(): void {
+    this.total = 0;
+    this.byModel = {};
+    this.byFormat = { openai: 0, anthropic: 0, gemini: 0 };
+    this.faultsApplied = {};
+    this.recent = [];
+  }
+}
