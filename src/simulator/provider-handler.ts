@@ -91,6 +91,22 @@ export async function handleGenerate(
   core: SimulatorCore,
   signal: AbortSignal,
 ): Promise<void> {
+  core.stats.begin();
+  try {
+    await answer(req, res, url, route, core, signal);
+  } finally {
+    core.stats.end();
+  }
+}
+
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  route: Extract<ProviderRoute, { kind: 'generate' }>,
+  core: SimulatorCore,
+  signal: AbortSignal,
+): Promise<void> {
   const codec = CODECS[route.format];
   const parsed = parseJson(await readBody(req));
   const body = parsed.ok ? parsed.body : null;

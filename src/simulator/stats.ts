@@ -8,6 +8,7 @@ const RECENT_LIMIT = 200;
 
 export class StatsRecorder {
   private total = 0;
+  private active = 0;
   private byModel: Record<string, number> = {};
   private byFormat: Record<WireFormat, number> = { openai: 0, anthropic: 0, gemini: 0 };
   private faultsApplied: Record<string, number> = {};
@@ -23,6 +24,15 @@ export class StatsRecorder {
     return entry;
   }
 
+  /** Marks a request in flight until `end()`: lets tests prove a disconnect stopped its work. */
+  begin(): void {
+    this.active += 1;
+  }
+
+  end(): void {
+    this.active -= 1;
+  }
+
   faultApplied(entry: SimRequestRecord, type: string): void {
     entry.fault = type;
     this.faultsApplied[type] = (this.faultsApplied[type] ?? 0) + 1;
@@ -32,6 +42,7 @@ export class StatsRecorder {
   snapshot(): SimStats {
     return structuredClone({
       total: this.total,
+      active: this.active,
       byModel: this.byModel,
       byFormat: this.byFormat,
       faultsApplied: this.faultsApplied,
@@ -39,6 +50,7 @@ export class StatsRecorder {
     });
   }
 
+  /** Clears counts and history; requests still in flight stay counted in `active`. */
   reset(): void {
     this.total = 0;
     this.byModel = {};

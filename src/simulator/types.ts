@@ -68,6 +68,8 @@ export interface SimRequestRecord {
 
 export interface SimStats {
   total: number;
+  /** Provider requests being answered right now (streams, hangs, stalls); 0 once clients have gone. */
+  active: number;
   byModel: Record<string, number>;
   byFormat: { openai: number; anthropic: number; gemini: number };
   /** Applied faults counted by fault type. */
