@@ -51,12 +51,17 @@ export interface Route {
   totalMs: number;
   /** Per-attempt timeouts set on the route; they win over each deployment's own. */
   timeoutOverrides: Partial<Timeouts>;
-  maxAttemptsPerDeployment: number | undefined;
-  retryBudgetRatio: number | undefined;
+  retry: {
+    maxAttemptsPerDeployment: number | undefined;
+    backoffBaseMs: number | undefined;
+    backoffCapMs: number | undefined;
+    maxRetryAfterMs: number | undefined;
+  };
 }
 
 export interface RuntimeConfig {
   server: KeelConfig['server'];
+  resilience: KeelConfig['resilience'];
   deployments: Map<string, Deployment>;
   routes: Map<string, Route>;
   source: string;
@@ -152,9 +157,13 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
         ...(r.timeouts?.ttft_ms === undefined ? {} : { ttftMs: r.timeouts.ttft_ms }),
         ...(r.timeouts?.idle_ms === undefined ? {} : { idleMs: r.timeouts.idle_ms }),
       },
-      maxAttemptsPerDeployment: r.retry?.max_attempts_per_deployment,
-      retryBudgetRatio: r.retry?.budget_ratio,
+      retry: {
+        maxAttemptsPerDeployment: r.retry?.max_attempts_per_deployment,
+        backoffBaseMs: r.retry?.backoff_base_ms,
+        backoffCapMs: r.retry?.backoff_cap_ms,
+        maxRetryAfterMs: r.retry?.max_retry_after_ms,
+      },
     });
   }
-  return { server: config.server, deployments, routes, source: options.source };
+  return { server: config.server, resilience: config.resilience, deployments, routes, source: options.source };
 }

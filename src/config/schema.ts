@@ -81,9 +81,31 @@ export const routeSchema = z.strictObject({
   retry: z
     .strictObject({
       max_attempts_per_deployment: positiveInt.optional(),
-      budget_ratio: z.number().min(0).max(1).optional(),
+      backoff_base_ms: positiveInt.optional(),
+      backoff_cap_ms: positiveInt.optional(),
+      /** A Retry-After longer than this fails over instead of waiting. */
+      max_retry_after_ms: nonNegativeInt.optional(),
     })
     .optional(),
+});
+
+/** Process-wide resilience settings: budgets and breakers are per deployment, shared by every route. */
+export const resilienceSchema = z.strictObject({
+  retry_budget: z
+    .strictObject({ ratio: z.number().min(0).max(1).optional(), min_per_window: nonNegativeInt.optional(), window_ms: positiveInt.optional() })
+    .optional(),
+  breaker: z
+    .strictObject({
+      consecutive_failures: positiveInt.optional(),
+      failure_rate: z.number().gt(0).max(1).optional(),
+      min_requests: positiveInt.optional(),
+      window_ms: positiveInt.optional(),
+      open_ms: positiveInt.optional(),
+      max_open_ms: positiveInt.optional(),
+      half_open_probes: positiveInt.optional(),
+    })
+    .optional(),
+  adaptive_throttle: z.strictObject({ enabled: z.boolean().optional(), k: z.number().min(1).optional(), window_ms: positiveInt.optional() }).optional(),
 });
 
 const faultSchema = z.looseObject({
@@ -116,6 +138,7 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     deployments: z.array(deploymentSchema).min(1),
     routes: z.record(id, routeSchema).default({}),
+    resilience: resilienceSchema.prefault({}),
     simulator: simulatorSchema.optional(),
   })
   .superRefine((config, ctx) => {

@@ -11,8 +11,6 @@ export const RESILIENCE_DEFAULTS = {
     capMs: 8_000,
   },
   retryAfter: {
-    // A header asking for more than a day is a bug or an attack, not advice; clamp it.
-    maxHeaderMs: 24 * 60 * 60 * 1000, // 24 h
     // Waiting out a longer Retry-After on one deployment loses to failing over to another one now.
     maxWaitMs: 10_000, // 10 s
   },

@@ -4,7 +4,7 @@
  * `Outcome`s and a `Clock`; they know nothing of HTTP or providers.
  */
 export { RESILIENCE_DEFAULTS } from './defaults.js';
-export { computeBackoffMs, parseRetryAfter, type BackoffParams, type HeaderBag } from './backoff.js';
+export { computeBackoffMs, type BackoffParams } from './backoff.js';
 export {
   decideRetry,
   type FailoverReason,

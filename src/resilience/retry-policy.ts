@@ -37,7 +37,7 @@ export interface RetryDecisionInput {
   /** 1-based number of the attempt on this deployment that produced `outcome`. */
   attemptOnDeployment: number;
   maxAttemptsPerDeployment: number;
-  /** The provider's advice, from `parseRetryAfter`. */
+  /** The provider's advice, as classified by the provider (`providers/retry-after.ts`). */
   retryAfterMs?: number | undefined;
   remainingDeadlineMs: number;
   maxRetryAfterWaitMs: number;

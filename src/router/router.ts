@@ -1,16 +1,24 @@
 /**
- * The router: resolves the model a client asked for to a route, walks the route's deployments in plan
- * order, and runs each attempt through a provider until one answers. It decides from `Outcome`s only: a
- * client error ends the request at once; a provider fault moves on to the next deployment. For a stream,
- * the answer is committed to the client only when the first content arrives, so a stream that fails
- * before that fails over invisibly.
+ * The router: resolves the model a client asked for to a route, plans the order of its deployments, and
+ * runs attempts through the resilience policies until one answers. Per deployment: skip it if it cannot
+ * serve the request or its breaker is open or the adaptive throttle sheds the call; otherwise attempt,
+ * retry transient failures with backoff (honouring Retry-After) while the retry budget allows, and fail
+ * over on the rest. One deadline bounds everything. It decides from `Outcome`s only: a client error ends
+ * the request at once. When every breaker of a route is open, the least recently failed deployment still
+ * gets one last-resort attempt rather than failing without trying.
  */
+import { systemClock, type Clock } from '../core/clock.js';
 import type { ChatRequest, WireFormat } from '../core/chat-request.js';
-import { KeelError, type AttemptSummary } from '../core/errors.js';
-import { isFailoverable, type Outcome } from '../core/outcome.js';
+import { KeelError } from '../core/errors.js';
+import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
 import { providerFor, type AttemptResult, type StreamItem, type UpstreamFailure } from '../providers/index.js';
-import { needsOf, unservableReason } from './capabilities.js';
+import { Deadline, RESILIENCE_DEFAULTS, decideRetry, type CircuitBreakerPermit } from '../resilience/index.js';
+import { needsOf, unservableReason, type RequestNeeds } from './capabilities.js';
+import { finalError, type FailureContext } from './final-error.js';
+import { planDeployments } from './plan.js';
+import { createPolicies, type RouterPolicies } from './policies.js';
+import { commitStream, observeEnd } from './stream-commit.js';
 import { swapModel } from './swap-model.js';
 
 export interface DispatchInput {
@@ -34,6 +42,8 @@ export interface AttemptRecord {
   latencyMs: number;
   message?: string;
   cancelled?: boolean;
+  /** Why this attempt happened: the first try, a retry on the same deployment, or a failover. */
+  kind: 'first' | 'retry' | 'failover' | 'last_resort';
 }
 
 export type DispatchAnswer =
@@ -53,13 +63,40 @@ export interface DispatchResult {
 
 export interface RouterOptions {
   onAttempt?: (record: AttemptRecord) => void;
+  clock?: Clock;
+  random?: () => number;
 }
 
+/** What one request carries from deployment to deployment. */
+interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpired'> {
+  input: DispatchInput;
+  route: Route;
+  deadline: Deadline;
+  needs: RequestNeeds;
+  /** After a context-length failure, only a deployment with a larger window is worth trying. */
+  minContextFailed: number | undefined;
+}
+
+type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
+
 export class Router {
+  policies: RouterPolicies;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
   constructor(
     private readonly config: RuntimeConfig,
     private readonly options: RouterOptions = {},
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.policies = createPolicies(config.resilience, this.clock, this.random);
+  }
+
+  /** Forgets every breaker, budget, throttle and latency figure (tests, and an operator's reset). */
+  resetPolicies(): void {
+    this.policies = createPolicies(this.config.resilience, this.clock, this.random);
+  }
 
   /** The names clients may put in `model`: routes first, then each deployment's own model name. */
   modelNames(): string[] {
@@ -73,7 +110,14 @@ export class Router {
     if (route !== undefined) return route;
     for (const deployment of this.config.deployments.values()) {
       if (deployment.model === model || deployment.id === model) {
-        return { name: model, strategy: 'priority', targets: [{ deployment, weight: 1 }], totalMs: deployment.timeouts.totalMs, timeoutOverrides: {}, maxAttemptsPerDeployment: undefined, retryBudgetRatio: undefined };
+        return {
+          name: model,
+          strategy: 'priority',
+          targets: [{ deployment, weight: 1 }],
+          totalMs: deployment.timeouts.totalMs,
+          timeoutOverrides: {},
+          retry: { maxAttemptsPerDeployment: undefined, backoffBaseMs: undefined, backoffCapMs: undefined, maxRetryAfterMs: undefined },
+        };
       }
     }
     throw new KeelError('model_not_found', `The model '${model}' does not exist. Known models: ${this.modelNames().join(', ')}.`, { param: 'model' });
@@ -81,151 +125,156 @@ export class Router {
 
   async dispatch(input: DispatchInput): Promise<DispatchResult> {
     const route = this.resolve(input.request.model);
-    const totalMs = Math.min(route.totalMs, input.timeoutMs ?? Number.POSITIVE_INFINITY);
-    const deadline = new AbortController();
-    const deadlineTimer = setTimeout(() => deadline.abort(new KeelError('deadline_exceeded', `The request did not complete within ${totalMs} ms.`)), totalMs);
-    const signal = AbortSignal.any([input.signal, deadline.signal]);
-    const startedAt = Date.now();
-    const done = (): void => clearTimeout(deadlineTimer);
-    const attempts: AttemptRecord[] = [];
-    const needs = needsOf(input.request);
-    const refusals: string[] = [];
-    let lastFailure: UpstreamFailure | undefined;
-    let minContextFailed: number | undefined;
-
+    const budgetMs = Math.min(route.totalMs, input.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const deadline = new Deadline({
+      budgetMs,
+      clock: this.clock,
+      parentSignal: input.signal,
+      timeoutReason: () => new KeelError('deadline_exceeded', `The request did not complete within ${budgetMs} ms.`),
+    });
+    const d: Dispatch = { input, route, deadline, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
+    const breakers = this.policies.breakers;
+    const refusedByBreaker: string[] = [];
     try {
-      for (const { deployment } of route.targets) {
-        const provider = providerFor(deployment.provider);
-        const reason = unservableReason(deployment, provider.format, input.clientFormat, needs);
-        if (reason !== undefined) {
-          refusals.push(`${deployment.id}: ${reason}`);
+      for (const deployment of planDeployments(route, this.policies.latency, this.random)) {
+        if (deadline.signal.aborted) break;
+        if (!this.canServe(d, deployment)) continue;
+        const admission = breakers.get(deployment.id).tryAcquire();
+        if (!admission.allowed) {
+          d.skipped.push(`${deployment.id}: circuit open`);
+          refusedByBreaker.push(deployment.id);
           continue;
         }
-        // After a context-length failure, only a deployment with a larger window is worth trying.
-        if (minContextFailed !== undefined && (deployment.capabilities.contextWindow ?? 0) <= minContextFailed) continue;
-        if (signal.aborted) break;
-
-        const passthrough = provider.format === input.clientFormat && input.rawBody !== undefined;
-        const remainingMs = totalMs - (Date.now() - startedAt);
-        const ttftMs = Math.min(route.timeoutOverrides.ttftMs ?? deployment.timeouts.ttftMs, remainingMs);
-        const idleMs = route.timeoutOverrides.idleMs ?? deployment.timeouts.idleMs;
-        const attemptStart = Date.now();
-        const result = await provider.send({
-          deployment,
-          request: input.request,
-          ...(passthrough ? { passthroughBody: swapModel(input.rawBody!, deployment.model) } : {}),
-          timeouts: { ttftMs, idleMs },
-          signal,
-          requestId: input.requestId,
-        });
-        const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
-        const record = (outcome: Outcome, failure?: UpstreamFailure): AttemptRecord => {
-          const entry: AttemptRecord = { requestId: input.requestId, route: route.name, deployment: deployment.id, outcome, latencyMs: Date.now() - attemptStart };
-          if (failure?.status !== undefined) entry.status = failure.status;
-          if (failure !== undefined) entry.message = failure.message;
-          if (failure?.cancelled === true) entry.cancelled = true;
-          this.options.onAttempt?.(entry);
-          return entry;
-        };
-        if (committed.kind === 'failure') {
-          attempts.push(record(committed.failure.outcome, committed.failure));
-          lastFailure = committed.failure;
-          if (committed.failure.cancelled === true || !isFailoverable(committed.failure.outcome)) break;
-          if (committed.failure.outcome === 'context_length') minContextFailed = deployment.capabilities.contextWindow ?? 0;
+        // A breaker's recovery probe is not throttled: it is how a deployment earns traffic back.
+        if (admission.permit.kind === 'normal' && this.policies.throttle?.shouldReject(deployment.id, this.random) === true) {
+          breakers.get(deployment.id).release(admission.permit);
+          d.skipped.push(`${deployment.id}: throttled`);
           continue;
         }
-        if (committed.kind === 'json') {
-          attempts.push(record('ok'));
-          return { route: route.name, deployment, attempts, passthrough, answer: committed, done };
+        const verdict = await this.tryDeployment(d, deployment, admission.permit, d.attempts.length === 0 ? 'first' : 'failover');
+        if (verdict.kind === 'answered') return verdict.result;
+        if (verdict.kind === 'stop') break;
+      }
+      // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.
+      if (d.attempts.length === 0 && refusedByBreaker.length > 0 && !deadline.signal.aborted) {
+        const id = breakers.leastRecentlyFailed(refusedByBreaker);
+        const deployment = id === undefined ? undefined : this.config.deployments.get(id);
+        if (deployment !== undefined) {
+          const verdict = await this.tryDeployment(d, deployment, breakers.get(deployment.id).acquireLastResort(), 'last_resort');
+          if (verdict.kind === 'answered') return verdict.result;
         }
-        // A committed stream: its attempt is recorded when it ends, with how it ended.
-        const attemptIndex = attempts.length;
-        attempts.push({ requestId: input.requestId, route: route.name, deployment: deployment.id, outcome: 'ok', latencyMs: Date.now() - attemptStart });
-        const items = observeEnd(committed.items, (failure) => {
-          attempts[attemptIndex] = record(failure?.outcome ?? 'ok', failure);
-        });
-        return { route: route.name, deployment, attempts, passthrough, answer: { kind: 'stream', items }, done };
       }
     } catch (err) {
-      done();
+      deadline.dispose();
       throw err;
     }
-    done();
-    throw finalError(input.signal, deadline.signal, attempts, lastFailure, refusals);
+    deadline.dispose();
+    throw finalError({ ...d, clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
   }
-}
 
-type Committed = Exclude<AttemptResult, { kind: 'stream' }> | { kind: 'stream'; items: AsyncGenerator<StreamItem, void, undefined> };
-
-/** Items that show the client something: once one is sent, failover is no longer invisible. */
-function showsContent(item: StreamItem): boolean {
-  return item.kind === 'end' || (item.kind === 'data' && item.events.some((e) => e.type !== 'start' && e.type !== 'usage'));
-}
-
-async function commitStream(items: AsyncGenerator<StreamItem, void, undefined>): Promise<Committed> {
-  const buffered: StreamItem[] = [];
-  for (;;) {
-    const next = await items.next();
-    if (next.done === true) return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended without an answer' } };
-    const item = next.value;
-    if (item.kind === 'failure') {
-      await items.return(undefined);
-      return { kind: 'failure', failure: item.failure };
+  private canServe(d: Dispatch, deployment: Deployment): boolean {
+    const reason = unservableReason(deployment, providerFor(deployment.provider).format, d.input.clientFormat, d.needs);
+    if (reason !== undefined) {
+      d.refusals.push(`${deployment.id}: ${reason}`);
+      return false;
     }
-    buffered.push(item);
-    if (showsContent(item)) break;
+    return d.minContextFailed === undefined || (deployment.capabilities.contextWindow ?? 0) > d.minContextFailed;
   }
-  return {
-    kind: 'stream',
-    items: (async function* replay() {
-      yield* buffered;
-      yield* items;
-    })(),
-  };
-}
 
-/** Passes items through and reports how the stream ended (undefined = success) exactly once. */
-async function* observeEnd(items: AsyncGenerator<StreamItem, void, undefined>, onEnd: (failure: UpstreamFailure | undefined) => void): AsyncGenerator<StreamItem, void, undefined> {
-  let reported = false;
-  try {
-    for await (const item of items) {
-      if (item.kind === 'end' || item.kind === 'failure') {
-        reported = true;
-        onEnd(item.kind === 'failure' ? item.failure : undefined);
+  /** Attempts one deployment, retrying transient failures on it, until it answers or is given up. */
+  private async tryDeployment(d: Dispatch, deployment: Deployment, firstPermit: CircuitBreakerPermit, firstKind: AttemptRecord['kind']): Promise<DeploymentVerdict> {
+    const { input, route, deadline } = d;
+    const { breakers, budget, throttle, latency } = this.policies;
+    const breaker = breakers.get(deployment.id);
+    const provider = providerFor(deployment.provider);
+    const passthrough = provider.format === input.clientFormat && input.rawBody !== undefined;
+    const passthroughBody = passthrough ? swapModel(input.rawBody!, deployment.model) : undefined;
+    const retry = route.retry;
+    budget.recordRequest(deployment.id);
+    let permit = firstPermit;
+    let kind = firstKind;
+
+    for (let attemptOnDeployment = 1; ; attemptOnDeployment++) {
+      const startedAt = this.clock.now();
+      const result = await provider.send({
+        deployment,
+        request: input.request,
+        ...(passthroughBody === undefined ? {} : { passthroughBody }),
+        timeouts: {
+          ttftMs: Math.max(1, Math.min(route.timeoutOverrides.ttftMs ?? deployment.timeouts.ttftMs, deadline.remainingMs())),
+          idleMs: route.timeoutOverrides.idleMs ?? deployment.timeouts.idleMs,
+        },
+        signal: deadline.signal,
+        requestId: input.requestId,
+      });
+      const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
+      const record = (outcome: Outcome, failure?: UpstreamFailure): AttemptRecord => {
+        const entry: AttemptRecord = { requestId: input.requestId, route: route.name, deployment: deployment.id, outcome, latencyMs: this.clock.now() - startedAt, kind };
+        if (failure?.status !== undefined) entry.status = failure.status;
+        if (failure !== undefined) entry.message = failure.message;
+        if (failure?.cancelled === true) entry.cancelled = true;
+        this.options.onAttempt?.(entry);
+        return entry;
+      };
+      const settle = (outcome: Outcome, failure?: UpstreamFailure): void => {
+        if (failure?.cancelled === true) {
+          breaker.release(permit);
+          return;
+        }
+        breaker.onResult(permit, outcome);
+        throttle?.recordOutcome(deployment.id, outcome);
+      };
+
+      if (committed.kind !== 'failure') {
+        latency.record(deployment.id, this.clock.now() - startedAt);
+        const base = { route: route.name, deployment, attempts: d.attempts, passthrough, done: () => deadline.dispose() };
+        if (committed.kind === 'json') {
+          d.attempts.push(record('ok'));
+          settle('ok');
+          return { kind: 'answered', result: { ...base, answer: committed } };
+        }
+        // A committed stream: its attempt is recorded, and the breaker told, when it ends.
+        const index = d.attempts.length;
+        d.attempts.push({ requestId: input.requestId, route: route.name, deployment: deployment.id, outcome: 'ok', latencyMs: this.clock.now() - startedAt, kind });
+        const items = observeEnd(committed.items, (failure) => {
+          d.attempts[index] = record(failure?.outcome ?? 'ok', failure);
+          settle(failure?.outcome ?? 'ok', failure);
+        });
+        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
       }
-      yield item;
-      if (item.kind !== 'data') return;
-    }
-  } finally {
-    if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true });
-  }
-}
 
-function finalError(clientSignal: AbortSignal, deadlineSignal: AbortSignal, attempts: AttemptRecord[], last: UpstreamFailure | undefined, refusals: string[]): KeelError {
-  const summary: AttemptSummary[] = attempts.map((a) => ({ deployment: a.deployment, outcome: a.outcome, latencyMs: a.latencyMs, ...(a.status === undefined ? {} : { status: a.status }) }));
-  if (clientSignal.aborted) return new KeelError('client_closed', 'The client closed the connection.', { attempts: summary });
-  if (last === undefined) {
-    if (refusals.length > 0) {
-      return new KeelError('unsupported_feature', `No deployment of this model can serve the request: ${refusals.join('; ')}.`, { attempts: summary });
-    }
-    if (deadlineSignal.aborted) return new KeelError('deadline_exceeded', 'The request deadline passed before any deployment answered.', { attempts: summary });
-    return new KeelError('all_deployments_failed', 'No deployment was available for this model.', { attempts: summary, retryAfterS: 1 });
-  }
-  const upstream = { ...(last.providerType === undefined ? {} : { upstreamType: last.providerType }), ...(last.providerCode === undefined ? {} : { upstreamCode: last.providerCode }) };
-  switch (last.outcome) {
-    case 'bad_request':
-    case 'auth':
-      // The provider refused the request itself: the client sees the provider's status and reason.
-      return new KeelError('upstream_client_error', last.message, { status: last.status ?? 400, attempts: summary, ...(last.param === undefined ? {} : { param: last.param }), ...upstream });
-    case 'context_length':
-      return new KeelError('context_length', last.message, { attempts: summary, ...upstream, param: last.param ?? 'messages' });
-    case 'content_filter':
-      return new KeelError('content_filter', last.message, { attempts: summary, ...upstream });
-    default: {
-      if (deadlineSignal.aborted) return new KeelError('deadline_exceeded', `The request deadline passed; last failure: ${last.message}`, { attempts: summary });
-      const retryAfterS = Math.max(1, Math.ceil((last.retryAfterMs ?? 1000) / 1000));
-      const tried = attempts.map((a) => `${a.deployment}: ${a.outcome}`).join(', ');
-      return new KeelError('all_deployments_failed', `Every deployment failed (${tried}). Last error: ${last.message}`, { attempts: summary, retryAfterS });
+      const failure = committed.failure;
+      d.attempts.push(record(failure.outcome, failure));
+      settle(failure.outcome, failure);
+      d.last = failure;
+      if (failure.cancelled === true) return { kind: 'stop' };
+      const decision = decideRetry({
+        outcome: failure.outcome,
+        attemptOnDeployment,
+        maxAttemptsPerDeployment: retry.maxAttemptsPerDeployment ?? RESILIENCE_DEFAULTS.retry.maxAttemptsPerDeployment,
+        retryAfterMs: failure.retryAfterMs,
+        remainingDeadlineMs: deadline.remainingMs(),
+        maxRetryAfterWaitMs: retry.maxRetryAfterMs ?? RESILIENCE_DEFAULTS.retryAfter.maxWaitMs,
+        backoffBaseMs: retry.backoffBaseMs ?? RESILIENCE_DEFAULTS.backoff.baseMs,
+        backoffCapMs: retry.backoffCapMs ?? RESILIENCE_DEFAULTS.backoff.capMs,
+        random: this.random,
+      });
+      if (decision.action === 'stop') return { kind: 'stop' };
+      if (decision.action === 'failover') {
+        if (decision.reason === 'context_length') d.minContextFailed = Math.max(d.minContextFailed ?? 0, deployment.capabilities.contextWindow ?? 0);
+        return { kind: 'next' };
+      }
+      // A retry on the same deployment: only within the retry budget, so an outage is not multiplied.
+      if (!budget.tryAcquireRetry(deployment.id)) return { kind: 'next' };
+      try {
+        await this.clock.sleep(decision.delayMs, deadline.signal);
+      } catch {
+        return { kind: 'stop' };
+      }
+      const again = breaker.tryAcquire();
+      if (!again.allowed) return { kind: 'next' };
+      permit = again.permit;
+      kind = 'retry';
     }
   }
 }

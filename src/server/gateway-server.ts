@@ -12,6 +12,7 @@ import { acceptRequestId } from '../core/request-id.js';
 import type { RuntimeConfig } from '../config/resolve-config.js';
 import { errorAnswer, toKeelError } from '../api/error-body.js';
 import type { HttpContext } from '../api/http-context.js';
+import { handleMessages } from '../api/anthropic.js';
 import { handleChatCompletions, handleListModels } from '../api/openai.js';
 import { Router, type RouterOptions } from '../router/router.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -48,6 +49,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ['/v1/chat/completions', { method: 'POST', format: 'openai', handle: (ctx) => handleChatCompletions(ctx, router) }],
     ['/chat/completions', { method: 'POST', format: 'openai', handle: (ctx) => handleChatCompletions(ctx, router) }],
     ['/v1/models', { method: 'GET', format: 'openai', handle: (ctx) => handleListModels(ctx, router) }],
+    ['/v1/messages', { method: 'POST', format: 'anthropic', handle: (ctx) => handleMessages(ctx, router) }],
   ]);
   const inFlight = new Set<ServerResponse>();
   let closing = false;

@@ -52,12 +52,16 @@ export function faultIndex(frames: SseFrame[], afterTokens: number | null): numb
 export async function playStream(res: ServerResponse, options: PlayOptions): Promise<void> {
   const { frames, signal, fault } = options;
   let pending = '';
+  let wroteBody = false;
   const flush = async (flushed = false): Promise<void> => {
     if (pending.length > 0) {
       const chunk = pending;
       pending = '';
+      wroteBody = true;
       await writeChunk(res, chunk, signal, flushed);
-    } else if (!res.headersSent) {
+    } else if (!wroteBody) {
+      // writeHead() only queues the headers; a client waiting on a slow first token must get them now.
+      wroteBody = true;
       res.flushHeaders();
     }
   };

@@ -23,7 +23,7 @@ beforeAll(async () => {
         { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true, api_key: PRIMARY_KEY, capabilities: { context_window: 1000 } },
         { id: 'fallback', provider: 'openai-compatible', model: 'sim-fallback', simulated: true, capabilities: { context_window: 100_000 } },
       ],
-      routes: { smart: { deployments: ['primary', 'fallback'] } },
+      routes: { smart: { deployments: ['primary', 'fallback'], retry: { backoff_base_ms: 5, backoff_cap_ms: 20 } } },
     },
   });
   client = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
@@ -130,14 +130,15 @@ describe('OpenAI surface, happy paths', () => {
 });
 
 describe('OpenAI surface, failover', () => {
-  it('fails over to the fallback when the primary is overloaded', async () => {
+  it('fails over to the fallback when the primary stays overloaded after one retry', async () => {
     sim().setFault('sim-primary', { type: 'error', status: 503 });
     const { data, response } = await client.chat.completions.create({ model: 'smart', messages: user('hi') }).withResponse();
     expect(data.choices[0]!.message.content).toContain('sim-fallback');
     expect(data.model).toBe('sim-fallback');
     expect(response.headers.get('x-keel-deployment')).toBe('fallback');
     expect(response.headers.get('x-keel-fallbacks')).toBe('1');
-    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
+    expect(response.headers.get('x-keel-attempts')).toBe('3');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 2, 'sim-fallback': 1 });
   });
 
   it('fails a stream over invisibly when the primary resets before answering', async () => {
@@ -193,10 +194,11 @@ describe('OpenAI surface, failover', () => {
   });
 
   it('answers 503 with the attempts and Retry-After when every deployment fails', async () => {
-    sim().setFault('*', { type: 'error', status: 429, retryAfterS: 7 });
+    // A Retry-After longer than Keel's longest wait (10 s) fails over at once instead of waiting.
+    sim().setFault('*', { type: 'error', status: 429, retryAfterS: 30 });
     const res = await post({ model: 'smart', messages: user('hi') });
     expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBe('7');
+    expect(res.headers.get('retry-after')).toBe('30');
     const body = (await res.json()) as { error: { attempts: { deployment: string; outcome: string }[] } };
     expect(body.error.attempts.map((a) => [a.deployment, a.outcome])).toEqual([
       ['primary', 'rate_limited'],

@@ -1,0 +1,33 @@
+/**
+ * The order in which a request tries a route's deployments. `priority` keeps the configured chain;
+ * `weighted` draws the first deployment in proportion to its weight (then the rest by weight, so a
+ * failover still reaches everything); `least-latency` tries the deployment with the lowest recent time to
+ * first token first, and an unmeasured one before any measured one so new deployments get explored.
+ */
+import type { Deployment, Route } from '../config/resolve-config.js';
+import type { LatencyTracker } from './latency-tracker.js';
+
+export function planDeployments(route: Route, latency: LatencyTracker, random: () => number): Deployment[] {
+  switch (route.strategy) {
+    case 'priority':
+      return route.targets.map((t) => t.deployment);
+    case 'weighted': {
+      const pool = [...route.targets];
+      const order: Deployment[] = [];
+      while (pool.length > 0) {
+        const total = pool.reduce((sum, t) => sum + t.weight, 0);
+        let pick = random() * total;
+        let index = pool.findIndex((t) => (pick -= t.weight) < 0);
+        if (index < 0) index = pool.length - 1;
+        order.push(pool[index]!.deployment);
+        pool.splice(index, 1);
+      }
+      return order;
+    }
+    case 'least-latency':
+      return route.targets
+        .map((t, position) => ({ deployment: t.deployment, position, ttftMs: latency.ttftMs(t.deployment.id) ?? -1 }))
+        .sort((a, b) => a.ttftMs - b.ttftMs || a.position - b.position)
+        .map((t) => t.deployment);
+  }
+}

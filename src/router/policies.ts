@@ -1,0 +1,45 @@
+/**
+ * The per-deployment resilience state a router holds: one circuit breaker, retry budget and adaptive
+ * throttle per deployment, shared by every route that uses it (a deployment that is down is down for
+ * everyone), plus the latency tracker for least-latency plans. Built from the config's `resilience`
+ * section; options left unset fall back to RESILIENCE_DEFAULTS, where each default says why.
+ */
+import type { Clock } from '../core/clock.js';
+import type { KeelConfig } from '../config/schema.js';
+import { AdaptiveThrottle, BreakerRegistry, RetryBudget, type CircuitBreakerOptions, type RetryBudgetOptions } from '../resilience/index.js';
+import { LatencyTracker } from './latency-tracker.js';
+
+export interface RouterPolicies {
+  breakers: BreakerRegistry;
+  budget: RetryBudget;
+  /** Undefined when adaptive throttling is disabled in the config. */
+  throttle: AdaptiveThrottle | undefined;
+  latency: LatencyTracker;
+}
+
+/** Drops unset keys, so a policy's own defaults apply to whatever the config leaves out. */
+function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+export function createPolicies(settings: KeelConfig['resilience'], clock: Clock, random: () => number): RouterPolicies {
+  const b = settings.breaker ?? {};
+  const breakerOptions: Partial<CircuitBreakerOptions> = defined({
+    consecutiveFailuresToOpen: b.consecutive_failures,
+    failureRateThreshold: b.failure_rate,
+    minimumRequestsInWindow: b.min_requests,
+    failureRateWindowMs: b.window_ms,
+    openDurationBaseMs: b.open_ms,
+    openDurationMaxMs: b.max_open_ms,
+    halfOpenMaxProbes: b.half_open_probes,
+  });
+  const rb = settings.retry_budget ?? {};
+  const budgetOptions: Partial<RetryBudgetOptions> = defined({ ratio: rb.ratio, minRetriesPerWindow: rb.min_per_window, windowMs: rb.window_ms });
+  const at = settings.adaptive_throttle ?? {};
+  return {
+    breakers: new BreakerRegistry(breakerOptions, clock, random),
+    budget: new RetryBudget(budgetOptions, clock),
+    throttle: at.enabled === false ? undefined : new AdaptiveThrottle(defined({ k: at.k, windowMs: at.window_ms }), clock),
+    latency: new LatencyTracker(),
+  };
+}

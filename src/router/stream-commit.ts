@@ -1,0 +1,58 @@
+/**
+ * Streams and failover. A stream is committed to the client only when it shows something (content, a
+ * tool call, a finish): before that, a failure is handed back to the router, which fails over and the
+ * client never knows. After that, `observeEnd` reports exactly once how the stream ended, so the attempt
+ * is recorded (and the breaker told) with its real outcome, even when the client walks away.
+ */
+import type { StreamItem, UpstreamFailure } from '../providers/index.js';
+
+export type StreamCommit =
+  | { kind: 'stream'; items: AsyncGenerator<StreamItem, void, undefined> }
+  | { kind: 'failure'; failure: UpstreamFailure };
+
+/** Items that show the client something: once one is sent, failover is no longer invisible. */
+function showsContent(item: StreamItem): boolean {
+  return item.kind === 'end' || (item.kind === 'data' && item.events.some((e) => e.type !== 'start' && e.type !== 'usage'));
+}
+
+export async function commitStream(items: AsyncGenerator<StreamItem, void, undefined>): Promise<StreamCommit> {
+  const buffered: StreamItem[] = [];
+  for (;;) {
+    const next = await items.next();
+    if (next.done === true) return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended without an answer' } };
+    const item = next.value;
+    if (item.kind === 'failure') {
+      await items.return(undefined);
+      return { kind: 'failure', failure: item.failure };
+    }
+    buffered.push(item);
+    if (showsContent(item)) break;
+  }
+  return {
+    kind: 'stream',
+    items: (async function* replay() {
+      yield* buffered;
+      yield* items;
+    })(),
+  };
+}
+
+/** Passes items through and reports how the stream ended (undefined = success) exactly once. */
+export async function* observeEnd(
+  items: AsyncGenerator<StreamItem, void, undefined>,
+  onEnd: (failure: UpstreamFailure | undefined) => void,
+): AsyncGenerator<StreamItem, void, undefined> {
+  let reported = false;
+  try {
+    for await (const item of items) {
+      if (item.kind === 'end' || item.kind === 'failure') {
+        reported = true;
+        onEnd(item.kind === 'failure' ? item.failure : undefined);
+      }
+      yield item;
+      if (item.kind !== 'data') return;
+    }
+  } finally {
+    if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true });
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * End to end: the resilience engine against the real simulator. Every assertion about retries,
+ * failover and breakers reads the attempt counts the simulator saw, so it states what the upstream
+ * actually received. Timeouts and backoffs are configured short so the suite stays fast; bounds on time
+ * are generous because CI machines are slow.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
+import { silentLogger } from '../support/silent-logger.js';
+
+let keel: RunningKeel;
+let client: OpenAI;
+
+beforeAll(async () => {
+  keel = await startKeel({
+    port: 0,
+    logger: silentLogger(),
+    config: {
+      simulator: { token_delay_ms: 0 },
+      resilience: { breaker: { consecutive_failures: 3, open_ms: 1500, max_open_ms: 3000 } },
+      deployments: [
+        { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true },
+        { id: 'fallback', provider: 'openai-compatible', model: 'sim-fallback', simulated: true },
+      ],
+      routes: {
+        smart: {
+          deployments: ['primary', 'fallback'],
+          timeouts: { ttft_ms: 400, idle_ms: 400, total_ms: 5000 },
+          retry: { backoff_base_ms: 10, backoff_cap_ms: 40, max_retry_after_ms: 1000 },
+        },
+        solo: { deployments: ['primary'], timeouts: { ttft_ms: 400, idle_ms: 400 }, retry: { backoff_base_ms: 10 } },
+      },
+    },
+  });
+  client = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'x', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await keel.stop();
+});
+
+beforeEach(() => {
+  keel.simulator!.clearFaults();
+  keel.simulator!.resetStats();
+  keel.gateway.router.resetPolicies();
+});
+
+const sim = () => keel.simulator!;
+const ask = (model = 'smart', content = 'hello') => client.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();
+
+async function streamText(model = 'smart', content = 'one two three four five six'): Promise<string> {
+  let text = '';
+  for await (const chunk of await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true })) {
+    text += chunk.choices[0]?.delta.content ?? '';
+  }
+  return text;
+}
+
+describe('retries', () => {
+  it('waits out a short Retry-After and retries the same deployment', async () => {
+    sim().setFault('sim-primary', { type: 'error', status: 429, retryAfterMs: 150, times: 1 });
+    const started = Date.now();
+    const { data, response } = await ask();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(data.model).toBe('sim-primary');
+    expect(response.headers.get('x-keel-attempts')).toBe('2');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 2 });
+  });
+
+  it('fails over instead of waiting when Retry-After is longer than Keel waits', async () => {
+    sim().setFault('sim-primary', { type: 'error', status: 429, retryAfterS: 60 });
+    const started = Date.now();
+    const { data } = await ask();
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(data.model).toBe('sim-fallback');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
+  });
+
+  it('bounds a persistent 503 to the attempts per deployment, then fails over', async () => {
+    sim().setFault('sim-primary', { type: 'error', status: 503 });
+    const { data } = await ask();
+    expect(data.model).toBe('sim-fallback');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 2, 'sim-fallback': 1 });
+  });
+
+  it('rescues a connection reset before headers with a retry', async () => {
+    sim().setFault('sim-primary', { type: 'reset', times: 1 });
+    const { data } = await ask();
+    expect(data.model).toBe('sim-primary');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 2 });
+  });
+
+  it('returns a content-filter refusal with the provider reason, without failing over', async () => {
+    sim().setFault('sim-primary', { type: 'error', status: 400, kind: 'content_filter', message: 'flagged by the safety system' });
+    const err = (await ask().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.message).toContain('flagged by the safety system');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1 });
+  });
+});
+
+describe('timeouts', () => {
+  it('fails a silent provider over inside the deadline, without asking it again', async () => {
+    sim().setFault('sim-primary', { type: 'hang' });
+    const started = Date.now();
+    const { data } = await ask();
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(data.model).toBe('sim-fallback');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
+  });
+
+  it('fails a slow first token over, invisibly to a streaming client', async () => {
+    sim().setFault('sim-primary', { type: 'slow_first_token', ms: 3000 });
+    expect(await streamText()).toContain('Hello from sim-fallback');
+  });
+
+  it('ends a stalled stream with an error, never with [DONE]', async () => {
+    sim().setFault('sim-primary', { type: 'stream_stall', afterTokens: 3 });
+    await expect(streamText('solo')).rejects.toThrow(/interrupted.*stall/);
+  });
+
+  it('finalises a stream whose provider never sends [DONE] at once, not at the idle timeout', async () => {
+    sim().setFault('sim-primary', { type: 'missing_done', keepOpen: true });
+    const started = Date.now();
+    expect(await streamText('solo', 'a b')).toBe('Hello from sim-primary. You said: a b');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('honours a per-request deadline header with a 504', async () => {
+    sim().setFault('*', { type: 'hang' });
+    const res = await fetch(`${keel.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-keel-timeout-ms': '300' },
+      body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('timeout');
+  });
+});
+
+describe('circuit breakers and budgets', () => {
+  it('serves a flapping primary from the fallback while it is down, and uses it again once recovered', async () => {
+    sim().setFault('sim-primary', { type: 'error', status: 500 });
+    for (let i = 0; i < 3; i++) expect((await ask()).data.model).toBe('sim-fallback');
+    const primaryCalls = sim().stats().byModel['sim-primary'];
+    // The breaker is open now: further requests do not touch the primary at all.
+    for (let i = 0; i < 5; i++) expect((await ask()).data.model).toBe('sim-fallback');
+    expect(sim().stats().byModel['sim-primary']).toBe(primaryCalls);
+    expect(keel.gateway.router.policies.breakers.isOpen('primary')).toBe(true);
+
+    sim().clearFaults();
+    await new Promise((r) => setTimeout(r, 1800)); // past the open duration (1.5 s ± 10% jitter)
+    const { data } = await ask();
+    expect(data.model).toBe('sim-primary');
+    expect(keel.gateway.router.policies.breakers.get('primary').state.state).toBe('closed');
+  });
+
+  it('keeps upstream attempts near one per deployment during a total outage (no retry storm)', async () => {
+    sim().setFault('*', { type: 'error', status: 503 });
+    const requests = 40;
+    for (let i = 0; i < requests; i++) {
+      const res = await fetch(`${keel.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      await res.arrayBuffer();
+    }
+    const perRequest = sim().stats().total / requests;
+    // Without budgets and breakers this would be 4 (2 attempts × 2 deployments).
+    expect(perRequest).toBeLessThan(2);
+  });
+});
