@@ -3,6 +3,8 @@
  * so one instance of each serves every deployment of its kind.
  */
 import type { ProviderName } from '../config/schema.js';
+import { AnthropicProvider } from './anthropic/anthropic-provider.js';
+import { GeminiProvider } from './gemini/gemini-provider.js';
 import { OpenAIProvider } from './openai/openai-provider.js';
 import type { Provider } from './types.js';
 
@@ -11,6 +13,8 @@ const openai = new OpenAIProvider();
 const PROVIDERS: Partial<Record<ProviderName, Provider>> = {
   openai,
   'openai-compatible': openai,
+  anthropic: new AnthropicProvider(),
+  gemini: new GeminiProvider(),
 };
 
 export function providerFor(name: ProviderName): Provider {

@@ -99,3 +99,13 @@ describe('AdaptiveThrottle', () => {
     });
   });
 });
+
+describe('AdaptiveThrottle.reset', () => {
+  it('forgets a deployment so a recovered one is not starved by its own rejections', () => {
+    const throttle = new AdaptiveThrottle();
+    for (let i = 0; i < 50; i++) throttle.record('a', false);
+    expect(throttle.rejectProbability('a')).toBeGreaterThan(0.9);
+    throttle.reset('a');
+    expect(throttle.rejectProbability('a')).toBe(0);
+  });
+});

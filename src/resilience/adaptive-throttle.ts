@@ -93,6 +93,15 @@ export class AdaptiveThrottle {
     this.record(deploymentId, isThrottleAccept(outcome));
   }
 
+  /**
+   * Forgets a deployment's history. The router calls it when the deployment's breaker closes after a
+   * successful probe: the throttle counts its own local rejections as requests, so after a long outage
+   * its window alone would keep most traffic away for minutes after the provider recovered.
+   */
+  reset(deploymentId: string): void {
+    this.#store.delete(deploymentId);
+  }
+
   /** The current local-rejection probability for a deployment, in [0, 1). */
   rejectProbability(deploymentId: string): number {
     return this.#probability(this.#load(deploymentId), this.#clock.now());

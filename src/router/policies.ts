@@ -36,10 +36,11 @@ export function createPolicies(settings: KeelConfig['resilience'], clock: Clock,
   const rb = settings.retry_budget ?? {};
   const budgetOptions: Partial<RetryBudgetOptions> = defined({ ratio: rb.ratio, minRetriesPerWindow: rb.min_per_window, windowMs: rb.window_ms });
   const at = settings.adaptive_throttle ?? {};
-  return {
-    breakers: new BreakerRegistry(breakerOptions, clock, random),
-    budget: new RetryBudget(budgetOptions, clock),
-    throttle: at.enabled === false ? undefined : new AdaptiveThrottle(defined({ k: at.k, windowMs: at.window_ms }), clock),
-    latency: new LatencyTracker(),
-  };
+  const breakers = new BreakerRegistry(breakerOptions, clock, random);
+  const throttle = at.enabled === false ? undefined : new AdaptiveThrottle(defined({ k: at.k, windowMs: at.window_ms }), clock);
+  // A breaker that closes has proven the deployment healthy again: start the throttle afresh too.
+  breakers.on('stateChange', (event) => {
+    if (event.to === 'closed') throttle?.reset(event.deploymentId);
+  });
+  return { breakers, budget: new RetryBudget(budgetOptions, clock), throttle, latency: new LatencyTracker() };
 }

@@ -117,18 +117,18 @@ async function answer(
     at: Date.now(), format: route.format, model, path: url.pathname, stream, headers: flattenHeaders(req.headers), body,
   });
   const ctx = replyContext(model, core);
-  const reject = (status: number, kind: 'auth' | 'bad_request', message?: string, param?: string | null): void =>
+  const refuse = (status: number, kind: 'auth' | 'bad_request', message?: string, param?: string | null): void =>
     sendErrorReply(res, codec, {
       model, status, kind,
       ...(message !== undefined ? { message } : {}),
       ...(param !== undefined ? { param } : {}),
     }, ctx);
 
-  if (!authorized(url, req, core)) return reject(401, 'auth');
+  if (!authorized(url, req, core)) return refuse(401, 'auth');
   if (route.format === 'anthropic' && req.headers['anthropic-version'] === undefined) {
-    return reject(400, 'bad_request', 'anthropic-version: header is required');
+    return refuse(400, 'bad_request', 'anthropic-version: header is required');
   }
-  if (!parsed.ok) return reject(400, 'bad_request', INVALID_JSON[route.format]);
+  if (!parsed.ok) return refuse(400, 'bad_request', INVALID_JSON[route.format]);
 
   // Read the body now (its token count shapes some faults), but answer its validation errors after faults.
   let request: NeutralRequest | InvalidRequestError;
@@ -172,7 +172,7 @@ async function answer(
   }
   if (signal.aborted) return;
 
-  if (request instanceof InvalidRequestError) return reject(400, 'bad_request', request.message, request.param);
+  if (request instanceof InvalidRequestError) return refuse(400, 'bad_request', request.message, request.param);
   const result = planReply(request, spec);
   if (!result.ok) {
     return sendErrorReply(res, codec, {

@@ -90,6 +90,7 @@ describe('control API', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('afterTokens');
     expect((await post(s, '/_sim/faults', 'not json')).status).toBe(400);
     expect((await post(s, '/_sim/faults', { fault: null })).status).toBe(400);
+    expect(() => s.setFault('m1', { type: 'reset', rate: 2 })).toThrow('fault.rate');
   });
 });
 

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handleControl } from './control-api.js';
-import { FaultBook, seededRandom } from './faults.js';
+import { FaultBook, parseFaultSpec, seededRandom } from './faults.js';
 import { sendJson } from './http-io.js';
 import { handleGenerate, handleListModels, type SimulatorCore } from './provider-handler.js';
 import { matchRoute } from './routes.js';
@@ -108,7 +108,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return {
     url: `http://${urlHost}:${port}`,
     port,
-    setFault: (model: string, fault: FaultSpec | null) => core.faults.set(model, fault),
+    // Validated like the control API's faults, for callers outside the type checker (JS, YAML drills).
+    setFault: (model: string, fault: FaultSpec | null) => core.faults.set(model, fault === null ? null : parseFaultSpec(fault)),
     clearFaults: () => core.faults.clear(),
     stats: (): SimStats => core.stats.snapshot(),
     resetStats: () => core.stats.reset(),

@@ -18,7 +18,8 @@ beforeAll(async () => {
     logger: silentLogger(),
     config: {
       simulator: { token_delay_ms: 0 },
-      resilience: { breaker: { consecutive_failures: 3, open_ms: 1500, max_open_ms: 3000 } },
+      // The adaptive throttle is off here so breaker behaviour is deterministic; its arithmetic is unit-tested.
+      resilience: { breaker: { consecutive_failures: 3, open_ms: 1500, max_open_ms: 3000 }, adaptive_throttle: { enabled: false } },
       deployments: [
         { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true },
         { id: 'fallback', provider: 'openai-compatible', model: 'sim-fallback', simulated: true },
@@ -142,18 +143,24 @@ describe('timeouts', () => {
 describe('circuit breakers and budgets', () => {
   it('serves a flapping primary from the fallback while it is down, and uses it again once recovered', async () => {
     sim().setFault('sim-primary', { type: 'error', status: 500 });
-    for (let i = 0; i < 3; i++) expect((await ask()).data.model).toBe('sim-fallback');
+    const breakers = () => keel.gateway.router.policies.breakers;
+    // Every request is answered by the fallback while the primary fails, until its third consecutive
+    // failure opens the breaker.
+    for (let i = 0; i < 30 && !breakers().isOpen('primary'); i++) expect((await ask()).data.model).toBe('sim-fallback');
+    expect(breakers().isOpen('primary')).toBe(true);
     const primaryCalls = sim().stats().byModel['sim-primary'];
-    // The breaker is open now: further requests do not touch the primary at all.
+    expect(primaryCalls).toBe(3);
+    // The open breaker keeps requests away from the primary entirely.
     for (let i = 0; i < 5; i++) expect((await ask()).data.model).toBe('sim-fallback');
     expect(sim().stats().byModel['sim-primary']).toBe(primaryCalls);
-    expect(keel.gateway.router.policies.breakers.isOpen('primary')).toBe(true);
 
     sim().clearFaults();
-    await new Promise((r) => setTimeout(r, 1800)); // past the open duration (1.5 s ± 10% jitter)
-    const { data } = await ask();
-    expect(data.model).toBe('sim-primary');
-    expect(keel.gateway.router.policies.breakers.get('primary').state.state).toBe('closed');
+    await new Promise((r) => setTimeout(r, 1800)); // past the breaker's open duration (1.5 s ± 10%)
+    // Recovery: probes succeed, the throttle sees accepts again, and the primary takes traffic back.
+    const served: string[] = [];
+    for (let i = 0; i < 30; i++) served.push((await ask()).data.model);
+    expect(served.slice(-5)).toEqual(Array(5).fill('sim-primary'));
+    expect(breakers().get('primary').state.state).toBe('closed');
   });
 
   it('keeps upstream attempts near one per deployment during a total outage (no retry storm)', async () => {

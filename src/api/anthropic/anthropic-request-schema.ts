@@ -14,8 +14,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** An `invalid_type` issue, so a missing field reads "Missing required parameter" like zod's own. */
 function requireString(block: Record<string, unknown>, field: string, ctx: Issues, path: Path): void {
-  if (typeof block[field] !== 'string') ctx.addIssue({ code: 'custom', path: [...path, field], message: 'expected a string' });
+  const input = block[field];
+  if (typeof input !== 'string') ctx.addIssue({ code: 'invalid_type', expected: 'string', input, path: [...path, field], message: 'expected a string' });
 }
 
 function checkImage(block: Record<string, unknown>, ctx: Issues, path: Path): void {
