@@ -12,11 +12,12 @@ const PRIMARY_KEY = 'sk-keel-test-PRIMARY-0123456789abcdef';
 
 let keel: RunningKeel;
 let client: OpenAI;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   keel = await startKeel({
     port: 0,
-    logger: silentLogger(),
+    logger: silentLogger(logLines),
     config: {
       simulator: { token_delay_ms: 0, models: [{ name: 'sim-primary', context_window: 1000 }] },
       deployments: [
@@ -31,6 +32,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await keel.stop();
+  // Nothing Keel logged during the whole suite may carry the provider key.
+  expect(logLines.length).toBeGreaterThan(10);
+  expect(logLines.filter((line) => line.includes(PRIMARY_KEY))).toEqual([]);
 });
 
 beforeEach(() => {
@@ -204,6 +208,18 @@ describe('OpenAI surface, failover', () => {
       ['primary', 'rate_limited'],
       ['fallback', 'rate_limited'],
     ]);
+  });
+});
+
+describe('secrets', () => {
+  it('redacts the provider key when an upstream error echoes it', async () => {
+    sim().setFault('sim-primary', { type: 'error', status: 401, kind: 'auth', message: `Incorrect API key provided: ${PRIMARY_KEY}.` });
+    const res = await post({ model: 'sim-primary', messages: user('hi') });
+    expect(res.status).toBe(502);
+    const text = await res.text();
+    expect(text).not.toContain(PRIMARY_KEY);
+    expect(text).toContain('[REDACTED]');
+    expect(JSON.stringify([...res.headers])).not.toContain(PRIMARY_KEY);
   });
 });
 

@@ -47,7 +47,12 @@ export async function* readSseEvents(body: Readable, options: SseReadOptions): A
     clearTimeout(timer);
     if (!body.destroyed && !body.readableEnded) {
       if (options.completed?.() === true) drain(body);
-      else body.destroy();
+      else {
+        // The iterator has let go of the body: without a listener, undici's "Request aborted" error from
+        // this destroy would be an uncaught exception and take the whole process down.
+        body.on('error', () => undefined);
+        body.destroy();
+      }
     }
   }
 }
