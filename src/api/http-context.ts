@@ -3,7 +3,7 @@
  * (for pass-through) and as JSON, the request id, and a signal that aborts when the client goes away.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DispatchResult } from '../router/router.js';
+import type { DispatchInput, DispatchResult } from '../router/router.js';
 
 export interface HttpContext {
   req: IncomingMessage;
@@ -34,4 +34,17 @@ export function requestTimeoutMs(ctx: HttpContext): number | undefined {
   const value = ctx.req.headers['x-keel-timeout-ms'];
   const ms = typeof value === 'string' ? Number(value) : Number.NaN;
   return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
+ * The dispatch options a request's headers carry: a shorter deadline (`x-keel-timeout-ms`) and a
+ * priority class for load shedding (`x-keel-priority: interactive | batch`).
+ */
+export function dispatchOptions(ctx: HttpContext): Pick<DispatchInput, 'timeoutMs' | 'priority'> {
+  const options: Pick<DispatchInput, 'timeoutMs' | 'priority'> = {};
+  const timeoutMs = requestTimeoutMs(ctx);
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+  const priority = ctx.req.headers['x-keel-priority'];
+  if (priority === 'batch' || priority === 'interactive') options.priority = priority;
+  return options;
 }

@@ -7,7 +7,7 @@
 import { KeelError } from '../core/errors.js';
 import type { Router } from '../router/router.js';
 import { errorAnswer } from './error-body.js';
-import { requestTimeoutMs, trailHeaders, type HttpContext } from './http-context.js';
+import { dispatchOptions, trailHeaders, type HttpContext } from './http-context.js';
 import { encodeOpenAIResponse } from './openai/encode-openai-response.js';
 import { OpenAIStreamEncoder } from './openai/openai-stream-encoder.js';
 import { parseOpenAIRequest } from './openai/parse-openai-request.js';
@@ -15,14 +15,13 @@ import { SSE_HEADERS, writeSse } from '../server/sse-writer.js';
 
 export async function handleChatCompletions(ctx: HttpContext, router: Router): Promise<void> {
   const request = parseOpenAIRequest(ctx.json);
-  const timeoutMs = requestTimeoutMs(ctx);
   const result = await router.dispatch({
     request,
     clientFormat: 'openai',
     rawBody: ctx.body,
     requestId: ctx.requestId,
     signal: ctx.signal,
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...dispatchOptions(ctx),
   });
   ctx.trail.route = result.route;
   ctx.trail.deployment = result.deployment.id;

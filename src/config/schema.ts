@@ -106,6 +106,10 @@ export const resilienceSchema = z.strictObject({
     })
     .optional(),
   adaptive_throttle: z.strictObject({ enabled: z.boolean().optional(), k: z.number().min(1).optional(), window_ms: positiveInt.optional() }).optional(),
+  /** Whole-gateway admission: concurrency, then a short priority queue, then 429. */
+  admission: z.strictObject({ max_concurrent: positiveInt.optional(), max_queue: nonNegativeInt.optional(), max_wait_ms: nonNegativeInt.optional() }).optional(),
+  /** Adaptive (AIMD) concurrency limit per deployment. */
+  concurrency: z.strictObject({ initial: positiveInt.optional(), min: positiveInt.optional(), max: positiveInt.optional() }).optional(),
 });
 
 const faultSchema = z.looseObject({

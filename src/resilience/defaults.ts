@@ -61,4 +61,25 @@ export const RESILIENCE_DEFAULTS = {
     // wedge the breaker half-open forever; 2 min is longer than any sane total request timeout.
     halfOpenProbeTimeoutMs: 120_000,
   },
+  adaptiveLimit: {
+    // Concurrent calls to one deployment before anything is known: generous, because LLM calls are long
+    // and mostly waiting; the limit adapts within a few dozen calls.
+    initialLimit: 64,
+    // Never below one call: a deployment must stay reachable to show it recovered.
+    minLimit: 1,
+    maxLimit: 1_000,
+    // Netflix concurrency-limits' AIMD default backoff ratio.
+    backoffRatio: 0.9,
+    // A first token 3x slower than the deployment's norm means its queue is building up.
+    latencyTolerance: 3,
+  },
+  admission: {
+    // Whole-gateway concurrency: bounds memory (each in-flight request holds a body and a stream);
+    // thousands of open streams fit in a few hundred MB.
+    maxConcurrent: 5_000,
+    // A short queue: waiting long for a slot only moves the failure later.
+    maxQueue: 1_000,
+    // Queued requests wait at most this long (and never past their own deadline).
+    maxWaitMs: 5_000,
+  },
 } as const;

@@ -45,3 +45,5 @@ export { Deadline, type DeadlineOptions, type TimeoutKind } from './deadline.js'
 export { MemoryStateStore, type StateStore } from './state-store.js';
 export type { WindowBucket, WindowState } from './sliding-window.js';
 export { TypedEmitter, type Listener } from './typed-emitter.js';
+export { AdaptiveLimit, type AdaptiveLimitOptions } from './adaptive-limit.js';
+export { AdmissionQueue, AdmissionRejected, PRIORITIES, type AdmissionOptions, type Priority } from './admission-queue.js';

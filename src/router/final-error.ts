@@ -33,6 +33,9 @@ export function finalError(ctx: FailureContext): KeelError {
       return new KeelError('unsupported_feature', `No deployment of this model can serve the request: ${ctx.refusals.join('; ')}.`, { attempts });
     }
     if (ctx.deadlineExpired) return new KeelError('deadline_exceeded', 'The request deadline passed before any deployment answered.', { attempts });
+    if (ctx.skipped.length > 0 && ctx.skipped.every((s) => s.endsWith('at capacity'))) {
+      return new KeelError('rate_limited', `Every deployment of this model is at capacity (${ctx.skipped.join('; ')}); retry shortly.`, { attempts, retryAfterS: 1 });
+    }
     const why = ctx.skipped.length > 0 ? ` (${ctx.skipped.join('; ')})` : '';
     return new KeelError('all_deployments_failed', `No deployment is available for this model right now${why}.`, { attempts, retryAfterS: 1 });
   }

@@ -6,7 +6,17 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { KeelConfig } from '../config/schema.js';
-import { AdaptiveThrottle, BreakerRegistry, RetryBudget, type CircuitBreakerOptions, type RetryBudgetOptions } from '../resilience/index.js';
+import {
+  AdaptiveLimit,
+  AdaptiveThrottle,
+  AdmissionQueue,
+  BreakerRegistry,
+  RESILIENCE_DEFAULTS,
+  RetryBudget,
+  type AdaptiveLimitOptions,
+  type CircuitBreakerOptions,
+  type RetryBudgetOptions,
+} from '../resilience/index.js';
 import { LatencyTracker } from './latency-tracker.js';
 
 export interface RouterPolicies {
@@ -15,6 +25,9 @@ export interface RouterPolicies {
   /** Undefined when adaptive throttling is disabled in the config. */
   throttle: AdaptiveThrottle | undefined;
   latency: LatencyTracker;
+  admission: AdmissionQueue;
+  /** The adaptive concurrency limit of a deployment, made on first use. */
+  limitFor(deploymentId: string): AdaptiveLimit;
 }
 
 /** Drops unset keys, so a policy's own defaults apply to whatever the config leaves out. */
@@ -42,5 +55,25 @@ export function createPolicies(settings: KeelConfig['resilience'], clock: Clock,
   breakers.on('stateChange', (event) => {
     if (event.to === 'closed') throttle?.reset(event.deploymentId);
   });
-  return { breakers, budget: new RetryBudget(budgetOptions, clock), throttle, latency: new LatencyTracker() };
+  const ad = settings.admission ?? {};
+  const admission = new AdmissionQueue(
+    {
+      maxConcurrent: ad.max_concurrent ?? RESILIENCE_DEFAULTS.admission.maxConcurrent,
+      maxQueue: ad.max_queue ?? RESILIENCE_DEFAULTS.admission.maxQueue,
+      maxWaitMs: ad.max_wait_ms ?? RESILIENCE_DEFAULTS.admission.maxWaitMs,
+    },
+    clock,
+  );
+  const c = settings.concurrency ?? {};
+  const limitOptions: Partial<AdaptiveLimitOptions> = defined({ initialLimit: c.initial, minLimit: c.min, maxLimit: c.max });
+  const limits = new Map<string, AdaptiveLimit>();
+  const limitFor = (deploymentId: string): AdaptiveLimit => {
+    let limit = limits.get(deploymentId);
+    if (limit === undefined) {
+      limit = new AdaptiveLimit(limitOptions);
+      limits.set(deploymentId, limit);
+    }
+    return limit;
+  };
+  return { breakers, budget: new RetryBudget(budgetOptions, clock), throttle, latency: new LatencyTracker(), admission, limitFor };
 }

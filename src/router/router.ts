@@ -13,7 +13,15 @@ import { KeelError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
 import { providerFor, type AttemptResult, type StreamItem, type UpstreamFailure } from '../providers/index.js';
-import { Deadline, RESILIENCE_DEFAULTS, decideRetry, type CircuitBreakerPermit } from '../resilience/index.js';
+import {
+  AdmissionRejected,
+  Deadline,
+  RESILIENCE_DEFAULTS,
+  decideRetry,
+  type AdaptiveLimit,
+  type CircuitBreakerPermit,
+  type Priority,
+} from '../resilience/index.js';
 import { needsOf, unservableReason, type RequestNeeds } from './capabilities.js';
 import { finalError, type FailureContext } from './final-error.js';
 import { planDeployments } from './plan.js';
@@ -31,6 +39,8 @@ export interface DispatchInput {
   signal: AbortSignal;
   /** A per-request deadline (from a header), bounded by the route's. */
   timeoutMs?: number;
+  /** Who is shed last under overload; default interactive. */
+  priority?: Priority;
 }
 
 export interface AttemptRecord {
@@ -75,6 +85,8 @@ interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpir
   needs: RequestNeeds;
   /** After a context-length failure, only a deployment with a larger window is worth trying. */
   minContextFailed: number | undefined;
+  /** Releases the admission slot and the deadline timer. */
+  finish: () => void;
 }
 
 type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
@@ -132,15 +144,36 @@ export class Router {
       parentSignal: input.signal,
       timeoutReason: () => new KeelError('deadline_exceeded', `The request did not complete within ${budgetMs} ms.`),
     });
-    const d: Dispatch = { input, route, deadline, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
+    let releaseAdmission: () => void;
+    try {
+      releaseAdmission = await this.policies.admission.acquire(input.priority ?? 'interactive', deadline.signal, deadline.remainingMs());
+    } catch (err) {
+      deadline.dispose();
+      if (err instanceof AdmissionRejected && err.reason !== 'aborted') {
+        throw new KeelError('rate_limited', `Keel is over capacity and shed this ${input.priority ?? 'interactive'} request (${err.reason.replace('_', ' ')}); retry shortly.`, { retryAfterS: 1 });
+      }
+      throw finalError({ attempts: [], last: undefined, refusals: [], skipped: [], clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
+    }
+    const finish = (): void => {
+      releaseAdmission();
+      deadline.dispose();
+    };
+    const d: Dispatch = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
     const breakers = this.policies.breakers;
     const refusedByBreaker: string[] = [];
     try {
       for (const deployment of planDeployments(route, this.policies.latency, this.random)) {
         if (deadline.signal.aborted) break;
         if (!this.canServe(d, deployment)) continue;
+        // A deployment at its concurrency limit has lost capacity: its excess goes to the fallbacks.
+        const limit = this.policies.limitFor(deployment.id);
+        if (!limit.tryAcquire()) {
+          d.skipped.push(`${deployment.id}: at capacity`);
+          continue;
+        }
         const admission = breakers.get(deployment.id).tryAcquire();
         if (!admission.allowed) {
+          limit.release(undefined);
           d.skipped.push(`${deployment.id}: circuit open`);
           refusedByBreaker.push(deployment.id);
           continue;
@@ -148,10 +181,11 @@ export class Router {
         // A breaker's recovery probe is not throttled: it is how a deployment earns traffic back.
         if (admission.permit.kind === 'normal' && this.policies.throttle?.shouldReject(deployment.id, this.random) === true) {
           breakers.get(deployment.id).release(admission.permit);
+          limit.release(undefined);
           d.skipped.push(`${deployment.id}: throttled`);
           continue;
         }
-        const verdict = await this.tryDeployment(d, deployment, admission.permit, d.attempts.length === 0 ? 'first' : 'failover');
+        const verdict = await this.tryDeployment(d, deployment, limit, admission.permit, d.attempts.length === 0 ? 'first' : 'failover');
         if (verdict.kind === 'answered') return verdict.result;
         if (verdict.kind === 'stop') break;
       }
@@ -159,16 +193,17 @@ export class Router {
       if (d.attempts.length === 0 && refusedByBreaker.length > 0 && !deadline.signal.aborted) {
         const id = breakers.leastRecentlyFailed(refusedByBreaker);
         const deployment = id === undefined ? undefined : this.config.deployments.get(id);
-        if (deployment !== undefined) {
-          const verdict = await this.tryDeployment(d, deployment, breakers.get(deployment.id).acquireLastResort(), 'last_resort');
+        const limit = deployment === undefined ? undefined : this.policies.limitFor(deployment.id);
+        if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
+          const verdict = await this.tryDeployment(d, deployment, limit, breakers.get(deployment.id).acquireLastResort(), 'last_resort');
           if (verdict.kind === 'answered') return verdict.result;
         }
       }
     } catch (err) {
-      deadline.dispose();
+      finish();
       throw err;
     }
-    deadline.dispose();
+    finish();
     throw finalError({ ...d, clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
   }
 
@@ -182,7 +217,8 @@ export class Router {
   }
 
   /** Attempts one deployment, retrying transient failures on it, until it answers or is given up. */
-  private async tryDeployment(d: Dispatch, deployment: Deployment, firstPermit: CircuitBreakerPermit, firstKind: AttemptRecord['kind']): Promise<DeploymentVerdict> {
+  /** `limit` holds a slot for the first attempt; the slot is released when each attempt ends. */
+  private async tryDeployment(d: Dispatch, deployment: Deployment, limit: AdaptiveLimit, firstPermit: CircuitBreakerPermit, firstKind: AttemptRecord['kind']): Promise<DeploymentVerdict> {
     const { input, route, deadline } = d;
     const { breakers, budget, throttle, latency } = this.policies;
     const breaker = breakers.get(deployment.id);
@@ -216,21 +252,24 @@ export class Router {
         this.options.onAttempt?.(entry);
         return entry;
       };
-      const settle = (outcome: Outcome, failure?: UpstreamFailure): void => {
+      const settle = (outcome: Outcome, failure?: UpstreamFailure, ttftMs?: number): void => {
         if (failure?.cancelled === true) {
           breaker.release(permit);
+          limit.release(undefined);
           return;
         }
+        limit.release(outcome, ttftMs);
         breaker.onResult(permit, outcome);
         throttle?.recordOutcome(deployment.id, outcome);
       };
 
       if (committed.kind !== 'failure') {
-        latency.record(deployment.id, this.clock.now() - startedAt);
-        const base = { route: route.name, deployment, attempts: d.attempts, passthrough, done: () => deadline.dispose() };
+        const ttftMs = this.clock.now() - startedAt;
+        latency.record(deployment.id, ttftMs);
+        const base = { route: route.name, deployment, attempts: d.attempts, passthrough, done: d.finish };
         if (committed.kind === 'json') {
           d.attempts.push(record('ok'));
-          settle('ok');
+          settle('ok', undefined, ttftMs);
           return { kind: 'answered', result: { ...base, answer: committed } };
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
@@ -238,7 +277,7 @@ export class Router {
         d.attempts.push({ requestId: input.requestId, route: route.name, deployment: deployment.id, outcome: 'ok', latencyMs: this.clock.now() - startedAt, kind });
         const items = observeEnd(committed.items, (failure) => {
           d.attempts[index] = record(failure?.outcome ?? 'ok', failure);
-          settle(failure?.outcome ?? 'ok', failure);
+          settle(failure?.outcome ?? 'ok', failure, ttftMs);
         });
         return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
       }
@@ -271,8 +310,12 @@ export class Router {
       } catch {
         return { kind: 'stop' };
       }
+      if (!limit.tryAcquire()) return { kind: 'next' };
       const again = breaker.tryAcquire();
-      if (!again.allowed) return { kind: 'next' };
+      if (!again.allowed) {
+        limit.release(undefined);
+        return { kind: 'next' };
+      }
       permit = again.permit;
       kind = 'retry';
     }
