@@ -14,7 +14,7 @@ import { AnthropicStreamEncoder, anthropicFrame } from './anthropic/anthropic-st
 import { encodeAnthropicResponse } from './anthropic/encode-anthropic-response.js';
 import { parseAnthropicRequest } from './anthropic/parse-anthropic-request.js';
 import { errorAnswer } from './error-body.js';
-import { requestTimeoutMs, trailHeaders, type HttpContext } from './http-context.js';
+import { dispatchOptions, trailHeaders, type HttpContext } from './http-context.js';
 import { streamAnswer } from './stream-answer.js';
 
 /** Anthropic clients treat `overloaded_error` as "try again shortly"; any other break is an `api_error`. */
@@ -30,17 +30,16 @@ function streamFailureFrame(failure: UpstreamFailure, requestId: string): string
 
 export async function handleMessages(ctx: HttpContext, router: Router): Promise<void> {
   const request = parseAnthropicRequest(ctx.json);
-  const timeoutMs = requestTimeoutMs(ctx);
   const result = await router.dispatch({
     request,
     clientFormat: 'anthropic',
     rawBody: ctx.body,
     requestId: ctx.requestId,
     signal: ctx.signal,
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...dispatchOptions(ctx),
   });
   ctx.trail.route = result.route;
-  ctx.trail.deployment = result.deployment.id;
+  ctx.trail.deployment = result.deployment?.id ?? `degraded:${result.degraded ?? ''}`;
   try {
     const answer = result.answer;
     if (answer.kind === 'json') {

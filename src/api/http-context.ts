@@ -19,14 +19,18 @@ export interface HttpContext {
 /** Response headers naming who answered: clients and operators see failover without reading logs. */
 export function trailHeaders(result: DispatchResult): Record<string, string> {
   const fallbacks = new Set(result.attempts.map((a) => a.deployment)).size - 1;
-  return {
+  const headers: Record<string, string> = {
     'x-keel-route': result.route,
-    'x-keel-deployment': result.deployment.id,
-    'x-keel-provider': result.deployment.provider,
-    'x-keel-model': result.deployment.model,
     'x-keel-attempts': String(result.attempts.length),
     'x-keel-fallbacks': String(Math.max(0, fallbacks)),
   };
+  if (result.deployment !== undefined) {
+    headers['x-keel-deployment'] = result.deployment.id;
+    headers['x-keel-provider'] = result.deployment.provider;
+    headers['x-keel-model'] = result.deployment.model;
+  }
+  if (result.degraded !== undefined) headers['x-keel-degraded'] = result.degraded;
+  return headers;
 }
 
 /** A per-request deadline from the `x-keel-timeout-ms` header, when sane. */

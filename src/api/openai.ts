@@ -24,7 +24,7 @@ export async function handleChatCompletions(ctx: HttpContext, router: Router): P
     ...dispatchOptions(ctx),
   });
   ctx.trail.route = result.route;
-  ctx.trail.deployment = result.deployment.id;
+  ctx.trail.deployment = result.deployment?.id ?? `degraded:${result.degraded ?? ''}`;
   const { res } = ctx;
   try {
     const answer = result.answer;

@@ -51,6 +51,7 @@ export interface Route {
   totalMs: number;
   /** Per-attempt timeouts set on the route; they win over each deployment's own. */
   timeoutOverrides: Partial<Timeouts>;
+  degraded: { cacheTtlMs?: number; message?: string };
   retry: {
     maxAttemptsPerDeployment: number | undefined;
     backoffBaseMs: number | undefined;
@@ -156,6 +157,10 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
         ...(r.timeouts?.connect_ms === undefined ? {} : { connectMs: r.timeouts.connect_ms }),
         ...(r.timeouts?.ttft_ms === undefined ? {} : { ttftMs: r.timeouts.ttft_ms }),
         ...(r.timeouts?.idle_ms === undefined ? {} : { idleMs: r.timeouts.idle_ms }),
+      },
+      degraded: {
+        ...(r.degraded?.cache_ttl_s === undefined ? {} : { cacheTtlMs: r.degraded.cache_ttl_s * 1000 }),
+        ...(r.degraded?.message === undefined ? {} : { message: r.degraded.message }),
       },
       retry: {
         maxAttemptsPerDeployment: r.retry?.max_attempts_per_deployment,

@@ -78,6 +78,13 @@ export const routeSchema = z.strictObject({
   strategy: z.enum(['priority', 'weighted', 'least-latency']).default('priority'),
   deployments: z.array(routeTarget).min(1),
   timeouts: timeoutsSchema.optional(),
+  /** What to answer when every deployment failed: a recent cached answer, else a static message. */
+  degraded: z
+    .strictObject({
+      cache_ttl_s: positiveInt.optional(),
+      message: z.string().min(1).optional(),
+    })
+    .optional(),
   retry: z
     .strictObject({
       max_attempts_per_deployment: positiveInt.optional(),

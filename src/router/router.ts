@@ -9,7 +9,8 @@
  */
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ChatRequest, WireFormat } from '../core/chat-request.js';
-import { KeelError } from '../core/errors.js';
+import { KeelError, type ErrorCode } from '../core/errors.js';
+import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
 import { providerFor, type AttemptResult, type StreamItem, type UpstreamFailure } from '../providers/index.js';
@@ -26,6 +27,8 @@ import { needsOf, unservableReason, type RequestNeeds } from './capabilities.js'
 import { finalError, type FailureContext } from './final-error.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, type RouterPolicies } from './policies.js';
+import { ResponseCache, cacheKey } from './response-cache.js';
+import { replayResponse, staticResponse } from './degraded-answer.js';
 import { commitStream, observeEnd } from './stream-commit.js';
 import { swapModel } from './swap-model.js';
 
@@ -41,6 +44,8 @@ export interface DispatchInput {
   timeoutMs?: number;
   /** Who is shed last under overload; default interactive. */
   priority?: Priority;
+  /** Whose request this is: cached answers are never shared across tenants. */
+  tenant?: string;
 }
 
 export interface AttemptRecord {
@@ -62,7 +67,10 @@ export type DispatchAnswer =
 
 export interface DispatchResult {
   route: string;
-  deployment: Deployment;
+  /** The deployment that answered; undefined for a degraded answer. */
+  deployment: Deployment | undefined;
+  /** Set when no deployment answered and Keel served a cached or static answer instead. */
+  degraded?: 'cache' | 'static';
   attempts: AttemptRecord[];
   /** The client's bytes went upstream as they were, and the provider's bytes come back as they are. */
   passthrough: boolean;
@@ -89,10 +97,14 @@ interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpir
   finish: () => void;
 }
 
+/** Failures a degraded answer may cover: the providers' fault, never the client's. */
+const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
+
 type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
 
 export class Router {
   policies: RouterPolicies;
+  private readonly cache = new ResponseCache();
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -128,6 +140,7 @@ export class Router {
           targets: [{ deployment, weight: 1 }],
           totalMs: deployment.timeouts.totalMs,
           timeoutOverrides: {},
+          degraded: {},
           retry: { maxAttemptsPerDeployment: undefined, backoffBaseMs: undefined, backoffCapMs: undefined, maxRetryAfterMs: undefined },
         };
       }
@@ -203,8 +216,48 @@ export class Router {
       finish();
       throw err;
     }
+    const error = finalError({ ...d, clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
+    const degraded = DEGRADABLE.has(error.code) ? this.degradedAnswer(d) : undefined;
+    if (degraded !== undefined) return degraded;
     finish();
-    throw finalError({ ...d, clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
+    throw error;
+  }
+
+  /** A recent cached answer to the same question, else the route's static message, else nothing. */
+  private degradedAnswer(d: Dispatch): DispatchResult | undefined {
+    const { route, input } = d;
+    const cached = route.degraded.cacheTtlMs === undefined ? undefined : this.cache.get(cacheKey(input.tenant ?? '', route.name, input.request), this.clock.now());
+    const response = cached ?? (route.degraded.message === undefined ? undefined : staticResponse(route.name, route.degraded.message, this.clock.now()));
+    if (response === undefined) return undefined;
+    const answer: DispatchAnswer = input.request.stream ? { kind: 'stream', items: replayResponse(response) } : { kind: 'json', response };
+    return { route: route.name, deployment: undefined, degraded: cached === undefined ? 'static' : 'cache', attempts: d.attempts, passthrough: false, answer, done: d.finish };
+  }
+
+  /** Remembers successful answers of routes with a degraded-answer cache. */
+  private remember(d: Dispatch, answer: DispatchAnswer): DispatchAnswer {
+    const ttlMs = d.route.degraded.cacheTtlMs;
+    if (ttlMs === undefined) return answer;
+    const key = cacheKey(d.input.tenant ?? '', d.route.name, d.input.request);
+    if (answer.kind === 'json') {
+      this.cache.set(key, answer.response, ttlMs, this.clock.now());
+      return answer;
+    }
+    const accumulator = new StreamAccumulator();
+    const cache = this.cache;
+    const clock = this.clock;
+    return {
+      kind: 'stream',
+      items: (async function* () {
+        for await (const item of answer.items) {
+          if (item.kind === 'data') for (const event of item.events) accumulator.push(event);
+          if (item.kind === 'end') {
+            const response = accumulator.result();
+            if (response !== undefined) cache.set(key, response, ttlMs, clock.now());
+          }
+          yield item;
+        }
+      })(),
+    };
   }
 
   private canServe(d: Dispatch, deployment: Deployment): boolean {
@@ -270,7 +323,7 @@ export class Router {
         if (committed.kind === 'json') {
           d.attempts.push(record('ok'));
           settle('ok', undefined, ttftMs);
-          return { kind: 'answered', result: { ...base, answer: committed } };
+          return { kind: 'answered', result: { ...base, answer: this.remember(d, committed) } };
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = d.attempts.length;
@@ -279,7 +332,7 @@ export class Router {
           d.attempts[index] = record(failure?.outcome ?? 'ok', failure);
           settle(failure?.outcome ?? 'ok', failure, ttftMs);
         });
-        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
+        return { kind: 'answered', result: { ...base, answer: this.remember(d, { kind: 'stream', items }) } };
       }
 
       const failure = committed.failure;

@@ -1,0 +1,99 @@
+/**
+ * The floor for any Node gateway: a pass-through proxy with no logic at all. node:http in front, one
+ * undici Pool behind (sized and configured like Keel's per-deployment pool, so the comparison measures
+ * Keel's logic, not a different pool), the request body read and forwarded, and the response status,
+ * headers and body (JSON or SSE) piped back as they arrive. The body is read whole before it goes
+ * upstream because every gateway must (Keel parses it); the response is never buffered.
+ *
+ * Run as its own process: `node bare-proxy.mjs --upstream http://127.0.0.1:PORT --port PORT`.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Pool, type Dispatcher } from 'undici';
+
+const POOL = {
+  connections: 128, // Keel's default `max_connections` per deployment
+  keepAliveTimeout: 60_000, // 60 s, as Keel's pool
+  keepAliveMaxTimeout: 60_000,
+  headersTimeout: 0, // no timeouts: the floor does nothing it does not have to
+  bodyTimeout: 0,
+} as const;
+
+/** Per-connection headers (RFC 9110 §7.6.1) and the ones the HTTP stacks set themselves. */
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'host', 'content-length']);
+
+function forwardable(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+async function forward(pool: Pool, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req);
+  const client = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) client.abort();
+  });
+  const upstream = await pool.request({
+    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+    path: req.url ?? '/',
+    headers: forwardable(req.headers) as Record<string, string>,
+    body: body.length === 0 ? null : body,
+    signal: client.signal,
+  });
+  // Repeated upstream headers arrive as arrays; node:http writes those back as repeated lines.
+  res.writeHead(upstream.statusCode, forwardable(upstream.headers));
+  await pipeline(upstream.body, res);
+}
+
+export async function startBareProxy(upstreamOrigin: string, port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const pool = new Pool(upstreamOrigin, POOL);
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    forward(pool, req, res).catch(() => {
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"bad gateway","type":"proxy_error"}}');
+      } else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.destroy();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' } } });
+  if (values.upstream === undefined) throw new Error('usage: bare-proxy --upstream http://127.0.0.1:PORT [--port PORT]');
+  const proxy = await startBareProxy(values.upstream, Number(values.port));
+  process.stdout.write(`${JSON.stringify({ url: proxy.url })}\n`);
+  const stop = (): void => {
+    void proxy.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

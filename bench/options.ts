@@ -1,0 +1,108 @@
+/**
+ * The benchmark's settings: every default in one block with its unit and why, and the command line
+ * (`npm run bench -- --quick`, `--duration 5`, `--streams 2000`, `--profile`) that overrides them. The
+ * settings are written into every result file, so a number is never read without how it was made.
+ */
+import { parseArgs } from 'node:util';
+
+export type ScenarioName = 'direct' | 'bare' | 'keel' | 'keel-failover';
+export const SCENARIOS: readonly ScenarioName[] = ['direct', 'bare', 'keel', 'keel-failover'];
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Seconds of load per measured cell (one scenario × mode × connection count). */
+  durationS: number;
+  /** Seconds of untimed load before a scenario's cells: JIT, pools and keep-alive sockets warm up. */
+  warmupS: number;
+  /** Autocannon connection counts; the first is the "one connection" latency cell, the last "under load". */
+  connections: number[];
+  /** Sequential streamed requests per target for time to first byte. */
+  ttfbCount: number;
+  /** Concurrent open streams through Keel in the many-streams run; 0 skips the run. */
+  streams: number;
+  /** Seconds the many-streams run holds all its streams open while Keel's memory is sampled. */
+  streamsHoldS: number;
+  /** Delay between streamed tokens in the many-streams run, so streams stay open. */
+  slowTokenDelayMs: number;
+  scenarios: ScenarioName[];
+  /** Run Keel and the bare proxy under `node --cpu-prof` and summarise their top self-time functions. */
+  profile: boolean;
+}
+
+const FULL = {
+  durationS: 10, // long enough for a stable rate on 2 cores; 16 cells keep the run under ~6 minutes
+  warmupS: 2, // V8 tiers up the hot path within a second or two of steady load
+  connections: [1, 32], // 1: latency without queueing; 32: a busy gateway, past the point of saturation on 2 cores
+  ttfbCount: 500, // p99 of 500 samples is the 5th worst: stable enough, a few seconds per target
+  streams: 5_000,
+  streamsHoldS: 10,
+  slowTokenDelayMs: 200, // 5 tokens/s per stream: slow enough to hold thousands of streams open
+} as const;
+
+const QUICK = {
+  durationS: 2,
+  warmupS: 0.5,
+  ttfbCount: 100,
+  streamsHoldS: 3,
+} as const;
+
+const USAGE = `npm run bench [-- options]
+  --quick              ~1 minute smoke run (${QUICK.durationS} s cells, fewer samples)
+  --duration S         seconds per measured cell (default ${FULL.durationS})
+  --warmup S           seconds of warm-up load per scenario and mode (default ${FULL.warmupS})
+  --connections A,B    autocannon connection counts (default ${FULL.connections.join(',')})
+  --ttfb-count N       streamed requests per target for time to first byte (default ${FULL.ttfbCount})
+  --streams N          concurrent open streams through Keel, 0 to skip (default ${FULL.streams})
+  --hold S             seconds to hold the streams open (default ${FULL.streamsHoldS})
+  --scenarios LIST     subset of ${SCENARIOS.join(',')}
+  --profile            run Keel and the bare proxy under --cpu-prof and print their hottest functions`;
+
+function positiveNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: expected a non-negative number, got "${value}"`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      'ttfb-count': { type: 'string' },
+      streams: { type: 'string' },
+      hold: { type: 'string' },
+      scenarios: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick === true;
+  const base = quick ? { ...FULL, ...QUICK } : FULL;
+  const connections = values.connections === undefined
+    ? [...base.connections]
+    : values.connections.split(',').map((c) => Math.round(positiveNumber('connections', c, 1)));
+  if (connections.length === 0 || connections.some((c) => c < 1)) throw new Error('--connections: expected counts of at least 1');
+  const scenarios = values.scenarios === undefined ? [...SCENARIOS] : values.scenarios.split(',').map((s) => s.trim());
+  for (const s of scenarios) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`--scenarios: unknown "${s}"; expected ${SCENARIOS.join(', ')}`);
+  return {
+    quick,
+    durationS: Math.max(1, positiveNumber('duration', values.duration, base.durationS)),
+    warmupS: positiveNumber('warmup', values.warmup, base.warmupS),
+    connections,
+    ttfbCount: Math.max(1, Math.round(positiveNumber('ttfb-count', values['ttfb-count'], base.ttfbCount))),
+    streams: Math.round(positiveNumber('streams', values.streams, base.streams)),
+    streamsHoldS: Math.max(1, positiveNumber('hold', values.hold, base.streamsHoldS)),
+    slowTokenDelayMs: base.slowTokenDelayMs,
+    scenarios: scenarios as ScenarioName[],
+    profile: values.profile === true,
+  };
+}
