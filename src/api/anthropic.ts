@@ -14,8 +14,8 @@ import { AnthropicStreamEncoder, anthropicFrame } from './anthropic/anthropic-st
 import { encodeAnthropicResponse } from './anthropic/encode-anthropic-response.js';
 import { parseAnthropicRequest } from './anthropic/parse-anthropic-request.js';
 import { errorAnswer } from './error-body.js';
-import { dispatchOptions, trailHeaders, type HttpContext } from './http-context.js';
-import { streamAnswer } from './stream-answer.js';
+import { dispatchOptions, type ApiAnswer, type ApiRequest } from './api-request.js';
+import { answerDispatch } from './stream-answer.js';
 
 /** Anthropic clients treat `overloaded_error` as "try again shortly"; any other break is an `api_error`. */
 function streamErrorType(outcome: FailureOutcome): string {
@@ -28,35 +28,13 @@ function streamFailureFrame(failure: UpstreamFailure, requestId: string): string
   return anthropicFrame(body as { type: string });
 }
 
-export async function handleMessages(ctx: HttpContext, router: Router): Promise<void> {
-  const request = parseAnthropicRequest(ctx.json);
-  const result = await router.dispatch({
-    request,
-    clientFormat: 'anthropic',
-    rawBody: ctx.body,
-    requestId: ctx.requestId,
-    signal: ctx.signal,
-    ...dispatchOptions(ctx),
+export async function answerMessages(req: ApiRequest, router: Router): Promise<ApiAnswer> {
+  const request = parseAnthropicRequest(req.json);
+  const result = await router.dispatch({ request, clientFormat: 'anthropic', ...dispatchOptions(req) });
+  return answerDispatch(req, result, {
+    encodeResponse: encodeAnthropicResponse,
+    streamEncoder: () => new AnthropicStreamEncoder(request.model),
+    passthroughEnd: anthropicFrame({ type: 'message_stop' }),
+    failure: streamFailureFrame,
   });
-  ctx.trail.route = result.route;
-  ctx.trail.deployment = result.deployment?.id ?? `degraded:${result.degraded ?? ''}`;
-  try {
-    const answer = result.answer;
-    if (answer.kind === 'json') {
-      ctx.trail.attempts = result.attempts.length;
-      const body = answer.raw ?? JSON.stringify(encodeAnthropicResponse(answer.response));
-      ctx.res.writeHead(200, { ...trailHeaders(result), 'content-type': 'application/json' });
-      ctx.res.end(body);
-      return;
-    }
-    const encoder = new AnthropicStreamEncoder(request.model);
-    await streamAnswer(ctx, result, answer.items, {
-      encode: (events) => encoder.encode(events),
-      finish: () => encoder.finish(),
-      passthroughEnd: anthropicFrame({ type: 'message_stop' }),
-      failure: (failure) => streamFailureFrame(failure, ctx.requestId),
-    });
-  } finally {
-    result.done();
-  }
 }

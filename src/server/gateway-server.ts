@@ -1,30 +1,21 @@
 /**
  * The gateway's HTTP server (node:http: the request path is short and hot, and a framework would add
- * per-request work Keel does not need). It owns what every endpoint shares: request ids, body limits,
- * content types, JSON parsing, error bodies in the caller's format, client-disconnect cancellation, the
- * access log, and a graceful drain on shutdown.
+ * per-request work Keel does not need). It turns sockets into `handleApiRequest` calls and answers back:
+ * request ids, body limits, client-disconnect cancellation, backpressure on streams, the access log,
+ * `/healthz`, and a graceful drain on shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WireFormat } from '../core/chat-request.js';
 import { KeelError } from '../core/errors.js';
 import { acceptRequestId } from '../core/request-id.js';
 import type { RuntimeConfig } from '../config/resolve-config.js';
-import { errorAnswer, toKeelError } from '../api/error-body.js';
-import type { HttpContext } from '../api/http-context.js';
-import { handleMessages } from '../api/anthropic.js';
-import { handleChatCompletions, handleListModels } from '../api/openai.js';
+import type { ApiAnswer, ApiRequest } from '../api/api-request.js';
+import { handleApiRequest } from '../api/handle-request.js';
+import { errorAnswer } from '../api/error-body.js';
 import { Router, type RouterOptions } from '../router/router.js';
 import type { Logger } from '../telemetry/logger.js';
-import { isJsonContentType, parseJsonBody, readBody } from './read-body.js';
-
-interface Endpoint {
-  method: 'GET' | 'POST';
-  /** The client API whose error format this endpoint answers in. */
-  format: WireFormat;
-  /** POST endpoints get their JSON body read and parsed before the handler runs. */
-  handle: (ctx: HttpContext) => Promise<void> | void;
-}
+import { readBody } from './read-body.js';
+import { writeSse } from './sse-writer.js';
 
 export interface GatewayOptions {
   config: RuntimeConfig;
@@ -45,12 +36,6 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const router = new Router(config, options.router);
-  const endpoints = new Map<string, Endpoint>([
-    ['/v1/chat/completions', { method: 'POST', format: 'openai', handle: (ctx) => handleChatCompletions(ctx, router) }],
-    ['/chat/completions', { method: 'POST', format: 'openai', handle: (ctx) => handleChatCompletions(ctx, router) }],
-    ['/v1/models', { method: 'GET', format: 'openai', handle: (ctx) => handleListModels(ctx, router) }],
-    ['/v1/messages', { method: 'POST', format: 'anthropic', handle: (ctx) => handleMessages(ctx, router) }],
-  ]);
   const inFlight = new Set<ServerResponse>();
   let closing = false;
 
@@ -61,75 +46,48 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     const requestId = acceptRequestId(req.headers['x-request-id']);
-    res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0]!;
-    const endpoint = endpoints.get(path);
-    const format: WireFormat = endpoint?.format ?? 'openai';
     const client = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) client.abort(new KeelError('client_closed', 'The client closed the connection.'));
     });
-    const ctx: HttpContext = { req, res, requestId, body: Buffer.alloc(0), json: undefined, signal: client.signal, trail: {} };
+    const trail: ApiRequest['trail'] = {};
     inFlight.add(res);
     try {
       if (path === '/healthz') {
-        res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: closing ? 'draining' : 'ok' }));
+        await write(res, requestId, { status: closing ? 503 : 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: closing ? 'draining' : 'ok' }) });
         return;
       }
       if (closing) {
         res.setHeader('connection', 'close');
-        throw new KeelError('unavailable', 'Keel is shutting down; retry on another instance.', { retryAfterS: 1 });
+        const answer = errorAnswer(new KeelError('unavailable', 'Keel is shutting down; retry on another instance.', { retryAfterS: 1 }), 'openai', requestId);
+        await write(res, requestId, { status: answer.status, headers: { ...answer.headers, 'content-type': 'application/json' }, body: JSON.stringify(answer.body) });
+        return;
       }
-      if (endpoint === undefined) throw new KeelError('not_found', `Unknown path: ${req.method ?? 'GET'} ${path}.`);
-      if (req.method !== endpoint.method) {
-        res.setHeader('allow', endpoint.method);
-        throw new KeelError('method_not_allowed', `Method ${req.method ?? ''} is not allowed on ${path}; use ${endpoint.method}.`);
-      }
-      if (endpoint.method === 'POST') {
-        if (!isJsonContentType(req.headers['content-type'])) {
-          throw new KeelError('unsupported_media_type', `Expected Content-Type: application/json, got ${req.headers['content-type'] ?? 'none'}.`);
-        }
-        ctx.body = await readBody(req, config.server.body_limit_bytes);
-        ctx.json = parseJsonBody(ctx.body);
-      }
-      await endpoint.handle(ctx);
+      const handled = await handleApiRequest(
+        {
+          method: req.method ?? 'GET',
+          path,
+          headers: req.headers,
+          requestId,
+          signal: client.signal,
+          trail,
+          readBody: () => readBody(req, config.server.body_limit_bytes),
+        },
+        router,
+      );
+      if (handled.internal !== undefined) logger.error({ err: handled.internal, requestId }, 'internal error');
+      // A refused body may still be arriving: close the connection rather than read the rest.
+      if (handled.errorCode === 'body_too_large') res.setHeader('connection', 'close');
+      await write(res, requestId, handled.answer);
     } catch (err) {
-      writeError(ctx, err, format);
+      // Only a broken socket gets here (the handler turns every other failure into an answer).
+      logger.warn({ err, requestId }, 'response aborted');
+      res.destroy();
     } finally {
       inFlight.delete(res);
-      logAccess(ctx, path, startedAt);
+      logger.info({ requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round((performance.now() - startedAt) * 10) / 10, ...trail }, 'request');
     }
-  }
-
-  function writeError(ctx: HttpContext, err: unknown, format: WireFormat): void {
-    const error = toKeelError(err);
-    if (error.code === 'internal') logger.error({ err: error.cause, requestId: ctx.requestId }, 'internal error');
-    const { res } = ctx;
-    if (res.headersSent || res.destroyed) {
-      res.destroy();
-      return;
-    }
-    const answer = errorAnswer(error, format, ctx.requestId);
-    ctx.trail.outcome = error.code;
-    // A refused body may still be arriving: close the connection rather than read the rest.
-    if (error.code === 'body_too_large') res.setHeader('connection', 'close');
-    res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
-    res.end(JSON.stringify(answer.body));
-  }
-
-  function logAccess(ctx: HttpContext, path: string, startedAt: number): void {
-    logger.info(
-      {
-        requestId: ctx.requestId,
-        method: ctx.req.method,
-        path,
-        status: ctx.res.statusCode,
-        durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
-        ...ctx.trail,
-      },
-      'request',
-    );
   }
 
   return {
@@ -163,4 +121,26 @@ export function createGateway(options: GatewayOptions): Gateway {
       await stopped;
     },
   };
+}
+
+/** Writes an answer; a streamed body is written frame by frame, waiting for the socket to drain. */
+async function write(res: ServerResponse, requestId: string, answer: ApiAnswer): Promise<void> {
+  res.writeHead(answer.status, { ...answer.headers, 'x-request-id': requestId });
+  const body = answer.body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    res.end(body);
+    return;
+  }
+  const frames = body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (res.destroyed) break;
+      const next = await frames.next();
+      if (next.done === true) break;
+      await writeSse(res, next.value);
+    }
+  } finally {
+    await frames.return?.();
+    res.end();
+  }
 }

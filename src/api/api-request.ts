@@ -1,0 +1,67 @@
+/**
+ * What a client-surface handler receives for one request, and what it gives back, independent of the
+ * transport: the node HTTP server and the in-process `fetch` of the library both build an `ApiRequest`
+ * and deliver an `ApiAnswer`. The body comes as bytes (for pass-through) and as JSON; the signal aborts
+ * when the client goes away.
+ */
+import type { DispatchInput, DispatchResult } from '../router/router.js';
+
+export interface ApiRequest {
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  requestId: string;
+  body: Buffer;
+  json: unknown;
+  signal: AbortSignal;
+  /** Filled by the handler for the access log. */
+  trail: { route?: string; deployment?: string; attempts?: number; outcome?: string };
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** A whole body, or SSE frames to write as they come (with backpressure). */
+  body: string | Buffer | AsyncIterable<string>;
+}
+
+export function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): ApiAnswer {
+  return { status, headers: { ...headers, 'content-type': 'application/json' }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) };
+}
+
+/** Response headers naming who answered: clients and operators see failover without reading logs. */
+export function trailHeaders(result: DispatchResult): Record<string, string> {
+  const fallbacks = new Set(result.attempts.map((a) => a.deployment)).size - 1;
+  const headers: Record<string, string> = {
+    'x-keel-route': result.route,
+    'x-keel-attempts': String(result.attempts.length),
+    'x-keel-fallbacks': String(Math.max(0, fallbacks)),
+  };
+  if (result.deployment !== undefined) {
+    headers['x-keel-deployment'] = result.deployment.id;
+    headers['x-keel-provider'] = result.deployment.provider;
+    headers['x-keel-model'] = result.deployment.model;
+  }
+  if (result.degraded !== undefined) headers['x-keel-degraded'] = result.degraded;
+  return headers;
+}
+
+/**
+ * The dispatch options a request's headers carry: a shorter deadline (`x-keel-timeout-ms`) and a
+ * priority class for load shedding (`x-keel-priority: interactive | batch`).
+ */
+export function dispatchOptions(req: ApiRequest): Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody'> {
+  const options: Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody'> = { requestId: req.requestId, signal: req.signal, rawBody: req.body };
+  const timeout = req.headers['x-keel-timeout-ms'];
+  const ms = typeof timeout === 'string' ? Number(timeout) : Number.NaN;
+  if (Number.isInteger(ms) && ms > 0) options.timeoutMs = ms;
+  const priority = req.headers['x-keel-priority'];
+  if (priority === 'batch' || priority === 'interactive') options.priority = priority;
+  return options;
+}
+
+/** Records who answered, for the access log. */
+export function noteResult(req: ApiRequest, result: DispatchResult): void {
+  req.trail.route = result.route;
+  req.trail.deployment = result.deployment?.id ?? `degraded:${result.degraded ?? ''}`;
+  req.trail.attempts = result.attempts.length;
+}
