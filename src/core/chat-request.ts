@@ -127,3 +127,8 @@ export interface ChatRequest {
    */
   untranslatable: string[];
 }
+
+/** A canonical request with every optional collection empty: name the model and the messages. */
+export function chatRequest(fields: Pick<ChatRequest, 'model' | 'messages'> & Partial<ChatRequest>): ChatRequest {
+  return { system: [], tools: [], stop: [], sampling: {}, stream: false, streamUsage: false, extensions: {}, untranslatable: [], ...fields };
+}

@@ -10,7 +10,8 @@ import { loadConfigFile, parseConfig } from '../config/load-config.js';
 import { resolveConfig, type RuntimeConfig } from '../config/resolve-config.js';
 import type { KeelConfig } from '../config/schema.js';
 import { closeAllPools, providerFor } from '../providers/index.js';
-import { startSimulator, type FaultSpec, type Simulator } from '../simulator/index.js';
+import type { Simulator } from '../simulator/index.js';
+import { startEmbeddedSimulator } from './embedded-simulator.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createGateway, type Gateway } from './gateway-server.js';
 
@@ -51,23 +52,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   const logger = options.logger ?? createLogger(config.server.log_level);
   for (const d of config.deployments) providerFor(d.provider); // fail at start, not on the first request
 
-  let simulator: Simulator | undefined;
-  if (config.simulator !== undefined) {
-    const sim = config.simulator;
-    simulator = await startSimulator({
-      port: sim.port,
-      seed: sim.seed,
-      tokenDelayMs: sim.token_delay_ms,
-      models: sim.models.map((m) => ({
-        name: m.name,
-        ...(m.context_window === undefined ? {} : { contextWindow: m.context_window }),
-        ...(m.latency_ms === undefined ? {} : { latencyMs: m.latency_ms }),
-        ...(m.token_delay_ms === undefined ? {} : { tokenDelayMs: m.token_delay_ms }),
-        ...(m.reply === undefined ? {} : { reply: m.reply }),
-      })),
-    });
-    for (const [model, fault] of Object.entries(config.simulator.faults)) simulator.setFault(model, fault as FaultSpec);
-  }
+  const simulator = config.simulator === undefined ? undefined : await startEmbeddedSimulator(config.simulator);
   const runtime = resolveConfig(config, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
   const gateway = createGateway({ config: runtime, logger });
   const url = await gateway.listen(options.port ?? config.server.port, options.host ?? config.server.host);
