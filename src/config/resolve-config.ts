@@ -52,6 +52,8 @@ export interface Route {
   /** Per-attempt timeouts set on the route; they win over each deployment's own. */
   timeoutOverrides: Partial<Timeouts>;
   degraded: { cacheTtlMs?: number; message?: string };
+  /** Set when the route hedges; `delayMs` undefined means "the recent p95". */
+  hedge: { delayMs?: number } | undefined;
   retry: {
     maxAttemptsPerDeployment: number | undefined;
     backoffBaseMs: number | undefined;
@@ -158,6 +160,7 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
         ...(r.timeouts?.ttft_ms === undefined ? {} : { ttftMs: r.timeouts.ttft_ms }),
         ...(r.timeouts?.idle_ms === undefined ? {} : { idleMs: r.timeouts.idle_ms }),
       },
+      hedge: r.hedge === undefined ? undefined : r.hedge.delay_ms === undefined ? {} : { delayMs: r.hedge.delay_ms },
       degraded: {
         ...(r.degraded?.cache_ttl_s === undefined ? {} : { cacheTtlMs: r.degraded.cache_ttl_s * 1000 }),
         ...(r.degraded?.message === undefined ? {} : { message: r.degraded.message }),

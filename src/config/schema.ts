@@ -78,6 +78,11 @@ export const routeSchema = z.strictObject({
   strategy: z.enum(['priority', 'weighted', 'least-latency']).default('priority'),
   deployments: z.array(routeTarget).min(1),
   timeouts: timeoutsSchema.optional(),
+  /**
+   * Hedged requests: after `delay_ms` (default: the first deployment's recent p95 time to first answer)
+   * also ask the next deployment, and take whichever answers first.
+   */
+  hedge: z.strictObject({ delay_ms: positiveInt.optional() }).optional(),
   /** What to answer when every deployment failed: a recent cached answer, else a static message. */
   degraded: z
     .strictObject({

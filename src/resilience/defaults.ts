@@ -82,4 +82,9 @@ export const RESILIENCE_DEFAULTS = {
     // Queued requests wait at most this long (and never past their own deadline).
     maxWaitMs: 5_000,
   },
+  hedge: {
+    // Until a deployment has enough samples for a p95, hedge after 2 s: slower than a healthy first
+    // token on most models, so hedges stay rare while nothing is known.
+    delayMs: 2_000,
+  },
 } as const;

@@ -25,6 +25,7 @@ import {
 } from '../resilience/index.js';
 import { needsOf, unservableReason, type RequestNeeds } from './capabilities.js';
 import { finalError, type FailureContext } from './final-error.js';
+import { hedge } from './hedge.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, type RouterPolicies } from './policies.js';
 import { ResponseCache, cacheKey } from './response-cache.js';
@@ -58,7 +59,7 @@ export interface AttemptRecord {
   message?: string;
   cancelled?: boolean;
   /** Why this attempt happened: the first try, a retry on the same deployment, or a failover. */
-  kind: 'first' | 'retry' | 'failover' | 'last_resort';
+  kind: 'first' | 'retry' | 'failover' | 'hedge' | 'last_resort';
 }
 
 export type DispatchAnswer =
@@ -99,6 +100,13 @@ interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpir
 
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
+
+/** A deployment cleared to take an attempt: a concurrency slot and a breaker permit are held for it. */
+interface Admitted {
+  deployment: Deployment;
+  limit: AdaptiveLimit;
+  permit: CircuitBreakerPermit;
+}
 
 type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
 
@@ -141,6 +149,7 @@ export class Router {
           totalMs: deployment.timeouts.totalMs,
           timeoutOverrides: {},
           degraded: {},
+          hedge: undefined,
           retry: { maxAttemptsPerDeployment: undefined, backoffBaseMs: undefined, backoffCapMs: undefined, maxRetryAfterMs: undefined },
         };
       }
@@ -174,31 +183,20 @@ export class Router {
     const d: Dispatch = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
     const breakers = this.policies.breakers;
     const refusedByBreaker: string[] = [];
+    const plan = planDeployments(route, this.policies.latency, this.random);
+    let next = 0;
+    /** The next deployment of the plan that can and may take an attempt now, with its slot and permit. */
+    const nextAdmitted = (): Admitted | undefined => {
+      while (next < plan.length && !deadline.signal.aborted) {
+        const admitted = this.admit(d, plan[next++]!, refusedByBreaker);
+        if (admitted !== undefined) return admitted;
+      }
+      return undefined;
+    };
     try {
-      for (const deployment of planDeployments(route, this.policies.latency, this.random)) {
-        if (deadline.signal.aborted) break;
-        if (!this.canServe(d, deployment)) continue;
-        // A deployment at its concurrency limit has lost capacity: its excess goes to the fallbacks.
-        const limit = this.policies.limitFor(deployment.id);
-        if (!limit.tryAcquire()) {
-          d.skipped.push(`${deployment.id}: at capacity`);
-          continue;
-        }
-        const admission = breakers.get(deployment.id).tryAcquire();
-        if (!admission.allowed) {
-          limit.release(undefined);
-          d.skipped.push(`${deployment.id}: circuit open`);
-          refusedByBreaker.push(deployment.id);
-          continue;
-        }
-        // A breaker's recovery probe is not throttled: it is how a deployment earns traffic back.
-        if (admission.permit.kind === 'normal' && this.policies.throttle?.shouldReject(deployment.id, this.random) === true) {
-          breakers.get(deployment.id).release(admission.permit);
-          limit.release(undefined);
-          d.skipped.push(`${deployment.id}: throttled`);
-          continue;
-        }
-        const verdict = await this.tryDeployment(d, deployment, limit, admission.permit, d.attempts.length === 0 ? 'first' : 'failover');
+      for (let admitted = nextAdmitted(); admitted !== undefined; admitted = nextAdmitted()) {
+        const kind = d.attempts.length === 0 ? 'first' : 'failover';
+        const verdict = route.hedge === undefined ? await this.tryDeployment(d, admitted, kind, deadline.signal) : await this.hedged(d, admitted, kind, nextAdmitted);
         if (verdict.kind === 'answered') return verdict.result;
         if (verdict.kind === 'stop') break;
       }
@@ -208,7 +206,8 @@ export class Router {
         const deployment = id === undefined ? undefined : this.config.deployments.get(id);
         const limit = deployment === undefined ? undefined : this.policies.limitFor(deployment.id);
         if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
-          const verdict = await this.tryDeployment(d, deployment, limit, breakers.get(deployment.id).acquireLastResort(), 'last_resort');
+          const permit = breakers.get(deployment.id).acquireLastResort();
+          const verdict = await this.tryDeployment(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
           if (verdict.kind === 'answered') return verdict.result;
         }
       }
@@ -260,6 +259,58 @@ export class Router {
     };
   }
 
+  /**
+   * Whether a deployment may take an attempt now: it can serve the request, it has a free concurrency
+   * slot (a saturated deployment has lost capacity: its excess goes to the fallbacks), its breaker admits
+   * the call, and the adaptive throttle does not shed it. Records why when it may not.
+   */
+  private admit(d: Dispatch, deployment: Deployment, refusedByBreaker: string[]): Admitted | undefined {
+    if (!this.canServe(d, deployment)) return undefined;
+    const limit = this.policies.limitFor(deployment.id);
+    if (!limit.tryAcquire()) {
+      d.skipped.push(`${deployment.id}: at capacity`);
+      return undefined;
+    }
+    const breaker = this.policies.breakers.get(deployment.id);
+    const admission = breaker.tryAcquire();
+    if (!admission.allowed) {
+      limit.release(undefined);
+      d.skipped.push(`${deployment.id}: circuit open`);
+      refusedByBreaker.push(deployment.id);
+      return undefined;
+    }
+    // A breaker's recovery probe is not throttled: it is how a deployment earns traffic back.
+    if (admission.permit.kind === 'normal' && this.policies.throttle?.shouldReject(deployment.id, this.random) === true) {
+      breaker.release(admission.permit);
+      limit.release(undefined);
+      d.skipped.push(`${deployment.id}: throttled`);
+      return undefined;
+    }
+    return { deployment, limit, permit: admission.permit };
+  }
+
+  /** Tries `first`, and after the hedge delay also the next admitted deployment; the first answer wins. */
+  private hedged(d: Dispatch, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
+    const { deadline, route } = d;
+    const delayMs = route.hedge?.delayMs ?? this.policies.latency.p95Ms(first.deployment.id) ?? RESILIENCE_DEFAULTS.hedge.delayMs;
+    return hedge<DeploymentVerdict>({
+      delayMs,
+      clock: this.clock,
+      first: (signal) => this.tryDeployment(d, first, kind, AbortSignal.any([deadline.signal, signal])),
+      second: (signal) => {
+        // A hedge is an extra call: it spends the first deployment's retry budget, so it never doubles load.
+        if (!this.policies.budget.tryAcquireRetry(first.deployment.id)) return undefined;
+        const second = nextAdmitted();
+        return second === undefined ? undefined : this.tryDeployment(d, second, 'hedge', AbortSignal.any([deadline.signal, signal]));
+      },
+      isAnswer: (v) => v.kind === 'answered',
+      isStop: (v) => v.kind === 'stop',
+      discard: (v) => {
+        if (v.kind === 'answered' && v.result.answer.kind === 'stream') void v.result.answer.items.return(undefined);
+      },
+    });
+  }
+
   private canServe(d: Dispatch, deployment: Deployment): boolean {
     const reason = unservableReason(deployment, providerFor(deployment.provider).format, d.input.clientFormat, d.needs);
     if (reason !== undefined) {
@@ -270,9 +321,13 @@ export class Router {
   }
 
   /** Attempts one deployment, retrying transient failures on it, until it answers or is given up. */
-  /** `limit` holds a slot for the first attempt; the slot is released when each attempt ends. */
-  private async tryDeployment(d: Dispatch, deployment: Deployment, limit: AdaptiveLimit, firstPermit: CircuitBreakerPermit, firstKind: AttemptRecord['kind']): Promise<DeploymentVerdict> {
+  /**
+   * `admitted` holds a slot and a breaker permit for the first attempt; each is released when its attempt
+   * ends. `signal` is the deadline's, or a hedge's that also aborts when the other attempt wins.
+   */
+  private async tryDeployment(d: Dispatch, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal): Promise<DeploymentVerdict> {
     const { input, route, deadline } = d;
+    const { deployment, limit } = admitted;
     const { breakers, budget, throttle, latency } = this.policies;
     const breaker = breakers.get(deployment.id);
     const provider = providerFor(deployment.provider);
@@ -280,7 +335,7 @@ export class Router {
     const passthroughBody = passthrough ? swapModel(input.rawBody!, deployment.model) : undefined;
     const retry = route.retry;
     budget.recordRequest(deployment.id);
-    let permit = firstPermit;
+    let permit = admitted.permit;
     let kind = firstKind;
 
     for (let attemptOnDeployment = 1; ; attemptOnDeployment++) {
@@ -293,7 +348,7 @@ export class Router {
           ttftMs: Math.max(1, Math.min(route.timeoutOverrides.ttftMs ?? deployment.timeouts.ttftMs, deadline.remainingMs())),
           idleMs: route.timeoutOverrides.idleMs ?? deployment.timeouts.idleMs,
         },
-        signal: deadline.signal,
+        signal,
         requestId: input.requestId,
       });
       const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
@@ -359,7 +414,7 @@ export class Router {
       // A retry on the same deployment: only within the retry budget, so an outage is not multiplied.
       if (!budget.tryAcquireRetry(deployment.id)) return { kind: 'next' };
       try {
-        await this.clock.sleep(decision.delayMs, deadline.signal);
+        await this.clock.sleep(decision.delayMs, signal);
       } catch {
         return { kind: 'stop' };
       }
