@@ -14,9 +14,13 @@ import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
 import { providerFor, type AttemptResult, type StreamItem, type UpstreamFailure } from '../providers/index.js';
+import type { ProviderName } from '../config/schema.js';
+import type { Usage } from '../core/chat-response.js';
 import {
   AdmissionRejected,
   Deadline,
+  TypedEmitter,
+  type CircuitStateChangeEvent,
   RESILIENCE_DEFAULTS,
   decideRetry,
   type AdaptiveLimit,
@@ -53,7 +57,14 @@ export interface AttemptRecord {
   requestId: string;
   route: string;
   deployment: string;
+  provider: ProviderName;
+  /** The upstream model name. */
+  model: string;
   outcome: Outcome;
+  startedAtMs: number;
+  /** Time to the answer's headers, or a stream's first content (successful attempts). */
+  ttftMs?: number;
+  usage?: Usage;
   status?: number;
   latencyMs: number;
   message?: string;
@@ -80,6 +91,30 @@ export interface DispatchResult {
   done(): void;
 }
 
+/** One client request, as it ended: what telemetry, health and SLOs count. */
+export interface RequestRecord {
+  requestId: string;
+  route: string;
+  tenant: string | undefined;
+  priority: Priority;
+  clientFormat: WireFormat;
+  stream: boolean;
+  startedAtMs: number;
+  latencyMs: number;
+  /** `ok`, or the error code the client received (`all_deployments_failed`, `stream_interrupted`...). */
+  outcome: 'ok' | ErrorCode;
+  degraded: 'cache' | 'static' | undefined;
+  /** The deployment that answered. */
+  deployment: string | undefined;
+  attempts: AttemptRecord[];
+}
+
+export interface RouterEvents extends Record<string, unknown> {
+  attempt: AttemptRecord;
+  request: RequestRecord;
+  breaker: CircuitStateChangeEvent;
+}
+
 export interface RouterOptions {
   onAttempt?: (record: AttemptRecord) => void;
   clock?: Clock;
@@ -94,8 +129,9 @@ interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpir
   needs: RequestNeeds;
   /** After a context-length failure, only a deployment with a larger window is worth trying. */
   minContextFailed: number | undefined;
-  /** Releases the admission slot and the deadline timer. */
-  finish: () => void;
+  /** Releases the admission slot and the deadline timer, and reports the request; idempotent. */
+  finish: (errorCode?: ErrorCode) => void;
+  degraded?: 'cache' | 'static';
 }
 
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
@@ -112,6 +148,8 @@ type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 
 
 export class Router {
   policies: RouterPolicies;
+  /** Attempts, finished requests and breaker changes, for telemetry, health and incidents. */
+  readonly events = new TypedEmitter<RouterEvents>();
   private readonly cache = new ResponseCache();
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -122,12 +160,19 @@ export class Router {
   ) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.policies = createPolicies(config.resilience, this.clock, this.random);
+    this.policies = this.newPolicies();
+    if (options.onAttempt !== undefined) this.events.on('attempt', options.onAttempt);
+  }
+
+  private newPolicies(): RouterPolicies {
+    const policies = createPolicies(this.config.resilience, this.clock, this.random);
+    policies.breakers.on('stateChange', (event) => this.events.emit('breaker', event));
+    return policies;
   }
 
   /** Forgets every breaker, budget, throttle and latency figure (tests, and an operator's reset). */
   resetPolicies(): void {
-    this.policies = createPolicies(this.config.resilience, this.clock, this.random);
+    this.policies = this.newPolicies();
   }
 
   /** The names clients may put in `model`: routes first, then each deployment's own model name. */
@@ -176,9 +221,14 @@ export class Router {
       }
       throw finalError({ attempts: [], last: undefined, refusals: [], skipped: [], clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
     }
-    const finish = (): void => {
+    const startedAtMs = deadline.startedAtMs;
+    let finished = false;
+    const finish = (errorCode?: ErrorCode): void => {
+      if (finished) return;
+      finished = true;
       releaseAdmission();
       deadline.dispose();
+      this.emitRequest(d, startedAtMs, errorCode);
     };
     const d: Dispatch = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
     const breakers = this.policies.breakers;
@@ -212,14 +262,33 @@ export class Router {
         }
       }
     } catch (err) {
-      finish();
+      finish('internal');
       throw err;
     }
     const error = finalError({ ...d, clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
     const degraded = DEGRADABLE.has(error.code) ? this.degradedAnswer(d) : undefined;
     if (degraded !== undefined) return degraded;
-    finish();
+    finish(error.code);
     throw error;
+  }
+
+  private emitRequest(d: Dispatch, startedAtMs: number, errorCode: ErrorCode | undefined): void {
+    const last = d.attempts.at(-1);
+    const answered = errorCode === undefined && last?.outcome === 'ok' ? last : undefined;
+    this.events.emit('request', {
+      requestId: d.input.requestId,
+      route: d.route.name,
+      tenant: d.input.tenant,
+      priority: d.input.priority ?? 'interactive',
+      clientFormat: d.input.clientFormat,
+      stream: d.input.request.stream,
+      startedAtMs,
+      latencyMs: this.clock.now() - startedAtMs,
+      outcome: errorCode ?? (d.degraded !== undefined || answered !== undefined ? 'ok' : 'stream_interrupted'),
+      degraded: d.degraded,
+      deployment: answered?.deployment,
+      attempts: [...d.attempts],
+    });
   }
 
   /** A recent cached answer to the same question, else the route's static message, else nothing. */
@@ -228,8 +297,9 @@ export class Router {
     const cached = route.degraded.cacheTtlMs === undefined ? undefined : this.cache.get(cacheKey(input.tenant ?? '', route.name, input.request), this.clock.now());
     const response = cached ?? (route.degraded.message === undefined ? undefined : staticResponse(route.name, route.degraded.message, this.clock.now()));
     if (response === undefined) return undefined;
+    d.degraded = cached === undefined ? 'static' : 'cache';
     const answer: DispatchAnswer = input.request.stream ? { kind: 'stream', items: replayResponse(response) } : { kind: 'json', response };
-    return { route: route.name, deployment: undefined, degraded: cached === undefined ? 'static' : 'cache', attempts: d.attempts, passthrough: false, answer, done: d.finish };
+    return { route: route.name, deployment: undefined, degraded: d.degraded, attempts: d.attempts, passthrough: false, answer, done: () => d.finish() };
   }
 
   /** Remembers successful answers of routes with a degraded-answer cache. */
@@ -340,6 +410,7 @@ export class Router {
 
     for (let attemptOnDeployment = 1; ; attemptOnDeployment++) {
       const startedAt = this.clock.now();
+      const attemptBase = () => ({ requestId: input.requestId, route: route.name, deployment: deployment.id, provider: deployment.provider, model: deployment.model, startedAtMs: startedAt, kind });
       const result = await provider.send({
         deployment,
         request: input.request,
@@ -352,12 +423,14 @@ export class Router {
         requestId: input.requestId,
       });
       const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
-      const record = (outcome: Outcome, failure?: UpstreamFailure): AttemptRecord => {
-        const entry: AttemptRecord = { requestId: input.requestId, route: route.name, deployment: deployment.id, outcome, latencyMs: this.clock.now() - startedAt, kind };
+      const record = (outcome: Outcome, failure?: UpstreamFailure, usage?: Usage, ttftMs?: number): AttemptRecord => {
+        const entry: AttemptRecord = { ...attemptBase(), outcome, latencyMs: this.clock.now() - startedAt };
         if (failure?.status !== undefined) entry.status = failure.status;
         if (failure !== undefined) entry.message = failure.message;
         if (failure?.cancelled === true) entry.cancelled = true;
-        this.options.onAttempt?.(entry);
+        if (usage !== undefined) entry.usage = usage;
+        if (ttftMs !== undefined) entry.ttftMs = ttftMs;
+        this.events.emit('attempt', entry);
         return entry;
       };
       const settle = (outcome: Outcome, failure?: UpstreamFailure, ttftMs?: number): void => {
@@ -374,17 +447,17 @@ export class Router {
       if (committed.kind !== 'failure') {
         const ttftMs = this.clock.now() - startedAt;
         latency.record(deployment.id, ttftMs);
-        const base = { route: route.name, deployment, attempts: d.attempts, passthrough, done: d.finish };
+        const base = { route: route.name, deployment, attempts: d.attempts, passthrough, done: () => d.finish() };
         if (committed.kind === 'json') {
-          d.attempts.push(record('ok'));
+          d.attempts.push(record('ok', undefined, committed.response.usage, ttftMs));
           settle('ok', undefined, ttftMs);
           return { kind: 'answered', result: { ...base, answer: this.remember(d, committed) } };
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = d.attempts.length;
-        d.attempts.push({ requestId: input.requestId, route: route.name, deployment: deployment.id, outcome: 'ok', latencyMs: this.clock.now() - startedAt, kind });
-        const items = observeEnd(committed.items, (failure) => {
-          d.attempts[index] = record(failure?.outcome ?? 'ok', failure);
+        d.attempts.push({ ...attemptBase(), outcome: 'ok', latencyMs: ttftMs, ttftMs });
+        const items = observeEnd(committed.items, (failure, usage) => {
+          d.attempts[index] = record(failure?.outcome ?? 'ok', failure, usage, ttftMs);
           settle(failure?.outcome ?? 'ok', failure, ttftMs);
         });
         return { kind: 'answered', result: { ...base, answer: this.remember(d, { kind: 'stream', items }) } };

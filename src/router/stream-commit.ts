@@ -4,6 +4,7 @@
  * client never knows. After that, `observeEnd` reports exactly once how the stream ended, so the attempt
  * is recorded (and the breaker told) with its real outcome, even when the client walks away.
  */
+import type { Usage } from '../core/chat-response.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 
 export type StreamCommit =
@@ -37,22 +38,24 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
   };
 }
 
-/** Passes items through and reports how the stream ended (undefined = success) exactly once. */
+/** Passes items through and reports how the stream ended (undefined = success) and its usage, exactly once. */
 export async function* observeEnd(
   items: AsyncGenerator<StreamItem, void, undefined>,
-  onEnd: (failure: UpstreamFailure | undefined) => void,
+  onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
 ): AsyncGenerator<StreamItem, void, undefined> {
   let reported = false;
+  let usage: Usage | undefined;
   try {
     for await (const item of items) {
+      if (item.kind === 'data') for (const event of item.events) if (event.type === 'usage') usage = event.usage;
       if (item.kind === 'end' || item.kind === 'failure') {
         reported = true;
-        onEnd(item.kind === 'failure' ? item.failure : undefined);
+        onEnd(item.kind === 'failure' ? item.failure : undefined, usage);
       }
       yield item;
       if (item.kind !== 'data') return;
     }
   } finally {
-    if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true });
+    if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, usage);
   }
 }
