@@ -57,6 +57,21 @@ const ANTHROPIC_TYPE: Partial<Record<ErrorCode, string>> = {
   client_closed: 'api_error',
 };
 
+/** Anthropic's error type for a status, for errors that carry no type of their own. */
+const ANTHROPIC_TYPE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  502: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
+
 export function toKeelError(err: unknown): KeelError {
   if (err instanceof KeelError) return err;
   return new KeelError('internal', 'Keel hit an internal error while handling the request.', { cause: err });
@@ -67,16 +82,21 @@ export function errorAnswer(err: unknown, format: WireFormat, requestId: string)
   const headers: Record<string, string> = {};
   if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
   const message = secrets.redact(error.message);
+  // A provider's own type and code mean something only to clients of the same format.
+  const own = error.upstreamFormat === undefined || error.upstreamFormat === format;
+  const upstreamType = own ? error.upstreamType : undefined;
+  const upstreamCode = own ? error.upstreamCode : undefined;
   if (format === 'anthropic') {
-    const inner: Record<string, unknown> = { type: error.upstreamType ?? ANTHROPIC_TYPE[error.code] ?? 'invalid_request_error', message };
+    const type = upstreamType ?? ANTHROPIC_TYPE[error.code] ?? ANTHROPIC_TYPE_BY_STATUS[error.status] ?? 'invalid_request_error';
+    const inner: Record<string, unknown> = { type, message };
     if (error.attempts !== undefined) inner['attempts'] = error.attempts;
     return { status: error.status, headers, body: { type: 'error', error: inner, request_id: requestId } };
   }
   const inner: Record<string, unknown> = {
     message,
-    type: error.upstreamType ?? OPENAI_TYPE[error.code] ?? 'invalid_request_error',
+    type: upstreamType ?? OPENAI_TYPE[error.code] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error'),
     param: error.param ?? null,
-    code: error.upstreamCode ?? OPENAI_CODE[error.code] ?? null,
+    code: upstreamCode ?? OPENAI_CODE[error.code] ?? null,
   };
   if (error.attempts !== undefined) inner['attempts'] = error.attempts;
   return { status: error.status, headers, body: { error: inner } };

@@ -5,6 +5,8 @@
  * reason so the client sees what the provider said.
  */
 
+import type { WireFormat } from './chat-request.js';
+
 export const ERROR_STATUS = {
   invalid_json: 400,
   invalid_request: 400,
@@ -51,6 +53,8 @@ export interface KeelErrorOptions {
   /** The provider's own error type/code, kept so the client sees the original reason. */
   upstreamType?: string;
   upstreamCode?: string;
+  /** The wire format those came from: a client of another format gets its own vocabulary instead. */
+  upstreamFormat?: WireFormat;
   cause?: unknown;
 }
 
@@ -63,6 +67,7 @@ export class KeelError extends Error {
   readonly attempts: AttemptSummary[] | undefined;
   readonly upstreamType: string | undefined;
   readonly upstreamCode: string | undefined;
+  readonly upstreamFormat: WireFormat | undefined;
 
   constructor(code: ErrorCode, message: string, options: KeelErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -73,6 +78,7 @@ export class KeelError extends Error {
     this.attempts = options.attempts;
     this.upstreamType = options.upstreamType;
     this.upstreamCode = options.upstreamCode;
+    this.upstreamFormat = options.upstreamFormat;
   }
 }
 

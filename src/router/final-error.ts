@@ -5,7 +5,7 @@
  * attempt so the client (and its operator) can see what happened.
  */
 import { KeelError, type AttemptSummary } from '../core/errors.js';
-import type { UpstreamFailure } from '../providers/index.js';
+import { providerFor, type UpstreamFailure } from '../providers/index.js';
 import type { AttemptRecord } from './router.js';
 
 export interface FailureContext {
@@ -39,9 +39,11 @@ export function finalError(ctx: FailureContext): KeelError {
     const why = ctx.skipped.length > 0 ? ` (${ctx.skipped.join('; ')})` : '';
     return new KeelError('all_deployments_failed', `No deployment is available for this model right now${why}.`, { attempts, retryAfterS: 1 });
   }
+  const lastProvider = ctx.attempts.at(-1)?.provider;
   const upstream = {
     ...(last.providerType === undefined ? {} : { upstreamType: last.providerType }),
     ...(last.providerCode === undefined ? {} : { upstreamCode: last.providerCode }),
+    ...(lastProvider === undefined ? {} : { upstreamFormat: providerFor(lastProvider).format }),
   };
   switch (last.outcome) {
     case 'bad_request':

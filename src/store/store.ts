@@ -1,0 +1,149 @@
+/**
+ * The `Store`: everything Keel keeps across restarts, behind one interface so the embedded SQLite file
+ * (the default) and PostgreSQL (several instances) are interchangeable. Nothing on the request path
+ * waits on it: attempts are folded into per-minute rollups in memory and written in batches.
+ *
+ * Times are epoch milliseconds; minutes are epoch ms floored to the minute.
+ */
+import type { Outcome } from '../core/outcome.js';
+
+/** Whose numbers a rollup row holds: one deployment's attempts, or one route's client requests. */
+export type RollupScope = 'deployment' | 'route';
+/** Client traffic, or synthetic probes (kept apart so probes never inflate availability). */
+export type RollupSource = 'client' | 'probe';
+
+/** Upper bounds (ms) of the latency histogram buckets; the last bucket is everything above. */
+export const LATENCY_BUCKETS_MS = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000] as const;
+
+export interface RollupRow {
+  minute: number;
+  scope: RollupScope;
+  /** Deployment id or route name. */
+  id: string;
+  source: RollupSource;
+  /** Attempts (deployment scope) or requests (route scope) by outcome; route scope uses `ok` / error codes. */
+  outcomes: Record<string, number>;
+  /** Counts per LATENCY_BUCKETS_MS bucket (length = buckets + 1). */
+  latencyHistogram: number[];
+  ttftHistogram: number[];
+  latencySumMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** USD, from usage × the deployment's price. */
+  cost: number;
+}
+
+export interface RollupQuery {
+  fromMinute: number;
+  /** Exclusive. */
+  toMinute: number;
+  scope?: RollupScope;
+  id?: string;
+  source?: RollupSource;
+}
+
+/** One raw attempt, kept only as evidence for incidents (redacted, bounded). */
+export interface AttemptSample {
+  at: number;
+  deployment: string;
+  route: string;
+  outcome: Outcome;
+  status?: number;
+  latencyMs: number;
+  message?: string;
+  requestId: string;
+}
+
+export type IncidentStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';
+export type ComponentStatus = 'operational' | 'degraded_performance' | 'partial_outage' | 'major_outage' | 'under_maintenance';
+
+export interface IncidentUpdate {
+  at: number;
+  status: IncidentStatus;
+  message: string;
+  /** Counts by outcome, example errors, failovers: whatever supports the update. */
+  evidence?: Record<string, unknown>;
+  /** `keel` for automatic updates, else the operator's name. */
+  author: string;
+}
+
+export interface Incident {
+  id: string;
+  /** `deployment:<id>` or `provider:<name>`. */
+  component: string;
+  title: string;
+  status: IncidentStatus;
+  impact: Exclude<ComponentStatus, 'operational' | 'under_maintenance'>;
+  openedAt: number;
+  resolvedAt?: number;
+  /** The measured impact window: first and last bad minute, apart from when updates were posted. */
+  impactStart: number;
+  impactEnd?: number;
+  updates: IncidentUpdate[];
+}
+
+export interface MaintenanceWindow {
+  id: string;
+  component: string;
+  startsAt: number;
+  endsAt: number;
+  description: string;
+  createdBy: string;
+}
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  details?: Record<string, unknown>;
+}
+
+export interface VirtualKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 of the secret: the secret itself is shown once and never stored. */
+  hash: string;
+  /** The first characters, to recognise a key in lists (`keel_ab12…`). */
+  prefix: string;
+  tenant: string;
+  allowedModels: string[] | null;
+  rpm: number | null;
+  tpm: number | null;
+  dailyBudgetUsd: number | null;
+  monthlyBudgetUsd: number | null;
+  priority: 'interactive' | 'batch';
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema; safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Adds the rows' counts to whatever is stored for the same (minute, scope, id, source). */
+  addRollups(rows: RollupRow[]): Promise<void>;
+  readRollups(query: RollupQuery): Promise<RollupRow[]>;
+  addSamples(samples: AttemptSample[]): Promise<void>;
+  readSamples(query: { deployment?: string; from: number; to: number; limit: number }): Promise<AttemptSample[]>;
+
+  saveIncident(incident: Incident): Promise<void>;
+  getIncident(id: string): Promise<Incident | undefined>;
+  /** Newest first. */
+  listIncidents(query: { from?: number; to?: number; component?: string; openOnly?: boolean; limit?: number }): Promise<Incident[]>;
+
+  saveMaintenance(window: MaintenanceWindow): Promise<void>;
+  listMaintenance(query: { from: number; to: number }): Promise<MaintenanceWindow[]>;
+
+  saveKey(key: VirtualKeyRecord): Promise<void>;
+  getKeyByHash(hash: string): Promise<VirtualKeyRecord | undefined>;
+  listKeys(): Promise<VirtualKeyRecord[]>;
+
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(query: { from?: number; limit: number }): Promise<AuditEntry[]>;
+
+  /** Deletes rollups, samples and resolved incidents older than the cut-offs. */
+  prune(cutoffs: { rollupsBefore: number; samplesBefore: number; incidentsBefore: number }): Promise<void>;
+}
