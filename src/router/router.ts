@@ -8,118 +8,31 @@
  * gets one last-resort attempt rather than failing without trying.
  */
 import { systemClock, type Clock } from '../core/clock.js';
-import type { ChatRequest, WireFormat } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
-import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
-import { providerFor, type AttemptResult, type StreamItem, type UpstreamFailure } from '../providers/index.js';
-import type { ProviderName } from '../config/schema.js';
+import { providerFor, type UpstreamFailure } from '../providers/index.js';
 import type { Usage } from '../core/chat-response.js';
 import {
   AdmissionRejected,
   Deadline,
   TypedEmitter,
-  type CircuitStateChangeEvent,
   RESILIENCE_DEFAULTS,
   decideRetry,
   type AdaptiveLimit,
   type CircuitBreakerPermit,
-  type Priority,
 } from '../resilience/index.js';
 import { needsOf, unservableReason, type RequestNeeds } from './capabilities.js';
 import { finalError, type FailureContext } from './final-error.js';
 import { hedge } from './hedge.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, type RouterPolicies } from './policies.js';
-import { ResponseCache, cacheKey } from './response-cache.js';
-import { replayResponse, staticResponse } from './degraded-answer.js';
+import { DegradedAnswers, replayResponse } from './degraded-answer.js';
+import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RouterEvents, RouterOptions } from './router-types.js';
 import { commitStream, observeEnd } from './stream-commit.js';
 import { swapModel } from './swap-model.js';
 
-export interface DispatchInput {
-  request: ChatRequest;
-  clientFormat: WireFormat;
-  /** The client's body as received, for pass-through to a same-format deployment. */
-  rawBody?: Buffer;
-  requestId: string;
-  /** Aborts when the client goes away. */
-  signal: AbortSignal;
-  /** A per-request deadline (from a header), bounded by the route's. */
-  timeoutMs?: number;
-  /** Who is shed last under overload; default interactive. */
-  priority?: Priority;
-  /** Whose request this is: cached answers are never shared across tenants. */
-  tenant?: string;
-}
-
-export interface AttemptRecord {
-  requestId: string;
-  route: string;
-  deployment: string;
-  provider: ProviderName;
-  /** The upstream model name. */
-  model: string;
-  outcome: Outcome;
-  startedAtMs: number;
-  /** Time to the answer's headers, or a stream's first content (successful attempts). */
-  ttftMs?: number;
-  usage?: Usage;
-  status?: number;
-  latencyMs: number;
-  message?: string;
-  cancelled?: boolean;
-  /** Why this attempt happened: the first try, a retry on the same deployment, or a failover. */
-  kind: 'first' | 'retry' | 'failover' | 'hedge' | 'last_resort';
-}
-
-export type DispatchAnswer =
-  | { kind: 'json'; response: Extract<AttemptResult, { kind: 'json' }>['response']; raw?: Buffer }
-  | { kind: 'stream'; items: AsyncGenerator<StreamItem, void, undefined> };
-
-export interface DispatchResult {
-  route: string;
-  /** The deployment that answered; undefined for a degraded answer. */
-  deployment: Deployment | undefined;
-  /** Set when no deployment answered and Keel served a cached or static answer instead. */
-  degraded?: 'cache' | 'static';
-  attempts: AttemptRecord[];
-  /** The client's bytes went upstream as they were, and the provider's bytes come back as they are. */
-  passthrough: boolean;
-  answer: DispatchAnswer;
-  /** Releases the request's deadline timer; call when the response is finished. */
-  done(): void;
-}
-
-/** One client request, as it ended: what telemetry, health and SLOs count. */
-export interface RequestRecord {
-  requestId: string;
-  route: string;
-  tenant: string | undefined;
-  priority: Priority;
-  clientFormat: WireFormat;
-  stream: boolean;
-  startedAtMs: number;
-  latencyMs: number;
-  /** `ok`, or the error code the client received (`all_deployments_failed`, `stream_interrupted`...). */
-  outcome: 'ok' | ErrorCode;
-  degraded: 'cache' | 'static' | undefined;
-  /** The deployment that answered. */
-  deployment: string | undefined;
-  attempts: AttemptRecord[];
-}
-
-export interface RouterEvents extends Record<string, unknown> {
-  attempt: AttemptRecord;
-  request: RequestRecord;
-  breaker: CircuitStateChangeEvent;
-}
-
-export interface RouterOptions {
-  onAttempt?: (record: AttemptRecord) => void;
-  clock?: Clock;
-  random?: () => number;
-}
+export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
 
 /** What one request carries from deployment to deployment. */
 interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpired'> {
@@ -150,16 +63,17 @@ export class Router {
   policies: RouterPolicies;
   /** Attempts, finished requests and breaker changes, for telemetry, health and incidents. */
   readonly events = new TypedEmitter<RouterEvents>();
-  private readonly cache = new ResponseCache();
+  private readonly degraded: DegradedAnswers;
   private readonly clock: Clock;
   private readonly random: () => number;
 
   constructor(
     private readonly config: RuntimeConfig,
-    private readonly options: RouterOptions = {},
+    options: RouterOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.degraded = new DegradedAnswers(this.clock);
     this.policies = this.newPolicies();
     if (options.onAttempt !== undefined) this.events.on('attempt', options.onAttempt);
   }
@@ -293,40 +207,20 @@ export class Router {
 
   /** A recent cached answer to the same question, else the route's static message, else nothing. */
   private degradedAnswer(d: Dispatch): DispatchResult | undefined {
-    const { route, input } = d;
-    const cached = route.degraded.cacheTtlMs === undefined ? undefined : this.cache.get(cacheKey(input.tenant ?? '', route.name, input.request), this.clock.now());
-    const response = cached ?? (route.degraded.message === undefined ? undefined : staticResponse(route.name, route.degraded.message, this.clock.now()));
-    if (response === undefined) return undefined;
-    d.degraded = cached === undefined ? 'static' : 'cache';
-    const answer: DispatchAnswer = input.request.stream ? { kind: 'stream', items: replayResponse(response) } : { kind: 'json', response };
-    return { route: route.name, deployment: undefined, degraded: d.degraded, attempts: d.attempts, passthrough: false, answer, done: () => d.finish() };
+    const found = this.degraded.find(d.route, d.input.tenant, d.input.request);
+    if (found === undefined) return undefined;
+    d.degraded = found.kind;
+    const answer: DispatchAnswer = d.input.request.stream ? { kind: 'stream', items: replayResponse(found.response) } : { kind: 'json', response: found.response };
+    return { route: d.route.name, deployment: undefined, degraded: found.kind, attempts: d.attempts, passthrough: false, answer, done: () => d.finish() };
   }
 
   /** Remembers successful answers of routes with a degraded-answer cache. */
   private remember(d: Dispatch, answer: DispatchAnswer): DispatchAnswer {
-    const ttlMs = d.route.degraded.cacheTtlMs;
-    if (ttlMs === undefined) return answer;
-    const key = cacheKey(d.input.tenant ?? '', d.route.name, d.input.request);
     if (answer.kind === 'json') {
-      this.cache.set(key, answer.response, ttlMs, this.clock.now());
+      this.degraded.remember(d.route, d.input.tenant, d.input.request, answer.response);
       return answer;
     }
-    const accumulator = new StreamAccumulator();
-    const cache = this.cache;
-    const clock = this.clock;
-    return {
-      kind: 'stream',
-      items: (async function* () {
-        for await (const item of answer.items) {
-          if (item.kind === 'data') for (const event of item.events) accumulator.push(event);
-          if (item.kind === 'end') {
-            const response = accumulator.result();
-            if (response !== undefined) cache.set(key, response, ttlMs, clock.now());
-          }
-          yield item;
-        }
-      })(),
-    };
+    return { kind: 'stream', items: this.degraded.rememberStream(d.route, d.input.tenant, d.input.request, answer.items) };
   }
 
   /**

@@ -1,0 +1,98 @@
+/**
+ * The router's contract with its callers: what a dispatch takes and returns, and the events it emits for
+ * telemetry, health and incidents.
+ */
+import type { ProviderName } from '../config/schema.js';
+import type { Deployment } from '../config/resolve-config.js';
+import type { ChatRequest, WireFormat } from '../core/chat-request.js';
+import type { Usage } from '../core/chat-response.js';
+import type { Clock } from '../core/clock.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { Outcome } from '../core/outcome.js';
+import type { AttemptResult, StreamItem } from '../providers/index.js';
+import type { CircuitStateChangeEvent, Priority } from '../resilience/index.js';
+
+export interface DispatchInput {
+  request: ChatRequest;
+  clientFormat: WireFormat;
+  /** The client's body as received, for pass-through to a same-format deployment. */
+  rawBody?: Buffer;
+  requestId: string;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  /** A per-request deadline (from a header), bounded by the route's. */
+  timeoutMs?: number;
+  /** Who is shed last under overload; default interactive. */
+  priority?: Priority;
+  /** Whose request this is: cached answers are never shared across tenants. */
+  tenant?: string;
+}
+
+export interface AttemptRecord {
+  requestId: string;
+  route: string;
+  deployment: string;
+  provider: ProviderName;
+  /** The upstream model name. */
+  model: string;
+  outcome: Outcome;
+  startedAtMs: number;
+  /** Time to the answer's headers, or a stream's first content (successful attempts). */
+  ttftMs?: number;
+  usage?: Usage;
+  status?: number;
+  latencyMs: number;
+  message?: string;
+  cancelled?: boolean;
+  /** Why this attempt happened: the first try, a retry on the same deployment, or a failover. */
+  kind: 'first' | 'retry' | 'failover' | 'hedge' | 'last_resort';
+}
+
+export type DispatchAnswer =
+  | { kind: 'json'; response: Extract<AttemptResult, { kind: 'json' }>['response']; raw?: Buffer }
+  | { kind: 'stream'; items: AsyncGenerator<StreamItem, void, undefined> };
+
+export interface DispatchResult {
+  route: string;
+  /** The deployment that answered; undefined for a degraded answer. */
+  deployment: Deployment | undefined;
+  /** Set when no deployment answered and Keel served a cached or static answer instead. */
+  degraded?: 'cache' | 'static';
+  attempts: AttemptRecord[];
+  /** The client's bytes went upstream as they were, and the provider's bytes come back as they are. */
+  passthrough: boolean;
+  answer: DispatchAnswer;
+  /** Releases the request's deadline timer; call when the response is finished. */
+  done(): void;
+}
+
+/** One client request, as it ended: what telemetry, health and SLOs count. */
+export interface RequestRecord {
+  requestId: string;
+  route: string;
+  tenant: string | undefined;
+  priority: Priority;
+  clientFormat: WireFormat;
+  stream: boolean;
+  startedAtMs: number;
+  latencyMs: number;
+  /** `ok`, or the error code the client received (`all_deployments_failed`, `stream_interrupted`...). */
+  outcome: 'ok' | ErrorCode;
+  degraded: 'cache' | 'static' | undefined;
+  /** The deployment that answered. */
+  deployment: string | undefined;
+  attempts: AttemptRecord[];
+}
+
+export interface RouterEvents extends Record<string, unknown> {
+  attempt: AttemptRecord;
+  request: RequestRecord;
+  breaker: CircuitStateChangeEvent;
+}
+
+export interface RouterOptions {
+  onAttempt?: (record: AttemptRecord) => void;
+  clock?: Clock;
+  random?: () => number;
+}
+
