@@ -37,13 +37,19 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
     return jsonAnswer(200, answer.raw ?? JSON.stringify(surface.encodeResponse(answer.response)), trailHeaders(result));
   }
   const encoder = surface.streamEncoder();
+  // Pass-through until a mid-stream continuation switches the rest of the answer to encoding.
+  let passthrough = result.passthrough;
   async function* frames(): AsyncGenerator<string, void, undefined> {
     try {
       for await (const item of answer.kind === 'stream' ? answer.items : []) {
         if (item.kind === 'data') {
-          yield result.passthrough && item.raw !== undefined ? item.raw : encoder.encode(item.events);
+          yield passthrough && item.raw !== undefined ? item.raw : encoder.encode(item.events);
+        } else if (item.kind === 'resync') {
+          // The client has these already (as the provider's bytes): bring the encoder up to date silently.
+          if (passthrough) encoder.encode(item.events);
+          passthrough = false;
         } else if (item.kind === 'end') {
-          yield result.passthrough ? surface.passthroughEnd : encoder.finish();
+          yield passthrough ? surface.passthroughEnd : encoder.finish();
           req.trail.outcome = 'ok';
         } else {
           yield surface.failure(item.failure, req.requestId);

@@ -86,6 +86,7 @@ export async function createKeel(options: KeelOptions): Promise<Keel> {
         if (result.answer.kind !== 'stream') throw new KeelError('internal', 'expected a stream');
         for await (const item of result.answer.items) {
           if (item.kind === 'data') yield* item.events;
+          else if (item.kind === 'resync') continue;
           else if (item.kind === 'failure') throw new KeelError('stream_interrupted', `The answer was interrupted: ${item.failure.message}`);
           else return;
         }

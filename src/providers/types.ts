@@ -50,7 +50,12 @@ export type StreamItem =
   /** `raw` is the upstream SSE event re-framed verbatim, for forwarding to a same-format client. */
   | { kind: 'data'; events: StreamEvent[]; raw?: string }
   | { kind: 'end' }
-  | { kind: 'failure'; failure: UpstreamFailure };
+  | { kind: 'failure'; failure: UpstreamFailure }
+  /**
+   * Made by the router only, before a mid-stream continuation: every event the client was already sent,
+   * so a surface that forwarded raw bytes can bring its encoder up to date and encode from here on.
+   */
+  | { kind: 'resync'; events: StreamEvent[] };
 
 export type AttemptResult =
   | { kind: 'json'; response: ChatResponse; raw?: Buffer }

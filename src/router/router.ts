@@ -8,6 +8,7 @@
  * gets one last-resort attempt rather than failing without trying.
  */
 import { systemClock, type Clock } from '../core/clock.js';
+import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
@@ -30,6 +31,7 @@ import { createPolicies, type RouterPolicies } from './policies.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
 import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RouterEvents, RouterOptions } from './router-types.js';
 import { commitStream, observeEnd } from './stream-commit.js';
+import { continueOnFailure } from './stream-continuation.js';
 import { swapModel } from './swap-model.js';
 
 export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
@@ -150,9 +152,11 @@ export class Router {
     const plan = planDeployments(route, this.policies.latency, this.random);
     let next = 0;
     /** The next deployment of the plan that can and may take an attempt now, with its slot and permit. */
-    const nextAdmitted = (): Admitted | undefined => {
+    const nextAdmitted = (wanted: (deployment: Deployment) => boolean = () => true): Admitted | undefined => {
       while (next < plan.length && !deadline.signal.aborted) {
-        const admitted = this.admit(d, plan[next++]!, refusedByBreaker);
+        const deployment = plan[next++]!;
+        if (!wanted(deployment)) continue;
+        const admitted = this.admit(d, deployment, refusedByBreaker);
         if (admitted !== undefined) return admitted;
       }
       return undefined;
@@ -160,8 +164,8 @@ export class Router {
     try {
       for (let admitted = nextAdmitted(); admitted !== undefined; admitted = nextAdmitted()) {
         const kind = d.attempts.length === 0 ? 'first' : 'failover';
-        const verdict = route.hedge === undefined ? await this.tryDeployment(d, admitted, kind, deadline.signal) : await this.hedged(d, admitted, kind, nextAdmitted);
-        if (verdict.kind === 'answered') return verdict.result;
+        const verdict = route.hedge === undefined ? await this.tryDeployment(d, admitted, kind, deadline.signal) : await this.hedged(d, admitted, kind, () => nextAdmitted());
+        if (verdict.kind === 'answered') return this.deliver(d, verdict.result, nextAdmitted);
         if (verdict.kind === 'stop') break;
       }
       // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.
@@ -172,7 +176,7 @@ export class Router {
         if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
           const permit = breakers.get(deployment.id).acquireLastResort();
           const verdict = await this.tryDeployment(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
-          if (verdict.kind === 'answered') return verdict.result;
+          if (verdict.kind === 'answered') return this.deliver(d, verdict.result, nextAdmitted);
         }
       }
     } catch (err) {
@@ -221,6 +225,27 @@ export class Router {
       return answer;
     }
     return { kind: 'stream', items: this.degraded.rememberStream(d.route, d.input.tenant, d.input.request, answer.items) };
+  }
+
+  /**
+   * The answer as the client gets it: a stream that breaks mid-answer may be finished by a deployment
+   * that accepts a prefill (`capabilities.prefill`), and a route with a degraded-answer cache remembers it.
+   */
+  private deliver(d: Dispatch, result: DispatchResult, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
+    const answer = result.answer;
+    if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
+    const items = continueOnFailure(answer.items, async (partialText) => {
+      const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill);
+      if (admitted === undefined) return undefined;
+      const request: ChatRequest = {
+        ...d.input.request,
+        messages: [...d.input.request.messages, { role: 'assistant', content: [{ type: 'text', text: partialText }] }],
+        stream: true,
+      };
+      const verdict = await this.tryDeployment(d, admitted, 'failover', d.deadline.signal, request);
+      return verdict.kind === 'answered' && verdict.result.answer.kind === 'stream' ? verdict.result.answer.items : undefined;
+    });
+    return { ...result, answer: this.remember(d, { kind: 'stream', items }) };
   }
 
   /**
@@ -289,13 +314,14 @@ export class Router {
    * `admitted` holds a slot and a breaker permit for the first attempt; each is released when its attempt
    * ends. `signal` is the deadline's, or a hedge's that also aborts when the other attempt wins.
    */
-  private async tryDeployment(d: Dispatch, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal): Promise<DeploymentVerdict> {
+  private async tryDeployment(d: Dispatch, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal, continuation?: ChatRequest): Promise<DeploymentVerdict> {
     const { input, route, deadline } = d;
     const { deployment, limit } = admitted;
     const { breakers, budget, throttle, latency } = this.policies;
     const breaker = breakers.get(deployment.id);
     const provider = providerFor(deployment.provider);
-    const passthrough = provider.format === input.clientFormat && input.rawBody !== undefined;
+    // A continuation's body is not the client's: it carries the partial answer, so it is always encoded.
+    const passthrough = continuation === undefined && provider.format === input.clientFormat && input.rawBody !== undefined;
     const passthroughBody = passthrough ? swapModel(input.rawBody!, deployment.model) : undefined;
     const retry = route.retry;
     budget.recordRequest(deployment.id);
@@ -307,7 +333,7 @@ export class Router {
       const attemptBase = () => ({ requestId: input.requestId, route: route.name, deployment: deployment.id, provider: deployment.provider, model: deployment.model, startedAtMs: startedAt, kind });
       const result = await provider.send({
         deployment,
-        request: input.request,
+        request: continuation ?? input.request,
         ...(passthroughBody === undefined ? {} : { passthroughBody }),
         timeouts: {
           ttftMs: Math.max(1, Math.min(route.timeoutOverrides.ttftMs ?? deployment.timeouts.ttftMs, deadline.remainingMs())),
@@ -345,7 +371,7 @@ export class Router {
         if (committed.kind === 'json') {
           d.attempts.push(record('ok', undefined, committed.response.usage, ttftMs));
           settle('ok', undefined, ttftMs);
-          return { kind: 'answered', result: { ...base, answer: this.remember(d, committed) } };
+          return { kind: 'answered', result: { ...base, answer: committed } };
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = d.attempts.length;
@@ -354,7 +380,7 @@ export class Router {
           d.attempts[index] = record(failure?.outcome ?? 'ok', failure, usage, ttftMs);
           settle(failure?.outcome ?? 'ok', failure, ttftMs);
         });
-        return { kind: 'answered', result: { ...base, answer: this.remember(d, { kind: 'stream', items }) } };
+        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
       }
 
       const failure = committed.failure;

@@ -9,7 +9,8 @@
  * sets; request ids, tenants, messages and keys never become labels.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AttemptRecord, RequestRecord, Router } from '../router/router.js';
+import type { Router } from '../router/router.js';
+import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 import type { CircuitStateName, CircuitStateChangeEvent } from '../resilience/index.js';
 
 export interface MetricsOptions {
@@ -50,7 +51,7 @@ export const BREAKER_STATE_VALUE: Record<CircuitStateName, number> = {
 
 const msToS = (ms: number): number => Math.max(0, ms) / 1000;
 
-export function createMetrics(router: Router, options: MetricsOptions = {}): Metrics {
+export function createMetrics(router: Pick<Router, 'events' | 'policies'>, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'keel_' });
   const registers = [registry];

@@ -14,7 +14,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { ProviderName } from '../config/schema.js';
-import type { AttemptRecord, RequestRecord, Router } from '../router/router.js';
+import type { Router } from '../router/router.js';
+import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 
 export interface TracingOptions {
   /**
@@ -75,7 +76,7 @@ const DISABLED: Tracing = {
   shutdown: () => Promise.resolve(),
 };
 
-export function createTracing(router: Router, options: TracingOptions = {}): Tracing {
+export function createTracing(router: Pick<Router, 'events'>, options: TracingOptions = {}): Tracing {
   if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return DISABLED;
   const exporter = new OTLPTraceExporter({
     url: tracesUrl(options.otlpEndpoint),

@@ -33,6 +33,8 @@ beforeAll(async () => {
     logger: silentLogger(),
     config: {
       simulator: { token_delay_ms: 0, models: [] },
+      // Exact attempt counts: no random local shedding by the adaptive throttle.
+      resilience: { adaptive_throttle: { enabled: false } },
       deployments: [
         { id: 'gpt', provider: 'openai', model: 'sim-gpt', simulated: true },
         // One deployment per failure case: a failure feeds the deployment's breaker and adaptive

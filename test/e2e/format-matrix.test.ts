@@ -57,6 +57,8 @@ beforeAll(async () => {
     logger: silentLogger(),
     config: {
       simulator: { token_delay_ms: 0, models: [] },
+      // Exact attempt counts: no random local shedding by the adaptive throttle.
+      resilience: { adaptive_throttle: { enabled: false } },
       deployments: PROVIDERS.map((p) => ({ id: p.provider, provider: p.provider, model: p.model, simulated: true })),
     },
   });

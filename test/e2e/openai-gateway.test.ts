@@ -20,6 +20,8 @@ beforeAll(async () => {
     logger: silentLogger(logLines),
     config: {
       simulator: { token_delay_ms: 0, models: [{ name: 'sim-primary', context_window: 1000 }] },
+      // Exact attempt counts: no random local shedding by the adaptive throttle.
+      resilience: { adaptive_throttle: { enabled: false } },
       deployments: [
         { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true, api_key: PRIMARY_KEY, capabilities: { context_window: 1000 } },
         { id: 'fallback', provider: 'openai-compatible', model: 'sim-fallback', simulated: true, capabilities: { context_window: 100_000 } },

@@ -21,7 +21,7 @@ async function start(resilience: Record<string, unknown>): Promise<RunningKeel> 
     logger: silentLogger(),
     config: {
       simulator: { token_delay_ms: 0, models: [{ name: 'sim-primary', latency_ms: 300 }, { name: 'sim-fallback', latency_ms: 300 }] },
-      resilience,
+      resilience: { adaptive_throttle: { enabled: false }, ...resilience },
       deployments: [
         { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true },
         { id: 'fallback', provider: 'openai-compatible', model: 'sim-fallback', simulated: true },
