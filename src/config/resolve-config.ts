@@ -65,6 +65,7 @@ export interface Route {
 export interface RuntimeConfig {
   server: KeelConfig['server'];
   resilience: KeelConfig['resilience'];
+  telemetry: KeelConfig['telemetry'];
   deployments: Map<string, Deployment>;
   routes: Map<string, Route>;
   source: string;
@@ -173,5 +174,5 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
       },
     });
   }
-  return { server: config.server, resilience: config.resilience, deployments, routes, source: options.source };
+  return { server: config.server, resilience: config.resilience, telemetry: config.telemetry, deployments, routes, source: options.source };
 }

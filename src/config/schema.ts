@@ -155,6 +155,16 @@ export const configSchema = z
     deployments: z.array(deploymentSchema).min(1),
     routes: z.record(id, routeSchema).default({}),
     resilience: resilienceSchema.prefault({}),
+    telemetry: z
+      .strictObject({
+        /** Serve Prometheus metrics at GET /metrics. */
+        metrics: z.boolean().default(true),
+        /** OTLP/HTTP collector base URL; tracing is off (and free) when unset. */
+        otlp_endpoint: z.url({ protocol: /^https?$/ }).optional(),
+        otlp_headers: z.record(z.string(), z.string()).default({}),
+        service_name: z.string().min(1).default('keel'),
+      })
+      .prefault({}),
     simulator: simulatorSchema.optional(),
   })
   .superRefine((config, ctx) => {

@@ -14,6 +14,7 @@ import { handleApiRequest } from '../api/handle-request.js';
 import { errorAnswer } from '../api/error-body.js';
 import { Router, type RouterOptions } from '../router/router.js';
 import type { Logger } from '../telemetry/logger.js';
+import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { readBody } from './read-body.js';
 import { writeSse } from './sse-writer.js';
 
@@ -26,6 +27,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly server: Server;
   readonly router: Router;
+  /** Prometheus metrics, when `telemetry.metrics` is on. */
+  readonly metrics: Metrics | undefined;
   /** The bound URL, once listening. */
   url(): string;
   listen(port?: number, host?: string): Promise<string>;
@@ -36,6 +39,7 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const router = new Router(config, options.router);
+  const metrics = config.telemetry.metrics ? createMetrics(router, { deployments: config.deployments.keys() }) : undefined;
   const inFlight = new Set<ServerResponse>();
   let closing = false;
 
@@ -56,6 +60,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       if (path === '/healthz') {
         await write(res, requestId, { status: closing ? 503 : 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: closing ? 'draining' : 'ok' }) });
+        return;
+      }
+      if (path === '/metrics' && metrics !== undefined && req.method === 'GET') {
+        await write(res, requestId, { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() });
         return;
       }
       if (closing) {
@@ -93,6 +101,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     server,
     router,
+    metrics,
     url() {
       const address = server.address() as AddressInfo | null;
       if (address === null) throw new Error('the gateway is not listening');
@@ -119,6 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       server.closeAllConnections();
       await stopped;
+      metrics?.close();
     },
   };
 }

@@ -13,6 +13,7 @@ import { closeAllPools, providerFor } from '../providers/index.js';
 import type { Simulator } from '../simulator/index.js';
 import { startEmbeddedSimulator } from './embedded-simulator.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createTracing } from '../telemetry/tracing.js';
 import { createGateway, type Gateway } from './gateway-server.js';
 
 export interface StartOptions {
@@ -55,6 +56,11 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   const simulator = config.simulator === undefined ? undefined : await startEmbeddedSimulator(config.simulator);
   const runtime = resolveConfig(config, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
   const gateway = createGateway({ config: runtime, logger });
+  const tracing = createTracing(gateway.router, {
+    ...(runtime.telemetry.otlp_endpoint === undefined ? {} : { otlpEndpoint: runtime.telemetry.otlp_endpoint }),
+    headers: runtime.telemetry.otlp_headers,
+    serviceName: runtime.telemetry.service_name,
+  });
   const url = await gateway.listen(options.port ?? config.server.port, options.host ?? config.server.host);
   return {
     url,
@@ -65,6 +71,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     logger,
     async stop() {
       await gateway.close();
+      await tracing.shutdown();
       await simulator?.close();
       await closeAllPools();
     },

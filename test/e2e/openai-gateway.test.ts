@@ -213,6 +213,18 @@ describe('OpenAI surface, failover', () => {
   });
 });
 
+describe('metrics', () => {
+  it('serves Prometheus metrics counting what happened, with no key in them', async () => {
+    await post({ model: 'smart', messages: user('count me') });
+    const res = await fetch(`${keel.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/keel_requests_total\{route="smart",outcome="ok",client_format="openai",stream="false"\} \d+/);
+    expect(text).not.toContain(PRIMARY_KEY);
+  });
+});
+
 describe('secrets', () => {
   it('redacts the provider key when an upstream error echoes it', async () => {
     sim().setFault('sim-primary', { type: 'error', status: 401, kind: 'auth', message: `Incorrect API key provided: ${PRIMARY_KEY}.` });
