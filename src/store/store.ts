@@ -127,23 +127,34 @@ export interface Store {
   addRollups(rows: RollupRow[]): Promise<void>;
   readRollups(query: RollupQuery): Promise<RollupRow[]>;
   addSamples(samples: AttemptSample[]): Promise<void>;
+  /** Samples with `from <= at < to`, newest first, at most `limit`. */
   readSamples(query: { deployment?: string; from: number; to: number; limit: number }): Promise<AttemptSample[]>;
 
+  /** Inserts or replaces the incident, updates included (saving the same incident twice is harmless). */
   saveIncident(incident: Incident): Promise<void>;
   getIncident(id: string): Promise<Incident | undefined>;
-  /** Newest first. */
+  /**
+   * Newest first (by `openedAt`). `from`/`to` select incidents whose life overlaps [from, to): opened
+   * before `to` and not resolved before `from`. `openOnly` keeps those not `resolved`.
+   */
   listIncidents(query: { from?: number; to?: number; component?: string; openOnly?: boolean; limit?: number }): Promise<Incident[]>;
 
   saveMaintenance(window: MaintenanceWindow): Promise<void>;
+  /** Windows overlapping [from, to), by start time. */
   listMaintenance(query: { from: number; to: number }): Promise<MaintenanceWindow[]>;
 
   saveKey(key: VirtualKeyRecord): Promise<void>;
   getKeyByHash(hash: string): Promise<VirtualKeyRecord | undefined>;
+  /** Oldest first (by `createdAt`). */
   listKeys(): Promise<VirtualKeyRecord[]>;
 
   appendAudit(entry: AuditEntry): Promise<void>;
+  /** Entries with `at >= from`, newest first (entries of the same millisecond: last appended first). */
   listAudit(query: { from?: number; limit: number }): Promise<AuditEntry[]>;
 
-  /** Deletes rollups, samples and resolved incidents older than the cut-offs. */
+  /**
+   * Deletes rollups (by minute), samples (by `at`) and resolved incidents (by `resolvedAt`) strictly
+   * older than the cut-offs. Open incidents are never pruned.
+   */
   prune(cutoffs: { rollupsBefore: number; samplesBefore: number; incidentsBefore: number }): Promise<void>;
 }

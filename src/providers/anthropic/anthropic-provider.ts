@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
-import { readBodyBuffer, readBodyText, sendUpstream, type UpstreamResponse } from '../http/upstream-request.js';
+import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import { classifyAnthropicError } from './anthropic-error.js';
 import { AnthropicStreamDecoder } from './anthropic-stream-decoder.js';
 import { anthropicMessage } from './anthropic-wire.js';
@@ -38,48 +38,22 @@ export class AnthropicProvider implements Provider {
       'anthropic-version': ANTHROPIC_VERSION,
     };
     if (deployment.apiKey !== undefined) headers['x-api-key'] = deployment.apiKey;
-    const sent = await sendUpstream({ deployment, path: '/v1/messages', headers, body, signal: input.signal, headersTimeoutMs: input.timeouts.ttftMs });
-    if (!sent.ok) return { kind: 'failure', failure: sent.failure };
-    const res = sent.response;
-    try {
-      if (res.status >= 400) {
-        const text = await readBodyText(res.body);
-        return { kind: 'failure', failure: classifyAnthropicError(res.status, text, res.headers, Date.now()) };
-      }
-      const contentType = String(res.headers['content-type'] ?? '');
-      if (!request.stream || !contentType.includes('text/event-stream')) return await readJson(res, input);
-      const firstEventMs = input.timeouts.ttftMs - (Date.now() - res.startedAtMs);
-      return { kind: 'stream', items: anthropicStreamItems(res.body, { firstEventMs, idleMs: input.timeouts.idleMs, signal: input.signal }) };
-    } catch (err) {
-      res.body.destroy();
-      return { kind: 'failure', failure: classifyNetworkFailure(err, input.signal, 'body') };
-    }
+    return exchange(input, {
+      path: '/v1/messages',
+      headers,
+      body,
+      classifyError: classifyAnthropicError,
+      readJson: async (res) => {
+        const read = await readJsonAnswer(res, anthropicMessage, 'a message', request.stream);
+        if (!read.ok) return { kind: 'failure', failure: read.failure };
+        const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
+        return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
+      },
+      readStream: (stream, timing) => anthropicStreamItems(stream, { ...timing, signal: input.signal }),
+    });
   }
 }
 
-async function readJson(res: UpstreamResponse, input: AttemptInput): Promise<AttemptResult> {
-  const raw = await readBodyBuffer(res.body);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { kind: 'failure', failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status: res.status } };
-  }
-  const parsed = anthropicMessage.safeParse(json);
-  if (!parsed.success) {
-    const streamWanted = input.request.stream ? ' (a JSON body where a stream was asked for)' : '';
-    return { kind: 'failure', failure: { outcome: 'server_error', message: `the provider's answer is not a message${streamWanted}`, status: res.status } };
-  }
-  const response = decodeAnthropicResponse(parsed.data, Math.floor(Date.now() / 1000));
-  return input.passthroughBody === undefined || input.request.stream ? { kind: 'json', response } : { kind: 'json', response, raw };
-}
-
-export interface StreamReadOptions {
-  /** Time left for the first data event. */
-  firstEventMs: number;
-  idleMs: number;
-  signal: AbortSignal;
-}
 
 /**
  * The items of one Anthropic stream: data items as events arrive, then exactly one `end` or `failure`.

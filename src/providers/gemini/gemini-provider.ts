@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
-import { readBodyBuffer, readBodyText, sendUpstream, type UpstreamResponse } from '../http/upstream-request.js';
+import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import { classifyGeminiError } from './gemini-error.js';
 import { GeminiStreamDecoder } from './gemini-stream-decoder.js';
 import { geminiResponse } from './gemini-wire.js';
@@ -37,49 +37,22 @@ export class GeminiProvider implements Provider {
     };
     if (deployment.apiKey !== undefined) headers['x-goog-api-key'] = deployment.apiKey;
     const path = geminiPath(deployment.model, request.stream);
-    const sent = await sendUpstream({ deployment, path, headers, body: JSON.stringify(encoded.body), signal: input.signal, headersTimeoutMs: input.timeouts.ttftMs });
-    if (!sent.ok) return { kind: 'failure', failure: sent.failure };
-    const res = sent.response;
-    try {
-      if (res.status >= 400) {
-        const text = await readBodyText(res.body);
-        return { kind: 'failure', failure: classifyGeminiError(res.status, text, res.headers, Date.now()) };
-      }
-      const contentType = String(res.headers['content-type'] ?? '');
-      if (!request.stream || !contentType.includes('text/event-stream')) return await readJson(res, input);
-      const firstEventMs = input.timeouts.ttftMs - (Date.now() - res.startedAtMs);
-      const decoder = new GeminiStreamDecoder(deployment);
-      return { kind: 'stream', items: geminiStreamItems(res.body, { firstEventMs, idleMs: input.timeouts.idleMs, signal: input.signal }, decoder) };
-    } catch (err) {
-      res.body.destroy();
-      return { kind: 'failure', failure: classifyNetworkFailure(err, input.signal, 'body') };
-    }
+    return exchange(input, {
+      path,
+      headers,
+      body: JSON.stringify(encoded.body),
+      classifyError: classifyGeminiError,
+      readJson: async (res) => {
+        const read = await readJsonAnswer(res, geminiResponse, 'a GenerateContentResponse', request.stream);
+        if (!read.ok) return { kind: 'failure', failure: read.failure };
+        const decoded = decodeGeminiResponse(read.json, deployment, Math.floor(Date.now() / 1000));
+        return decoded.ok ? { kind: 'json', response: decoded.response } : { kind: 'failure', failure: decoded.failure };
+      },
+      readStream: (stream, timing) => geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
+    });
   }
 }
 
-async function readJson(res: UpstreamResponse, input: AttemptInput): Promise<AttemptResult> {
-  const raw = await readBodyBuffer(res.body);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { kind: 'failure', failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status: res.status } };
-  }
-  const parsed = geminiResponse.safeParse(json);
-  if (!parsed.success) {
-    const streamWanted = input.request.stream ? ' (a JSON body where a stream was asked for)' : '';
-    return { kind: 'failure', failure: { outcome: 'server_error', message: `the provider's answer is not a GenerateContentResponse${streamWanted}`, status: res.status } };
-  }
-  const decoded = decodeGeminiResponse(parsed.data, input.deployment, Math.floor(Date.now() / 1000));
-  return decoded.ok ? { kind: 'json', response: decoded.response } : { kind: 'failure', failure: decoded.failure };
-}
-
-export interface StreamReadOptions {
-  /** Time left for the first data event. */
-  firstEventMs: number;
-  idleMs: number;
-  signal: AbortSignal;
-}
 
 /**
  * The items of one Gemini stream: data items as chunks arrive, then exactly one `end` or `failure`. The

@@ -1,0 +1,69 @@
+/**
+ * One HTTP exchange with a provider, the part every provider shares: send through the deployment's pool,
+ * classify an error status with the provider's own classifier, hand a JSON answer or an SSE stream to the
+ * provider's reader, and turn a connection that breaks while reading into a classified failure. Providers
+ * say only what differs: path, headers, body, and how to read their formats.
+ */
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { AttemptInput, AttemptResult, StreamItem, UpstreamFailure } from '../types.js';
+import { classifyNetworkFailure } from './network-failure.js';
+import { readBodyBuffer, readBodyText, sendUpstream, type UpstreamResponse } from './upstream-request.js';
+
+export interface StreamTiming {
+  /** What is left of the first-token budget once the headers are in. */
+  firstEventMs: number;
+  idleMs: number;
+}
+
+/** What a provider's stream reader needs: the timing, and the signal to tell a cancel from a fault. */
+export interface StreamReadOptions extends StreamTiming {
+  signal: AbortSignal;
+}
+
+export interface ExchangeSpec {
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | string;
+  classifyError(status: number, bodyText: string, headers: UpstreamResponse['headers'], nowMs: number): UpstreamFailure;
+  readJson(res: UpstreamResponse): Promise<AttemptResult>;
+  readStream(body: Readable, timing: StreamTiming): AsyncGenerator<StreamItem, void, undefined>;
+}
+
+export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise<AttemptResult> {
+  const sent = await sendUpstream({ deployment: input.deployment, path: spec.path, headers: spec.headers, body: spec.body, signal: input.signal, headersTimeoutMs: input.timeouts.ttftMs });
+  if (!sent.ok) return { kind: 'failure', failure: sent.failure };
+  const res = sent.response;
+  try {
+    if (res.status >= 400) return { kind: 'failure', failure: spec.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
+    // A provider that answers a stream request with JSON (an error, or no streaming support) is read as JSON.
+    if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes('text/event-stream')) return await spec.readJson(res);
+    const firstEventMs = input.timeouts.ttftMs - (Date.now() - res.startedAtMs);
+    return { kind: 'stream', items: spec.readStream(res.body, { firstEventMs, idleMs: input.timeouts.idleMs }) };
+  } catch (err) {
+    res.body.destroy();
+    return { kind: 'failure', failure: classifyNetworkFailure(err, input.signal, 'body') };
+  }
+}
+
+/** Reads and validates a JSON answer; invalid JSON or the wrong shape is the provider's fault. */
+export async function readJsonAnswer<T>(
+  res: UpstreamResponse,
+  schema: z.ZodType<T>,
+  what: string,
+  streamWanted: boolean,
+): Promise<{ ok: true; json: T; raw: Buffer } | { ok: false; failure: UpstreamFailure }> {
+  const raw = await readBodyBuffer(res.body);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status: res.status } };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const note = streamWanted ? ' (a JSON body where a stream was asked for)' : '';
+    return { ok: false, failure: { outcome: 'server_error', message: `the provider's answer is not ${what}${note}`, status: res.status } };
+  }
+  return { ok: true, json: parsed.data, raw };
+}
