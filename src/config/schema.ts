@@ -155,6 +155,18 @@ export const configSchema = z
     deployments: z.array(deploymentSchema).min(1),
     routes: z.record(id, routeSchema).default({}),
     resilience: resilienceSchema.prefault({}),
+    /** Where Keel keeps history: rollups, incidents, keys, the audit log (one SQLite file by default). */
+    store: z
+      .strictObject({
+        /** Default: `keel.db` in the working directory; an inline (test) config defaults to `:memory:`. */
+        path: z.string().min(1).optional(),
+        /** How often recorded rollups are written (a crash loses at most this much unwritten history). */
+        flush_interval_ms: positiveInt.optional(),
+        retention_days: z
+          .strictObject({ rollups: positiveInt.optional(), samples: positiveInt.optional(), incidents: positiveInt.optional() })
+          .optional(),
+      })
+      .prefault({}),
     telemetry: z
       .strictObject({
         /** Serve Prometheus metrics at GET /metrics. */

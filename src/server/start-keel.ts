@@ -14,6 +14,8 @@ import type { Simulator } from '../simulator/index.js';
 import { startEmbeddedSimulator } from './embedded-simulator.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createTracing } from '../telemetry/tracing.js';
+import { systemClock } from '../core/clock.js';
+import { RollupRecorder, SqliteStore, scheduleRetention, type Store } from '../store/index.js';
 import { createGateway, type Gateway } from './gateway-server.js';
 
 export interface StartOptions {
@@ -29,6 +31,7 @@ export interface StartOptions {
 
 export interface RunningKeel {
   url: string;
+  store: Store;
   gateway: Gateway;
   config: RuntimeConfig;
   simulator: Simulator | undefined;
@@ -55,7 +58,24 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
 
   const simulator = config.simulator === undefined ? undefined : await startEmbeddedSimulator(config.simulator);
   const runtime = resolveConfig(config, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
+  const store = new SqliteStore({ path: config.store.path ?? (source === 'inline config' ? ':memory:' : 'keel.db') });
+  await store.migrate();
   const gateway = createGateway({ config: runtime, logger });
+  const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
+  const recorder = new RollupRecorder({
+    store,
+    priceOf: (id) => runtime.deployments.get(id)?.price,
+    onError: onStoreError,
+    ...(config.store.flush_interval_ms === undefined ? {} : { flushIntervalMs: config.store.flush_interval_ms }),
+  });
+  recorder.attach(gateway.router.events);
+  const retention = config.store.retention_days;
+  const stopRetention = scheduleRetention(store, systemClock, {
+    ...(retention?.rollups === undefined ? {} : { rollupsDays: retention.rollups }),
+    ...(retention?.samples === undefined ? {} : { samplesDays: retention.samples }),
+    ...(retention?.incidents === undefined ? {} : { resolvedIncidentsDays: retention.incidents }),
+    onError: onStoreError,
+  });
   const tracing = createTracing(gateway.router, {
     ...(runtime.telemetry.otlp_endpoint === undefined ? {} : { otlpEndpoint: runtime.telemetry.otlp_endpoint }),
     headers: runtime.telemetry.otlp_headers,
@@ -64,6 +84,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   const url = await gateway.listen(options.port ?? config.server.port, options.host ?? config.server.host);
   return {
     url,
+    store,
     gateway,
     config: runtime,
     simulator,
@@ -71,6 +92,9 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     logger,
     async stop() {
       await gateway.close();
+      stopRetention();
+      await recorder.close();
+      await store.close();
       await tracing.shutdown();
       await simulator?.close();
       await closeAllPools();

@@ -89,6 +89,45 @@ describe('keel serve', () => {
     expect(keel.output()).toContain('draining in-flight requests');
   });
 
+  it('keeps every committed rollup across a SIGKILL mid-traffic and a restart', async () => {
+    const dir = tmp();
+    const config = [
+      'store: { path: keel.db, flush_interval_ms: 200 }',
+      'simulator: { token_delay_ms: 0 }',
+      'deployments:',
+      '  - { id: sim, provider: openai, model: sim-a, simulated: true }',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'keel.yaml'), config);
+    const first = serve(['--port', '0'], dir);
+    const url = await first.url;
+    const send = () =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sim-a', messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.arrayBuffer());
+    for (let i = 0; i < 20; i++) await send();
+    await new Promise((r) => setTimeout(r, 800)); // several flushes: these 20 are committed
+    const traffic = Array.from({ length: 20 }, () => send().catch(() => undefined)); // in flight at the kill
+    first.child.kill('SIGKILL');
+    await first.exit;
+    await Promise.all(traffic);
+
+    const { SqliteStore } = await import('../../src/store/index.js');
+    const store = new SqliteStore({ path: join(dir, 'keel.db') });
+    const rows = await store.readRollups({ fromMinute: 0, toMinute: Date.now() + 60_000, scope: 'deployment', id: 'sim' });
+    const committed = rows.reduce((n, r) => n + (r.outcomes['ok'] ?? 0), 0);
+    expect(committed).toBeGreaterThanOrEqual(20);
+    await store.close();
+
+    // The restarted gateway opens the same file and keeps adding to it.
+    const second = serve(['--port', '0'], dir);
+    await second.url;
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+  });
+
   it('refuses to start on a config with a typo, naming file, line and key', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'keel.yaml'), 'deployments:\n  - { id: a, provider: openai, model: m, api_kye: x }\n');
