@@ -10,7 +10,13 @@ export function newRequestId(): string {
   return `req_${randomBytes(12).toString('hex')}`;
 }
 
+/**
+ * Keel's own synthetic traffic (health probes) is recognised by this prefix and kept out of client
+ * availability figures; a client id using it would hide real traffic, so such an id is replaced.
+ */
+export const PROBE_ID_PREFIX = 'probe_';
+
 export function acceptRequestId(clientId: string | string[] | undefined): string {
   const id = Array.isArray(clientId) ? clientId[0] : clientId;
-  return id !== undefined && SAFE_ID.test(id) ? id : newRequestId();
+  return id !== undefined && SAFE_ID.test(id) && !id.startsWith(PROBE_ID_PREFIX) ? id : newRequestId();
 }
