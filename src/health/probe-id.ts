@@ -3,9 +3,11 @@
  * the rollup recorder, metrics, SLOs) can keep synthetic traffic apart from clients' without new fields.
  */
 import { randomBytes } from 'node:crypto';
+import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import type { AttemptRecord, RequestRecord, RouterEvents } from '../router/router-types.js';
 
-export const PROBE_REQUEST_ID_PREFIX = 'probe_';
+/** Client ids with this prefix are refused at the door (`acceptRequestId`), so only probes carry it. */
+export const PROBE_REQUEST_ID_PREFIX = PROBE_ID_PREFIX;
 
 export function newProbeRequestId(deploymentId: string): string {
   // Request ids must stay within `acceptRequestId`'s alphabet; deployment ids already are.
