@@ -1,0 +1,75 @@
+/**
+ * Which deployment was faulty when, from the actions the timeline applied: a deployment is faulty while
+ * a simulator fault covers its model (its own or '*'), its endpoint is refusing connections, or its
+ * endpoint adds latency. An episode runs from the action that made it faulty to the one that mended it;
+ * "time to detect" and "time to recover" are measured from these edges.
+ */
+import type { ScenarioAction } from './scenario-schema.js';
+import type { AppliedAction } from './timeline.js';
+
+export interface FaultEpisode {
+  deployment: string;
+  /** Wall-clock ms from the drill start. */
+  startMs: number;
+  /** Null when the fault lasted to the end of the drill. */
+  endMs: number | null;
+  /** What the fault was, in the order it changed. */
+  causes: string[];
+}
+
+/** One line per action, for the report's timeline. */
+export function describeAction(action: ScenarioAction): string {
+  if (action.set_fault !== undefined) {
+    const { model, type, rate, ...rest } = action.set_fault;
+    const details = Object.entries(rest).filter(([k]) => k !== 'times').map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    return `fault on ${model}: ${String(type)}${details.length > 0 ? ` ${details.join(' ')}` : ''}${typeof rate === 'number' ? ` for ${Math.round(rate * 1000) / 10}% of requests` : ''}`;
+  }
+  if (action.clear_fault !== undefined) return action.clear_fault === '*' ? 'clear every fault' : `clear the fault on ${action.clear_fault}`;
+  if (action.stop_listening !== undefined) return action.stop_listening === '*' ? 'refuse connections on every endpoint' : `refuse connections to ${action.stop_listening}`;
+  if (action.resume_listening !== undefined) return action.resume_listening === '*' ? 'accept connections on every endpoint' : `accept connections to ${action.resume_listening}`;
+  if (action.set_latency !== undefined) return action.set_latency.ms === 0 ? `no added latency on ${action.set_latency.deployment}` : `add ${action.set_latency.ms} ms of latency on ${action.set_latency.deployment}`;
+  return 'nothing';
+}
+
+export function faultEpisodes(applied: readonly AppliedAction[], deployments: ReadonlyMap<string, { model: string }>): FaultEpisode[] {
+  const faults = new Map<string, string>();
+  const stopped = new Set<string>();
+  const latencyMs = new Map<string, number>();
+  const open = new Map<string, FaultEpisode>();
+  const episodes: FaultEpisode[] = [];
+  const ids = [...deployments.keys()];
+  const targets = (id: string): string[] => (id === '*' ? ids : [id]);
+
+  // A phase's actions take effect together: "clear the overload, refuse connections" is one change.
+  for (const [i, { offsetMs, action, phase }] of applied.entries()) {
+    if (action.set_fault !== undefined) faults.set(action.set_fault.model, describeAction(action).replace(/^fault on [^:]+: /, ''));
+    else if (action.clear_fault === '*') faults.clear();
+    else if (action.clear_fault !== undefined) faults.delete(action.clear_fault);
+    else if (action.stop_listening !== undefined) for (const id of targets(action.stop_listening)) stopped.add(id);
+    else if (action.resume_listening !== undefined) for (const id of targets(action.resume_listening)) stopped.delete(id);
+    else if (action.set_latency !== undefined) for (const id of targets(action.set_latency.deployment)) latencyMs.set(id, action.set_latency.ms);
+    if (applied[i + 1]?.phase === phase) continue;
+    const changedAtMs = applied.find((a) => a.phase === phase)?.offsetMs ?? offsetMs;
+
+    for (const [id, { model }] of deployments) {
+      const causes: string[] = [];
+      const fault = faults.get(model) ?? faults.get('*');
+      if (fault !== undefined) causes.push(fault);
+      if (stopped.has(id)) causes.push('connections refused');
+      if ((latencyMs.get(id) ?? 0) > 0) causes.push(`+${latencyMs.get(id)} ms latency`);
+      const episode = open.get(id);
+      if (causes.length > 0 && episode === undefined) {
+        const started: FaultEpisode = { deployment: id, startMs: changedAtMs, endMs: null, causes: [causes.join(', ')] };
+        open.set(id, started);
+        episodes.push(started);
+      } else if (causes.length > 0 && episode !== undefined) {
+        const now = causes.join(', ');
+        if (episode.causes.at(-1) !== now) episode.causes.push(now);
+      } else if (causes.length === 0 && episode !== undefined) {
+        episode.endMs = changedAtMs;
+        open.delete(id);
+      }
+    }
+  }
+  return episodes.sort((a, b) => a.startMs - b.startMs);
+}
