@@ -116,6 +116,15 @@ describe('timeouts', () => {
     expect(await streamText()).toContain('Hello from sim-fallback');
   });
 
+  it('fails over a JSON answer whose body stalls after the headers, at the idle timeout', async () => {
+    sim().setFault('sim-primary', { type: 'stream_stall', afterTokens: 2, ms: 4000 });
+    const started = Date.now();
+    const { data } = await ask();
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(data.model).toBe('sim-fallback');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
+  });
+
   it('ends a stalled stream with an error, never with [DONE]', async () => {
     sim().setFault('sim-primary', { type: 'stream_stall', afterTokens: 3 });
     await expect(streamText('solo')).rejects.toThrow(/interrupted.*stall/);

@@ -37,7 +37,9 @@ export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise
   try {
     if (res.status >= 400) return { kind: 'failure', failure: spec.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
     // A provider that answers a stream request with JSON (an error, or no streaming support) is read as JSON.
-    if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes('text/event-stream')) return await spec.readJson(res);
+    if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+      return await spec.readJson({ ...res, bodyIdleMs: input.timeouts.idleMs });
+    }
     const firstEventMs = input.timeouts.ttftMs - (Date.now() - res.startedAtMs);
     return { kind: 'stream', items: spec.readStream(res.body, { firstEventMs, idleMs: input.timeouts.idleMs }) };
   } catch (err) {
@@ -53,7 +55,7 @@ export async function readJsonAnswer<T>(
   what: string,
   streamWanted: boolean,
 ): Promise<{ ok: true; json: T; raw: Buffer } | { ok: false; failure: UpstreamFailure }> {
-  const raw = await readBodyBuffer(res.body);
+  const raw = await readBodyBuffer(res.body, res.bodyIdleMs);
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));

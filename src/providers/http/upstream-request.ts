@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Deployment } from '../../config/resolve-config.js';
 import { secrets } from '../../core/secrets.js';
 import type { UpstreamFailure } from '../types.js';
-import { classifyNetworkFailure } from './network-failure.js';
+import { StreamTimeoutError, classifyNetworkFailure } from './network-failure.js';
 import { basePath, poolFor } from './upstream-pool.js';
 
 export interface UpstreamResponse {
@@ -16,6 +16,8 @@ export interface UpstreamResponse {
   body: Readable;
   /** When the request was sent, for the first-token budget that continues into the body. */
   startedAtMs: number;
+  /** The longest silence allowed while reading a whole (non-streamed) body. */
+  bodyIdleMs?: number;
 }
 
 export interface UpstreamRequestOptions {
@@ -64,9 +66,27 @@ export async function readBodyText(body: Readable, maxBytes = MAX_ERROR_BODY_BYT
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
-export async function readBodyBuffer(body: Readable): Promise<Buffer> {
+/**
+ * Reads a whole answer body. With `idleMs`, a body that stalls mid-way (headers sent, then silence) fails
+ * with a timeout after that long instead of holding the request until its deadline.
+ */
+export async function readBodyBuffer(body: Readable, idleMs?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    if (idleMs === undefined) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => body.destroy(new StreamTimeoutError('idle', idleMs)), Math.max(1, idleMs));
+  };
+  try {
+    arm();
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      arm();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
   return Buffer.concat(chunks);
 }
 
