@@ -132,10 +132,13 @@ export class Router {
       releaseAdmission = await this.policies.admission.acquire(input.priority ?? 'interactive', deadline.signal, deadline.remainingMs());
     } catch (err) {
       deadline.dispose();
-      if (err instanceof AdmissionRejected && err.reason !== 'aborted') {
-        throw new KeelError('rate_limited', `Keel is over capacity and shed this ${input.priority ?? 'interactive'} request (${err.reason.replace('_', ' ')}); retry shortly.`, { retryAfterS: 1 });
-      }
-      throw finalError({ attempts: [], last: undefined, refusals: [], skipped: [], clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
+      const error =
+        err instanceof AdmissionRejected && err.reason !== 'aborted'
+          ? new KeelError('rate_limited', `Keel is over capacity and shed this ${input.priority ?? 'interactive'} request (${err.reason.replace('_', ' ')}); retry shortly.`, { retryAfterS: 1 })
+          : finalError({ attempts: [], last: undefined, refusals: [], skipped: [], clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
+      // A shed request is still a request: telemetry, SLOs and drills must count it.
+      this.emitRequest({ input, route, attempts: [] }, deadline.startedAtMs, error.code);
+      throw error;
     }
     const startedAtMs = deadline.startedAtMs;
     let finished = false;
@@ -190,7 +193,7 @@ export class Router {
     throw error;
   }
 
-  private emitRequest(d: Dispatch, startedAtMs: number, errorCode: ErrorCode | undefined): void {
+  private emitRequest(d: Pick<Dispatch, 'input' | 'route' | 'attempts' | 'degraded'>, startedAtMs: number, errorCode: ErrorCode | undefined): void {
     const last = d.attempts.at(-1);
     const answered = errorCode === undefined && last?.outcome === 'ok' ? last : undefined;
     this.events.emit('request', {

@@ -46,6 +46,10 @@ async function call(url: string, priority: 'interactive' | 'batch'): Promise<{ s
 describe('load shedding', () => {
   it('sheds batch before interactive, answers 429 with Retry-After, and bounds the queue and the wait', async () => {
     const { url, gateway } = await start({ admission: { max_concurrent: 4, max_queue: 8, max_wait_ms: 3000 } });
+    const shedRecords: string[] = [];
+    gateway.router.events.on('request', (r) => {
+      if (r.outcome === 'rate_limited' && r.attempts.length === 0) shedRecords.push(r.priority);
+    });
     let maxQueued = 0;
     const sampler = setInterval(() => (maxQueued = Math.max(maxQueued, gateway.router.policies.admission.queued)), 5);
     const batch = Array.from({ length: 30 }, () => call(url, 'batch'));
@@ -60,6 +64,9 @@ describe('load shedding', () => {
     expect(shed.every((r) => r.retryAfter === '1')).toBe(true);
     expect(batchResults.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     expect(maxQueued).toBeLessThanOrEqual(8);
+    // Shed requests are reported like any other, so metrics and SLOs count them.
+    expect(shedRecords.length).toBe(shed.length);
+    expect(shedRecords.every((p) => p === 'batch')).toBe(true);
     // Nobody waited in the queue past its cap (3 s) plus the answers ahead of it.
     expect(Math.max(...batchResults.map((r) => r.ms), ...interactiveResults.map((r) => r.ms))).toBeLessThan(3000 + 2000);
   });
