@@ -7,18 +7,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { EXIT_WITH_PARENT_IMPORT, readJsonLine, startChild, type Child } from './child-process.js';
+import { EXIT_WITH_PARENT_IMPORT, readJsonLine, startChild, type ServerProcess } from './child-process.js';
 import { cpuProfArgs } from './cpu-profile.js';
 
 const SOURCE = fileURLToPath(new URL('./bare-proxy.ts', import.meta.url));
 const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/keel-bench/', import.meta.url));
-
-export interface ServerProcess {
-  readonly name: string;
-  readonly url: string;
-  readonly child: Child;
-  stop(): Promise<void>;
-}
 
 function transpiledProxy(): string {
   const { outputText } = ts.transpileModule(readFileSync(SOURCE, 'utf8'), {
@@ -31,9 +24,18 @@ function transpiledProxy(): string {
   return file;
 }
 
-export async function startBareProxyProcess(upstreamOrigin: string, profileDir?: string): Promise<ServerProcess> {
-  const args = [...cpuProfArgs(profileDir, 'bare-proxy'), '--import', EXIT_WITH_PARENT_IMPORT, transpiledProxy(), '--upstream', upstreamOrigin];
-  const child = startChild('bare proxy', process.execPath, args);
+export interface BareProxyLaunch {
+  /** Upstream pool size; the default is Keel's default `max_connections`. */
+  poolConnections?: number;
+  profileDir?: string | undefined;
+  name?: string;
+}
+
+export async function startBareProxyProcess(upstreamOrigin: string, launch: BareProxyLaunch = {}): Promise<ServerProcess> {
+  const name = launch.name ?? 'bare-proxy';
+  const pool = launch.poolConnections === undefined ? [] : ['--connections', String(launch.poolConnections)];
+  const args = [...cpuProfArgs(launch.profileDir, name), '--import', EXIT_WITH_PARENT_IMPORT, transpiledProxy(), '--upstream', upstreamOrigin, ...pool];
+  const child = startChild(name, process.execPath, args);
   const { url } = await readJsonLine<{ url: string }>(child);
-  return { name: 'bare proxy', url, child, stop: () => child.stop() };
+  return { name, url, child, stop: () => child.stop() };
 }

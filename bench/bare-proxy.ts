@@ -5,7 +5,7 @@
  * headers and body (JSON or SSE) piped back as they arrive. The body is read whole before it goes
  * upstream because every gateway must (Keel parses it); the response is never buffered.
  *
- * Run as its own process: `node bare-proxy.mjs --upstream http://127.0.0.1:PORT --port PORT`.
+ * Run as its own process: `node bare-proxy.mjs --upstream http://127.0.0.1:PORT [--port PORT] [--connections N]`.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,8 +58,9 @@ async function forward(pool: Pool, req: IncomingMessage, res: ServerResponse): P
   await pipeline(upstream.body, res);
 }
 
-export async function startBareProxy(upstreamOrigin: string, port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const pool = new Pool(upstreamOrigin, POOL);
+export async function startBareProxy(upstreamOrigin: string, port = 0, connections: number = POOL.connections): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const host = '127.0.0.1'; // loopback only
+  const pool = new Pool(upstreamOrigin, { ...POOL, connections });
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     forward(pool, req, res).catch(() => {
       if (!res.headersSent) {
@@ -85,9 +86,9 @@ export async function startBareProxy(upstreamOrigin: string, port = 0, host = '1
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' } } });
-  if (values.upstream === undefined) throw new Error('usage: bare-proxy --upstream http://127.0.0.1:PORT [--port PORT]');
-  const proxy = await startBareProxy(values.upstream, Number(values.port));
+  const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' }, connections: { type: 'string' } } });
+  if (values.upstream === undefined) throw new Error('usage: bare-proxy --upstream http://127.0.0.1:PORT [--port PORT] [--connections N]');
+  const proxy = await startBareProxy(values.upstream, Number(values.port), values.connections === undefined ? undefined : Number(values.connections));
   process.stdout.write(`${JSON.stringify({ url: proxy.url })}\n`);
   const stop = (): void => {
     void proxy.close().then(() => process.exit(0));

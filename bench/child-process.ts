@@ -26,6 +26,14 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** A child that serves HTTP: the bare proxy or a Keel, the processes whose CPU and memory are measured. */
+export interface ServerProcess {
+  readonly name: string;
+  readonly url: string;
+  readonly child: Child;
+  stop(): Promise<void>;
+}
+
 const live = new Set<ChildProcess>();
 let guardsInstalled = false;
 

@@ -27,6 +27,10 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   /** Run Keel and the bare proxy under `node --cpu-prof` and summarise their top self-time functions. */
   profile: boolean;
+  /** Another build of Keel to measure (a directory holding cli/keel.js), e.g. a patched copy of dist/. */
+  keelDist: string | undefined;
+  /** Extra node flags for the Keel processes only (e.g. "--max-semi-space-size=8"). */
+  keelNodeFlags: string[];
 }
 
 const FULL = {
@@ -36,26 +40,32 @@ const FULL = {
   ttfbCount: 500, // p99 of 500 samples is the 5th worst: stable enough, a few seconds per target
   streams: 5_000,
   streamsHoldS: 10,
-  slowTokenDelayMs: 200, // 5 tokens/s per stream: slow enough to hold thousands of streams open
+  // 1 token/s per stream. At 200 ms (5 tokens/s) 5,000 streams are 25,000 SSE events a second through
+  // three processes on two cores: the simulator alone saturates a core and streams open for minutes.
+  slowTokenDelayMs: 1_000,
 } as const;
 
 const QUICK = {
   durationS: 2,
   warmupS: 0.5,
   ttfbCount: 100,
+  streams: 1_000, // a smoke run checks the machinery; the 5,000-stream target needs the full run
   streamsHoldS: 3,
 } as const;
 
 const USAGE = `npm run bench [-- options]
-  --quick              ~1 minute smoke run (${QUICK.durationS} s cells, fewer samples)
+  --quick              ~1 minute smoke run (${QUICK.durationS} s cells, fewer samples, ${QUICK.streams} streams)
   --duration S         seconds per measured cell (default ${FULL.durationS})
   --warmup S           seconds of warm-up load per scenario and mode (default ${FULL.warmupS})
   --connections A,B    autocannon connection counts (default ${FULL.connections.join(',')})
   --ttfb-count N       streamed requests per target for time to first byte (default ${FULL.ttfbCount})
   --streams N          concurrent open streams through Keel, 0 to skip (default ${FULL.streams})
   --hold S             seconds to hold the streams open (default ${FULL.streamsHoldS})
-  --scenarios LIST     subset of ${SCENARIOS.join(',')}
-  --profile            run Keel and the bare proxy under --cpu-prof and print their hottest functions`;
+  --token-delay-ms MS  delay between tokens of the held streams (default ${FULL.slowTokenDelayMs})
+  --scenarios LIST     subset of ${SCENARIOS.join(',')}, or none (only the many-streams run)
+  --profile            run Keel and the bare proxy under --cpu-prof and print their hottest functions
+  --keel-dist DIR      measure another build of Keel (DIR/cli/keel.js) instead of ./dist
+  --keel-node-flags F  extra node flags for the Keel processes only, e.g. "--max-semi-space-size=8"`;
 
 function positiveNumber(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -75,8 +85,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       'ttfb-count': { type: 'string' },
       streams: { type: 'string' },
       hold: { type: 'string' },
+      'token-delay-ms': { type: 'string' },
       scenarios: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'keel-dist': { type: 'string' },
+      'keel-node-flags': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -91,7 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     ? [...base.connections]
     : values.connections.split(',').map((c) => Math.round(positiveNumber('connections', c, 1)));
   if (connections.length === 0 || connections.some((c) => c < 1)) throw new Error('--connections: expected counts of at least 1');
-  const scenarios = values.scenarios === undefined ? [...SCENARIOS] : values.scenarios.split(',').map((s) => s.trim());
+  const scenarios = values.scenarios === undefined ? [...SCENARIOS] : values.scenarios === 'none' ? [] : values.scenarios.split(',').map((s) => s.trim());
   for (const s of scenarios) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`--scenarios: unknown "${s}"; expected ${SCENARIOS.join(', ')}`);
   return {
     quick,
@@ -101,8 +114,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     ttfbCount: Math.max(1, Math.round(positiveNumber('ttfb-count', values['ttfb-count'], base.ttfbCount))),
     streams: Math.round(positiveNumber('streams', values.streams, base.streams)),
     streamsHoldS: Math.max(1, positiveNumber('hold', values.hold, base.streamsHoldS)),
-    slowTokenDelayMs: base.slowTokenDelayMs,
+    slowTokenDelayMs: Math.max(1, positiveNumber('token-delay-ms', values['token-delay-ms'], base.slowTokenDelayMs)),
     scenarios: scenarios as ScenarioName[],
     profile: values.profile === true,
+    keelDist: values['keel-dist'],
+    keelNodeFlags: (values['keel-node-flags'] ?? '').split(' ').filter((f) => f !== ''),
   };
 }

@@ -4,8 +4,8 @@
  * when the deployment speaks Anthropic too, an encoding of the canonical answer otherwise. A stream that
  * fails after it started ends with an `error` event, never with `message_stop`.
  *
- * Clients authenticate with `x-api-key` (the SDK's default) or `Authorization: Bearer`; Keel has no
- * virtual keys yet, so neither is checked here, and neither is forwarded (deployments use their own keys).
+ * Clients authenticate with `x-api-key` (the SDK's default) or `Authorization: Bearer`: the request gate
+ * checks the virtual key before this runs, and neither header is forwarded (deployments use their own keys).
  */
 import { KeelError } from '../core/errors.js';
 import type { FailureOutcome, UpstreamFailure } from '../providers/types.js';

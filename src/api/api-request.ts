@@ -5,6 +5,7 @@
  * when the client goes away.
  */
 import type { DispatchInput, DispatchResult } from '../router/router.js';
+import type { Caller } from './request-gate.js';
 
 export interface ApiRequest {
   /** Lower-case header names. */
@@ -13,8 +14,10 @@ export interface ApiRequest {
   body: Buffer;
   json: unknown;
   signal: AbortSignal;
+  /** The authenticated caller (virtual key), when a gate checked one. */
+  caller?: Caller;
   /** Filled by the handler for the access log. */
-  trail: { route?: string; deployment?: string; attempts?: number; outcome?: string };
+  trail: { route?: string; deployment?: string; attempts?: number; outcome?: string; key?: string };
 }
 
 export interface ApiAnswer {
@@ -46,16 +49,21 @@ export function trailHeaders(result: DispatchResult): Record<string, string> {
 }
 
 /**
- * The dispatch options a request's headers carry: a shorter deadline (`x-keel-timeout-ms`) and a
- * priority class for load shedding (`x-keel-priority: interactive | batch`).
+ * The dispatch options a request carries: a shorter deadline (`x-keel-timeout-ms`), a priority class
+ * for load shedding (`x-keel-priority: interactive | batch`, capped by the caller's key), and the caller's
+ * tenant (whose cached answers it may see).
  */
-export function dispatchOptions(req: ApiRequest): Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody'> {
-  const options: Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody'> = { requestId: req.requestId, signal: req.signal, rawBody: req.body };
+export function dispatchOptions(req: ApiRequest): Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody' | 'tenant'> {
+  const options: Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody' | 'tenant'> = { requestId: req.requestId, signal: req.signal, rawBody: req.body };
   const timeout = req.headers['x-keel-timeout-ms'];
   const ms = typeof timeout === 'string' ? Number(timeout) : Number.NaN;
   if (Number.isInteger(ms) && ms > 0) options.timeoutMs = ms;
   const priority = req.headers['x-keel-priority'];
   if (priority === 'batch' || priority === 'interactive') options.priority = priority;
+  // A key's class is a ceiling: a batch key's requests are batch whatever the header says.
+  const keyPriority = req.caller?.priority;
+  if (keyPriority === 'batch' || (keyPriority !== undefined && options.priority === undefined)) options.priority = keyPriority;
+  if (req.caller?.tenant !== undefined) options.tenant = req.caller.tenant;
   return options;
 }
 

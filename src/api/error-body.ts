@@ -17,6 +17,7 @@ const OPENAI_TYPE: Partial<Record<ErrorCode, string>> = {
   unauthorized: 'invalid_request_error',
   forbidden: 'permission_error',
   rate_limited: 'rate_limit_error',
+  budget_exceeded: 'insufficient_quota',
   internal: 'server_error',
   stream_interrupted: 'server_error',
   all_deployments_failed: 'server_error',
@@ -37,6 +38,7 @@ const OPENAI_CODE: Partial<Record<ErrorCode, string>> = {
   body_too_large: 'request_too_large',
   unsupported_media_type: 'unsupported_media_type',
   rate_limited: 'rate_limit_exceeded',
+  budget_exceeded: 'insufficient_quota',
   all_deployments_failed: 'all_deployments_failed',
   deadline_exceeded: 'timeout',
   stream_interrupted: 'stream_interrupted',
@@ -49,6 +51,7 @@ const ANTHROPIC_TYPE: Partial<Record<ErrorCode, string>> = {
   model_not_found: 'not_found_error',
   body_too_large: 'request_too_large',
   rate_limited: 'rate_limit_error',
+  budget_exceeded: 'rate_limit_error',
   internal: 'api_error',
   stream_interrupted: 'api_error',
   all_deployments_failed: 'overloaded_error',
@@ -79,7 +82,7 @@ export function toKeelError(err: unknown): KeelError {
 
 export function errorAnswer(err: unknown, format: WireFormat, requestId: string): ErrorAnswer {
   const error = toKeelError(err);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...error.headers };
   if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
   const message = secrets.redact(error.message);
   // A provider's own type and code mean something only to clients of the same format.

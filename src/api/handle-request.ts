@@ -10,7 +10,9 @@ import type { Router } from '../router/router.js';
 import { answerMessages } from './anthropic.js';
 import { jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { errorAnswer, toKeelError } from './error-body.js';
+import { readJsonBody, type BodyLimits } from './hardening/read-json-body.js';
 import { answerChatCompletions, answerListModels } from './openai.js';
+import type { Grant, RequestGate } from './request-gate.js';
 
 interface Endpoint {
   method: 'GET' | 'POST';
@@ -41,29 +43,45 @@ export interface HandledRequest {
   internal?: unknown;
 }
 
-export async function handleApiRequest(incoming: IncomingApiRequest, router: Router): Promise<HandledRequest> {
+export interface HandleOptions {
+  /** Authenticates callers and enforces their limits; without one every request is anonymous. */
+  gate?: RequestGate;
+  /** JSON depth and message/tool caps (defaults when unset). */
+  limits?: BodyLimits;
+}
+
+export async function handleApiRequest(incoming: IncomingApiRequest, router: Router, options: HandleOptions = {}): Promise<HandledRequest> {
   const endpoint = ENDPOINTS.get(incoming.path);
   const format: WireFormat = endpoint?.format ?? (incoming.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai');
+  let grant: Grant | undefined;
   try {
     if (endpoint === undefined) throw new KeelError('not_found', `Unknown path: ${incoming.method} ${incoming.path}.`);
     if (incoming.method !== endpoint.method) {
       throw new KeelError('method_not_allowed', `Method ${incoming.method} is not allowed on ${incoming.path}; use ${endpoint.method}.`);
     }
+    // Before the body is read: an unknown key costs Keel a hash, not a 10 MiB upload.
+    const caller = options.gate?.authenticate(incoming.headers);
     const req: ApiRequest = { ...incoming, body: Buffer.alloc(0), json: undefined };
+    if (caller !== undefined) req.caller = caller;
+    if (caller?.keyName !== undefined) incoming.trail.key = caller.keyName;
     if (endpoint.method === 'POST') {
       const contentType = incoming.headers['content-type'];
       if (!isJsonContentType(typeof contentType === 'string' ? contentType : undefined)) {
         throw new KeelError('unsupported_media_type', `Expected Content-Type: application/json, got ${String(contentType ?? 'none')}.`);
       }
       req.body = await incoming.readBody();
-      req.json = parseJsonBody(req.body);
+      req.json = readJsonBody(req.body, options.limits);
+      if (caller !== undefined) grant = await options.gate!.admit(caller, { requestId: incoming.requestId, json: req.json, bodyBytes: req.body.length });
     }
-    return { answer: await endpoint.answer(req, router) };
+    const answer = await endpoint.answer(req, router);
+    if (grant !== undefined) answer.headers = { ...answer.headers, ...grant.headers };
+    return { answer };
   } catch (err) {
+    grant?.abandon();
     const error = toKeelError(err);
     incoming.trail.outcome = error.code;
     const answer = errorAnswer(error, format, incoming.requestId);
-    const headers = { ...answer.headers };
+    const headers = { ...grant?.headers, ...answer.headers };
     if (error.code === 'method_not_allowed' && endpoint !== undefined) headers['allow'] = endpoint.method;
     const handled: HandledRequest = { answer: jsonAnswer(answer.status, answer.body, headers), errorCode: error.code };
     if (error.code === 'internal') handled.internal = error.cause;
@@ -71,15 +89,9 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
   }
 }
 
-/** Parses a JSON body, turning a syntax error into a 400 that says where the JSON broke. */
+/** Parses a JSON body under the default limits, turning every problem into a 400 that names it. */
 export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0) throw new KeelError('invalid_json', 'The request body is empty; expected a JSON object.');
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    const detail = err instanceof SyntaxError ? err.message : 'invalid JSON';
-    throw new KeelError('invalid_json', `The request body is not valid JSON: ${detail}.`);
-  }
+  return readJsonBody(body);
 }
 
 export function isJsonContentType(value: string | undefined): boolean {

@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { startKeel } from '../server/start-keel.js';
 import { startSimulator } from '../simulator/index.js';
+import { keysCommand } from './keys-command.js';
+import { drillCliCommand } from '../drill/index.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -22,11 +24,13 @@ program
   .option('-c, --config <file>', 'config file (default: $KEEL_CONFIG, then ./keel.yaml)')
   .option('-p, --port <port>', 'port to listen on (overrides the config)', port)
   .option('-H, --host <host>', 'address to bind (overrides the config)')
-  .action(async (opts: { config?: string; port?: number; host?: string }) => {
+  .option('--allow-open', 'serve without virtual keys on a non-loopback address')
+  .action(async (opts: { config?: string; port?: number; host?: string; allowOpen?: boolean }) => {
     let keel;
     try {
       keel = await startKeel({
         ...(opts.config === undefined ? {} : { configPath: opts.config }),
+        ...(opts.allowOpen === true ? { allowOpen: true } : {}),
         ...(opts.port === undefined ? {} : { port: opts.port }),
         ...(opts.host === undefined ? {} : { host: opts.host }),
       });
@@ -37,11 +41,7 @@ program
       }
       throw err;
     }
-    const routes = [...keel.config.routes.values()].map((r) => `${r.name} → ${r.targets.map((t) => t.deployment.id).join(' → ')}`);
-    keel.logger.info({ url: keel.url, config: keel.source, routes }, `Keel listening on ${keel.url}`);
-    if (keel.simulator !== undefined) {
-      keel.logger.warn({ simulator: keel.simulator.url }, 'no config file and no provider API keys: serving simulated providers (the primary fails half its requests, so you can watch failover)');
-    }
+    // Handlers first: whoever waits for the "listening" line may signal at once.
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
@@ -54,6 +54,11 @@ program
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    const routes = [...keel.config.routes.values()].map((r) => `${r.name} → ${r.targets.map((t) => t.deployment.id).join(' → ')}`);
+    keel.logger.info({ url: keel.url, config: keel.source, routes }, `Keel listening on ${keel.url}`);
+    if (keel.simulator !== undefined) {
+      keel.logger.warn({ simulator: keel.simulator.url }, 'no config file and no provider API keys: serving simulated providers (the primary fails half its requests, so you can watch failover)');
+    }
   });
 
 program
@@ -69,5 +74,13 @@ program
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+
+// `keel drill <scenario | file.yaml>`: outage drills against Keel and the simulator (src/drill/).
+program.addCommand(drillCliCommand());
+
+program.addCommand(keysCommand());
+
+// `keel sla report`, `keel postmortem`, `keel slo check`: SLA credits, postmortems and SLOs (src/slo/).
+for (const command of (await import('../slo/slo-command.js')).sloCliCommands()) program.addCommand(command);
 
 await program.parseAsync(process.argv);

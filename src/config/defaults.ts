@@ -12,11 +12,32 @@ export const DEFAULTS = {
     // Long LLM answers stream for tens of seconds; give in-flight requests that long to finish on SIGTERM.
     drainTimeoutMs: 30_000, // 30 s
     logLevel: 'info' as const,
+    // Node's own default: room for long bearer tokens and trace headers; bigger header blocks get 431.
+    maxHeaderBytes: 16 * 1024, // 16 KiB
+    // A client has this long to send its headers: a slowloris client trickling bytes is cut off (408).
+    headersTimeoutMs: 30_000, // 30 s
+    // ...and this long to send the whole request, body included: the 10 MiB body limit at ~1.5 Mbit/s.
+    // Streamed answers are not bounded by it (it covers receiving the request, not answering it).
+    requestTimeoutMs: 60_000, // 60 s
+    // Real bodies nest a dozen levels (tool schemas the deepest); 64 is far past them and far below the
+    // depth at which code that walks a request recursively could exhaust its stack.
+    maxJsonDepth: 64,
+    // Far past any real conversation or tool list (OpenAI caps tools at 128), and a bound on the work a
+    // single request can make Keel do translating it.
+    maxMessages: 10_000,
+    maxTools: 512,
+  },
+  auth: {
+    // Keys created or revoked by another process (`keel keys ...`) are seen within this delay; changes made
+    // through this gateway's admin API apply at once.
+    keyRefreshMs: 5_000, // 5 s
+    // Spend is written to the store this often (and at shutdown): a crash loses at most this much of it.
+    spendFlushMs: 60_000, // 1 min
   },
   deployment: {
     // Per-deployment keep-alive sockets: enough for bursts of concurrent streams without opening a socket
     // per request, bounded so one deployment cannot take every file descriptor.
-    maxConnections: 128,
+    maxConnections: 256,
   },
   timeouts: {
     // TCP + TLS to a provider takes < 1 s when it is healthy; 5 s means the endpoint is unreachable.

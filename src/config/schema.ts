@@ -21,6 +21,40 @@ export const serverSchema = z.strictObject({
   body_limit_bytes: positiveInt.default(DEFAULTS.server.bodyLimitBytes),
   drain_timeout_ms: nonNegativeInt.default(DEFAULTS.server.drainTimeoutMs),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.server.logLevel),
+  /** Enables the admin API (`/admin/...`); normally `${KEEL_ADMIN_TOKEN}`. Unset or empty: the admin API is off. */
+  admin_token: z
+    .string()
+    .refine((t) => t === '' || t.length >= 16, 'expected at least 16 characters (or nothing, to turn the admin API off)')
+    .optional(),
+  /** Serve without virtual keys on a non-loopback address (an open gateway anyone who can reach it may use). */
+  allow_open: z.boolean().default(false),
+  max_header_bytes: positiveInt.default(DEFAULTS.server.maxHeaderBytes),
+  headers_timeout_ms: positiveInt.default(DEFAULTS.server.headersTimeoutMs),
+  request_timeout_ms: positiveInt.default(DEFAULTS.server.requestTimeoutMs),
+  max_json_depth: positiveInt.default(DEFAULTS.server.maxJsonDepth),
+  max_messages: positiveInt.default(DEFAULTS.server.maxMessages),
+  max_tools: positiveInt.default(DEFAULTS.server.maxTools),
+}).refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, { path: ['headers_timeout_ms'], message: 'expected headers_timeout_ms <= request_timeout_ms' });
+
+/** What a virtual key may do: shared by keys in the config file, the admin API and `keel keys create`. */
+export const keySettingsShape = {
+  /** Whose requests these are; defaults to the key's name. */
+  tenant: id.optional(),
+  /** The model groups (names clients put in "model") the key may use; all when unset. */
+  models: z.array(z.string().min(1)).min(1).optional(),
+  rpm: positiveInt.optional(),
+  tpm: positiveInt.optional(),
+  daily_budget_usd: z.number().positive().optional(),
+  monthly_budget_usd: z.number().positive().optional(),
+  priority: z.enum(['interactive', 'batch']).default('interactive'),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+};
+
+/** A key defined in the config file: its secret normally comes from the environment (`${APP_KEY}`). */
+export const configKeySchema = z.strictObject({
+  name: id,
+  key: z.string().min(16, 'expected a key of at least 16 characters'),
+  ...keySettingsShape,
 });
 
 export const capabilitiesSchema = z.strictObject({
@@ -178,6 +212,8 @@ export const configSchema = z
       })
       .prefault({}),
     simulator: simulatorSchema.optional(),
+    /** Virtual keys kept in the config file (besides those created with `keel keys` or the admin API). */
+    keys: z.array(configKeySchema).default([]),
   })
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
@@ -187,6 +223,11 @@ export const configSchema = z
       if (d.simulated && config.simulator === undefined) {
         ctx.addIssue({ code: 'custom', path: ['deployments', i, 'simulated'], message: 'expected a top-level "simulator" section: this deployment is simulated' });
       }
+    });
+    const keyNames = new Set<string>();
+    config.keys.forEach((k, i) => {
+      if (keyNames.has(k.name)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'name'], message: `expected a unique key name: "${k.name}" is used twice` });
+      keyNames.add(k.name);
     });
     for (const [name, route] of Object.entries(config.routes)) {
       route.deployments.forEach((target, i) => {
@@ -203,6 +244,7 @@ export const configSchema = z
   });
 
 export type KeelConfigInput = z.input<typeof configSchema>;
+export type ConfigKey = z.output<typeof configKeySchema>;
 export type KeelConfig = z.output<typeof configSchema>;
 export type DeploymentConfig = z.output<typeof deploymentSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;

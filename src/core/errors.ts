@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   body_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  // A virtual key's daily or monthly spend budget is used up (OpenAI answers exhausted quota with 429 too).
+  budget_exceeded: 429,
   internal: 500,
   // A stream that broke after it started: reported in-stream, the status is never sent.
   stream_interrupted: 502,
@@ -49,6 +51,8 @@ export interface KeelErrorOptions {
   status?: number;
   /** Seconds the client should wait before trying again. */
   retryAfterS?: number;
+  /** Extra response headers that explain the error (the rate-limit state of a refused request). */
+  headers?: Record<string, string>;
   attempts?: AttemptSummary[];
   /** The provider's own error type/code, kept so the client sees the original reason. */
   upstreamType?: string;
@@ -64,6 +68,7 @@ export class KeelError extends Error {
   readonly status: number;
   readonly param: string | undefined;
   readonly retryAfterS: number | undefined;
+  readonly headers: Record<string, string> | undefined;
   readonly attempts: AttemptSummary[] | undefined;
   readonly upstreamType: string | undefined;
   readonly upstreamCode: string | undefined;
@@ -75,6 +80,7 @@ export class KeelError extends Error {
     this.status = options.status ?? ERROR_STATUS[code];
     this.param = options.param;
     this.retryAfterS = options.retryAfterS;
+    this.headers = options.headers;
     this.attempts = options.attempts;
     this.upstreamType = options.upstreamType;
     this.upstreamCode = options.upstreamCode;

@@ -15,8 +15,10 @@ export interface AdaptiveLimitOptions {
   maxLimit: number;
   /** The factor applied on overload (0.9 = drop 10%). */
   backoffRatio: number;
-  /** A TTFT above this multiple of the smoothed TTFT counts as overload. */
+  /** A TTFT above this multiple of the smoothed TTFT counts as overload... */
   latencyTolerance: number;
+  /** ...when it is also at least this much above it. */
+  minSlowDeltaMs: number;
 }
 
 const OVERLOAD: ReadonlySet<Outcome> = new Set<Outcome>(['rate_limited', 'overloaded', 'timeout']);
@@ -56,7 +58,9 @@ export class AdaptiveLimit {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     if (outcome === undefined) return;
     const { minLimit, maxLimit, backoffRatio, latencyTolerance } = this.#options;
-    const slow = ttftMs !== undefined && this.#ttftEwmaMs !== undefined && ttftMs > this.#ttftEwmaMs * latencyTolerance;
+    // Slow means far above the norm in relative AND absolute terms: with a norm of 2 ms, a 7 ms answer is a
+    // GC pause or Keel's own queueing, not a provider running out of capacity.
+    const slow = ttftMs !== undefined && this.#ttftEwmaMs !== undefined && ttftMs > Math.max(this.#ttftEwmaMs * latencyTolerance, this.#ttftEwmaMs + this.#options.minSlowDeltaMs);
     if (OVERLOAD.has(outcome) || slow) {
       this.#limit = Math.max(minLimit, this.#limit * backoffRatio);
     } else if (outcome === 'ok') {

@@ -62,16 +62,18 @@ export const RESILIENCE_DEFAULTS = {
     halfOpenProbeTimeoutMs: 120_000,
   },
   adaptiveLimit: {
-    // Concurrent calls to one deployment before anything is known: generous, because LLM calls are long
-    // and mostly waiting; the limit adapts within a few dozen calls.
-    initialLimit: 64,
+    // Concurrent calls to one deployment before anything is known: generous, because LLM calls (streams
+    // above all) are long and mostly waiting; the limit adapts within a few dozen calls.
+    initialLimit: 256,
     // Never below one call: a deployment must stay reachable to show it recovered.
     minLimit: 1,
     maxLimit: 1_000,
     // Netflix concurrency-limits' AIMD default backoff ratio.
     backoffRatio: 0.9,
-    // A first token 3x slower than the deployment's norm means its queue is building up.
+    // A first token 3x slower than the deployment's norm means its queue is building up...
     latencyTolerance: 3,
+    // ...if it is also 250 ms slower: below that, the difference is our own event loop, not the provider.
+    minSlowDeltaMs: 250,
   },
   admission: {
     // Whole-gateway concurrency: bounds memory (each in-flight request holds a body and a stream);

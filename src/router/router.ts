@@ -407,6 +407,8 @@ export class Router {
         if (decision.reason === 'context_length') d.minContextFailed = Math.max(d.minContextFailed ?? 0, deployment.capabilities.contextWindow ?? 0);
         return { kind: 'next' };
       }
+      // A failed breaker probe (or last resort) re-opened the breaker: no retry, no backoff, move on.
+      if (permit.kind !== 'normal' || breaker.isOpen()) return { kind: 'next' };
       // A retry on the same deployment: only within the retry budget, so an outage is not multiplied.
       if (!budget.tryAcquireRetry(deployment.id)) return { kind: 'next' };
       try {

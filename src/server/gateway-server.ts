@@ -15,6 +15,8 @@ import { errorAnswer } from '../api/error-body.js';
 import { Router, type RouterOptions } from '../router/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
+import { isAdminPath } from './admin/admin-api.js';
+import type { GatewaySecurity } from './auth/gateway-security.js';
 import { readBody } from './read-body.js';
 import { writeSse } from './sse-writer.js';
 
@@ -22,6 +24,8 @@ export interface GatewayOptions {
   config: RuntimeConfig;
   logger: Logger;
   router?: RouterOptions;
+  /** Virtual keys and the admin API, bound to the gateway's router (none: open, no admin API). */
+  security?: (router: Router) => GatewaySecurity;
 }
 
 export interface Gateway {
@@ -40,12 +44,25 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const router = new Router(config, options.router);
   const metrics = config.telemetry.metrics ? createMetrics(router, { deployments: config.deployments.keys() }) : undefined;
+  const security = options.security?.(router);
+  const limits = { maxJsonDepth: config.server.max_json_depth, maxMessages: config.server.max_messages, maxTools: config.server.max_tools };
   const inFlight = new Set<ServerResponse>();
   let closing = false;
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, (req, res) => {
-    void handle(req, res);
-  });
+  const server = createServer(
+    {
+      // Slow clients: headers and then the whole request (not the answer) must arrive in time, or the
+      // socket is closed with a 408; node checks these every `connectionsCheckingInterval`.
+      headersTimeout: config.server.headers_timeout_ms,
+      requestTimeout: config.server.request_timeout_ms,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.server.headers_timeout_ms / 2)),
+      maxHeaderSize: config.server.max_header_bytes,
+      keepAliveTimeout: 65_000,
+    },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
@@ -72,6 +89,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         await write(res, requestId, { status: answer.status, headers: { ...answer.headers, 'content-type': 'application/json' }, body: JSON.stringify(answer.body) });
         return;
       }
+      if (security?.admin !== undefined && isAdminPath(path)) {
+        const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+        const readAdminBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
+        await write(res, requestId, await security.admin.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, readBody: readAdminBody }, requestId));
+        return;
+      }
       const handled = await handleApiRequest(
         {
           method: req.method ?? 'GET',
@@ -83,6 +106,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           readBody: () => readBody(req, config.server.body_limit_bytes),
         },
         router,
+        { limits, ...(security === undefined ? {} : { gate: security.gate }) },
       );
       if (handled.internal !== undefined) logger.error({ err: handled.internal, requestId }, 'internal error');
       // A refused body may still be arriving: close the connection rather than read the rest.
@@ -128,14 +152,22 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       server.closeAllConnections();
       await stopped;
+      await security?.close();
       metrics?.close();
     },
   };
 }
 
+// Admin bodies are small JSON (a key's settings) or a config file.
+const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024; // 1 MiB
+
 /** Writes an answer; a streamed body is written frame by frame, waiting for the socket to drain. */
 async function write(res: ServerResponse, requestId: string, answer: ApiAnswer): Promise<void> {
-  res.writeHead(answer.status, { ...answer.headers, 'x-request-id': requestId });
+  const headers: Record<string, string> = { ...answer.headers, 'x-request-id': requestId };
+  // A client that asked to close after this answer gets its socket closed: a keep-alive header (the
+  // SSE headers carry one) would otherwise hold it open after the stream ends.
+  if (/\bclose\b/i.test(String(res.req.headers.connection ?? ''))) delete headers['connection'];
+  res.writeHead(answer.status, headers);
   const body = answer.body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     res.end(body);

@@ -17,6 +17,8 @@ import { createTracing } from '../telemetry/tracing.js';
 import { systemClock } from '../core/clock.js';
 import { RollupRecorder, SqliteStore, scheduleRetention, type Store } from '../store/index.js';
 import { createGateway, type Gateway } from './gateway-server.js';
+import { literalSecretPaths, rawConfig, registerHeaderSecrets } from './auth/config-secrets.js';
+import { prepareSecurity, type PreparedSecurity } from './auth/gateway-security.js';
 
 export interface StartOptions {
   /** A config file path; otherwise KEEL_CONFIG, then ./keel.yaml, then the environment, then the demo. */
@@ -27,11 +29,15 @@ export interface StartOptions {
   host?: string;
   env?: Record<string, string | undefined>;
   logger?: Logger;
+  /** Serve without virtual keys on a non-loopback address (`--allow-open`). */
+  allowOpen?: boolean;
 }
 
 export interface RunningKeel {
   url: string;
   store: Store;
+  /** Virtual keys (create, revoke...) and their counters. */
+  security: PreparedSecurity;
   gateway: Gateway;
   config: RuntimeConfig;
   simulator: Simulator | undefined;
@@ -60,7 +66,17 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   const runtime = resolveConfig(config, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
   const store = new SqliteStore({ path: config.store.path ?? (source === 'inline config' ? ':memory:' : 'keel.db') });
   await store.migrate();
-  const gateway = createGateway({ config: runtime, logger });
+  for (const path of literalSecretPaths(rawConfig(source, options.config))) {
+    logger.warn({ path }, `a secret is written in the config (${path}); use \${ENV_VAR} or a file so it stays out of the config`);
+  }
+  registerHeaderSecrets(config);
+  const host = options.host ?? config.server.host;
+  const security = await prepareSecurity({ config, runtime, store, logger, host, env, ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
+    await store.close();
+    await simulator?.close();
+    throw err;
+  });
+  const gateway = createGateway({ config: runtime, logger, security: security.attach });
   const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
   const recorder = new RollupRecorder({
     store,
@@ -81,10 +97,11 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     headers: runtime.telemetry.otlp_headers,
     serviceName: runtime.telemetry.service_name,
   });
-  const url = await gateway.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+  const url = await gateway.listen(options.port ?? config.server.port, host);
   return {
     url,
     store,
+    security,
     gateway,
     config: runtime,
     simulator,

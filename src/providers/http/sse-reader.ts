@@ -26,19 +26,28 @@ export async function* readSseEvents(body: Readable, options: SseReadOptions): A
   const queue: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => queue.push(event) });
   const decoder = new TextDecoder();
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (ms: number, phase: 'first_token' | 'idle'): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => body.destroy(new StreamTimeoutError(phase, ms)), Math.max(1, ms));
-  };
-  arm(options.firstEventMs, 'first_token');
+  // One timer, refreshed per chunk (cheap), first with the first-token budget, then the idle budget.
+  let phase: 'first_token' | 'idle' = 'first_token';
+  let waitingOnConsumer = false;
+  let timer = setTimeout(onTimeout, Math.max(1, options.firstEventMs));
+  function onTimeout(): void {
+    // The consumer's pace (a slow client) is not the provider's fault: look again later.
+    if (waitingOnConsumer) timer.refresh();
+    else body.destroy(new StreamTimeoutError(phase, phase === 'first_token' ? options.firstEventMs : options.idleMs));
+  }
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
       if (queue.length === 0) continue;
-      clearTimeout(timer); // the consumer's pace is not the provider's fault
+      if (phase === 'first_token') {
+        phase = 'idle';
+        clearTimeout(timer);
+        timer = setTimeout(onTimeout, Math.max(1, options.idleMs));
+      }
+      waitingOnConsumer = true;
       while (queue.length > 0) yield queue.shift()!;
-      arm(options.idleMs, 'idle');
+      waitingOnConsumer = false;
+      timer.refresh();
     }
     parser.feed(decoder.decode());
     clearTimeout(timer);

@@ -1,0 +1,174 @@
+/**
+ * Renders a benchmark result as Markdown (targets first, then the side-by-side table, time to first byte,
+ * memory, the dead primary, many streams, and CPU profiles when asked for) and writes it to
+ * bench/results/ with the JSON: `latest.md` + `latest.json` for a full default run (`latest-quick.*` for
+ * --quick, `latest-custom.*` for experiments) and a timestamped JSON that is never overwritten.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCENARIOS } from './options.js';
+import type { BenchResult, CellResult, ScenarioResult, StreamHold } from './results.js';
+
+/** Mean "other CPU" above which a run is flagged as shared with other work (tick resolution is ±5 %). */
+const NOISY_OTHER_CPU_PCT = 20;
+
+function fmt(n: number | undefined, digits = 3): string {
+  if (n === undefined || Number.isNaN(n)) return '—';
+  return String(Math.round(n * 10 ** digits) / 10 ** digits);
+}
+
+function signed(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return '—';
+  return `${n >= 0 ? '+' : ''}${fmt(n)}`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function cellRow(s: ScenarioResult, c: CellResult): string[] {
+  return [
+    s.label,
+    c.mode,
+    String(c.connections),
+    String(c.rps),
+    fmt(c.latency.p50Ms),
+    fmt(c.latency.p99Ms),
+    signed(c.addedMs?.p50),
+    signed(c.addedMs?.p99),
+    c.proxy === undefined ? '—' : String(c.proxy.cpuUsPerRequest),
+    c.proxy === undefined ? '—' : `${c.proxy.cpuPct}%`,
+    c.proxy === undefined ? '—' : fmt(c.proxy.peakRssMb, 1),
+    String(c.upstream.cpuUsPerRequest),
+    `${c.loadGenCpuPct}%`,
+    `${c.otherCpuPct}%`,
+    c.errors === 0 ? '0' : `${c.errors} (${Object.entries(c.errorKinds).map(([k, n]) => `${k}: ${n}`).join(', ')})`,
+  ];
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.machine;
+  const o = r.settings;
+  const out: string[] = [];
+  out.push(`# Keel benchmark — ${r.startedAt}${o.quick ? ' (quick)' : ''}`, '');
+  out.push(
+    `**Machine:** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB (${m.freeMemoryGb} GB free); Node ${m.node}; ${m.platform}; ` +
+      `load average at start ${m.loadAverageAtStart.join(' / ')}. **Code:** commit ${m.gitCommit}` +
+      `${m.srcUncommittedFiles > 0 ? ` with ${m.srcUncommittedFiles} uncommitted file(s) under src/` : ''}.`,
+    '',
+    `**Settings:** ${o.durationS} s per cell after ${o.warmupS} s warm-up per scenario and mode; connections ${o.connections.join(' and ')}; ` +
+      `${o.ttfbCount} sequential streams for TTFB; ${o.streams} open streams held ${o.streamsHoldS} s at ${o.slowTokenDelayMs} ms/token; ` +
+      `Keel server settings ${JSON.stringify(o.keelServer)} — log level warn, so the per-request access log (info) is not part of the measurement.` +
+      `${o.profile ? ' **Profiling was on: the numbers carry --cpu-prof overhead.**' : ''}`,
+    '',
+    ...(o.keelDist === undefined && o.keelNodeFlags.length === 0
+      ? []
+      : [`**Keel build under test:** ${o.keelDist ?? 'dist/'}${o.keelNodeFlags.length > 0 ? `, node flags ${o.keelNodeFlags.join(' ')}` : ''} (not the default launch).`, '']),
+    `**Topology:** ${o.topology}`,
+    '',
+    `Run took ${r.elapsedS} s.`,
+    '',
+  );
+
+  const cells = r.scenarios.flatMap((s) => s.cells);
+  const otherPct = cells.length === 0 ? 0 : Math.round(cells.reduce((sum, c) => sum + c.otherCpuPct, 0) / cells.length);
+  if (otherPct >= NOISY_OTHER_CPU_PCT) {
+    out.push(
+      `> **Shared machine:** other processes used on average ${otherPct} % of a core during the measured cells (column "other CPU"). ` +
+        'Requests/s and latencies are noisy in this run; CPU µs per request, a property of each process, is the figure to compare.',
+      '',
+    );
+  }
+
+  out.push('## Targets', '');
+  out.push(table(['target', 'measured', 'threshold', 'result'], r.targets.map((t) => [t.target, t.measured, t.threshold, t.pass ? 'pass' : '**MISS**'])), '');
+
+  out.push('## Throughput and latency', '');
+  out.push(
+    'Latency is per whole response (a stream: until `[DONE]`), exact to the microsecond; "+ vs direct" is the same cell of (a) subtracted. ' +
+      'CPU is user + system time of the middle process (all threads) per complete answer, and its use in % of one core; RSS is the peak sampled in the cell. ' +
+      '"sim CPU" is the simulator\'s own CPU per answer, for comparison; "load gen CPU" is the bench process (autocannon): near 100 % it, not the server, sets the pace. ' +
+      '"other CPU" is what the rest of the machine used meanwhile (other users\' builds and tests): large values mean the row is noisy.',
+    '',
+  );
+  const rows = r.scenarios.flatMap((s) => s.cells.map((c) => cellRow(s, c)));
+  out.push(table(['scenario', 'mode', 'conns', 'req/s', 'p50 ms', 'p99 ms', '+p50 vs direct', '+p99 vs direct', 'CPU µs/req', 'CPU', 'peak RSS MB', 'sim CPU µs/req', 'load gen CPU', 'other CPU', 'errors'], rows), '');
+
+  const ttfbRows = r.scenarios.flatMap((s) =>
+    s.ttfb === undefined
+      ? []
+      : [[s.label, fmt(s.ttfb.ttfb.p50Ms), fmt(s.ttfb.ttfb.p99Ms), signed(s.ttfb.addedTtfbMs?.p50), signed(s.ttfb.addedTtfbMs?.p99), fmt(s.ttfb.total.p50Ms), fmt(s.ttfb.total.p99Ms), String(s.ttfb.errors)]],
+  );
+  if (ttfbRows.length > 0) {
+    out.push('## Streaming: time to first byte', '', `One connection, ${o.ttfbCount} streamed requests one after another (after 50 unrecorded), timed from sending to the first body chunk.`, '');
+    out.push(table(['scenario', 'TTFB p50 ms', 'TTFB p99 ms', '+p50 vs direct', '+p99 vs direct', 'whole stream p50 ms', 'whole stream p99 ms', 'errors'], ttfbRows), '');
+  }
+
+  out.push('## Memory of the middle process', '');
+  out.push(table(['scenario', 'idle RSS MB', 'peak RSS MB (VmHWM)'], r.scenarios.filter((s) => s.name !== 'direct').map((s) => [s.label, fmt(s.idleRssMb, 1), fmt(s.peakRssMb, 1)])), '');
+
+  const failover = r.scenarios.find((s) => s.name === 'keel-failover');
+  if (failover !== undefined) {
+    out.push('## Failover: what the dead primary saw', '');
+    out.push(...failover.notes.map((n) => `- ${n}`));
+    out.push(
+      '- Attempts on the primary are counted from Keel\'s `x-keel-attempts` header (each is one refused connect); the breaker may let one probe through per open period (base 30 s − 10 % jitter, doubling after each failed probe).',
+      '',
+    );
+    out.push(table(['mode', 'conns', 'answers', 'attempts on the dead primary', 'probes allowed', 'answered by'], failover.cells.map((c) => [c.mode, String(c.connections), String(c.ok), String(c.primaryAttempts ?? '—'), String(c.probesAllowed ?? '—'), Object.entries(c.byDeployment).map(([d, n]) => `${d}: ${n}`).join(', ')])), '');
+  }
+
+  const ms = r.manyStreams;
+  if (ms !== undefined) {
+    out.push('## Many open streams', '');
+    out.push(`${ms.requested} clients each hold a streamed answer open (one token every ${ms.tokenDelayMs} ms), first through the bare proxy, then through Keel; memory is sampled from the first stream to the end of a ${ms.holdS} s hold, then every client leaves at once.`, '');
+    const row = (label: string, h: StreamHold): string[] => [label, String(h.open), String(h.failed), String(h.upstreamActive), String(h.upstreamLeftOpen), fmt(h.rampS, 1), fmt(h.idleRssMb, 1), fmt(h.peakRssMb, 1), fmt(h.hwmMb, 1), fmt(h.rssPerStreamKb, 0), `${h.cpuPctDuringHold}%`];
+    out.push(
+      table(
+        ['through', 'open', 'failed', 'upstream active during hold', 'upstream left open after clients left', 'ramp s', 'idle RSS MB', 'peak RSS MB', 'VmHWM MB', 'RSS per stream KB', 'CPU during hold'],
+        [row('bare proxy', ms.bare), row('Keel', ms.keel)],
+      ),
+      '',
+      ...ms.notes.map((n) => `- ${n}`),
+      '',
+    );
+  }
+
+  const failed = r.scenarios.filter((s) => s.error !== undefined);
+  if (failed.length > 0 || r.manyStreamsError !== undefined) {
+    out.push('## Errors', '', ...failed.map((s) => `- ${s.label}: ${s.error ?? ''}`));
+    if (r.manyStreamsError !== undefined) out.push(`- many streams: ${r.manyStreamsError}`);
+    out.push('');
+  }
+
+  const configs = r.scenarios.filter((s) => s.configYaml !== undefined);
+  if (configs.length > 0) {
+    out.push('## Keel configurations', '');
+    for (const s of configs) out.push(`${s.label}:`, '', '```yaml', (s.configYaml ?? '').trimEnd(), '```', '');
+  }
+
+  for (const p of r.profiles) {
+    out.push(`## CPU profile: ${p.file}`, '', `${p.busyMs} ms of non-idle samples.`, '');
+    out.push(table(['function', 'where', 'self ms', 'self %'], p.top.map((f) => [f.name, f.where, fmt(f.selfMs, 1), `${fmt(f.selfPct, 1)}%`])), '');
+    out.push(table(['file', 'self ms', 'self %'], p.byFile.map((f) => [f.file, fmt(f.selfMs, 1), `${fmt(f.selfPct, 1)}%`])), '');
+  }
+  return out.join('\n');
+}
+
+export function writeResults(dir: string, result: BenchResult, markdown: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const o = result.settings;
+  // Only a full default run is "latest"; smoke runs and experiments (another build, node flags, a
+  // subset, profiling) are kept apart so they never replace the reference numbers.
+  const custom = o.scenarios.length !== SCENARIOS.length || o.keelDist !== undefined || o.keelNodeFlags.length > 0 || o.profile;
+  const kind = o.quick ? 'quick' : custom ? 'custom' : '';
+  const base = kind === '' ? 'latest' : `latest-${kind}`;
+  const stamp = result.startedAt.replace(/[:.]/g, '-') + (kind === '' ? '' : `-${kind}`);
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const files = [join(dir, `${base}.md`), join(dir, `${base}.json`), join(dir, `${stamp}.json`)];
+  writeFileSync(files[0]!, `${markdown}\n`);
+  writeFileSync(files[1]!, json);
+  writeFileSync(files[2]!, json);
+  return files;
+}

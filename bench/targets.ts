@@ -1,0 +1,99 @@
+/**
+ * Compares the scenarios with each other and with Keel's performance targets: latency added over the
+ * direct scenario, throughput ratios, the dead primary's probe count and peak memory. A target whose
+ * cells are missing (a scenario failed or was skipped) is a miss, never a silent pass.
+ */
+import type { ScenarioName } from './options.js';
+import { MODES, type Mode } from './requests.js';
+import type { CellResult, ManyStreamsResult, ScenarioResult, TargetCheck } from './results.js';
+
+export const TARGETS = {
+  keelVsBareRps: 0.8, // Keel's throughput as a share of the bare proxy's
+  addedP50Ms: 0.3, // latency Keel adds at one connection
+  addedP99Ms: 1.5,
+  addedTtfbMs: 0.5, // streamed time to first byte Keel adds (p50)
+  failoverVsSingleRps: 0.9, // throughput with the primary's breaker open, as a share of the healthy single deployment
+  peakRssUnderLoadMb: 150,
+  peakRssManyStreamsMb: 300,
+} as const;
+
+const r2 = (n: number): number => Math.round(n * 100) / 100;
+const r3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+function cellOf(scenarios: ScenarioResult[], name: ScenarioName, mode: Mode, connections: number): CellResult | undefined {
+  return scenarios.find((s) => s.name === name)?.cells.find((c) => c.mode === mode && c.connections === connections);
+}
+
+/** Fills `addedMs` of every cell and `addedTtfbMs` of every TTFB row from the direct scenario. */
+export function compareWithDirect(scenarios: ScenarioResult[]): void {
+  const direct = scenarios.find((s) => s.name === 'direct');
+  if (direct === undefined) return;
+  for (const scenario of scenarios) {
+    if (scenario.name === 'direct') continue;
+    for (const cell of scenario.cells) {
+      const base = cellOf([direct], 'direct', cell.mode, cell.connections);
+      if (base !== undefined) cell.addedMs = { p50: r3(cell.latency.p50Ms - base.latency.p50Ms), p99: r3(cell.latency.p99Ms - base.latency.p99Ms) };
+    }
+    if (scenario.ttfb !== undefined && direct.ttfb !== undefined) {
+      scenario.ttfb.addedTtfbMs = { p50: r3(scenario.ttfb.ttfb.p50Ms - direct.ttfb.ttfb.p50Ms), p99: r3(scenario.ttfb.ttfb.p99Ms - direct.ttfb.ttfb.p99Ms) };
+    }
+  }
+}
+
+function ratioCheck(target: string, a: CellResult | undefined, b: CellResult | undefined, min: number): TargetCheck {
+  if (a === undefined || b === undefined) return { target, measured: 'not measured', threshold: `≥ ${min}×`, pass: false };
+  const ratio = b.rps === 0 ? 0 : a.rps / b.rps;
+  return { target, measured: `${a.rps} / ${b.rps} req/s = ${r2(ratio)}×`, threshold: `≥ ${min}×`, pass: ratio >= min && a.errors === 0 };
+}
+
+function maxCheck(target: string, value: number | undefined, max: number, unit: string): TargetCheck {
+  if (value === undefined || Number.isNaN(value)) return { target, measured: 'not measured', threshold: `≤ ${max} ${unit}`, pass: false };
+  return { target, measured: `${value} ${unit}`, threshold: `≤ ${max} ${unit}`, pass: value <= max };
+}
+
+export function checkTargets(scenarios: ScenarioResult[], connections: number[], manyStreams: ManyStreamsResult | undefined): TargetCheck[] {
+  const one = Math.min(...connections);
+  const load = Math.max(...connections);
+  const checks: TargetCheck[] = [];
+  for (const mode of MODES) {
+    checks.push(ratioCheck(`Keel ≥ ${TARGETS.keelVsBareRps}× bare proxy req/s (${mode}, ${load} conns)`, cellOf(scenarios, 'keel', mode, load), cellOf(scenarios, 'bare', mode, load), TARGETS.keelVsBareRps));
+  }
+  // The same target from CPU time per answer: unaffected by what else the machine runs (see "other CPU").
+  for (const mode of MODES) {
+    const keel = cellOf(scenarios, 'keel', mode, load)?.proxy?.cpuUsPerRequest;
+    const bare = cellOf(scenarios, 'bare', mode, load)?.proxy?.cpuUsPerRequest;
+    const target = `Keel ≥ ${TARGETS.keelVsBareRps}× bare proxy, by CPU per answer (${mode}, ${load} conns)`;
+    if (keel === undefined || bare === undefined || Number.isNaN(keel) || Number.isNaN(bare)) checks.push({ target, measured: 'not measured', threshold: `≥ ${TARGETS.keelVsBareRps}×`, pass: false });
+    else checks.push({ target, measured: `${bare} / ${keel} µs = ${r2(bare / keel)}×`, threshold: `≥ ${TARGETS.keelVsBareRps}×`, pass: bare / keel >= TARGETS.keelVsBareRps });
+  }
+  for (const mode of MODES) {
+    const added = cellOf(scenarios, 'keel', mode, one)?.addedMs;
+    checks.push(maxCheck(`added latency p50, ${one} conn (${mode})`, added?.p50, TARGETS.addedP50Ms, 'ms'));
+    checks.push(maxCheck(`added latency p99, ${one} conn (${mode})`, added?.p99, TARGETS.addedP99Ms, 'ms'));
+  }
+  checks.push(maxCheck('streaming TTFB added, p50', scenarios.find((s) => s.name === 'keel')?.ttfb?.addedTtfbMs?.p50, TARGETS.addedTtfbMs, 'ms'));
+  for (const mode of MODES) {
+    checks.push(ratioCheck(`breaker open ≥ ${TARGETS.failoverVsSingleRps}× healthy single req/s (${mode}, ${load} conns)`, cellOf(scenarios, 'keel-failover', mode, load), cellOf(scenarios, 'keel', mode, load), TARGETS.failoverVsSingleRps));
+  }
+  const failover = scenarios.find((s) => s.name === 'keel-failover');
+  if (failover !== undefined && failover.cells.length > 0) {
+    const attempts = failover.cells.reduce((sum, c) => sum + (c.primaryAttempts ?? 0), 0);
+    const allowed = failover.cells.reduce((sum, c) => sum + (c.probesAllowed ?? 0), 0);
+    const everyCell = failover.cells.every((c) => (c.primaryAttempts ?? 0) <= (c.probesAllowed ?? 0));
+    const breakerOpened = !failover.notes.some((n) => n.includes('NOT open'));
+    checks.push({ target: 'dead primary sees only breaker probes', measured: `${attempts} attempts in ${failover.cells.length} cells`, threshold: `≤ 1 per open period (${allowed})`, pass: everyCell && breakerOpened });
+  } else {
+    checks.push({ target: 'dead primary sees only breaker probes', measured: 'not measured', threshold: '≤ 1 per open period', pass: false });
+  }
+  for (const name of ['keel', 'keel-failover'] as const) {
+    checks.push(maxCheck(`peak RSS under load, ${name} (VmHWM)`, scenarios.find((s) => s.name === name)?.peakRssMb, TARGETS.peakRssUnderLoadMb, 'MB'));
+  }
+  if (manyStreams !== undefined) {
+    const { keel } = manyStreams;
+    const check = maxCheck(`peak RSS with ${manyStreams.requested} open streams (VmHWM)`, keel.hwmMb, TARGETS.peakRssManyStreamsMb, 'MB');
+    check.measured += ` (${keel.open} open; bare proxy ${manyStreams.bare.hwmMb} MB)`;
+    check.pass &&= keel.open === manyStreams.requested;
+    checks.push(check);
+  }
+  return checks;
+}

@@ -1,0 +1,37 @@
+/**
+ * Admin routes for circuit breakers: every deployment's breaker state, and an operator's override — force
+ * a breaker open (drain a deployment before maintenance) or closed (trust it again at once). The router's
+ * policies are read at each call: an operator's reset replaces them.
+ */
+import { KeelError } from '../../core/errors.js';
+import type { Router } from '../../router/router.js';
+import type { AdminContext, AdminRoute } from './admin-route.js';
+
+export function breakerRoutes(router: Router, deploymentIds: readonly string[]): AdminRoute[] {
+  const known = new Set(deploymentIds);
+  const target = (ctx: AdminContext): string => {
+    const id = ctx.params['id']!;
+    if (!known.has(id)) throw new KeelError('not_found', `No deployment with the id '${id}'. Known deployments: ${deploymentIds.join(', ')}.`);
+    return id;
+  };
+  const force = (direction: 'open' | 'close'): AdminRoute['handle'] => async (ctx) => {
+    const id = target(ctx);
+    const breaker = router.policies.breakers.get(id);
+    const before = breaker.toJSON().state.state;
+    if (direction === 'open') breaker.forceOpen();
+    else breaker.forceClose();
+    const after = breaker.toJSON();
+    await ctx.audit(direction === 'open' ? 'breaker.force_open' : 'breaker.force_close', id, { from: before, to: after.state.state });
+    return { body: after };
+  };
+  return [
+    {
+      method: 'GET',
+      pattern: '/admin/breakers',
+      handle: () => ({ body: { data: Object.fromEntries(deploymentIds.map((id) => [id, router.policies.breakers.get(id).toJSON()])) } }),
+    },
+    { method: 'GET', pattern: '/admin/breakers/:id', handle: (ctx) => ({ body: router.policies.breakers.get(target(ctx)).toJSON() }) },
+    { method: 'POST', pattern: '/admin/breakers/:id/open', handle: force('open') },
+    { method: 'POST', pattern: '/admin/breakers/:id/close', handle: force('close') },
+  ];
+}

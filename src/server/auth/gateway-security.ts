@@ -1,0 +1,136 @@
+/**
+ * Puts a gateway's security together at start: the admin token, the keys (store and config file), the
+ * per-key counters and the spend rebuilt from the store, the gate every client request goes through, and
+ * the admin API. It also decides whether Keel may run open: with no key at all it serves loopback only
+ * (and warns); binding another address without keys needs `server.allow_open` / `--allow-open`.
+ */
+import { ConfigError } from '../../config/load-config.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import type { RuntimeConfig } from '../../config/resolve-config.js';
+import type { KeelConfig } from '../../config/schema.js';
+import { secrets } from '../../core/secrets.js';
+import type { Router } from '../../router/router.js';
+import { realIntervalTimer, type IntervalTimer, type Store } from '../../store/index.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { createAdminApi, type AdminApi } from '../admin/admin-api.js';
+import { KeyGate } from './key-gate.js';
+import { KeyManager } from './key-manager.js';
+import { KeyRing } from './key-ring.js';
+import { SpendLedger } from './spend-ledger.js';
+import { MemoryUsageCounters, type UsageCounters } from './usage-counters.js';
+
+export interface SecurityOptions {
+  config: KeelConfig;
+  runtime: RuntimeConfig;
+  store: Store;
+  logger: Logger;
+  /** The address the gateway is about to bind (`--host` wins over the config). */
+  host: string;
+  /** `--allow-open`: same as `server.allow_open: true`. */
+  allowOpen?: boolean;
+  env: Record<string, string | undefined>;
+  nowMs?: () => number;
+  timer?: IntervalTimer;
+  counters?: UsageCounters;
+  keyRefreshMs?: number;
+  spendFlushMs?: number;
+}
+
+export interface GatewaySecurity {
+  gate: KeyGate;
+  /** Undefined when no admin token is configured: `/admin/...` is then an unknown path (404). */
+  admin: AdminApi | undefined;
+  /** Stops the refresh and writes the spend not yet written. */
+  close(): Promise<void>;
+}
+
+export interface PreparedSecurity {
+  keys: KeyManager;
+  ring: KeyRing;
+  counters: UsageCounters;
+  /** Binds the gate and the admin API to the gateway's router. */
+  attach(router: Router): GatewaySecurity;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+function adminToken(options: SecurityOptions): string | undefined {
+  const token = options.config.server.admin_token ?? options.env['KEEL_ADMIN_TOKEN'];
+  if (token === undefined || token === '') return undefined;
+  if (token.length < 16) throw new ConfigError(options.runtime.source, [{ path: 'server.admin_token', message: 'expected at least 16 characters (from KEEL_ADMIN_TOKEN)' }]);
+  secrets.add(token);
+  return token;
+}
+
+export async function prepareSecurity(options: SecurityOptions): Promise<PreparedSecurity> {
+  const { config, runtime, store, logger } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const timer = options.timer ?? realIntervalTimer;
+  const onError = (err: unknown): void => logger.warn({ err }, 'key store access failed; will retry');
+  const token = adminToken(options);
+  const counters = options.counters ?? new MemoryUsageCounters();
+  const ring = new KeyRing({ store, configKeys: config.keys, refreshMs: options.keyRefreshMs ?? DEFAULTS.auth.keyRefreshMs, timer, nowMs, onError });
+  await ring.load();
+
+  if (!ring.configured) {
+    const open = config.server.allow_open || options.allowOpen === true;
+    if (!isLoopback(options.host) && !open) {
+      throw new ConfigError(runtime.source, [
+        {
+          path: 'server.host',
+          message: `binding ${options.host} without any virtual key would let anyone who can reach it use the providers' keys; create a key (keel keys create) or allow an open gateway explicitly (server.allow_open: true or --allow-open)`,
+        },
+      ]);
+    }
+    logger.warn(
+      { host: options.host },
+      isLoopback(options.host)
+        ? 'no virtual keys configured: Keel is open to every client on this machine (loopback only); create one with `keel keys create`'
+        : 'no virtual keys configured and open access allowed: anyone who can reach this address may use the gateway',
+    );
+  }
+
+  const ledger = new SpendLedger({ store, counters, flushMs: options.spendFlushMs ?? DEFAULTS.auth.spendFlushMs, timer, nowMs, onError });
+  await ledger.rebuild();
+  const keys = new KeyManager({ store, nowMs, onChange: (record) => ring.put(record) });
+
+  return {
+    keys,
+    ring,
+    counters,
+    attach(router) {
+      const gate = new KeyGate({ ring, counters, ledger, nowMs, priceOf: (id) => runtime.deployments.get(id)?.price, onError });
+      const detach = gate.attach(router.events);
+      ring.start();
+      ledger.start();
+      const admin =
+        token === undefined
+          ? undefined
+          : createAdminApi({
+              token,
+              store,
+              router,
+              deploymentIds: [...runtime.deployments.keys()],
+              keys,
+              ring,
+              counters,
+              configSource: runtime.source,
+              env: options.env,
+              nowMs,
+              onInternalError: (err) => logger.error({ err }, 'admin API internal error'),
+            });
+      return {
+        gate,
+        admin,
+        async close() {
+          detach();
+          ring.stop();
+          await ledger.close();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeelError } from '../../core/errors.js';
+import { TypedEmitter } from '../../resilience/index.js';
+import type { RequestRecord, RouterEvents } from '../../router/router-types.js';
+import { ManualIntervalTimer, SqliteStore } from '../../store/index.js';
+import { KeyGate, estimateTokens } from './key-gate.js';
+import { KeyManager } from './key-manager.js';
+import { KeyRing } from './key-ring.js';
+import { SpendLedger } from './spend-ledger.js';
+import { MemoryUsageCounters } from './usage-counters.js';
+
+const T0 = Date.UTC(2025, 5, 10, 12, 0, 0);
+let now = T0;
+let store: SqliteStore;
+let ring: KeyRing;
+let counters: MemoryUsageCounters;
+let ledger: SpendLedger;
+let gate: KeyGate;
+let keys: KeyManager;
+let events: TypedEmitter<RouterEvents>;
+const timer = new ManualIntervalTimer();
+const PRICE = { input_per_mtok: 1_000_000, output_per_mtok: 1_000_000 }; // $1 per token: easy sums
+
+beforeEach(async () => {
+  now = T0;
+  store = new SqliteStore({ path: ':memory:' });
+  await store.migrate();
+  counters = new MemoryUsageCounters();
+  ring = new KeyRing({ store, refreshMs: 1_000, timer: timer.schedule, nowMs: () => now });
+  ledger = new SpendLedger({ store, counters, flushMs: 1_000, timer: timer.schedule, nowMs: () => now });
+  gate = new KeyGate({ ring, counters, ledger, nowMs: () => now, priceOf: () => PRICE });
+  keys = new KeyManager({ store, nowMs: () => now, onChange: (r) => ring.put(r) });
+  events = new TypedEmitter<RouterEvents>();
+  gate.attach(events);
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+const body = (model = 'smart', extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+function refused(run: () => unknown): KeelError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof KeelError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+async function refusedAsync(run: () => Promise<unknown>): Promise<KeelError> {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof KeelError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+function finished(requestId: string, tenant: string, usage: { inputTokens: number; outputTokens: number }): RequestRecord {
+  const attempt = { requestId, route: 'smart', deployment: 'd1', provider: 'openai' as const, model: 'm', outcome: 'ok' as const, startedAtMs: now, latencyMs: 5, kind: 'first' as const, usage };
+  return { requestId, route: 'smart', tenant, priority: 'interactive', clientFormat: 'openai', stream: false, startedAtMs: now, latencyMs: 5, outcome: 'ok', degraded: undefined, deployment: 'd1', attempts: [attempt] };
+}
+
+describe('authentication', () => {
+  it('runs open while no key exists at all, and closes for good once one does', async () => {
+    expect(gate.authenticate({}).tenant).toBeUndefined();
+    const { record } = await keys.create({ name: 'app', priority: 'interactive' }, 'test');
+    expect(refused(() => gate.authenticate({})).status).toBe(401);
+    await keys.revoke(record.id, 'test');
+    // Revoking every key must not reopen the gateway.
+    expect(refused(() => gate.authenticate({})).status).toBe(401);
+  });
+
+  it('accepts a key as a bearer token or x-api-key, and refuses unknown, revoked and expired keys', async () => {
+    const { secret, record } = await keys.create({ name: 'app', tenant: 'acme', priority: 'batch', expires_at: new Date(T0 + 60_000).toISOString() }, 'test');
+    expect(gate.authenticate(bearer(secret))).toEqual({ keyId: record.id, keyName: 'app', tenant: 'acme', priority: 'batch' });
+    expect(gate.authenticate({ 'x-api-key': secret }).tenant).toBe('acme');
+    // An SDK's placeholder bearer does not hide a valid x-api-key.
+    expect(gate.authenticate({ authorization: 'Bearer unused', 'x-api-key': secret }).tenant).toBe('acme');
+    const wrong = refused(() => gate.authenticate(bearer('keel_not-a-real-key')));
+    expect(wrong.status).toBe(401);
+    expect(wrong.message).not.toContain('not-a-real-key');
+    now = T0 + 60_000;
+    expect(refused(() => gate.authenticate(bearer(secret))).message).toContain('expired');
+    now = T0;
+    await keys.revoke('app', 'test');
+    expect(refused(() => gate.authenticate(bearer(secret))).message).toContain('revoked');
+  });
+
+  it('rotation gives a new secret at once and retires the old one', async () => {
+    const first = await keys.create({ name: 'app', priority: 'interactive' }, 'test');
+    const second = await keys.rotate('app', 'test');
+    expect(second.record.id).toBe(first.record.id);
+    expect(refused(() => gate.authenticate(bearer(first.secret))).status).toBe(401);
+    expect(gate.authenticate(bearer(second.secret)).keyId).toBe(first.record.id);
+    // Another process reading the store sees the same.
+    const fresh = new KeyRing({ store, refreshMs: 1_000, timer: timer.schedule, nowMs: () => now });
+    await fresh.load();
+    expect(fresh.findByHash(first.record.hash)).toBeUndefined();
+    expect(fresh.get(first.record.id)?.hash).toBe(second.record.hash);
+  });
+
+  it('audits every change without a secret or a hash', async () => {
+    const { secret, record } = await keys.create({ name: 'app', rpm: 5, priority: 'interactive' }, 'admin');
+    const rotated = await keys.rotate(record.id, 'admin');
+    await keys.revoke(record.id, 'cli:ops');
+    const audit = await store.listAudit({ limit: 10 });
+    expect(audit.map((a) => [a.actor, a.action, a.target])).toEqual([
+      ['cli:ops', 'key.revoke', record.id],
+      ['admin', 'key.rotate', record.id],
+      ['admin', 'key.create', record.id],
+    ]);
+    const text = JSON.stringify(audit);
+    for (const s of [secret, rotated.secret, record.hash, rotated.record.hash]) expect(text).not.toContain(s);
+  });
+});
+
+describe('admission', () => {
+  it('refuses a model the key may not use, naming it', async () => {
+    const { secret } = await keys.create({ name: 'app', models: ['smart'], priority: 'interactive' }, 'test');
+    const caller = gate.authenticate(bearer(secret));
+    const err = await refusedAsync(() => gate.admit(caller, { requestId: 'r1', json: body('gpt-4.1'), bodyBytes: 50 }));
+    expect(err).toMatchObject({ status: 403, param: 'model' });
+    expect(err.message).toContain("'gpt-4.1'");
+    await expect(gate.admit(caller, { requestId: 'r2', json: body('smart'), bodyBytes: 50 })).resolves.toBeDefined();
+  });
+
+  it('enforces requests per minute with Retry-After and rate-limit headers', async () => {
+    const { secret } = await keys.create({ name: 'app', rpm: 2, priority: 'interactive' }, 'test');
+    const caller = gate.authenticate(bearer(secret));
+    const first = await gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 });
+    expect(first.headers).toMatchObject({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '1' });
+    await gate.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 });
+    const err = await refusedAsync(() => gate.admit(caller, { requestId: 'c', json: body(), bodyBytes: 40 }));
+    expect(err).toMatchObject({ status: 429, code: 'rate_limited', retryAfterS: 30 });
+    expect(err.headers).toMatchObject({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m0s' });
+    expect(err.message).toContain('2 requests per minute');
+  });
+
+  it('gives back what an abandoned request reserved', async () => {
+    const { secret } = await keys.create({ name: 'app', rpm: 1, priority: 'interactive' }, 'test');
+    const caller = gate.authenticate(bearer(secret));
+    (await gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 })).abandon();
+    await expect(gate.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 })).resolves.toBeDefined();
+  });
+
+  it('estimates tokens for TPM and reconciles them with the real usage', async () => {
+    expect(estimateTokens({ max_tokens: 100 }, 400)).toBe(200);
+    expect(estimateTokens({ max_completion_tokens: 10 }, 3)).toBe(11);
+    const { secret } = await keys.create({ name: 'app', tpm: 1_000, priority: 'interactive' }, 'test');
+    const caller = gate.authenticate(bearer(secret));
+    await gate.admit(caller, { requestId: 'a', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }); // 800 estimated
+    const err = await refusedAsync(() => gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }));
+    expect(err.message).toContain('1000 tokens per minute');
+    expect(err.headers?.['x-ratelimit-remaining-tokens']).toBe('200');
+    events.emit('request', finished('a', 'app', { inputTokens: 20, outputTokens: 30 })); // used 50: 750 back
+    await new Promise((r) => setImmediate(r));
+    await expect(gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).resolves.toBeDefined();
+  });
+
+  it('charges spend to the key whose tenant made the request, and refuses once a budget is spent', async () => {
+    const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
+    const b = await keys.create({ name: 'b', monthly_budget_usd: 100, priority: 'interactive' }, 'test');
+    const callerA = gate.authenticate(bearer(a.secret));
+    const callerB = gate.authenticate(bearer(b.secret));
+    await gate.admit(callerA, { requestId: 'same-id', json: body(), bodyBytes: 40 });
+    await gate.admit(callerB, { requestId: 'same-id', json: body(), bodyBytes: 40 });
+    events.emit('request', finished('same-id', 'b', { inputTokens: 40, outputTokens: 60 })); // $100 to b
+    events.emit('request', finished('same-id', 'a', { inputTokens: 4, outputTokens: 6 })); // $10 to a
+    await new Promise((r) => setImmediate(r));
+    expect(await counters.spend(a.record.id, now)).toEqual({ dayUsd: 10, monthUsd: 10 });
+    const daily = await refusedAsync(() => gate.admit(callerA, { requestId: 'x', json: body(), bodyBytes: 40 }));
+    expect(daily).toMatchObject({ status: 429, code: 'budget_exceeded' });
+    expect(daily.message).toContain('daily budget of $10');
+    expect(daily.retryAfterS).toBe(12 * 3600);
+    const monthly = await refusedAsync(() => gate.admit(callerB, { requestId: 'y', json: body(), bodyBytes: 40 }));
+    expect(monthly.message).toContain('monthly budget of $100');
+    // The next UTC day the daily budget is fresh again.
+    now = Date.UTC(2025, 5, 11, 0, 0, 1);
+    await expect(gate.admit(callerA, { requestId: 'z', json: body(), bodyBytes: 40 })).resolves.toBeDefined();
+  });
+
+  it('persists spend and rebuilds it on start', async () => {
+    const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
+    const caller = gate.authenticate(bearer(a.secret));
+    await gate.admit(caller, { requestId: 'r', json: body(), bodyBytes: 40 });
+    events.emit('request', finished('r', 'a', { inputTokens: 3, outputTokens: 4 }));
+    await new Promise((r) => setImmediate(r));
+    await ledger.close();
+    const restarted = new MemoryUsageCounters();
+    await new SpendLedger({ store, counters: restarted, flushMs: 1_000, timer: timer.schedule, nowMs: () => now }).rebuild();
+    expect(await restarted.spend(a.record.id, now)).toEqual({ dayUsd: 7, monthUsd: 7 });
+    const entry = (await store.listAudit({ limit: 1 }))[0]!;
+    expect(entry).toMatchObject({ actor: 'keel', action: 'usage.spend', target: a.record.id, details: { day: '2025-06-10', usd: 7, input_tokens: 3, output_tokens: 4, requests: 1 } });
+  });
+});
+
+describe('config keys', () => {
+  it('serve from the config file, and count as configured', async () => {
+    const withConfig = new KeyRing({
+      store,
+      configKeys: [{ name: 'ci', key: 'ci-secret-0123456789', priority: 'batch', tenant: 'ci-tenant' }],
+      refreshMs: 1_000,
+      timer: timer.schedule,
+      nowMs: () => now,
+    });
+    await withConfig.load();
+    const g = new KeyGate({ ring: withConfig, counters, ledger, nowMs: () => now, priceOf: () => undefined });
+    expect(g.authenticate({ 'x-api-key': 'ci-secret-0123456789' })).toMatchObject({ tenant: 'ci-tenant', priority: 'batch', keyId: 'config:ci' });
+    expect(refused(() => g.authenticate({})).status).toBe(401);
+  });
+});

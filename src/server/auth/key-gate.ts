@@ -1,0 +1,195 @@
+/**
+ * The virtual-key gate: who is calling (a key presented as `Authorization: Bearer` or `x-api-key`), and
+ * whether this request may go ahead — the model is one the key may use, its daily and monthly budgets are
+ * not spent, and its requests- and tokens-per-minute buckets can afford it. After the request, the router's
+ * `request` event says what it really used: the token bucket is reconciled with the real usage and the spend
+ * (usage × the answering deployments' prices) is added to the key's budgets.
+ *
+ * Tokens are estimated before the request from the body (~4 bytes per token, the usual rule for English
+ * text and JSON; an overestimate for base64 images) plus the output it may produce (`max_tokens`), and
+ * corrected once usage is known: an overestimate is given back, an underestimate leaves the bucket in debt.
+ *
+ * With no key configured at all, Keel runs open: every request is the anonymous caller's.
+ */
+import { KeelError } from '../../core/errors.js';
+import type { Caller, Grant, RequestGate, AdmissionRequest } from '../../api/request-gate.js';
+import type { RequestRecord } from '../../router/router-types.js';
+import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/index.js';
+import { hashKeySecret, presentedSecrets } from './key-secret.js';
+import type { KeyRing } from './key-ring.js';
+import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
+import type { SpendLedger } from './spend-ledger.js';
+import type { BucketAsk, UsageCounters } from './usage-counters.js';
+
+const BYTES_PER_TOKEN = 4;
+// A request the router never reported (a client gone before its stream was read) is forgotten after this.
+const PENDING_TTL_MS = 60 * 60 * 1000; // 1 h: past any request deadline
+
+const ANONYMOUS: Caller = { keyId: undefined, keyName: undefined, tenant: undefined, priority: undefined };
+const NO_GRANT: Grant = { headers: {}, abandon: () => undefined };
+
+export interface RequestEventSource {
+  on(name: 'request', listener: (record: RequestRecord) => void): () => void;
+}
+
+export interface KeyGateOptions {
+  ring: KeyRing;
+  counters: UsageCounters;
+  ledger: SpendLedger;
+  nowMs: () => number;
+  priceOf: (deploymentId: string) => RecorderPrice | undefined;
+  onError?: (err: unknown) => void;
+}
+
+interface Pending {
+  keyId: string;
+  tenant: string;
+  estimate: number;
+  atMs: number;
+}
+
+export function estimateTokens(json: unknown, bodyBytes: number): number {
+  const body = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
+  const output = [body['max_tokens'], body['max_completion_tokens']].find((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0) ?? 0;
+  return Math.ceil(bodyBytes / BYTES_PER_TOKEN) + Math.ceil(output);
+}
+
+const isoDay = (ms: number): string => new Date(ms).toISOString();
+
+export class KeyGate implements RequestGate {
+  private readonly pending = new Map<string, Pending[]>();
+  private lastSweepMs = 0;
+
+  constructor(private readonly options: KeyGateOptions) {}
+
+  /** Charges each finished request to its key; returns the unsubscribe function. */
+  attach(events: RequestEventSource): () => void {
+    return events.on('request', (record) => {
+      this.charge(record).catch((err: unknown) => this.options.onError?.(err));
+    });
+  }
+
+  authenticate(headers: Record<string, string | string[] | undefined>): Caller {
+    const { ring } = this.options;
+    if (!ring.configured) return ANONYMOUS;
+    const presented = presentedSecrets(headers);
+    if (presented.length === 0) {
+      throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
+    }
+    let record: VirtualKeyRecord | undefined;
+    for (const secret of presented) if ((record = ring.findByHash(hashKeySecret(secret))) !== undefined) break;
+    // Never echo what was presented: it may be a real key sent to the wrong place.
+    if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
+    if (record.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${record.prefix} was revoked.`);
+    if (record.expiresAt !== null && record.expiresAt <= this.options.nowMs()) {
+      throw new KeelError('unauthorized', `The API key ${record.prefix} expired at ${isoDay(record.expiresAt)}.`);
+    }
+    return { keyId: record.id, keyName: record.name, tenant: record.tenant, priority: record.priority };
+  }
+
+  async admit(caller: Caller, request: AdmissionRequest): Promise<Grant> {
+    if (caller.keyId === undefined) return NO_GRANT;
+    const key = this.options.ring.get(caller.keyId);
+    if (key === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
+    const nowMs = this.options.nowMs();
+    this.checkModel(key, request.json);
+    await this.checkBudgets(key, nowMs);
+    const estimate = estimateTokens(request.json, request.bodyBytes);
+    const asks: (BucketAsk & { kind: LimitKind })[] = [];
+    if (key.rpm !== null) asks.push({ kind: 'requests', id: `${key.id}:rpm`, perMinute: key.rpm, cost: 1 });
+    if (key.tpm !== null) asks.push({ kind: 'tokens', id: `${key.id}:tpm`, perMinute: key.tpm, cost: estimate });
+    let headers: Record<string, string> = {};
+    if (asks.length > 0) {
+      const taken = await this.options.counters.take(asks, nowMs);
+      headers = rateLimitHeaders(taken.buckets.map((state, i) => ({ kind: asks[i]!.kind, state })));
+      if (!taken.allowed) {
+        const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
+        const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));
+        const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
+        throw new KeelError('rate_limited', `Rate limit reached for key '${key.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
+      }
+    }
+    return this.grant(key, request.requestId, key.tpm === null ? 0 : estimate, headers, nowMs);
+  }
+
+  private checkModel(key: VirtualKeyRecord, json: unknown): void {
+    const model = json !== null && typeof json === 'object' ? (json as Record<string, unknown>)['model'] : undefined;
+    if (key.allowedModels === null || typeof model !== 'string' || key.allowedModels.includes(model)) return;
+    throw new KeelError('forbidden', `The key '${key.name}' may not use the model '${model}'; it may use: ${key.allowedModels.join(', ')}.`, { param: 'model' });
+  }
+
+  private async checkBudgets(key: VirtualKeyRecord, nowMs: number): Promise<void> {
+    if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return;
+    const spend = await this.options.counters.spend(key.id, nowMs);
+    const now = new Date(nowMs);
+    const budgets = [
+      { name: 'daily', budget: key.dailyBudgetUsd, spent: spend.dayUsd, resetMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) },
+      { name: 'monthly', budget: key.monthlyBudgetUsd, spent: spend.monthUsd, resetMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) },
+    ];
+    for (const { name, budget, spent, resetMs } of budgets) {
+      if (budget === null || spent < budget) continue;
+      throw new KeelError(
+        'budget_exceeded',
+        `The ${name} budget of $${budget} for key '${key.name}' is exhausted ($${spent.toFixed(4)} spent); it resets at ${isoDay(resetMs)}.`,
+        { retryAfterS: Math.ceil((resetMs - nowMs) / 1000) },
+      );
+    }
+  }
+
+  private grant(key: VirtualKeyRecord, requestId: string, estimate: number, headers: Record<string, string>, nowMs: number): Grant {
+    this.sweep(nowMs);
+    const entry: Pending = { keyId: key.id, tenant: key.tenant, estimate, atMs: nowMs };
+    const list = this.pending.get(requestId) ?? [];
+    list.push(entry);
+    this.pending.set(requestId, list);
+    return {
+      headers,
+      abandon: () => {
+        if (!this.take(requestId, (p) => p === entry)) return;
+        // Never dispatched: give back its request and its estimated tokens.
+        if (key.rpm !== null) void this.options.counters.adjust(`${key.id}:rpm`, key.rpm, -1, this.options.nowMs());
+        if (key.tpm !== null) void this.options.counters.adjust(`${key.id}:tpm`, key.tpm, -estimate, this.options.nowMs());
+      },
+    };
+  }
+
+  /** Removes and returns the first pending entry of `requestId` that matches. */
+  private take(requestId: string, match: (p: Pending) => boolean): Pending | undefined {
+    const list = this.pending.get(requestId);
+    const index = list?.findIndex(match) ?? -1;
+    if (list === undefined || index === -1) return undefined;
+    const [entry] = list.splice(index, 1);
+    if (list.length === 0) this.pending.delete(requestId);
+    return entry;
+  }
+
+  private async charge(record: RequestRecord): Promise<void> {
+    // Request ids may come from clients: match the tenant too, so one tenant cannot be charged for another.
+    const entry = this.take(record.requestId, (p) => p.tenant === record.tenant);
+    if (entry === undefined) return;
+    const key = this.options.ring.get(entry.keyId);
+    let input = 0;
+    let output = 0;
+    let usd = 0;
+    for (const attempt of record.attempts) {
+      if (attempt.usage === undefined) continue;
+      input += attempt.usage.inputTokens;
+      output += attempt.usage.outputTokens;
+      usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
+    }
+    const nowMs = this.options.nowMs();
+    if (key?.tpm != null) await this.options.counters.adjust(`${entry.keyId}:tpm`, key.tpm, input + output - entry.estimate, nowMs);
+    if (usd > 0) await this.options.counters.addSpend(entry.keyId, usd, nowMs);
+    this.options.ledger.record(entry.keyId, usd, { input, output }, nowMs);
+  }
+
+  private sweep(nowMs: number): void {
+    if (nowMs - this.lastSweepMs < 60_000) return;
+    this.lastSweepMs = nowMs;
+    for (const [requestId, list] of this.pending) {
+      const kept = list.filter((p) => nowMs - p.atMs < PENDING_TTL_MS);
+      if (kept.length === 0) this.pending.delete(requestId);
+      else this.pending.set(requestId, kept);
+    }
+  }
+}

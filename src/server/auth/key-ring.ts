@@ -1,0 +1,124 @@
+/**
+ * The keys a gateway knows, in memory, indexed by hash: the request path never waits on the store. It is
+ * loaded at start from the store and the config file, told at once of changes made through this process
+ * (the admin API), and refreshed from the store every few seconds for changes made elsewhere (`keel keys`
+ * from a shell, another instance).
+ *
+ * "Keys are configured" as soon as any key exists, revoked or not: revoking every key must lock the
+ * gateway, not silently open it again.
+ */
+import type { ConfigKey } from '../../config/schema.js';
+import { secrets } from '../../core/secrets.js';
+import type { IntervalTimer, Store, VirtualKeyRecord } from '../../store/index.js';
+import { hashKeySecret } from './key-secret.js';
+import { recordSettings } from './key-settings.js';
+
+export interface KeyRingOptions {
+  store: Store;
+  /** Keys from the config file (their secrets come from the environment). */
+  configKeys?: readonly ConfigKey[];
+  refreshMs: number;
+  timer: IntervalTimer;
+  nowMs: () => number;
+  onError?: (err: unknown) => void;
+}
+
+/** Config keys get ids of their own kind, so they never collide with the store's `key_...` ids. */
+export const CONFIG_KEY_ID_PREFIX = 'config:';
+
+function configRecord(key: ConfigKey, nowMs: number): VirtualKeyRecord {
+  return {
+    id: `${CONFIG_KEY_ID_PREFIX}${key.name}`,
+    name: key.name,
+    hash: hashKeySecret(key.key),
+    // An operator-chosen secret may be short: show nothing of it.
+    prefix: '(config)',
+    ...recordSettings(key.name, key),
+    createdAt: nowMs,
+    revokedAt: null,
+  };
+}
+
+export class KeyRing {
+  private byHash = new Map<string, VirtualKeyRecord>();
+  private byId = new Map<string, VirtualKeyRecord>();
+  private readonly fromConfig: VirtualKeyRecord[];
+  private stopRefresh: (() => void) | undefined;
+  /** Changes made here while a load was reading the store, re-applied over its (older) snapshot. */
+  private readonly puts = new Map<string, { record: VirtualKeyRecord; seq: number }>();
+  private seq = 0;
+
+  constructor(private readonly options: KeyRingOptions) {
+    for (const key of options.configKeys ?? []) secrets.add(key.key);
+    this.fromConfig = (options.configKeys ?? []).map((k) => configRecord(k, options.nowMs()));
+    this.index([]);
+  }
+
+  /** Reads every key from the store (config keys always stay). */
+  async load(): Promise<void> {
+    const startedAt = this.seq;
+    this.index(await this.options.store.listKeys());
+    for (const [id, put] of this.puts) {
+      if (put.seq > startedAt) this.apply(put.record);
+      else this.puts.delete(id);
+    }
+  }
+
+  /** Refreshes from the store every `refreshMs`; a failed refresh keeps the keys already known. */
+  start(): void {
+    this.stopRefresh ??= this.options.timer(this.options.refreshMs, () => {
+      this.load().catch((err: unknown) => this.options.onError?.(err));
+    });
+  }
+
+  stop(): void {
+    this.stopRefresh?.();
+    this.stopRefresh = undefined;
+  }
+
+  /** True when any key exists: Keel then refuses requests without a valid one. */
+  get configured(): boolean {
+    return this.byId.size > 0;
+  }
+
+  findByHash(hash: string): VirtualKeyRecord | undefined {
+    return this.byHash.get(hash);
+  }
+
+  get(id: string): VirtualKeyRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  all(): VirtualKeyRecord[] {
+    return [...this.byId.values()];
+  }
+
+  isFromConfig(id: string): boolean {
+    return id.startsWith(CONFIG_KEY_ID_PREFIX);
+  }
+
+  /** A key created, rotated or revoked by this process: effective at once (its old hash is forgotten). */
+  put(record: VirtualKeyRecord): void {
+    this.puts.set(record.id, { record, seq: ++this.seq });
+    this.apply(record);
+  }
+
+  private apply(record: VirtualKeyRecord): void {
+    const previous = this.byId.get(record.id);
+    if (previous !== undefined) this.byHash.delete(previous.hash);
+    this.byId.set(record.id, record);
+    this.byHash.set(record.hash, record);
+  }
+
+  private index(stored: readonly VirtualKeyRecord[]): void {
+    const byHash = new Map<string, VirtualKeyRecord>();
+    const byId = new Map<string, VirtualKeyRecord>();
+    // Config keys last: the file wins over a stored key of the same hash.
+    for (const record of [...stored, ...this.fromConfig]) {
+      byHash.set(record.hash, record);
+      byId.set(record.id, record);
+    }
+    this.byHash = byHash;
+    this.byId = byId;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Virtual key secrets: made from 32 random bytes behind a recognisable `keel_` prefix (so secret scanners
+ * and people can tell one at a glance), stored only as their SHA-256, and read from the header each client
+ * SDK sends: `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic). A hash of 256 random bits needs
+ * no salt or slow KDF: nothing short of the secret itself finds the preimage, and a lookup by hash leaks no
+ * timing worth having.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export const KEY_SECRET_PREFIX = 'keel_';
+/** How much of a secret is kept to recognise it in lists: the prefix and 8 random characters. */
+const SHOWN_CHARS = KEY_SECRET_PREFIX.length + 8;
+
+export function newKeySecret(): string {
+  return `${KEY_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+export function newKeyId(): string {
+  return `key_${randomBytes(8).toString('hex')}`;
+}
+
+export function hashKeySecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** `keel_AbCd1234…`: enough to tell keys apart in a list, far too little to use. */
+export function shownPrefix(secret: string): string {
+  return `${secret.slice(0, SHOWN_CHARS)}…`;
+}
+
+/**
+ * The candidate secrets a request presents, in the order they are tried: the bearer token, then
+ * `x-api-key`. An SDK may send a placeholder in one of them (`apiKey: 'unused'`), so each is tried.
+ */
+export function presentedSecrets(headers: Record<string, string | string[] | undefined>): string[] {
+  const found: string[] = [];
+  const authorization = headers['authorization'];
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match !== null) found.push(match[1]!);
+  }
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey.trim() !== '') found.push(apiKey.trim());
+  return found;
+}

@@ -1,0 +1,26 @@
+/**
+ * The rate-limit state of a key, in the headers OpenAI sends (`x-ratelimit-limit-requests`,
+ * `-remaining-requests`, `-reset-requests`, and the `-tokens` variants), which SDKs and dashboards already
+ * read. Resets are durations in OpenAI's style: `20ms`, `1.5s`, `6m0s`.
+ */
+import type { BucketState } from './usage-counters.js';
+
+export type LimitKind = 'requests' | 'tokens';
+
+export function formatDuration(ms: number): string {
+  const whole = Math.max(0, Math.ceil(ms));
+  if (whole < 1_000) return `${whole}ms`;
+  if (whole < 60_000) return `${Math.round(whole / 100) / 10}s`;
+  const minutes = Math.floor(whole / 60_000);
+  return `${minutes}m${Math.round((whole - minutes * 60_000) / 1_000)}s`;
+}
+
+export function rateLimitHeaders(states: readonly { kind: LimitKind; state: BucketState }[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const { kind, state } of states) {
+    headers[`x-ratelimit-limit-${kind}`] = String(state.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(state.remaining);
+    headers[`x-ratelimit-reset-${kind}`] = formatDuration(state.resetMs);
+  }
+  return headers;
+}

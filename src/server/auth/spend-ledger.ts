@@ -1,0 +1,112 @@
+/**
+ * Spend persistence. The store has no usage table per key, so spend goes to the audit log: every flush
+ * interval (and at shutdown) one `usage.spend` entry per key and UTC day that spent anything since the
+ * last flush, with the dollars, tokens and requests. On start the current month's entries are summed back
+ * into the counters, so a restart does not reset budgets. A crash loses at most one interval of spend.
+ *
+ * The entry carries the UTC day the spend belongs to (`details.day`), not only the time it was written, so
+ * spend flushed just after midnight still counts for the day it happened.
+ */
+import type { AuditEntry, IntervalTimer, Store } from '../../store/index.js';
+import { utcDay, type UsageCounters } from './usage-counters.js';
+
+export const SPEND_ACTION = 'usage.spend';
+export const SPEND_ACTOR = 'keel';
+// A month of minute flushes for ~20 busy keys; past that the oldest entries of the month are not read
+// back (budgets then under-count), and a dedicated usage table is due.
+const REBUILD_MAX_ENTRIES = 1_000_000;
+
+interface PendingSpend {
+  keyId: string;
+  day: string;
+  usd: number;
+  inputTokens: number;
+  outputTokens: number;
+  requests: number;
+}
+
+export interface SpendLedgerOptions {
+  store: Store;
+  counters: UsageCounters;
+  flushMs: number;
+  timer: IntervalTimer;
+  nowMs: () => number;
+  onError?: (err: unknown) => void;
+}
+
+function monthStartMs(nowMs: number): number {
+  const now = new Date(nowMs);
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+}
+
+export class SpendLedger {
+  private pending = new Map<string, PendingSpend>();
+  private stopTimer: (() => void) | undefined;
+
+  constructor(private readonly options: SpendLedgerOptions) {}
+
+  /** One finished request's spend, to be written at the next flush. */
+  record(keyId: string, usd: number, tokens: { input: number; output: number }, atMs: number): void {
+    this.merge({ keyId, day: utcDay(atMs), usd, inputTokens: tokens.input, outputTokens: tokens.output, requests: 1 });
+  }
+
+  private merge(spend: PendingSpend): void {
+    const id = `${spend.keyId}\n${spend.day}`;
+    const entry = this.pending.get(id) ?? { keyId: spend.keyId, day: spend.day, usd: 0, inputTokens: 0, outputTokens: 0, requests: 0 };
+    entry.usd += spend.usd;
+    entry.inputTokens += spend.inputTokens;
+    entry.outputTokens += spend.outputTokens;
+    entry.requests += spend.requests;
+    this.pending.set(id, entry);
+  }
+
+  /** Sums this month's persisted spend back into the counters. */
+  async rebuild(): Promise<void> {
+    const entries = await this.options.store.listAudit({ from: monthStartMs(this.options.nowMs()), limit: REBUILD_MAX_ENTRIES });
+    for (const entry of entries) {
+      if (entry.action !== SPEND_ACTION || entry.actor !== SPEND_ACTOR) continue;
+      const day = entry.details?.['day'];
+      const usd = entry.details?.['usd'];
+      if (typeof day !== 'string' || typeof usd !== 'number' || !Number.isFinite(usd)) continue;
+      const atMs = Date.parse(`${day}T00:00:00Z`);
+      if (Number.isFinite(atMs)) await this.options.counters.addSpend(entry.target, usd, atMs);
+    }
+  }
+
+  start(): void {
+    this.stopTimer ??= this.options.timer(this.options.flushMs, () => {
+      this.flush().catch((err: unknown) => this.options.onError?.(err));
+    });
+  }
+
+  /** Writes what was spent since the last flush; on failure it is kept for the next one. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const at = this.options.nowMs();
+    const entries = [...batch.values()];
+    for (let i = 0; i < entries.length; i++) {
+      const s = entries[i]!;
+      const entry: AuditEntry = {
+        at,
+        actor: SPEND_ACTOR,
+        action: SPEND_ACTION,
+        target: s.keyId,
+        details: { day: s.day, usd: s.usd, input_tokens: s.inputTokens, output_tokens: s.outputTokens, requests: s.requests },
+      };
+      try {
+        await this.options.store.appendAudit(entry);
+      } catch (err) {
+        for (const rest of entries.slice(i)) this.merge(rest);
+        throw err;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopTimer?.();
+    this.stopTimer = undefined;
+    await this.flush();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Per-key counters behind one small interface: token buckets for requests and tokens per minute, and spend
+ * per UTC day and month. One instance keeps them in memory (`MemoryUsageCounters`); several instances will
+ * share them through Redis with the same interface (each method is one atomic step there: a Lua script),
+ * which is why the methods are asynchronous.
+ *
+ * A bucket holds up to `perMinute` and refills continuously at `perMinute` per minute, so a burst of a
+ * whole minute's allowance is allowed and the long-run rate is the limit. A cost larger than the whole
+ * allowance (one huge prompt against a small TPM) is admitted when the bucket is full and leaves it in
+ * debt, rather than never: the average rate still holds.
+ */
+
+export interface BucketAsk {
+  /** e.g. `key_ab12:rpm`. */
+  id: string;
+  perMinute: number;
+  cost: number;
+}
+
+export interface BucketState {
+  id: string;
+  limit: number;
+  /** What is left after this request (never below 0 as reported). */
+  remaining: number;
+  /** Until the bucket is full again. */
+  resetMs: number;
+  /** Until this cost could be afforded; 0 when it was. */
+  retryAfterMs: number;
+}
+
+export interface TakeResult {
+  allowed: boolean;
+  buckets: BucketState[];
+}
+
+export interface Spend {
+  dayUsd: number;
+  monthUsd: number;
+}
+
+export interface UsageCounters {
+  /** Takes each ask's cost from its bucket if every bucket can afford it, else takes nothing. */
+  take(asks: BucketAsk[], nowMs: number): Promise<TakeResult>;
+  /** Takes more (positive) or gives back (negative) without a check: an estimate reconciled with usage. */
+  adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void>;
+  /** Adds spend to the UTC day and month of `atMs` (spend for a period already past is dropped). */
+  addSpend(keyId: string, usd: number, atMs: number): Promise<void>;
+  spend(keyId: string, nowMs: number): Promise<Spend>;
+}
+
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+export const utcMonth = (ms: number): string => new Date(ms).toISOString().slice(0, 7);
+
+interface Bucket {
+  level: number;
+  atMs: number;
+}
+
+interface SpendPeriods {
+  day: string;
+  dayUsd: number;
+  month: string;
+  monthUsd: number;
+}
+
+const MINUTE_MS = 60_000;
+
+export class MemoryUsageCounters implements UsageCounters {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly spends = new Map<string, SpendPeriods>();
+
+  async take(asks: BucketAsk[], nowMs: number): Promise<TakeResult> {
+    const levels = asks.map((ask) => this.level(ask.id, ask.perMinute, nowMs));
+    const allowed = asks.every((ask, i) => levels[i]! >= Math.min(ask.cost, ask.perMinute));
+    const buckets = asks.map((ask, i): BucketState => {
+      const ratePerMs = ask.perMinute / MINUTE_MS;
+      const level = allowed ? levels[i]! - ask.cost : levels[i]!;
+      if (allowed) this.buckets.set(ask.id, { level, atMs: nowMs });
+      const missing = allowed ? 0 : Math.max(0, Math.min(ask.cost, ask.perMinute) - level);
+      return {
+        id: ask.id,
+        limit: ask.perMinute,
+        remaining: Math.max(0, Math.floor(level)),
+        resetMs: Math.ceil((ask.perMinute - level) / ratePerMs),
+        retryAfterMs: Math.ceil(missing / ratePerMs),
+      };
+    });
+    return { allowed, buckets };
+  }
+
+  async adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void> {
+    const level = this.level(id, perMinute, nowMs);
+    this.buckets.set(id, { level: Math.min(perMinute, level - amount), atMs: nowMs });
+  }
+
+  async addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
+    const day = utcDay(atMs);
+    const month = utcMonth(atMs);
+    const current = this.spends.get(keyId) ?? { day, dayUsd: 0, month, monthUsd: 0 };
+    // ISO dates compare as strings: an older period is history, a newer one starts from zero.
+    if (day > current.day) Object.assign(current, { day, dayUsd: 0 });
+    if (month > current.month) Object.assign(current, { month, monthUsd: 0 });
+    if (day === current.day) current.dayUsd += usd;
+    if (month === current.month) current.monthUsd += usd;
+    this.spends.set(keyId, current);
+  }
+
+  async spend(keyId: string, nowMs: number): Promise<Spend> {
+    const current = this.spends.get(keyId);
+    if (current === undefined) return { dayUsd: 0, monthUsd: 0 };
+    return {
+      dayUsd: current.day === utcDay(nowMs) ? current.dayUsd : 0,
+      monthUsd: current.month === utcMonth(nowMs) ? current.monthUsd : 0,
+    };
+  }
+
+  /** The bucket's level now: what it held, refilled for the time since, up to the limit. */
+  private level(id: string, perMinute: number, nowMs: number): number {
+    const bucket = this.buckets.get(id);
+    if (bucket === undefined) return perMinute;
+    const refilled = bucket.level + ((nowMs - bucket.atMs) * perMinute) / MINUTE_MS;
+    return Math.min(perMinute, refilled);
+  }
+}
