@@ -194,6 +194,9 @@ export const configSchema = z
       .strictObject({
         /** Default: `keel.db` in the working directory; an inline (test) config defaults to `:memory:`. */
         path: z.string().min(1).optional(),
+        /** PostgreSQL instead of SQLite, for several Keel instances sharing history. */
+        postgres_url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+        postgres_schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case SQL identifier').optional(),
         /** How often recorded rollups are written (a crash loses at most this much unwritten history). */
         flush_interval_ms: positiveInt.optional(),
         retention_days: z
@@ -201,6 +204,25 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /** Several instances: who runs the incident detector and the probes (exactly one at a time). */
+    cluster: z
+      .strictObject({
+        redis_url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').optional(),
+        /** `none`: this instance always leads (a single instance). */
+        lease: z.enum(['none', 'redis', 'postgres']).default('none'),
+        lease_ttl_ms: positiveInt.optional(),
+      })
+      .prefault({}),
+    health: z
+      .strictObject({
+        probes: z
+          .strictObject({ enabled: z.boolean().default(false), interval_ms: positiveInt.optional(), daily_cost_cap_usd: z.number().nonnegative().optional() })
+          .optional(),
+      })
+      .prefault({}),
+    status_page: z.strictObject({ enabled: z.boolean().default(true), title: z.string().min(1).default('Keel status'), public_url: z.url().optional() }).prefault({}),
+    /** Incident notifications: HMAC-signed POSTs. */
+    webhooks: z.array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) })).default([]),
     telemetry: z
       .strictObject({
         /** Serve Prometheus metrics at GET /metrics. */
@@ -216,6 +238,12 @@ export const configSchema = z
     keys: z.array(configKeySchema).default([]),
   })
   .superRefine((config, ctx) => {
+    if (config.cluster.lease === 'redis' && config.cluster.redis_url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'redis_url'], message: 'expected a redis_url: the lease is in Redis' });
+    }
+    if (config.cluster.lease === 'postgres' && config.store.postgres_url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['store', 'postgres_url'], message: 'expected a postgres_url: the lease is a PostgreSQL advisory lock' });
+    }
     const ids = new Set<string>();
     config.deployments.forEach((d, i) => {
       if (ids.has(d.id)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'id'], message: `expected a unique id: "${d.id}" is used twice` });

@@ -20,6 +20,8 @@ import type { GatewaySecurity } from './auth/gateway-security.js';
 import { readBody } from './read-body.js';
 import { writeSse } from './sse-writer.js';
 
+export type PageHandler = (method: string, path: string, draining: boolean) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
+
 export interface GatewayOptions {
   config: RuntimeConfig;
   logger: Logger;
@@ -33,6 +35,8 @@ export interface Gateway {
   readonly router: Router;
   /** Prometheus metrics, when `telemetry.metrics` is on. */
   readonly metrics: Metrics | undefined;
+  /** Public pages served before the API (status page, readiness); undefined from the handler = not mine. */
+  mountPages(handler: PageHandler): void;
   /** The bound URL, once listening. */
   url(): string;
   listen(port?: number, host?: string): Promise<string>;
@@ -48,6 +52,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const limits = { maxJsonDepth: config.server.max_json_depth, maxMessages: config.server.max_messages, maxTools: config.server.max_tools };
   const inFlight = new Set<ServerResponse>();
   let closing = false;
+  let pages: PageHandler | undefined;
 
   const server = createServer(
     {
@@ -77,6 +82,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       if (path === '/healthz') {
         await write(res, requestId, { status: closing ? 503 : 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: closing ? 'draining' : 'ok' }) });
+        return;
+      }
+      const page = pages === undefined ? undefined : await pages(req.method ?? 'GET', path, closing);
+      if (page !== undefined) {
+        await write(res, requestId, page);
         return;
       }
       if (path === '/metrics' && metrics !== undefined && req.method === 'GET') {
@@ -126,6 +136,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     router,
     metrics,
+    mountPages(handler) {
+      pages = handler;
+    },
     url() {
       const address = server.address() as AddressInfo | null;
       if (address === null) throw new Error('the gateway is not listening');

@@ -15,7 +15,9 @@ import { startEmbeddedSimulator } from './embedded-simulator.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createTracing } from '../telemetry/tracing.js';
 import { systemClock } from '../core/clock.js';
-import { RollupRecorder, SqliteStore, scheduleRetention, type Store } from '../store/index.js';
+import { RollupRecorder, scheduleRetention, type Store } from '../store/index.js';
+import { withRollupSource } from '../health/index.js';
+import { openStore, startBackgroundServices, type BackgroundServices } from './background-services.js';
 import { createGateway, type Gateway } from './gateway-server.js';
 import { literalSecretPaths, rawConfig, registerHeaderSecrets } from './auth/config-secrets.js';
 import { prepareSecurity, type PreparedSecurity } from './auth/gateway-security.js';
@@ -36,6 +38,8 @@ export interface StartOptions {
 export interface RunningKeel {
   url: string;
   store: Store;
+  /** Health, incidents, the status page. */
+  services: BackgroundServices;
   /** Virtual keys (create, revoke...) and their counters. */
   security: PreparedSecurity;
   gateway: Gateway;
@@ -64,8 +68,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
 
   const simulator = config.simulator === undefined ? undefined : await startEmbeddedSimulator(config.simulator);
   const runtime = resolveConfig(config, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
-  const store = new SqliteStore({ path: config.store.path ?? (source === 'inline config' ? ':memory:' : 'keel.db') });
-  await store.migrate();
+  const store = await openStore(config, source, logger);
   for (const path of literalSecretPaths(rawConfig(source, options.config))) {
     logger.warn({ path }, `a secret is written in the config (${path}); use \${ENV_VAR} or a file so it stays out of the config`);
   }
@@ -84,7 +87,10 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     onError: onStoreError,
     ...(config.store.flush_interval_ms === undefined ? {} : { flushIntervalMs: config.store.flush_interval_ms }),
   });
-  recorder.attach(gateway.router.events);
+  // Probes are stored apart from client traffic, so they never count toward client availability.
+  recorder.attach(withRollupSource(gateway.router.events));
+  const services = await startBackgroundServices({ config, runtime, router: gateway.router, store, clock: systemClock, logger });
+  gateway.mountPages((method, path, draining) => services.page(method, path, draining));
   const retention = config.store.retention_days;
   const stopRetention = scheduleRetention(store, systemClock, {
     ...(retention?.rollups === undefined ? {} : { rollupsDays: retention.rollups }),
@@ -101,6 +107,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   return {
     url,
     store,
+    services,
     security,
     gateway,
     config: runtime,
@@ -109,6 +116,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     logger,
     async stop() {
       await gateway.close();
+      await services.stop();
       stopRetention();
       await recorder.close();
       await store.close();

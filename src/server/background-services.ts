@@ -1,0 +1,131 @@
+/**
+ * What runs beside the request path: the store (SQLite, or PostgreSQL for several instances), the health
+ * monitor with its incident detector and probes, webhooks, the public status page, and — with several
+ * instances — the lease that lets exactly one of them run the detector and the probes. Also `/readyz`.
+ */
+import type { KeelConfig } from '../config/schema.js';
+import type { RuntimeConfig } from '../config/resolve-config.js';
+import type { Clock } from '../core/clock.js';
+import { secrets } from '../core/secrets.js';
+import { checkReadiness, readinessAnswer } from '../cluster/readiness.js';
+import type { Lease } from '../cluster/lease.js';
+import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
+import type { Router } from '../router/router.js';
+import { StatusPage, WebhookDispatcher, topologyOf } from '../status/index.js';
+import { SqliteStore, type Store } from '../store/index.js';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface PageAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export async function openStore(config: KeelConfig, source: string, logger: Logger): Promise<Store> {
+  let store: Store;
+  if (config.store.postgres_url !== undefined) {
+    secrets.add(new URL(config.store.postgres_url).password || undefined);
+    const { PostgresStore } = await import('../store/postgres/postgres-store.js');
+    store = new PostgresStore({
+      connectionString: config.store.postgres_url,
+      ...(config.store.postgres_schema === undefined ? {} : { schema: config.store.postgres_schema }),
+      onError: (err) => logger.warn({ err }, 'postgres connection error'),
+    });
+  } else {
+    store = new SqliteStore({ path: config.store.path ?? (source === 'inline config' ? ':memory:' : 'keel.db') });
+  }
+  await store.migrate();
+  return store;
+}
+
+export interface BackgroundServices {
+  monitor: HealthMonitor;
+  statusPage: StatusPage | undefined;
+  /** Answers public pages (`/status...`, `/readyz`) or undefined for other paths. */
+  page(method: string, path: string, draining: boolean): Promise<PageAnswer | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startBackgroundServices(options: {
+  config: KeelConfig;
+  runtime: RuntimeConfig;
+  router: Router;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}): Promise<BackgroundServices> {
+  const { config, runtime, router, store, clock, logger } = options;
+  const onError = (err: unknown): void => logger.warn({ err }, 'health or incident bookkeeping failed');
+  const probes = config.health.probes;
+  const monitor = createHealthMonitor({
+    config: runtime,
+    router,
+    store,
+    clock,
+    ...(probes === undefined
+      ? {}
+      : { probes: { enabled: probes.enabled, ...(probes.interval_ms === undefined ? {} : { intervalMs: probes.interval_ms }), ...(probes.daily_cost_cap_usd === undefined ? {} : { dailyCostCapUsd: probes.daily_cost_cap_usd }) } }),
+    onError,
+  });
+  for (const hook of config.webhooks) secrets.add(hook.secret);
+  const webhooks = new WebhookDispatcher({ endpoints: config.webhooks, clock, onError });
+  webhooks.attach(monitor.detector.events);
+
+  // One leader runs the detector and the probes; health windows follow traffic on every instance.
+  const lease = await createLease(config, logger, {
+    onAcquired: () => {
+      logger.info('this instance now runs the incident detector and probes');
+      void monitor.start();
+    },
+    onLost: (reason) => {
+      logger.warn({ reason }, 'lost the leader lease: incident detector and probes stopped here');
+      void monitor.stop();
+    },
+  });
+  if (lease === undefined) await monitor.start();
+  else lease.start();
+
+  const statusPage = config.status_page.enabled
+    ? new StatusPage({
+        store,
+        topology: topologyOf(runtime),
+        clock,
+        health: monitor.windows,
+        page: { name: config.status_page.title, ...(config.status_page.public_url === undefined ? {} : { url: config.status_page.public_url }) },
+        onError,
+      })
+    : undefined;
+
+  return {
+    monitor,
+    statusPage,
+    async page(method, path, draining) {
+      if (path === '/readyz') {
+        const readiness = await checkReadiness({ draining, store: { probe: async () => void (await store.listIncidents({ limit: 1 })) } });
+        return readinessAnswer(readiness);
+      }
+      const answer = await statusPage?.handle(method, path);
+      return answer === undefined ? undefined : { status: answer.status, headers: answer.headers, body: typeof answer.body === 'string' ? answer.body : String(answer.body) };
+    },
+    async stop() {
+      if (lease !== undefined) await lease.stop();
+      await monitor.stop();
+      webhooks.close();
+      await webhooks.idle();
+    },
+  };
+}
+
+async function createLease(config: KeelConfig, logger: Logger, events: { onAcquired: () => void; onLost: (reason: string) => void }): Promise<Lease | undefined> {
+  const onError = (err: Error): void => logger.warn({ err }, 'leader lease backend unreachable; retrying');
+  const ttl = config.cluster.lease_ttl_ms;
+  if (config.cluster.lease === 'redis' && config.cluster.redis_url !== undefined) {
+    const { LeaderLease } = await import('../cluster/leader-lease.js');
+    return new LeaderLease({ redis: config.cluster.redis_url, key: 'keel:leader:incidents', ...(ttl === undefined ? {} : { ttlMs: ttl }), ...events, onError });
+  }
+  if (config.cluster.lease === 'postgres' && config.store.postgres_url !== undefined) {
+    const { PgAdvisoryLease } = await import('../cluster/pg-advisory-lease.js');
+    return new PgAdvisoryLease({ connectionString: config.store.postgres_url, name: 'keel:leader:incidents', ...events, onError });
+  }
+  return undefined;
+}
