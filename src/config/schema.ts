@@ -215,6 +215,21 @@ export const configSchema = z
       .prefault({}),
     health: z
       .strictObject({
+        /** Passive health windows (defaults in src/health/health-defaults.ts, with why). */
+        windows: z
+          .strictObject({ bucket_ms: positiveInt.optional(), short_window_ms: positiveInt.optional(), long_window_ms: positiveInt.optional(), min_attempts_short: positiveInt.optional(), min_attempts_long: positiveInt.optional() })
+          .optional(),
+        /** The incident detector's timings. */
+        incidents: z
+          .strictObject({
+            evaluate_every_ms: positiveInt.optional(),
+            open_after_ms: positiveInt.optional(),
+            identify_after_ms: positiveInt.optional(),
+            monitor_after_ms: positiveInt.optional(),
+            resolve_after_ms: positiveInt.optional(),
+            reopen_after_ms: positiveInt.optional(),
+          })
+          .optional(),
         probes: z
           .strictObject({ enabled: z.boolean().default(false), interval_ms: positiveInt.optional(), daily_cost_cap_usd: z.number().nonnegative().optional() })
           .optional(),

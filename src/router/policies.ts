@@ -5,6 +5,7 @@
  * section; options left unset fall back to RESILIENCE_DEFAULTS, where each default says why.
  */
 import type { Clock } from '../core/clock.js';
+import { defined } from '../core/defined.js';
 import type { KeelConfig } from '../config/schema.js';
 import {
   AdaptiveLimit,
@@ -30,10 +31,6 @@ export interface RouterPolicies {
   limitFor(deploymentId: string): AdaptiveLimit;
 }
 
-/** Drops unset keys, so a policy's own defaults apply to whatever the config leaves out. */
-function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
-}
 
 export function createPolicies(settings: KeelConfig['resilience'], clock: Clock, random: () => number): RouterPolicies {
   const b = settings.breaker ?? {};

@@ -6,6 +6,7 @@
 import type { KeelConfig } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/resolve-config.js';
 import type { Clock } from '../core/clock.js';
+import { defined } from '../core/defined.js';
 import { secrets } from '../core/secrets.js';
 import { checkReadiness, readinessAnswer } from '../cluster/readiness.js';
 import type { Lease } from '../cluster/lease.js';
@@ -57,11 +58,22 @@ export async function startBackgroundServices(options: {
   const { config, runtime, router, store, clock, logger } = options;
   const onError = (err: unknown): void => logger.warn({ err }, 'health or incident bookkeeping failed');
   const probes = config.health.probes;
+  const w = config.health.windows ?? {};
+  const i = config.health.incidents ?? {};
   const monitor = createHealthMonitor({
     config: runtime,
     router,
     store,
     clock,
+    health: defined({ bucketMs: w.bucket_ms, shortWindowMs: w.short_window_ms, longWindowMs: w.long_window_ms, minAttemptsShort: w.min_attempts_short, minAttemptsLong: w.min_attempts_long }),
+    detector: defined({
+      evaluateEveryMs: i.evaluate_every_ms,
+      openAfterMs: i.open_after_ms,
+      identifyAfterMs: i.identify_after_ms,
+      monitorAfterMs: i.monitor_after_ms,
+      resolveAfterMs: i.resolve_after_ms,
+      reopenAfterMs: i.reopen_after_ms,
+    }),
     ...(probes === undefined
       ? {}
       : { probes: { enabled: probes.enabled, ...(probes.interval_ms === undefined ? {} : { intervalMs: probes.interval_ms }), ...(probes.daily_cost_cap_usd === undefined ? {} : { dailyCostCapUsd: probes.daily_cost_cap_usd }) } }),
@@ -115,6 +127,7 @@ export async function startBackgroundServices(options: {
     },
   };
 }
+
 
 async function createLease(config: KeelConfig, logger: Logger, events: { onAcquired: () => void; onLost: (reason: string) => void }): Promise<Lease | undefined> {
   const onError = (err: Error): void => logger.warn({ err }, 'leader lease backend unreachable; retrying');
