@@ -236,6 +236,13 @@ export const configSchema = z
       })
       .prefault({}),
     status_page: z.strictObject({ enabled: z.boolean().default(true), title: z.string().min(1).default('Keel status'), public_url: z.url().optional() }).prefault({}),
+    /** SLOs on Keel's own routes, from an OpenSLO file; burn-rate alerts go to these webhooks. */
+    slo: z
+      .strictObject({
+        openslo_file: z.string().min(1).optional(),
+        webhooks: z.array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) })).default([]),
+      })
+      .prefault({}),
     /** Incident notifications: HMAC-signed POSTs. */
     webhooks: z.array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) })).default([]),
     telemetry: z

@@ -13,7 +13,9 @@ import type { Lease } from '../cluster/lease.js';
 import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
 import type { Router } from '../router/router.js';
 import { StatusPage, WebhookDispatcher, topologyOf } from '../status/index.js';
-import { SqliteStore, type Store } from '../store/index.js';
+import { SloMonitor, WebhookSender, parseOpenSlo } from '../slo/index.js';
+import { SqliteStore, realIntervalTimer, type Store } from '../store/index.js';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../telemetry/logger.js';
 
 export interface PageAnswer {
@@ -41,6 +43,8 @@ export async function openStore(config: KeelConfig, source: string, logger: Logg
 
 export interface BackgroundServices {
   monitor: HealthMonitor;
+  /** Error budgets and burn-rate alerts, when `slo.openslo_file` is set. */
+  slo: SloMonitor | undefined;
   statusPage: StatusPage | undefined;
   /** Answers public pages (`/status...`, `/readyz`) or undefined for other paths. */
   page(method: string, path: string, draining: boolean): Promise<PageAnswer | undefined>;
@@ -97,6 +101,16 @@ export async function startBackgroundServices(options: {
   if (lease === undefined) await monitor.start();
   else lease.start();
 
+  let slo: SloMonitor | undefined;
+  let stopSlo = (): void => undefined;
+  if (config.slo.openslo_file !== undefined) {
+    for (const hook of config.slo.webhooks) secrets.add(hook.secret);
+    const slos = parseOpenSlo(readFileSync(config.slo.openslo_file, 'utf8'), config.slo.openslo_file);
+    slo = new SloMonitor({ store, clock, slos, sink: new WebhookSender(config.slo.webhooks, clock), onError });
+    stopSlo = slo.start(realIntervalTimer);
+    void slo.evaluate(); // budgets from the start, not one interval later
+  }
+
   const statusPage = config.status_page.enabled
     ? new StatusPage({
         store,
@@ -110,6 +124,7 @@ export async function startBackgroundServices(options: {
 
   return {
     monitor,
+    slo,
     statusPage,
     async page(method, path, draining) {
       if (path === '/readyz') {
@@ -124,6 +139,8 @@ export async function startBackgroundServices(options: {
       await monitor.stop();
       webhooks.close();
       await webhooks.idle();
+      stopSlo();
+      await slo?.idle();
     },
   };
 }

@@ -74,7 +74,8 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   }
   registerHeaderSecrets(config);
   const host = options.host ?? config.server.host;
-  const security = await prepareSecurity({ config, runtime, store, logger, host, env, ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
+  let services: BackgroundServices | undefined;
+  const security = await prepareSecurity({ config, runtime, store, logger, host, env, sloStatus: () => services?.slo?.status(), ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
     await store.close();
     await simulator?.close();
     throw err;
@@ -89,7 +90,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   });
   // Probes are stored apart from client traffic, so they never count toward client availability.
   recorder.attach(withRollupSource(gateway.router.events));
-  const services = await startBackgroundServices({ config, runtime, router: gateway.router, store, clock: systemClock, logger });
+  services = await startBackgroundServices({ config, runtime, router: gateway.router, store, clock: systemClock, logger });
   gateway.mountPages((method, path, draining) => services.page(method, path, draining));
   const retention = config.store.retention_days;
   const stopRetention = scheduleRetention(store, systemClock, {

@@ -35,6 +35,8 @@ export interface AdminApiOptions {
   nowMs: () => number;
   /** An error that was Keel's own fault (a 500), for the log. */
   onInternalError?: (err: unknown) => void;
+  /** SLO budgets and burn-rate alerts, when SLOs are configured. */
+  sloStatus?: () => unknown;
 }
 
 export interface AdminApi {
@@ -53,6 +55,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     ...incidentRoutes(store),
     ...breakerRoutes(options.router, options.deploymentIds),
     ...configRoutes(options.configSource, options.env),
+    { method: 'GET', pattern: '/admin/slo', handle: () => ({ body: { object: 'slo_status', data: options.sloStatus?.() ?? null } }) },
     {
       method: 'GET',
       pattern: '/admin/audit',

@@ -34,6 +34,8 @@ export interface SecurityOptions {
   counters?: UsageCounters;
   keyRefreshMs?: number;
   spendFlushMs?: number;
+  /** The SLO monitor's current budgets and alerts, for `GET /admin/slo` (bound late: it starts later). */
+  sloStatus?: () => unknown;
 }
 
 export interface GatewaySecurity {
@@ -121,6 +123,7 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
               env: options.env,
               nowMs,
               onInternalError: (err) => logger.error({ err }, 'admin API internal error'),
+              ...(options.sloStatus === undefined ? {} : { sloStatus: options.sloStatus }),
             });
       return {
         gate,
