@@ -70,7 +70,7 @@ export class Router {
   private readonly random: () => number;
 
   constructor(
-    private readonly config: RuntimeConfig,
+    private config: RuntimeConfig,
     options: RouterOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
@@ -84,6 +84,14 @@ export class Router {
     const policies = createPolicies(this.config.resilience, this.clock, this.random);
     policies.breakers.on('stateChange', (event) => this.events.emit('breaker', event));
     return policies;
+  }
+
+  /**
+   * Swaps the deployments and routes (a config reload). Requests in flight finish on what they started
+   * with; breakers, budgets and latency figures carry over for deployment ids that remain.
+   */
+  reload(config: RuntimeConfig): void {
+    this.config = config;
   }
 
   /** Forgets every breaker, budget, throttle and latency figure (tests, and an operator's reset). */

@@ -75,12 +75,27 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   registerHeaderSecrets(config);
   const host = options.host ?? config.server.host;
   let services: BackgroundServices | undefined;
-  const security = await prepareSecurity({ config, runtime, store, logger, host, env, sloStatus: () => services?.slo?.status(), ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
+  let gatewayRef: Gateway | undefined;
+  // Only a gateway started from a file can reload it: re-read, validate, resolve, swap.
+  const configFile = source === 'inline config' || source === 'environment' || source === 'simulated demo' ? undefined : resolve(source);
+  const reload =
+    configFile === undefined
+      ? undefined
+      : async (): Promise<{ deployments: string[]; routes: string[] }> => {
+          const next = loadConfigFile(configFile, env);
+          for (const d of next.deployments) providerFor(d.provider);
+          const nextRuntime = resolveConfig(next, { source, ...(simulator === undefined ? {} : { simulatorUrl: simulator.url }) });
+          gatewayRef?.router.reload(nextRuntime);
+          logger.info({ deployments: [...nextRuntime.deployments.keys()], routes: [...nextRuntime.routes.keys()] }, 'config reloaded');
+          return { deployments: [...nextRuntime.deployments.keys()], routes: [...nextRuntime.routes.keys()] };
+        };
+  const security = await prepareSecurity({ config, runtime, store, logger, host, env, sloStatus: () => services?.slo?.status(), ...(reload === undefined ? {} : { reload }), ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
     await store.close();
     await simulator?.close();
     throw err;
   });
   const gateway = createGateway({ config: runtime, logger, security: security.attach });
+  gatewayRef = gateway;
   const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
   const recorder = new RollupRecorder({
     store,

@@ -37,6 +37,8 @@ export interface AdminApiOptions {
   onInternalError?: (err: unknown) => void;
   /** SLO budgets and burn-rate alerts, when SLOs are configured. */
   sloStatus?: () => unknown;
+  /** Re-reads the config file and swaps deployments and routes; throws ConfigError when invalid. */
+  reload?: () => Promise<{ deployments: string[]; routes: string[] }>;
 }
 
 export interface AdminApi {
@@ -54,7 +56,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     ...keyRoutes({ keys: options.keys, ring: options.ring, counters: options.counters }),
     ...incidentRoutes(store),
     ...breakerRoutes(options.router, options.deploymentIds),
-    ...configRoutes(options.configSource, options.env),
+    ...configRoutes(options.configSource, options.env, options.reload),
     { method: 'GET', pattern: '/admin/slo', handle: () => ({ body: { object: 'slo_status', data: options.sloStatus?.() ?? null } }) },
     {
       method: 'GET',

@@ -4,8 +4,9 @@
  * the config defines, or 422 with every issue (file, line, path, what was expected). Secrets are never in
  * the answer: issues name paths, and every message is redacted.
  *
- * Reloading a running gateway's config is not offered: the router, providers' pools, metrics and keys
- * would all have to swap together, and a restart under the drain already does that safely.
+ * `POST /admin/config/reload` re-reads that file and swaps its deployments and routes (with their
+ * timeouts, retry, hedge and degraded settings) into the running router; an invalid file changes nothing
+ * and answers 422. Server, store, cluster, telemetry and key settings take effect on the next restart.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,8 +25,24 @@ function parseText(text: string, env: Record<string, string | undefined>): KeelC
   return parseConfig(doc.toJS(), 'posted config', env);
 }
 
-export function configRoutes(source: string, env: Record<string, string | undefined>): AdminRoute[] {
+export function configRoutes(source: string, env: Record<string, string | undefined>, reload?: () => Promise<{ deployments: string[]; routes: string[] }>): AdminRoute[] {
   return [
+    {
+      method: 'POST',
+      pattern: '/admin/config/reload',
+      handle: async (ctx) => {
+        if (reload === undefined) throw new KeelError('not_found', 'This gateway was not started from a config file: there is nothing to reload.');
+        try {
+          const loaded = await reload();
+          await ctx.audit('config.reload', source, loaded);
+          return { body: { reloaded: true, ...loaded } };
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          const issues = err.issues.map((i) => ({ ...i, message: secrets.redact(i.message) }));
+          return { status: 422, body: { reloaded: false, file: err.file, issues } };
+        }
+      },
+    },
     {
       method: 'POST',
       pattern: '/admin/config/validate',

@@ -36,6 +36,8 @@ export interface SecurityOptions {
   spendFlushMs?: number;
   /** The SLO monitor's current budgets and alerts, for `GET /admin/slo` (bound late: it starts later). */
   sloStatus?: () => unknown;
+  /** `POST /admin/config/reload`. */
+  reload?: () => Promise<{ deployments: string[]; routes: string[] }>;
 }
 
 export interface GatewaySecurity {
@@ -124,6 +126,7 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
               nowMs,
               onInternalError: (err) => logger.error({ err }, 'admin API internal error'),
               ...(options.sloStatus === undefined ? {} : { sloStatus: options.sloStatus }),
+              ...(options.reload === undefined ? {} : { reload: options.reload }),
             });
       return {
         gate,
