@@ -81,6 +81,6 @@ program.addCommand(drillCliCommand());
 program.addCommand(keysCommand());
 
 // `keel sla report`, `keel postmortem`, `keel slo check`: SLA credits, postmortems and SLOs (src/slo/).
-for (const command of (await import('../slo/slo-command.js')).sloCliCommands()) program.addCommand(command);
+for (const command of (await import('./slo-command.js')).sloCliCommands()) program.addCommand(command);
 
 await program.parseAsync(process.argv);

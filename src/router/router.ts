@@ -20,12 +20,11 @@ import {
   TypedEmitter,
   RESILIENCE_DEFAULTS,
   decideRetry,
-  type AdaptiveLimit,
-  type CircuitBreakerPermit,
 } from '../resilience/index.js';
-import { needsOf, unservableReason, type RequestNeeds } from './capabilities.js';
+import { needsOf, type RequestNeeds } from './capabilities.js';
 import { finalError, type FailureContext } from './final-error.js';
 import { hedge } from './hedge.js';
+import { admitDeployment, type Admitted } from './admission.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, type RouterPolicies } from './policies.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
@@ -52,12 +51,6 @@ interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpir
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
 
-/** A deployment cleared to take an attempt: a concurrency slot and a breaker permit are held for it. */
-interface Admitted {
-  deployment: Deployment;
-  limit: AdaptiveLimit;
-  permit: CircuitBreakerPermit;
-}
 
 type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
 
@@ -167,7 +160,7 @@ export class Router {
       while (next < plan.length && !deadline.signal.aborted) {
         const deployment = plan[next++]!;
         if (!wanted(deployment)) continue;
-        const admitted = this.admit(d, deployment, refusedByBreaker);
+        const admitted = admitDeployment(this.policies, this.random, d, deployment, refusedByBreaker);
         if (admitted !== undefined) return admitted;
       }
       return undefined;
@@ -259,36 +252,6 @@ export class Router {
     return { ...result, answer: this.remember(d, { kind: 'stream', items }) };
   }
 
-  /**
-   * Whether a deployment may take an attempt now: it can serve the request, it has a free concurrency
-   * slot (a saturated deployment has lost capacity: its excess goes to the fallbacks), its breaker admits
-   * the call, and the adaptive throttle does not shed it. Records why when it may not.
-   */
-  private admit(d: Dispatch, deployment: Deployment, refusedByBreaker: string[]): Admitted | undefined {
-    if (!this.canServe(d, deployment)) return undefined;
-    const limit = this.policies.limitFor(deployment.id);
-    if (!limit.tryAcquire()) {
-      d.skipped.push(`${deployment.id}: at capacity`);
-      return undefined;
-    }
-    const breaker = this.policies.breakers.get(deployment.id);
-    const admission = breaker.tryAcquire();
-    if (!admission.allowed) {
-      limit.release(undefined);
-      d.skipped.push(`${deployment.id}: circuit open`);
-      refusedByBreaker.push(deployment.id);
-      return undefined;
-    }
-    // A breaker's recovery probe is not throttled: it is how a deployment earns traffic back.
-    if (admission.permit.kind === 'normal' && this.policies.throttle?.shouldReject(deployment.id, this.random) === true) {
-      breaker.release(admission.permit);
-      limit.release(undefined);
-      d.skipped.push(`${deployment.id}: throttled`);
-      return undefined;
-    }
-    return { deployment, limit, permit: admission.permit };
-  }
-
   /** Tries `first`, and after the hedge delay also the next admitted deployment; the first answer wins. */
   private hedged(d: Dispatch, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
     const { deadline, route } = d;
@@ -311,17 +274,8 @@ export class Router {
     });
   }
 
-  private canServe(d: Dispatch, deployment: Deployment): boolean {
-    const reason = unservableReason(deployment, providerFor(deployment.provider).format, d.input.clientFormat, d.needs);
-    if (reason !== undefined) {
-      d.refusals.push(`${deployment.id}: ${reason}`);
-      return false;
-    }
-    return d.minContextFailed === undefined || (deployment.capabilities.contextWindow ?? 0) > d.minContextFailed;
-  }
-
-  /** Attempts one deployment, retrying transient failures on it, until it answers or is given up. */
   /**
+   * Attempts one deployment, retrying transient failures on it, until it answers or is given up.
    * `admitted` holds a slot and a breaker permit for the first attempt; each is released when its attempt
    * ends. `signal` is the deadline's, or a hedge's that also aborts when the other attempt wins.
    */

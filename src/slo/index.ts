@@ -16,4 +16,3 @@ export { parseMonth, monthOf, claimDeadline, type Month } from './month.js';
 export { buildPostmortem, type Postmortem, type PostmortemInput } from './postmortem.js';
 export { renderPostmortem } from './postmortem-markdown.js';
 export { readReportConfig, type ReportConfig } from './report-config.js';
-export { postmortemCommand, slaCommand, sloCliCommands, sloCommand } from './slo-command.js';

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/index.js';
 import type { Incident, RollupRow } from '../../src/store/store.js';
 import { row } from '../../src/slo/__fixtures__/rollups.js';
-import { buildPostmortem, renderPostmortem, slaCommand, postmortemCommand, loadSlaFile } from '../../src/slo/index.js';
+import { buildPostmortem, renderPostmortem, loadSlaFile } from '../../src/slo/index.js';
+import { postmortemCommand, slaCommand } from '../../src/cli/slo-command.js';
 
 const M = 60_000;
 const at = (hh: number, mm: number, ss = 0): number => Date.UTC(2025, 5, 10, hh, mm, ss);

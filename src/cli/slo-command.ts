@@ -5,14 +5,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { parseMonth } from './month.js';
-import { parseOpenSlo, toOpenSlo } from './openslo.js';
-import { buildPostmortem } from './postmortem.js';
-import { renderPostmortem } from './postmortem-markdown.js';
-import { readReportConfig, type ReportConfig } from './report-config.js';
-import { formatSlaReport, SLA_FORMATS, type SlaFormat } from './sla-format.js';
-import { buildSlaReport } from './sla-report.js';
-import { loadSlaFile } from './sla-schema.js';
+import { parseMonth } from '../slo/month.js';
+import { parseOpenSlo, toOpenSlo } from '../slo/openslo.js';
+import { buildPostmortem } from '../slo/postmortem.js';
+import { renderPostmortem } from '../slo/postmortem-markdown.js';
+import { readReportConfig, type ReportConfig } from '../slo/report-config.js';
+import { formatSlaReport, SLA_FORMATS, type SlaFormat } from '../slo/sla-format.js';
+import { buildSlaReport } from '../slo/sla-report.js';
+import { loadSlaFile } from '../slo/sla-schema.js';
 
 interface Common {
   config?: string;
