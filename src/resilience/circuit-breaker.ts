@@ -71,7 +71,9 @@ export type CircuitTransitionReason =
   | 'probe_failed'
   | 'last_resort_succeeded'
   | 'forced_open'
-  | 'forced_close';
+  | 'forced_close'
+  /** Another replica saw this deployment fail and shared its opening (`openUntil`). */
+  | 'remote_open';
 
 export interface CircuitStateChangeEvent {
   deploymentId: string;
@@ -219,6 +221,30 @@ export class CircuitBreaker {
     if (state.state !== 'half_open' || permit.kind !== 'probe' || permit.epoch !== snapshot.epoch) return;
     state.probesInFlight = Math.max(0, state.probesInFlight - 1);
     this.#store.set(this.deploymentId, snapshot);
+  }
+
+  /**
+   * Opens the breaker until `untilMs` because another replica's breaker for this deployment opened: closed
+   * or half-open → open (in-flight probes lose their say, as on any state change). An open breaker that
+   * would open for less is extended silently (no new event: it was already open); one open longer, one
+   * forced open, or an `untilMs` already past is left alone. `openCount` (the sender's) keeps the doubling
+   * of the next local opening in step with the cluster. Returns whether anything changed.
+   */
+  openUntil(untilMs: number, reason: 'remote', openCount = 1): boolean {
+    const nowMs = this.#clock.now();
+    const snapshot = this.#load();
+    const { state } = snapshot;
+    if (!(untilMs > nowMs) || state.state === 'forced_open') return false;
+    if (state.state === 'open') {
+      if (state.untilMs >= untilMs) return false;
+      state.untilMs = untilMs;
+      state.openCount = Math.max(state.openCount, openCount);
+      this.#store.set(this.deploymentId, snapshot);
+      return true;
+    }
+    const count = Math.max(1, openCount, state.state === 'half_open' ? state.openCount : 0);
+    this.#transition(snapshot, { state: 'open', openedAtMs: nowMs, untilMs, openCount: count }, `${reason}_open`, nowMs);
+    return true;
   }
 
   forceOpen(): void {

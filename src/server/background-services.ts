@@ -10,6 +10,7 @@ import { defined } from '../core/defined.js';
 import { secrets } from '../core/secrets.js';
 import { checkReadiness, readinessAnswer } from '../cluster/readiness.js';
 import type { Lease } from '../cluster/lease.js';
+import type { SharedBreakers } from '../cluster/shared-breakers.js';
 import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
 import type { Router } from '../router/router.js';
 import { StatusPage, WebhookDispatcher, topologyOf } from '../status/index.js';
@@ -46,6 +47,10 @@ export interface BackgroundServices {
   /** Error budgets and burn-rate alerts, when `slo.openslo_file` is set. */
   slo: SloMonitor | undefined;
   statusPage: StatusPage | undefined;
+  /** The leader lease (with several replicas): the holder runs the incident detector and the probes. */
+  lease: Lease | undefined;
+  /** Breaker openings shared with the other replicas (when `cluster.redis_url` is set). */
+  sharedBreakers: SharedBreakers | undefined;
   /** Answers public pages (`/status...`, `/readyz`) or undefined for other paths. */
   page(method: string, path: string, draining: boolean): Promise<PageAnswer | undefined>;
   stop(): Promise<void>;
@@ -100,6 +105,7 @@ export async function startBackgroundServices(options: {
   });
   if (lease === undefined) await monitor.start();
   else lease.start();
+  const sharedBreakers = await startSharedBreakers(config, runtime, router, logger);
 
   let slo: SloMonitor | undefined;
   let stopSlo = (): void => undefined;
@@ -134,7 +140,10 @@ export async function startBackgroundServices(options: {
       const answer = await statusPage?.handle(method, path);
       return answer === undefined ? undefined : { status: answer.status, headers: answer.headers, body: typeof answer.body === 'string' ? answer.body : String(answer.body) };
     },
+    lease,
+    sharedBreakers,
     async stop() {
+      await sharedBreakers?.stop();
       if (lease !== undefined) await lease.stop();
       await monitor.stop();
       webhooks.close();
@@ -158,4 +167,21 @@ async function createLease(config: KeelConfig, logger: Logger, events: { onAcqui
     return new PgAdvisoryLease({ connectionString: config.store.postgres_url, name: 'keel:leader:incidents', ...events, onError });
   }
   return undefined;
+}
+
+/** A replica that sees a provider fail tells the others, which skip it too (see `SharedBreakers`). */
+async function startSharedBreakers(config: KeelConfig, runtime: RuntimeConfig, router: Router, logger: Logger): Promise<SharedBreakers | undefined> {
+  const url = config.cluster.redis_url;
+  if (url === undefined) return undefined;
+  secrets.add(new URL(url).password || undefined);
+  const { SharedBreakers } = await import('../cluster/shared-breakers.js');
+  const shared = new SharedBreakers({
+    redis: url,
+    router,
+    knows: (id) => runtime.deployments.has(id),
+    onDegraded: (err) => logger.warn({ err }, 'redis unreachable: breakers are local to this replica until it returns'),
+    onRecovered: () => logger.info('redis reachable again: breaker openings are shared again'),
+  });
+  shared.start();
+  return shared;
 }

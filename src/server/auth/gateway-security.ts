@@ -18,6 +18,7 @@ import { KeyManager } from './key-manager.js';
 import { KeyRing } from './key-ring.js';
 import { SpendLedger } from './spend-ledger.js';
 import { MemoryUsageCounters, type UsageCounters } from './usage-counters.js';
+import type { RedisUsageCounters } from '../../cluster/redis-usage-counters.js';
 
 export interface SecurityOptions {
   config: KeelConfig;
@@ -75,7 +76,9 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
   const timer = options.timer ?? realIntervalTimer;
   const onError = (err: unknown): void => logger.warn({ err }, 'key store access failed; will retry');
   const token = adminToken(options);
-  const counters = options.counters ?? new MemoryUsageCounters();
+  // Several replicas share their counters in Redis, so a key's limits hold for the cluster, not per replica.
+  const shared = options.counters === undefined ? await sharedCounters(config, logger) : undefined;
+  const counters = options.counters ?? shared ?? new MemoryUsageCounters();
   const ring = new KeyRing({ store, configKeys: config.keys, refreshMs: options.keyRefreshMs ?? DEFAULTS.auth.keyRefreshMs, timer, nowMs, onError });
   await ring.load();
 
@@ -97,8 +100,11 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
     );
   }
 
-  const ledger = new SpendLedger({ store, counters, flushMs: options.spendFlushMs ?? DEFAULTS.auth.spendFlushMs, timer, nowMs, onError });
+  // Every replica rebuilds the same persisted spend: into Redis only where no replica has put it yet.
+  const seed = shared?.spendSeed();
+  const ledger = new SpendLedger({ store, counters: seed ?? counters, flushMs: options.spendFlushMs ?? DEFAULTS.auth.spendFlushMs, timer, nowMs, onError });
   await ledger.rebuild();
+  await seed?.commit(nowMs());
   const keys = new KeyManager({ store, nowMs, onChange: (record) => ring.put(record) });
 
   return {
@@ -135,8 +141,21 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
           detach();
           ring.stop();
           await ledger.close();
+          await shared?.close();
         },
       };
     },
   };
+}
+
+async function sharedCounters(config: KeelConfig, logger: Logger): Promise<RedisUsageCounters | undefined> {
+  const url = config.cluster.redis_url;
+  if (url === undefined) return undefined;
+  secrets.add(new URL(url).password || undefined);
+  const { RedisUsageCounters } = await import('../../cluster/redis-usage-counters.js');
+  return new RedisUsageCounters({
+    redis: url,
+    onDegraded: (err) => logger.warn({ err }, 'redis unreachable: per-key limits now hold per replica until it returns'),
+    onRecovered: () => logger.info('redis reachable again: per-key limits are shared again'),
+  });
 }

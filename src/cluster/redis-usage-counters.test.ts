@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryUsageCounters, type UsageCounters } from '../server/auth/usage-counters.js';
+import { RedisUsageCounters } from './redis-usage-counters.js';
+
+const REDIS = 'redis://127.0.0.1:6379';
+const prefix = `keel-test-${randomUUID()}`;
+const T0 = Date.UTC(2025, 0, 31, 23, 59, 0);
+const opened: RedisUsageCounters[] = [];
+
+async function redisCounters(options: { redis?: string; commandTimeoutMs?: number } = {}): Promise<RedisUsageCounters> {
+  const c = new RedisUsageCounters({ redis: options.redis ?? REDIS, prefix, ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }) });
+  opened.push(c);
+  if (options.redis === undefined) expect(await c.whenReady(5_000)).toBe(true);
+  return c;
+}
+
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+  const admin = new Redis(REDIS);
+  const keys = await admin.keys(`${prefix}:*`);
+  if (keys.length > 0) await admin.del(...keys);
+  admin.disconnect();
+});
+
+// The same behaviour, memory and Redis; ids are fresh per test so Redis state never leaks between them.
+describe.each([
+  ['memory', async (): Promise<UsageCounters> => new MemoryUsageCounters()],
+  ['redis', async (): Promise<UsageCounters> => redisCounters()],
+])('%s usage counters', (_name, make) => {
+  it('allows a full minute of requests at once, then refills at the limit rate', async () => {
+    const c = await make();
+    const ask = [{ id: `${randomUUID()}:rpm`, perMinute: 3, cost: 1 }];
+    for (let i = 0; i < 3; i++) expect((await c.take(ask, T0)).allowed).toBe(true);
+    const refused = await c.take(ask, T0);
+    expect(refused.allowed).toBe(false);
+    expect(refused.buckets[0]).toMatchObject({ limit: 3, remaining: 0, retryAfterMs: 20_000, resetMs: 60_000 });
+    expect((await c.take(ask, T0 + 19_999)).allowed).toBe(false);
+    expect((await c.take(ask, T0 + 20_000)).allowed).toBe(true);
+  });
+
+  it('takes from every bucket or from none', async () => {
+    const c = await make();
+    const k = randomUUID();
+    const asks = [
+      { id: `${k}:rpm`, perMinute: 100, cost: 1 },
+      { id: `${k}:tpm`, perMinute: 1_000, cost: 800 },
+    ];
+    expect((await c.take(asks, T0)).allowed).toBe(true);
+    const second = await c.take(asks, T0);
+    expect(second.allowed).toBe(false);
+    expect(second.buckets.map((b) => b.remaining)).toEqual([99, 200]);
+    expect(second.buckets[1]!.retryAfterMs).toBe(36_000);
+  });
+
+  it('admits a cost above the whole allowance only from a full bucket, leaving it in debt', async () => {
+    const c = await make();
+    const id = `${randomUUID()}:tpm`;
+    expect((await c.take([{ id, perMinute: 100, cost: 250 }], T0)).allowed).toBe(true);
+    expect((await c.take([{ id, perMinute: 100, cost: 1 }], T0 + 60_000)).allowed).toBe(false);
+    expect((await c.take([{ id, perMinute: 100, cost: 1 }], T0 + 91_000)).allowed).toBe(true);
+  });
+
+  it('reconciles an estimate: an overestimate is given back', async () => {
+    const c = await make();
+    const id = `${randomUUID()}:tpm`;
+    const ask = [{ id, perMinute: 1_000, cost: 900 }];
+    await c.take(ask, T0);
+    expect((await c.take(ask, T0)).allowed).toBe(false);
+    await c.adjust(id, 1_000, -850, T0);
+    expect((await c.take(ask, T0)).allowed).toBe(true);
+  });
+
+  it('counts spend per UTC day and month, starting afresh at each boundary', async () => {
+    const c = await make();
+    const k = randomUUID();
+    await c.addSpend(k, 1.5, T0);
+    await c.addSpend(k, 0.5, T0 + 30_000);
+    expect(await c.spend(k, T0)).toEqual({ dayUsd: 2, monthUsd: 2 });
+    const feb = T0 + 120_000;
+    expect(await c.spend(k, feb)).toEqual({ dayUsd: 0, monthUsd: 0 });
+    await c.addSpend(k, 1, feb);
+    await c.addSpend(k, 7, T0); // late spend for a period already past: not counted now
+    expect(await c.spend(k, feb)).toEqual({ dayUsd: 1, monthUsd: 1 });
+    expect(await c.spend('other', feb)).toEqual({ dayUsd: 0, monthUsd: 0 });
+  });
+});
+
+describe('RedisUsageCounters across replicas', () => {
+  it('shares one bucket between instances, atomically', async () => {
+    const [a, b, c] = await Promise.all([redisCounters(), redisCounters(), redisCounters()]);
+    const ask = [{ id: `${randomUUID()}:rpm`, perMinute: 10, cost: 1 }];
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => [a, b, c][i % 3]!.take(ask, T0)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(10);
+  });
+
+  it('expires idle buckets and old spend periods', async () => {
+    const c = await redisCounters();
+    const id = `${randomUUID()}:rpm`;
+    await c.take([{ id, perMinute: 60, cost: 1 }], Date.now());
+    await c.addSpend('ttl-key', 1, Date.now());
+    const admin = new Redis(REDIS);
+    const bucketTtl = await admin.pttl(`${prefix}:bucket:${id}`);
+    expect(bucketTtl).toBeGreaterThan(60_000);
+    expect(bucketTtl).toBeLessThanOrEqual(181_000);
+    const ttls = await Promise.all((await admin.keys(`${prefix}:spend:ttl-key:*`)).map((k) => admin.pttl(k)));
+    expect(ttls.sort((x, y) => x - y)).toEqual([expect.closeTo(2 * 86_400_000, -5), expect.closeTo(40 * 86_400_000, -5)]);
+    admin.disconnect();
+  });
+
+  it('seeds spend rebuilt from the store once, however many replicas start', async () => {
+    const k = randomUUID();
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) {
+      const c = await redisCounters();
+      const seed = c.spendSeed();
+      await seed.addSpend(k, 2, now);
+      await seed.commit(now);
+    }
+    expect(await opened.at(-1)!.spend(k, now)).toEqual({ dayUsd: 2, monthUsd: 2 });
+  });
+
+  it('falls back to local counters when Redis is unreachable, without waiting', async () => {
+    const c = await redisCounters({ redis: 'redis://127.0.0.1:1', commandTimeoutMs: 100 });
+    const ask = [{ id: 'down:rpm', perMinute: 2, cost: 1 }];
+    const started = Date.now();
+    expect((await c.take(ask, T0)).allowed).toBe(true);
+    expect((await c.take(ask, T0)).allowed).toBe(true);
+    expect((await c.take(ask, T0)).allowed).toBe(false);
+    await c.addSpend('down', 1, T0);
+    expect(await c.spend('down', T0)).toEqual({ dayUsd: 1, monthUsd: 1 });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(c.stats()).toMatchObject({ healthy: false, fallbacks: 5, degradedEpisodes: 1 });
+  });
+});

@@ -1,0 +1,268 @@
+/**
+ * Breaker openings shared between replicas through Redis. When this replica's breaker for a deployment
+ * opens on its own evidence, the opening (`untilMs`, `openCount`, our origin) is recorded in a Redis hash
+ * and published on a channel, in one script; every other replica opens its own breaker for that
+ * deployment until the same `untilMs` (`CircuitBreaker.openUntil`, reason `remote_open`). Remote openings
+ * are never re-published, so there is no echo between replicas. The hash lets a replica that starts late,
+ * or missed messages while disconnected, catch up; its entries carry `untilMs`, so stale ones are ignored,
+ * and the key expires a minute after its last opening ends.
+ *
+ * Closing is not shared: each replica's breaker half-opens when the shared `untilMs` passes and its own
+ * probe decides. That costs one probe per replica per recovery, but one replica's lucky success never
+ * closes the others onto a provider that is still failing for them; a failed probe re-opens (doubled) and
+ * that opening is shared again. A local close removes our own entry from the hash, so a replica starting
+ * later does not skip a recovered deployment.
+ *
+ * Redis is never on the request path: breaker events publish in the background, and Redis being slow or
+ * down only means each replica runs on its own breakers (counted in `stats()`); when it answers again the
+ * replica re-reads the hash and re-publishes its still-open breakers. Replicas' clocks are assumed to agree
+ * (NTP): a skew of a few hundred ms only shifts when each half-opens.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis, RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import type { CircuitStateChangeEvent } from '../resilience/circuit-breaker.js';
+import type { Router } from '../router/router.js';
+import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redis-connection.js';
+
+export const SHARED_BREAKERS_DEFAULTS = {
+  // Re-reads the hash this often even when all is well: covers a message lost while the subscriber
+  // reconnected. One HGETALL of a handful of fields per replica every few seconds is nothing for Redis.
+  resyncIntervalMs: 5_000, // 5 s
+  // A remote opening never holds a breaker longer than this (the breaker's own max open duration is
+  // 5 min): a message from a replica with a wrong clock or a bug cannot shut a deployment for hours.
+  maxRemoteOpenMs: 600_000, // 10 min
+  // The hash outlives its last opening by this much, for replicas comparing untilMs with skewed clocks.
+  hashGraceMs: 60_000, // 1 min
+} as const;
+
+export interface SharedBreakersOptions {
+  redis: string | RedisOptions;
+  /** Its `policies` are read at each use: `resetPolicies()` replaces the breaker registry. */
+  router: Pick<Router, 'events' | 'policies'>;
+  /** Namespace of the hash and the channel (default `keel`). */
+  prefix?: string;
+  /** Only these deployments' openings are applied (default: any). */
+  knows?: (deploymentId: string) => boolean;
+  /** Identifies this replica in what it publishes (default: host, pid and a random part). */
+  origin?: string;
+  commandTimeoutMs?: number;
+  resyncIntervalMs?: number;
+  nowMs?: () => number;
+  /** Redis became unreachable or too slow (reported once per episode, not per failed command). */
+  onDegraded?: (err: Error) => void;
+  /** Redis answers again; the replica has resynchronised. */
+  onRecovered?: () => void;
+}
+
+export interface SharedBreakersStats {
+  /** False while Redis is unreachable or failing: breakers are then local only. */
+  healthy: boolean;
+  published: number;
+  received: number;
+  /** Remote openings that changed a local breaker. */
+  applied: number;
+  /** Redis commands that failed or timed out. */
+  failures: number;
+  /** Episodes of Redis being unreachable. */
+  degradedEpisodes: number;
+  resyncs: number;
+  lastError: string | undefined;
+}
+
+const Opening = z.object({
+  deploymentId: z.string().min(1),
+  untilMs: z.number().finite(),
+  openCount: z.number().int().positive().optional(),
+  origin: z.string().min(1),
+});
+type Opening = z.infer<typeof Opening>;
+
+// Records an opening unless the hash already holds a longer one, and publishes it: one round trip.
+// KEYS: hash, channel. ARGV: deploymentId, opening JSON, untilMs, nowMs, graceMs.
+const RECORD = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local ok, held = pcall(cjson.decode, current)
+  if ok and type(held) == 'table' and tonumber(held.untilMs) and tonumber(held.untilMs) >= tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local ttl = tonumber(ARGV[3]) - tonumber(ARGV[4]) + tonumber(ARGV[5])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+redis.call('PUBLISH', KEYS[2], ARGV[2])
+return 1`;
+// Removes a deployment's entry only if this replica recorded it: another's longer opening stays.
+// KEYS: hash. ARGV: deploymentId, origin.
+const CLEAR = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return 0 end
+local ok, held = pcall(cjson.decode, current)
+if ok and type(held) == 'table' and held.origin == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+export class SharedBreakers {
+  readonly origin: string;
+  private readonly hashKey: string;
+  private readonly channel: string;
+  private readonly nowMs: () => number;
+  private readonly localOpen = new Map<string, { untilMs: number; openCount: number }>();
+  private readonly counts = { published: 0, received: 0, applied: 0, failures: 0, degradedEpisodes: 0, resyncs: 0 };
+  private commands: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private detach: (() => void) | undefined;
+  private interval: NodeJS.Timeout | undefined;
+  private resyncing: Promise<void> | undefined;
+  private degraded = false;
+  private lastError: Error | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: SharedBreakersOptions) {
+    const prefix = options.prefix ?? SHARED_REDIS_DEFAULTS.prefix;
+    this.hashKey = `${prefix}:breakers:open`;
+    this.channel = `${prefix}:breakers`;
+    this.origin = options.origin ?? `${hostname()}:${process.pid}:${randomUUID()}`;
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  start(): void {
+    if (this.commands !== undefined || this.stopped) return;
+    const timeouts = this.options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: this.options.commandTimeoutMs };
+    const remember = (err: Error): void => void (this.lastError = err);
+    this.commands = openSharedRedis(this.options.redis, { name: 'keel-breakers', ...timeouts, onConnectionError: remember });
+    this.commands.on('close', () => this.fail(this.lastError ?? new Error('redis connection closed')));
+    this.commands.on('ready', () => void this.resync(true));
+    this.subscriber = openSharedRedis(this.options.redis, { name: 'keel-breakers-sub', ...timeouts, subscriber: true, onConnectionError: remember });
+    this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.channel) this.receive(text);
+    });
+    // ioredis re-subscribes after a reconnect; what was published meanwhile is read back from the hash.
+    this.subscriber.on('ready', () => void this.resync(false));
+    this.subscriber.subscribe(this.channel).catch((err: unknown) => this.fail(err));
+    this.detach = this.options.router.events.on('breaker', (event) => this.onBreaker(event));
+    const every = this.options.resyncIntervalMs ?? SHARED_BREAKERS_DEFAULTS.resyncIntervalMs;
+    this.interval = setInterval(() => void this.resync(false), every);
+    this.interval.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.detach?.();
+    clearInterval(this.interval);
+    await this.resyncing;
+    await Promise.all([closeSharedRedis(this.commands), closeSharedRedis(this.subscriber)]);
+  }
+
+  stats(): SharedBreakersStats {
+    return { healthy: !this.degraded && this.commands?.status === 'ready', ...this.counts, lastError: this.lastError?.message };
+  }
+
+  private onBreaker(event: CircuitStateChangeEvent): void {
+    const id = event.deploymentId;
+    if (event.to === 'open' && event.reason !== 'remote_open' && event.untilMs !== undefined) {
+      const state = this.options.router.policies.breakers.get(id).state;
+      const openCount = state.state === 'open' ? state.openCount : 1;
+      this.localOpen.set(id, { untilMs: event.untilMs, openCount });
+      void this.publish({ deploymentId: id, untilMs: event.untilMs, openCount, origin: this.origin });
+    } else if (event.to === 'closed') {
+      const wasOurs = this.localOpen.delete(id);
+      if (wasOurs) void this.clear(id);
+    }
+  }
+
+  private async publish(opening: Opening): Promise<void> {
+    const redis = this.commands;
+    if (redis === undefined || this.stopped) return;
+    try {
+      const nowMs = this.nowMs();
+      const graceMs = String(SHARED_BREAKERS_DEFAULTS.hashGraceMs);
+      const args = [opening.deploymentId, JSON.stringify(opening), String(opening.untilMs), String(nowMs), graceMs];
+      if ((await redis.eval(RECORD, 2, this.hashKey, this.channel, ...args)) === 1) this.counts.published++;
+      this.succeed();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async clear(deploymentId: string): Promise<void> {
+    const redis = this.commands;
+    if (redis === undefined || this.stopped) return;
+    try {
+      await redis.eval(CLEAR, 1, this.hashKey, deploymentId, this.origin);
+      this.succeed();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private receive(text: string): void {
+    this.counts.received++;
+    this.apply(text);
+  }
+
+  private apply(text: string): void {
+    let opening: Opening;
+    try {
+      opening = Opening.parse(JSON.parse(text));
+    } catch {
+      return; // not ours to understand: another version, or garbage
+    }
+    if (opening.origin === this.origin) return;
+    if (this.options.knows !== undefined && !this.options.knows(opening.deploymentId)) return;
+    const untilMs = Math.min(opening.untilMs, this.nowMs() + SHARED_BREAKERS_DEFAULTS.maxRemoteOpenMs);
+    const breaker = this.options.router.policies.breakers.get(opening.deploymentId);
+    if (breaker.openUntil(untilMs, 'remote', opening.openCount ?? 1)) this.counts.applied++;
+  }
+
+  /** Applies every opening in the hash; after a reconnect (`republish`) also shares our open breakers again. */
+  private resync(republish: boolean): Promise<void> {
+    if (this.resyncing !== undefined || this.stopped) return this.resyncing ?? Promise.resolve();
+    this.resyncing = this.runResync(republish).finally(() => {
+      this.resyncing = undefined;
+    });
+    return this.resyncing;
+  }
+
+  private async runResync(republish: boolean): Promise<void> {
+    const redis = this.commands;
+    if (redis === undefined || redis.status !== 'ready') return;
+    let entries: Record<string, string>;
+    try {
+      entries = await redis.hgetall(this.hashKey);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    const recovering = this.degraded;
+    this.succeed();
+    for (const text of Object.values(entries)) this.apply(text);
+    this.counts.resyncs++;
+    if (!republish && !recovering) return;
+    const nowMs = this.nowMs();
+    for (const [id, open] of this.localOpen) {
+      const state = this.options.router.policies.breakers.get(id).state;
+      if (state.state !== 'open' || open.untilMs <= nowMs) continue;
+      await this.publish({ deploymentId: id, untilMs: open.untilMs, openCount: open.openCount, origin: this.origin });
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.counts.failures++;
+    this.lastError = error;
+    if (this.degraded) return;
+    this.degraded = true;
+    this.counts.degradedEpisodes++;
+    this.options.onDegraded?.(error);
+  }
+
+  private succeed(): void {
+    if (!this.degraded) return;
+    this.degraded = false;
+    this.options.onRecovered?.();
+    // Redis was slow rather than gone (no reconnect, so no 'ready'): catch up now.
+    void this.resync(true);
+  }
+}
