@@ -6,6 +6,7 @@
  * parsed JSON. What Anthropic cannot express at all (JSON response formats, seeds, penalties) is refused
  * with a `bad_request` naming the feature, never dropped.
  */
+import { encodeOrRefuse, refuseFeature, toolArgumentsObject, type EncodeResult } from '../translation.js';
 import type {
   AssistantContentPart,
   ChatRequest,
@@ -16,7 +17,6 @@ import type {
   UserContentPart,
 } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
-import type { UpstreamFailure } from '../types.js';
 
 type Json = Record<string, unknown>;
 
@@ -41,22 +41,12 @@ const MIN_THINKING_BUDGET = 1024;
  */
 const EFFORT_BUDGET: Record<string, number> = { low: 1024, medium: 8192, high: 24_576 };
 
-export type EncodeResult = { ok: true; body: Json } | { ok: false; failure: UpstreamFailure };
-
-/** Thrown inside the encoder for a request Anthropic cannot take; turned into a failure at the top. */
-class NotTranslatable extends Error {}
-
 export function encodeAnthropicRequest(request: ChatRequest, deployment: Deployment): EncodeResult {
-  try {
-    return { ok: true, body: encode(request, deployment) };
-  } catch (err) {
-    if (!(err instanceof NotTranslatable)) throw err;
-    return { ok: false, failure: { outcome: 'bad_request', status: 400, message: err.message } };
-  }
+  return encodeOrRefuse(() => encode(request, deployment));
 }
 
 function refuse(feature: string, deployment: Deployment): never {
-  throw new NotTranslatable(`${feature} is not supported by Anthropic deployment ${deployment.id}`);
+  return refuseFeature(feature, 'Anthropic', deployment);
 }
 
 function encode(request: ChatRequest, deployment: Deployment): Json {
@@ -160,19 +150,8 @@ function assistantBlocks(parts: AssistantContentPart[], deployment: Deployment):
   return out;
 }
 
-/** Tool-call arguments as the JSON object Anthropic wants; text a model produced may not be JSON. */
 function toolInput(id: string, name: string, args: string, deployment: Deployment): Json {
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw new NotTranslatable(`tool call ${id} (${name}) has arguments that are not valid JSON; Anthropic deployment ${deployment.id} needs a JSON object`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new NotTranslatable(`tool call ${id} (${name}) has arguments that are not a JSON object; Anthropic deployment ${deployment.id} needs one`);
-  }
-  return parsed as Json;
+  return toolArgumentsObject(id, name, args, 'Anthropic', deployment);
 }
 
 function toolResultBlock(message: Extract<Message, { role: 'tool' }>): Json {

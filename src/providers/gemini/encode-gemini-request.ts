@@ -6,9 +6,9 @@
  * schemas are an OpenAPI subset. What Gemini cannot take (image URLs, a recursive schema) is refused
  * with a `bad_request` naming the feature, never dropped.
  */
+import { NotTranslatable, encodeOrRefuse, refuseFeature, toolArgumentsObject, type EncodeResult } from '../translation.js';
 import type { AssistantContentPart, ChatRequest, Message, ToolChoice, UserContentPart } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
-import type { UpstreamFailure } from '../types.js';
 import { convertToGeminiSchema, isEmptyObjectSchema, SchemaNotConvertible } from './convert-to-gemini-schema.js';
 
 type Json = Record<string, unknown>;
@@ -26,21 +26,12 @@ const EFFORT_BUDGET: Record<string, number> = { low: 1024, medium: 8192, high: 2
  */
 const FOREIGN_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 
-export type EncodeResult = { ok: true; body: Json } | { ok: false; failure: UpstreamFailure };
-
-class NotTranslatable extends Error {}
-
 export function encodeGeminiRequest(request: ChatRequest, deployment: Deployment): EncodeResult {
-  try {
-    return { ok: true, body: encode(request, deployment) };
-  } catch (err) {
-    if (!(err instanceof NotTranslatable)) throw err;
-    return { ok: false, failure: { outcome: 'bad_request', status: 400, message: err.message } };
-  }
+  return encodeOrRefuse(() => encode(request, deployment));
 }
 
 function refuse(feature: string, deployment: Deployment): never {
-  throw new NotTranslatable(`${feature} is not supported by Gemini deployment ${deployment.id}`);
+  return refuseFeature(feature, 'Gemini', deployment);
 }
 
 function schemaFor(schema: Record<string, unknown>, what: string, deployment: Deployment): Json {
@@ -148,17 +139,7 @@ function modelParts(parts: AssistantContentPart[], deployment: Deployment): Json
 }
 
 function toolArgs(id: string, name: string, args: string, deployment: Deployment): Json {
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw new NotTranslatable(`tool call ${id} (${name}) has arguments that are not valid JSON; Gemini deployment ${deployment.id} needs a JSON object`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new NotTranslatable(`tool call ${id} (${name}) has arguments that are not a JSON object; Gemini deployment ${deployment.id} needs one`);
-  }
-  return parsed as Json;
+  return toolArgumentsObject(id, name, args, 'Gemini', deployment);
 }
 
 /**
