@@ -9,17 +9,18 @@ import type { Clock } from '../core/clock.js';
 import { StreamAccumulator, responseToEvents } from '../core/stream-accumulator.js';
 import type { Route } from '../config/resolve-config.js';
 import type { StreamItem } from '../providers/index.js';
-import { ResponseCache, cacheKey } from './response-cache.js';
+import { cacheKey, localAnswerCache, type AnswerCache } from './response-cache.js';
 
 /** The degraded answers of every route: remembers successes, finds a stand-in when all else failed. */
 export class DegradedAnswers {
-  private readonly cache = new ResponseCache();
+  constructor(
+    private readonly clock: Clock,
+    private readonly cache: AnswerCache = localAnswerCache(),
+  ) {}
 
-  constructor(private readonly clock: Clock) {}
-
-  find(route: Route, tenant: string | undefined, request: ChatRequest): { kind: 'cache' | 'static'; response: ChatResponse } | undefined {
+  async find(route: Route, tenant: string | undefined, request: ChatRequest): Promise<{ kind: 'cache' | 'static'; response: ChatResponse } | undefined> {
     if (route.degraded.cacheTtlMs !== undefined) {
-      const cached = this.cache.get(cacheKey(tenant ?? '', route.name, request), this.clock.now());
+      const cached = await this.cache.get(cacheKey(tenant ?? '', route.name, request), this.clock.now());
       if (cached !== undefined) return { kind: 'cache', response: cached };
     }
     if (route.degraded.message !== undefined) return { kind: 'static', response: staticResponse(route.name, route.degraded.message, this.clock.now()) };

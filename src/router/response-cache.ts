@@ -15,6 +15,23 @@ interface Entry {
   expiresAtMs: number;
 }
 
+/**
+ * Where degraded answers are kept: this process's `ResponseCache`, or one shared by several replicas
+ * (Redis). Reads may be slow or fail (then: no cached answer); writes never block the answer.
+ */
+export interface AnswerCache {
+  get(key: string, nowMs: number): Promise<ChatResponse | undefined>;
+  set(key: string, response: ChatResponse, ttlMs: number, nowMs: number): void;
+}
+
+/** The in-process cache as an `AnswerCache`. */
+export function localAnswerCache(cache = new ResponseCache()): AnswerCache {
+  return {
+    get: (key, nowMs) => Promise.resolve(cache.get(key, nowMs)),
+    set: (key, response, ttlMs, nowMs) => cache.set(key, response, ttlMs, nowMs),
+  };
+}
+
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
 

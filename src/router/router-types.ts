@@ -11,6 +11,7 @@ import type { ErrorCode } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import type { AttemptResult, StreamItem } from '../providers/index.js';
 import type { CircuitStateChangeEvent, Priority } from '../resilience/index.js';
+import type { AnswerCache } from './response-cache.js';
 
 export interface DispatchInput {
   request: ChatRequest;
@@ -94,5 +95,7 @@ export interface RouterOptions {
   onAttempt?: (record: AttemptRecord) => void;
   clock?: Clock;
   random?: () => number;
+  /** Where degraded answers are cached (shared through Redis by several replicas); in-process by default. */
+  answerCache?: AnswerCache;
 }
 

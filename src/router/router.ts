@@ -68,7 +68,7 @@ export class Router {
   ) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.degraded = new DegradedAnswers(this.clock);
+    this.degraded = new DegradedAnswers(this.clock, options.answerCache);
     this.policies = this.newPolicies();
     if (options.onAttempt !== undefined) this.events.on('attempt', options.onAttempt);
   }
@@ -188,7 +188,7 @@ export class Router {
       throw err;
     }
     const error = finalError({ ...d, clientAborted: input.signal.aborted, deadlineExpired: deadline.expired });
-    const degraded = DEGRADABLE.has(error.code) ? this.degradedAnswer(d) : undefined;
+    const degraded = DEGRADABLE.has(error.code) ? await this.degradedAnswer(d) : undefined;
     if (degraded !== undefined) return degraded;
     finish(error.code);
     throw error;
@@ -214,8 +214,8 @@ export class Router {
   }
 
   /** A recent cached answer to the same question, else the route's static message, else nothing. */
-  private degradedAnswer(d: Dispatch): DispatchResult | undefined {
-    const found = this.degraded.find(d.route, d.input.tenant, d.input.request);
+  private async degradedAnswer(d: Dispatch): Promise<DispatchResult | undefined> {
+    const found = await this.degraded.find(d.route, d.input.tenant, d.input.request).catch(() => undefined);
     if (found === undefined) return undefined;
     d.degraded = found.kind;
     const answer: DispatchAnswer = d.input.request.stream ? { kind: 'stream', items: replayResponse(found.response) } : { kind: 'json', response: found.response };

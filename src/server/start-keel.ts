@@ -18,6 +18,8 @@ import { systemClock } from '../core/clock.js';
 import { RollupRecorder, scheduleRetention, type Store } from '../store/index.js';
 import { withRollupSource } from '../health/index.js';
 import { openStore, startBackgroundServices, type BackgroundServices } from './background-services.js';
+import { RedisAnswerCache } from '../cluster/redis-answer-cache.js';
+import { closeSharedRedis, openSharedRedis } from '../cluster/redis-connection.js';
 import { createGateway, type Gateway } from './gateway-server.js';
 import { literalSecretPaths, rawConfig, registerHeaderSecrets } from './auth/config-secrets.js';
 import { prepareSecurity, type PreparedSecurity } from './auth/gateway-security.js';
@@ -94,7 +96,10 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     await simulator?.close();
     throw err;
   });
-  const gateway = createGateway({ config: runtime, logger, security: security.attach });
+  // Several replicas share degraded answers through Redis; one replica keeps them in memory.
+  const answersRedis = config.cluster.redis_url === undefined ? undefined : openSharedRedis(config.cluster.redis_url, { name: 'keel-answers' });
+  const answerCache = answersRedis === undefined ? undefined : new RedisAnswerCache(answersRedis, { onError: (err) => logger.debug({ err }, 'shared answer cache unavailable') });
+  const gateway = createGateway({ config: runtime, logger, security: security.attach, ...(answerCache === undefined ? {} : { router: { answerCache } }) });
   gatewayRef = gateway;
   const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
   const recorder = new RollupRecorder({
@@ -136,6 +141,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
       stopRetention();
       await recorder.close();
       await store.close();
+      await closeSharedRedis(answersRedis);
       await tracing.shutdown();
       await simulator?.close();
       await closeAllPools();

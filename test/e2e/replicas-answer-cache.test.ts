@@ -1,0 +1,58 @@
+/**
+ * End to end: two replicas sharing Redis share their degraded answers. One replica answers a question;
+ * when every provider is down, the other replica — which never saw that question — serves the remembered
+ * answer, marked `x-keel-degraded: cache`.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { silentLogger } from '../support/silent-logger.js';
+
+const ROUTE = `cached-${randomBytes(4).toString('hex')}`;
+let sim: Simulator;
+const replicas: RunningKeel[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 0 });
+  const config = {
+    cluster: { redis_url: 'redis://127.0.0.1:6379' },
+    resilience: { adaptive_throttle: { enabled: false } },
+    deployments: [{ id: `dep-${ROUTE}`, provider: 'openai', model: 'sim-answer', base_url: `${sim.url}/v1` }],
+    routes: { [ROUTE]: { deployments: [`dep-${ROUTE}`], degraded: { cache_ttl_s: 60 }, retry: { max_attempts_per_deployment: 1 } } },
+  };
+  for (let i = 0; i < 2; i++) replicas.push(await startKeel({ port: 0, logger: silentLogger(), env: {}, config }));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(replicas.map((k) => k.stop()));
+  await sim?.close();
+});
+
+const ask = (keel: RunningKeel) =>
+  fetch(`${keel.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: ROUTE, messages: [{ role: 'user', content: 'what did the other replica hear?' }] }),
+  });
+
+describe('degraded answers across replicas', () => {
+  it('serves on one replica the answer another remembered, when every provider is down', async () => {
+    // The shared connection may still be connecting: retry until the first replica's answer is stored.
+    let fresh = '';
+    await vi.waitFor(
+      async () => {
+        const res = await ask(replicas[0]!);
+        fresh = ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
+        sim.setFault('*', { type: 'error', status: 503 });
+        const degraded = await ask(replicas[1]!);
+        sim.clearFaults();
+        expect(degraded.headers.get('x-keel-degraded')).toBe('cache');
+        const body = (await degraded.json()) as { choices: { message: { content: string } }[] };
+        expect(body.choices[0]!.message.content).toBe(fresh);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    expect(fresh).toContain('what did the other replica hear?');
+  });
+});
