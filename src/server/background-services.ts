@@ -106,6 +106,17 @@ export async function startBackgroundServices(options: {
   if (lease === undefined) await monitor.start();
   else lease.start();
   const sharedBreakers = await startSharedBreakers(config, runtime, router, logger);
+  // With several replicas, health is judged on the whole cluster's traffic, not this replica's share.
+  const sharedHealth =
+    config.cluster.redis_url === undefined
+      ? undefined
+      : new (await import('../cluster/shared-health.js')).SharedHealth({
+          redis: config.cluster.redis_url,
+          record: (attempt) => monitor.windows.recordAttempt(attempt),
+          deploymentIds: runtime.deployments.keys(),
+          onError: (err) => logger.debug({ err }, 'shared health unavailable'),
+        });
+  sharedHealth?.attach(router.events);
 
   let slo: SloMonitor | undefined;
   let stopSlo = (): void => undefined;
@@ -144,6 +155,7 @@ export async function startBackgroundServices(options: {
     sharedBreakers,
     async stop() {
       await sharedBreakers?.stop();
+      await sharedHealth?.close();
       if (lease !== undefined) await lease.stop();
       await monitor.stop();
       webhooks.close();

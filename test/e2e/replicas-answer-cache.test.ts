@@ -1,7 +1,7 @@
 /**
  * End to end: two replicas sharing Redis share their degraded answers. One replica answers a question;
  * when every provider is down, the other replica — which never saw that question — serves the remembered
- * answer, marked `x-keel-degraded: cache`.
+ * answer, marked `x-keel-degraded: cache`; and each replica's health counts the other's traffic.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -35,6 +35,19 @@ const ask = (keel: RunningKeel) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: ROUTE, messages: [{ role: 'user', content: 'what did the other replica hear?' }] }),
   });
+
+describe('health across replicas', () => {
+  it("counts one replica's attempts in the other replica's health windows", async () => {
+    for (let i = 0; i < 5; i++) await (await ask(replicas[0]!)).arrayBuffer();
+    await vi.waitFor(
+      () => {
+        const seen = replicas[1]!.services.monitor.windows.evaluateDeployment(`dep-${ROUTE}`).short.attempts;
+        expect(seen).toBeGreaterThanOrEqual(5);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+  });
+});
 
 describe('degraded answers across replicas', () => {
   it('serves on one replica the answer another remembered, when every provider is down', async () => {

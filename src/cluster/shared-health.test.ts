@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { HealthAttempt } from '../health/health-windows.js';
+import { TypedEmitter } from '../resilience/index.js';
+import { SharedHealth } from './shared-health.js';
+
+const prefix = `keel-test-${randomBytes(4).toString('hex')}`;
+const seenByA: HealthAttempt[] = [];
+const seenByB: HealthAttempt[] = [];
+const a = new SharedHealth({ redis: 'redis://127.0.0.1:6379', prefix, deploymentIds: ['d1'], record: (x) => seenByA.push(x) });
+const b = new SharedHealth({ redis: 'redis://127.0.0.1:6379', prefix, deploymentIds: ['d1'], record: (x) => seenByB.push(x) });
+
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+});
+
+describe('SharedHealth', () => {
+  it("feeds one replica's attempt outcomes into the other's health, never back into its own, probes and cancels excluded", async () => {
+    const events = new TypedEmitter<{ attempt: HealthAttempt }>();
+    a.attach({ on: (name, listener) => events.on(name, listener) });
+    const base = { deployment: 'd1', startedAtMs: Date.now(), latencyMs: 12 };
+    await vi.waitFor(
+      () => {
+        events.emit('attempt', { ...base, requestId: 'req_1', outcome: 'overloaded' });
+        expect(seenByB.length).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 1_100 },
+    );
+    events.emit('attempt', { ...base, requestId: 'probe_d1_x', outcome: 'ok' });
+    events.emit('attempt', { ...base, requestId: 'req_2', outcome: 'ok', cancelled: true });
+    events.emit('attempt', { ...base, deployment: 'unknown', requestId: 'req_3', outcome: 'ok' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(seenByB.every((x) => x.outcome === 'overloaded' && x.deployment === 'd1')).toBe(true);
+    expect(seenByA).toEqual([]);
+  });
+});

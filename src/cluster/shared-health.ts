@@ -1,0 +1,116 @@
+/**
+ * Health from the whole cluster: each replica batches the outcomes of its attempts (no request content:
+ * deployment, outcome, timings) and publishes them once a second on a Redis channel; every other replica
+ * feeds them into its own health windows. So the replica holding the leader lease judges incidents on all
+ * the traffic, not a third of it, and any replica's status page shows the cluster's health. Publishing is
+ * fire-and-forget off the request path; when Redis is down each replica judges on its own traffic.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { OUTCOMES } from '../core/outcome.js';
+import { PROBE_ID_PREFIX } from '../core/request-id.js';
+import type { HealthAttempt } from '../health/health-windows.js';
+import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redis-connection.js';
+
+const PUBLISH_EVERY_MS = 1_000; // a second of lag is well inside the detector's sustain period
+const MAX_BATCH = 5_000; // bounded memory while Redis is down: older outcomes are dropped, then counted
+
+const batchSchema = z.object({
+  origin: z.string(),
+  attempts: z.array(
+    z.object({
+      deployment: z.string(),
+      outcome: z.enum(OUTCOMES),
+      startedAtMs: z.number(),
+      latencyMs: z.number(),
+      ttftMs: z.number().optional(),
+    }),
+  ),
+});
+
+export interface SharedHealthOptions {
+  redis: string | RedisOptions;
+  /** Where attempts from the other replicas go (the health windows). */
+  record: (attempt: HealthAttempt) => void;
+  /** Only deployments this replica serves are recorded. */
+  deploymentIds: Iterable<string>;
+  prefix?: string;
+  onError?: (err: unknown) => void;
+}
+
+export interface AttemptSource {
+  on(name: 'attempt', listener: (attempt: HealthAttempt) => void): () => void;
+}
+
+export class SharedHealth {
+  readonly origin = randomUUID();
+  readonly stats = { published: 0, received: 0, dropped: 0, failures: 0 };
+  private readonly channel: string;
+  private readonly known: Set<string>;
+  private pending: z.infer<typeof batchSchema>['attempts'] = [];
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly options: SharedHealthOptions) {
+    this.channel = `${options.prefix ?? SHARED_REDIS_DEFAULTS.prefix}:health`;
+    this.known = new Set(options.deploymentIds);
+    const onConnectionError = (): void => undefined;
+    this.publisher = openSharedRedis(options.redis, { name: 'keel-health-pub', onConnectionError });
+    this.subscriber = openSharedRedis(options.redis, { name: 'keel-health-sub', subscriber: true, onConnectionError });
+    this.subscriber.on('message', (_channel: string, text: string) => this.receive(text));
+    this.subscriber.subscribe(this.channel).catch((err: unknown) => this.fail(err));
+    this.timer = setInterval(() => this.flush(), PUBLISH_EVERY_MS);
+    this.timer.unref();
+  }
+
+  attach(events: AttemptSource): () => void {
+    return events.on('attempt', (a) => {
+      if (a.cancelled === true || a.requestId.startsWith(PROBE_ID_PREFIX)) return;
+      if (this.pending.length >= MAX_BATCH) {
+        this.pending.shift();
+        this.stats.dropped += 1;
+      }
+      this.pending.push({ deployment: a.deployment, outcome: a.outcome, startedAtMs: a.startedAtMs, latencyMs: a.latencyMs, ...(a.ttftMs === undefined ? {} : { ttftMs: a.ttftMs }) });
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    await Promise.all([closeSharedRedis(this.publisher), closeSharedRedis(this.subscriber)]);
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0 || this.publisher.status !== 'ready') return;
+    const attempts = this.pending;
+    this.pending = [];
+    this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, attempts })).then(
+      () => (this.stats.published += attempts.length),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private receive(text: string): void {
+    let batch: z.infer<typeof batchSchema>;
+    try {
+      const parsed = batchSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) return;
+      batch = parsed.data;
+    } catch {
+      return;
+    }
+    if (batch.origin === this.origin) return;
+    for (const a of batch.attempts) {
+      if (!this.known.has(a.deployment)) continue;
+      this.stats.received += 1;
+      this.options.record({ requestId: `peer_${batch.origin}`, ...a });
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.stats.failures += 1;
+    this.options.onError?.(err);
+  }
+}
