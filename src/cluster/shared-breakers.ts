@@ -105,6 +105,9 @@ export class SharedBreakers {
   readonly origin: string;
   private readonly hashKey: string;
   private readonly channel: string;
+  /** Operator overrides (force open / close): a hash of forced-open deployments and a channel. */
+  private readonly forcedKey: string;
+  private readonly forceChannel: string;
   private readonly nowMs: () => number;
   private readonly localOpen = new Map<string, { untilMs: number; openCount: number }>();
   private readonly counts = { published: 0, received: 0, applied: 0, failures: 0, degradedEpisodes: 0, resyncs: 0 };
@@ -121,6 +124,8 @@ export class SharedBreakers {
     const prefix = options.prefix ?? SHARED_REDIS_DEFAULTS.prefix;
     this.hashKey = `${prefix}:breakers:open`;
     this.channel = `${prefix}:breakers`;
+    this.forcedKey = `${prefix}:breakers:forced`;
+    this.forceChannel = `${prefix}:breakers:force`;
     this.origin = options.origin ?? `${hostname()}:${process.pid}:${randomUUID()}`;
     this.nowMs = options.nowMs ?? Date.now;
   }
@@ -135,10 +140,11 @@ export class SharedBreakers {
     this.subscriber = openSharedRedis(this.options.redis, { name: 'keel-breakers-sub', ...timeouts, subscriber: true, onConnectionError: remember });
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
+      else if (channel === this.forceChannel) this.applyForce(text);
     });
     // ioredis re-subscribes after a reconnect; what was published meanwhile is read back from the hash.
     this.subscriber.on('ready', () => void this.resync(false));
-    this.subscriber.subscribe(this.channel).catch((err: unknown) => this.fail(err));
+    this.subscriber.subscribe(this.channel, this.forceChannel).catch((err: unknown) => this.fail(err));
     this.detach = this.options.router.events.on('breaker', (event) => this.onBreaker(event));
     const every = this.options.resyncIntervalMs ?? SHARED_BREAKERS_DEFAULTS.resyncIntervalMs;
     this.interval = setInterval(() => void this.resync(false), every);
@@ -152,6 +158,33 @@ export class SharedBreakers {
     clearInterval(this.interval);
     await this.resyncing;
     await Promise.all([closeSharedRedis(this.commands), closeSharedRedis(this.subscriber)]);
+  }
+
+  /**
+   * An operator forced this replica's breaker open or closed: every replica follows, and one that starts
+   * later finds the forced-open ones in the hash. Throws when Redis is unreachable (the admin says so).
+   */
+  async shareForce(deploymentId: string, action: 'open' | 'close'): Promise<void> {
+    const redis = this.commands;
+    if (redis === undefined || this.stopped) return;
+    if (action === 'open') await redis.hset(this.forcedKey, deploymentId, this.origin);
+    else await redis.hdel(this.forcedKey, deploymentId);
+    await redis.publish(this.forceChannel, JSON.stringify({ deploymentId, action, origin: this.origin }));
+  }
+
+  private applyForce(text: string): void {
+    let message: { deploymentId?: unknown; action?: unknown; origin?: unknown };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    const { deploymentId, action, origin } = message;
+    if (typeof deploymentId !== 'string' || origin === this.origin || (action !== 'open' && action !== 'close')) return;
+    if (this.options.knows !== undefined && !this.options.knows(deploymentId)) return;
+    const breaker = this.options.router.policies.breakers.get(deploymentId);
+    if (action === 'open') breaker.forceOpen();
+    else if (breaker.state.state === 'forced_open') breaker.forceClose();
   }
 
   stats(): SharedBreakersStats {
@@ -237,6 +270,13 @@ export class SharedBreakers {
     const recovering = this.degraded;
     this.succeed();
     for (const text of Object.values(entries)) this.apply(text);
+    try {
+      for (const id of Object.keys(await redis.hgetall(this.forcedKey))) {
+        if (this.options.knows === undefined || this.options.knows(id)) this.options.router.policies.breakers.get(id).forceOpen();
+      }
+    } catch (err) {
+      this.fail(err);
+    }
     this.counts.resyncs++;
     if (!republish && !recovering) return;
     const nowMs = this.nowMs();

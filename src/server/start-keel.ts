@@ -91,7 +91,8 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
           logger.info({ deployments: [...nextRuntime.deployments.keys()], routes: [...nextRuntime.routes.keys()] }, 'config reloaded');
           return { deployments: [...nextRuntime.deployments.keys()], routes: [...nextRuntime.routes.keys()] };
         };
-  const security = await prepareSecurity({ config, runtime, store, logger, host, env, sloStatus: () => services?.slo?.status(), ...(reload === undefined ? {} : { reload }), ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
+  const security = await prepareSecurity({ config, runtime, store, logger, host, env, sloStatus: () => services?.slo?.status(),
+    shareBreakerForce: async (id, action) => services?.sharedBreakers?.shareForce(id, action), ...(reload === undefined ? {} : { reload }), ...(options.allowOpen === undefined ? {} : { allowOpen: options.allowOpen }) }).catch(async (err: unknown) => {
     await store.close();
     await simulator?.close();
     throw err;

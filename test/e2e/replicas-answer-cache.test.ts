@@ -49,6 +49,19 @@ describe('health across replicas', () => {
   });
 });
 
+describe('operator breaker overrides across replicas', () => {
+  it('forcing a breaker open on one replica forces it open on the others, and closing it closes them', async () => {
+    const id = `dep-${ROUTE}`;
+    const state = (k: RunningKeel) => k.gateway.router.policies.breakers.get(id).state.state;
+    replicas[0]!.gateway.router.policies.breakers.get(id).forceOpen();
+    await replicas[0]!.services.sharedBreakers!.shareForce(id, 'open');
+    await vi.waitFor(() => expect(state(replicas[1]!)).toBe('forced_open'), { timeout: 5_000, interval: 50 });
+    replicas[0]!.gateway.router.policies.breakers.get(id).forceClose();
+    await replicas[0]!.services.sharedBreakers!.shareForce(id, 'close');
+    await vi.waitFor(() => expect(state(replicas[1]!)).toBe('closed'), { timeout: 5_000, interval: 50 });
+  });
+});
+
 describe('degraded answers across replicas', () => {
   it('serves on one replica the answer another remembered, when every provider is down', async () => {
     // The shared connection may still be connecting: retry until the first replica's answer is stored.

@@ -37,6 +37,8 @@ export interface AdminApiOptions {
   onInternalError?: (err: unknown) => void;
   /** SLO budgets and burn-rate alerts, when SLOs are configured. */
   sloStatus?: () => unknown;
+  /** Shares an operator's breaker override with the other replicas (when several share Redis). */
+  shareBreakerForce?: (id: string, action: 'open' | 'close') => Promise<void>;
   /** Re-reads the config file and swaps deployments and routes; throws ConfigError when invalid. */
   reload?: () => Promise<{ deployments: string[]; routes: string[] }>;
 }
@@ -55,7 +57,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const routes: AdminRoute[] = [
     ...keyRoutes({ keys: options.keys, ring: options.ring, counters: options.counters }),
     ...incidentRoutes(store),
-    ...breakerRoutes(options.router, options.deploymentIds),
+    ...breakerRoutes(options.router, options.deploymentIds, options.shareBreakerForce),
     ...configRoutes(options.configSource, options.env, options.reload),
     { method: 'GET', pattern: '/admin/slo', handle: () => ({ body: { object: 'slo_status', data: options.sloStatus?.() ?? null } }) },
     {

@@ -7,7 +7,7 @@ import { KeelError } from '../../core/errors.js';
 import type { Router } from '../../router/router.js';
 import type { AdminContext, AdminRoute } from './admin-route.js';
 
-export function breakerRoutes(router: Router, deploymentIds: readonly string[]): AdminRoute[] {
+export function breakerRoutes(router: Router, deploymentIds: readonly string[], share?: (id: string, action: 'open' | 'close') => Promise<void>): AdminRoute[] {
   const known = new Set(deploymentIds);
   const target = (ctx: AdminContext): string => {
     const id = ctx.params['id']!;
@@ -20,6 +20,8 @@ export function breakerRoutes(router: Router, deploymentIds: readonly string[]):
     const before = breaker.toJSON().state.state;
     if (direction === 'open') breaker.forceOpen();
     else breaker.forceClose();
+    // With several replicas, the override applies to all of them.
+    await share?.(id, direction);
     const after = breaker.toJSON();
     await ctx.audit(direction === 'open' ? 'breaker.force_open' : 'breaker.force_close', id, { from: before, to: after.state.state });
     return { body: after };

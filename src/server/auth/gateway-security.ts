@@ -37,6 +37,8 @@ export interface SecurityOptions {
   spendFlushMs?: number;
   /** The SLO monitor's current budgets and alerts, for `GET /admin/slo` (bound late: it starts later). */
   sloStatus?: () => unknown;
+  /** Shares an operator's breaker override with the other replicas. */
+  shareBreakerForce?: (id: string, action: 'open' | 'close') => Promise<void>;
   /** `POST /admin/config/reload`. */
   reload?: () => Promise<{ deployments: string[]; routes: string[] }>;
 }
@@ -133,6 +135,7 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
               onInternalError: (err) => logger.error({ err }, 'admin API internal error'),
               ...(options.sloStatus === undefined ? {} : { sloStatus: options.sloStatus }),
               ...(options.reload === undefined ? {} : { reload: options.reload }),
+              ...(options.shareBreakerForce === undefined ? {} : { shareBreakerForce: options.shareBreakerForce }),
             });
       return {
         gate,
