@@ -23,7 +23,8 @@ export function simulatedConfig(): KeelConfigInput {
       { id: 'sim-fallback', provider: 'openai-compatible', model: 'sim-steady', simulated: true, capabilities: { context_window: 128_000 } },
     ],
     routes: {
-      smart: { deployments: ['sim-primary', 'sim-fallback'] },
+      // One attempt per deployment, so each primary failure shows as a failover in the response headers.
+      smart: { deployments: ['sim-primary', 'sim-fallback'], retry: { max_attempts_per_deployment: 1 } },
       fast: { deployments: ['sim-fallback'] },
     },
   };
