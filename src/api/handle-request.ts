@@ -89,11 +89,6 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
   }
 }
 
-/** Parses a JSON body under the default limits, turning every problem into a 400 that names it. */
-export function parseJsonBody(body: Buffer): unknown {
-  return readJsonBody(body);
-}
-
 export function isJsonContentType(value: string | undefined): boolean {
   if (value === undefined) return false;
   const type = value.split(';')[0]!.trim().toLowerCase();

@@ -3,13 +3,12 @@
  * (camelCase, arrays and objects, absent optional fields). Kept apart from the queries so each reads
  * on its own; an optional field stored as NULL comes back absent, never as `undefined` or `null`.
  */
+import { toIncident as toIncidentRow, type IncidentRow, type UpdateRow as UpdateRowOf } from './incident-rows.js';
 import type { Outcome } from '../core/outcome.js';
 import type {
   AttemptSample,
   AuditEntry,
   Incident,
-  IncidentStatus,
-  IncidentUpdate,
   MaintenanceWindow,
   RollupRow,
   RollupScope,
@@ -70,27 +69,9 @@ export function toSample(row: {
   return sample;
 }
 
-export interface IncidentRow {
-  id: string;
-  component: string;
-  title: string;
-  status: IncidentStatus;
-  impact: Incident['impact'];
-  opened_at: number;
-  resolved_at: number | null;
-  impact_start: number;
-  impact_end: number | null;
-}
-
-export interface UpdateRow {
-  incident_id: string;
-  seq: number;
-  at: number;
-  status: IncidentStatus;
-  message: string;
-  evidence: string | null;
-  author: string;
-}
+export type { IncidentRow } from './incident-rows.js';
+/** SQLite keeps an update's evidence as JSON text. */
+export type UpdateRow = UpdateRowOf<string>;
 
 export function incidentParams(incident: Incident): Record<string, string | number | null> {
   return {
@@ -107,25 +88,7 @@ export function incidentParams(incident: Incident): Record<string, string | numb
 }
 
 export function toIncident(row: IncidentRow, updates: UpdateRow[]): Incident {
-  const incident: Incident = {
-    id: row.id,
-    component: row.component,
-    title: row.title,
-    status: row.status,
-    impact: row.impact,
-    openedAt: row.opened_at,
-    impactStart: row.impact_start,
-    updates: updates.map(toUpdate),
-  };
-  if (row.resolved_at !== null) incident.resolvedAt = row.resolved_at;
-  if (row.impact_end !== null) incident.impactEnd = row.impact_end;
-  return incident;
-}
-
-function toUpdate(row: UpdateRow): IncidentUpdate {
-  const update: IncidentUpdate = { at: row.at, status: row.status, message: row.message, author: row.author };
-  if (row.evidence !== null) update.evidence = JSON.parse(row.evidence) as Record<string, unknown>;
-  return update;
+  return toIncidentRow(row, updates, (text) => JSON.parse(text) as Record<string, unknown>);
 }
 
 export function toMaintenance(row: {

@@ -4,8 +4,9 @@
  * text; what remains is naming (snake_case ↔ camelCase) and NULL ↔ absent optional fields. Samples and
  * maintenance windows share SQLite's column names and types, so their mappings are reused.
  */
+import { toIncident as toIncidentRow, type IncidentRow, type UpdateRow } from '../incident-rows.js';
 import { types, type CustomTypesConfig } from 'pg';
-import type { Incident, IncidentStatus, IncidentUpdate, RollupRow, RollupScope, RollupSource, VirtualKeyRecord, AuditEntry } from '../store.js';
+import type { Incident, RollupRow, RollupScope, RollupSource, VirtualKeyRecord, AuditEntry } from '../store.js';
 export { toMaintenance, toSample } from '../sqlite-rows.js';
 
 type TypeId = Parameters<typeof types.getTypeParser>[0];
@@ -74,48 +75,12 @@ export function rollupRecord(row: RollupRow): PgRollupRow {
   };
 }
 
-export interface PgIncidentRow {
-  id: string;
-  component: string;
-  title: string;
-  status: IncidentStatus;
-  impact: Incident['impact'];
-  opened_at: number;
-  resolved_at: number | null;
-  impact_start: number;
-  impact_end: number | null;
-}
-
-export interface PgUpdateRow {
-  incident_id: string;
-  seq: number;
-  at: number;
-  status: IncidentStatus;
-  message: string;
-  evidence: Record<string, unknown> | null;
-  author: string;
-}
+export type PgIncidentRow = IncidentRow;
+/** PostgreSQL keeps an update's evidence as jsonb, parsed by the driver. */
+export type PgUpdateRow = UpdateRow<Record<string, unknown>>;
 
 export function toIncident(row: PgIncidentRow, updates: PgUpdateRow[]): Incident {
-  const incident: Incident = {
-    id: row.id,
-    component: row.component,
-    title: row.title,
-    status: row.status,
-    impact: row.impact,
-    openedAt: row.opened_at,
-    impactStart: row.impact_start,
-    updates: updates.map(toUpdate),
-  };
-  if (row.resolved_at !== null) incident.resolvedAt = row.resolved_at;
-  if (row.impact_end !== null) incident.impactEnd = row.impact_end;
-  return incident;
-}
-
-function toUpdate(row: PgUpdateRow): IncidentUpdate {
-  const update: IncidentUpdate = { at: row.at, status: row.status, message: row.message, author: row.author };
-  if (row.evidence !== null) update.evidence = row.evidence;
-  return update;
+  return toIncidentRow(row, updates, (evidence) => evidence);
 }
 
 export interface PgKeyRow {
