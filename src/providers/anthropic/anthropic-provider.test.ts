@@ -11,6 +11,7 @@ import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { closeAllPools } from '../http/upstream-pool.js';
 import type { AttemptResult, StreamItem } from '../types.js';
 import { AnthropicProvider } from './anthropic-provider.js';
+import { testDeployment } from '../../../test/support/test-deployment.js';
 
 const API_KEY = 'sk-ant-test-0123456789abcdef';
 // Generous: these tests must pass on a slow, busy 2-core machine.
@@ -34,19 +35,14 @@ beforeEach(() => {
 });
 
 function deployment(model = 'sim-claude'): Deployment {
-  return {
+  return testDeployment({
     id: `claude-${model}`,
     provider: 'anthropic',
     model,
     baseUrl: sim.url,
     apiKey: API_KEY,
-    headers: {},
-    region: undefined,
     capabilities: { tools: true, vision: true, jsonMode: false, prefill: true, streaming: true },
-    price: undefined,
-    timeouts: { connectMs: 10_000, ttftMs: 20_000, idleMs: 20_000, totalMs: 60_000 },
-    maxConnections: 8,
-  };
+  });
 }
 
 function chat(text: string, overrides: Partial<ChatRequest> = {}): ChatRequest {

@@ -2,22 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import { DEFAULT_MAX_TOKENS, encodeAnthropicRequest } from './encode-anthropic-request.js';
+import { testDeployment } from '../../../test/support/test-deployment.js';
 
 function deployment(overrides: Partial<Deployment> = {}): Deployment {
-  return {
+  return testDeployment({
     id: 'claude-direct',
     provider: 'anthropic',
     model: 'claude-sonnet-4-5',
-    baseUrl: 'http://127.0.0.1:1',
-    apiKey: undefined,
-    headers: {},
-    region: undefined,
     capabilities: { tools: true, vision: true, jsonMode: true, prefill: true, streaming: true },
-    price: undefined,
-    timeouts: { connectMs: 1000, ttftMs: 1000, idleMs: 1000, totalMs: 1000 },
-    maxConnections: 1,
     ...overrides,
-  };
+  });
 }
 
 function chat(overrides: Partial<ChatRequest> = {}): ChatRequest {

@@ -3,21 +3,10 @@ import type { ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import { convertToGeminiSchema } from './convert-to-gemini-schema.js';
 import { encodeGeminiRequest } from './encode-gemini-request.js';
+import { testDeployment } from '../../../test/support/test-deployment.js';
 
 function deployment(): Deployment {
-  return {
-    id: 'gemini-direct',
-    provider: 'gemini',
-    model: 'gemini-2.5-pro',
-    baseUrl: 'http://127.0.0.1:1',
-    apiKey: undefined,
-    headers: {},
-    region: undefined,
-    capabilities: { tools: true, vision: true, jsonMode: true, prefill: false, streaming: true },
-    price: undefined,
-    timeouts: { connectMs: 1000, ttftMs: 1000, idleMs: 1000, totalMs: 1000 },
-    maxConnections: 1,
-  };
+  return testDeployment({ id: 'gemini-direct', provider: 'gemini', model: 'gemini-2.5-pro' });
 }
 
 function chat(overrides: Partial<ChatRequest> = {}): ChatRequest {

@@ -11,6 +11,7 @@ import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { closeAllPools } from '../http/upstream-pool.js';
 import type { AttemptResult, StreamItem } from '../types.js';
 import { GeminiProvider } from './gemini-provider.js';
+import { testDeployment } from '../../../test/support/test-deployment.js';
 
 const API_KEY = 'AIzaSy-test-0123456789abcdef';
 // Generous: these tests must pass on a slow, busy 2-core machine.
@@ -34,19 +35,7 @@ beforeEach(() => {
 });
 
 function deployment(model = 'sim-gemini'): Deployment {
-  return {
-    id: `gemini-${model}`,
-    provider: 'gemini',
-    model,
-    baseUrl: sim.url,
-    apiKey: API_KEY,
-    headers: {},
-    region: undefined,
-    capabilities: { tools: true, vision: true, jsonMode: true, prefill: false, streaming: true },
-    price: undefined,
-    timeouts: { connectMs: 10_000, ttftMs: 20_000, idleMs: 20_000, totalMs: 60_000 },
-    maxConnections: 8,
-  };
+  return testDeployment({ id: `gemini-${model}`, provider: 'gemini', model, baseUrl: sim.url, apiKey: API_KEY });
 }
 
 function chat(text: string, overrides: Partial<ChatRequest> = {}): ChatRequest {
