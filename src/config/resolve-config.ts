@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { secrets } from '../core/secrets.js';
+import { RESILIENCE_DEFAULTS } from '../resilience/defaults.js';
 import { DEFAULTS } from './defaults.js';
 import { ConfigError } from './load-config.js';
 import type { DeploymentConfig, KeelConfig, ProviderName, RouteConfig, TimeoutsConfig } from './schema.js';
@@ -52,13 +53,14 @@ export interface Route {
   /** Per-attempt timeouts set on the route; they win over each deployment's own. */
   timeoutOverrides: Partial<Timeouts>;
   degraded: { cacheTtlMs?: number; message?: string };
-  /** Set when the route hedges; `delayMs` undefined means "the recent p95". */
-  hedge: { delayMs?: number } | undefined;
+  /** Whether an overdue attempt is hedged; `delayMs` set: hedge after that long instead of the norm. */
+  hedge: { enabled: boolean; delayMs?: number };
+  /** Resolved against RESILIENCE_DEFAULTS here, once, so the request path reads plain numbers. */
   retry: {
-    maxAttemptsPerDeployment: number | undefined;
-    backoffBaseMs: number | undefined;
-    backoffCapMs: number | undefined;
-    maxRetryAfterMs: number | undefined;
+    maxAttemptsPerDeployment: number;
+    backoffBaseMs: number;
+    backoffCapMs: number;
+    maxRetryAfterMs: number;
   };
 }
 
@@ -161,18 +163,41 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
         ...(r.timeouts?.ttft_ms === undefined ? {} : { ttftMs: r.timeouts.ttft_ms }),
         ...(r.timeouts?.idle_ms === undefined ? {} : { idleMs: r.timeouts.idle_ms }),
       },
-      hedge: r.hedge === undefined ? undefined : r.hedge.delay_ms === undefined ? {} : { delayMs: r.hedge.delay_ms },
+      hedge: resolveHedge(r.hedge),
       degraded: {
         ...(r.degraded?.cache_ttl_s === undefined ? {} : { cacheTtlMs: r.degraded.cache_ttl_s * 1000 }),
         ...(r.degraded?.message === undefined ? {} : { message: r.degraded.message }),
       },
-      retry: {
-        maxAttemptsPerDeployment: r.retry?.max_attempts_per_deployment,
-        backoffBaseMs: r.retry?.backoff_base_ms,
-        backoffCapMs: r.retry?.backoff_cap_ms,
-        maxRetryAfterMs: r.retry?.max_retry_after_ms,
-      },
+      retry: resolveRetry(r.retry),
     });
   }
   return { server: config.server, resilience: config.resilience, telemetry: config.telemetry, deployments, routes, source: options.source };
+}
+
+function resolveHedge(hedge: RouteConfig['hedge']): Route['hedge'] {
+  const enabled = hedge?.enabled ?? RESILIENCE_DEFAULTS.hedge.enabled;
+  return hedge?.delay_ms === undefined ? { enabled } : { enabled, delayMs: hedge.delay_ms };
+}
+
+function resolveRetry(retry: RouteConfig['retry']): Route['retry'] {
+  return {
+    maxAttemptsPerDeployment: retry?.max_attempts_per_deployment ?? RESILIENCE_DEFAULTS.retry.maxAttemptsPerDeployment,
+    backoffBaseMs: retry?.backoff_base_ms ?? RESILIENCE_DEFAULTS.backoff.baseMs,
+    backoffCapMs: retry?.backoff_cap_ms ?? RESILIENCE_DEFAULTS.backoff.capMs,
+    maxRetryAfterMs: retry?.max_retry_after_ms ?? RESILIENCE_DEFAULTS.retryAfter.maxWaitMs,
+  };
+}
+
+/** The route a client gets by naming a deployment's own model (or id): that deployment alone, defaults. */
+export function soloRoute(name: string, deployment: Deployment): Route {
+  return {
+    name,
+    strategy: 'priority',
+    targets: [{ deployment, weight: 1 }],
+    totalMs: deployment.timeouts.totalMs,
+    timeoutOverrides: {},
+    degraded: {},
+    hedge: resolveHedge(undefined),
+    retry: resolveRetry(undefined),
+  };
 }

@@ -116,7 +116,8 @@ export const routeSchema = z.strictObject({
    * Hedged requests: after `delay_ms` (default: the first deployment's recent p95 time to first answer)
    * also ask the next deployment, and take whichever answers first.
    */
-  hedge: z.strictObject({ delay_ms: positiveInt.optional() }).optional(),
+  /** On by default: an attempt overdue against its deployment's norm is hedged (see RESILIENCE_DEFAULTS.hedge). */
+  hedge: z.strictObject({ enabled: z.boolean().optional(), delay_ms: positiveInt.optional() }).optional(),
   /** What to answer when every deployment failed: a recent cached answer, else a static message. */
   degraded: z
     .strictObject({

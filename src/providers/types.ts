@@ -26,9 +26,11 @@ export interface UpstreamFailure {
 }
 
 export interface AttemptTimeouts {
-  /** Response headers and, when streaming, the first data event must arrive within this. */
-  ttftMs: number;
-  /** Longest silence between two stream data events. */
+  /**
+   * Longest silence between two stream data events once the first has come (and while reading a JSON
+   * body). The wait for headers and the first token is timed by the router's attempt clock, which aborts
+   * `signal` with a `StreamTimeoutError` when it is over.
+   */
   idleMs: number;
 }
 
@@ -41,9 +43,11 @@ export interface AttemptInput {
    */
   passthroughBody?: Buffer;
   timeouts: AttemptTimeouts;
-  /** Aborts on client disconnect or at the request deadline. */
+  /** Aborts on client disconnect, at the request deadline, or when the attempt's clock cuts it. */
   signal: AbortSignal;
   requestId: string;
+  /** Called when the response headers arrive (the attempt's first byte). */
+  onHeaders?: () => void;
 }
 
 export type StreamItem =

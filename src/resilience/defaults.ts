@@ -85,8 +85,46 @@ export const RESILIENCE_DEFAULTS = {
     maxWaitMs: 5_000,
   },
   hedge: {
-    // Until a deployment has enough samples for a p95, hedge after 2 s: slower than a healthy first
-    // token on most models, so hedges stay rare while nothing is known.
-    delayMs: 2_000,
+    // A route hedges unless told not to: an attempt that is overdue against its deployment's own norm
+    // (learnedTimeouts) gets a second attempt on the next deployment, charged to the retry budget. This is
+    // what turns a silent provider into a one-second detour instead of a 30-second wait; the budget keeps
+    // it from ever doubling the load.
+    enabled: true,
+  },
+  learnedTimeouts: {
+    // A p99 needs a couple of dozen calls before it says anything about a tail.
+    minSamples: 20,
+    // The newest 200 successes per deployment and answer mode: minutes of traffic on a busy route.
+    maxSamples: 200,
+    // Samples older than 10 min are forgotten: after a long quiet spell the configured timeouts rule
+    // again, rather than a norm from a different time of day (or a different provider regime).
+    sampleTtlMs: 600_000, // 10 min
+    // Overdue at max(2 × p99, p99 + 1 s): twice the slowest normal call, and never within a second of it,
+    // so jitter on a fast deployment is not called a fault. Past that, the call is almost surely stuck.
+    overdueFactor: 2,
+    overdueMinExcessMs: 1_000,
+    // Cut at max(5 × p99, p99 + 4 s): an overdue call keeps its chance to answer while a hedge runs; the
+    // cut only stops waiting for one that will not (a single-deployment route has nowhere else to go, so
+    // the cut is deliberately generous).
+    cutFactor: 5,
+    cutMinExcessMs: 4_000,
+    // A stream silent for max(4 × the p99 of its longest normal gap, that + 2 s) has stalled.
+    idleFactor: 4,
+    idleMinExcessMs: 2_000,
+  },
+  recoveryProbe: {
+    // While a breaker is open, probe the deployment with the smallest request it accepts this often, so
+    // traffic is back within seconds of a recovery however long the outage lasted (the breaker's own
+    // open period doubles to minutes). ±20% jitter keeps many deployments from probing in lockstep.
+    intervalMs: 2_000, // 2 s
+    jitterRatio: 0.2,
+    // After 5 minutes open, every 5 s: still back within 10 s of a recovery, at 40% of the cost.
+    slowIntervalMs: 5_000, // 5 s
+    slowAfterMs: 300_000, // 5 min
+    // Probes per deployment per UTC day. A probe is ~10 input tokens and 1 output token: 5,000 of them is
+    // ~55k tokens, under $1 a day at $15 per million; past the cap the breaker's own half-open calls remain.
+    maxPerDay: 5_000,
+    // A probe that has not answered in this long failed: the deployment is still not answering.
+    timeoutMs: 5_000, // 5 s
   },
 } as const;

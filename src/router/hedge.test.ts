@@ -14,8 +14,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 function race(clock: ManualClock, first: Promise<V>, second: Promise<V> | undefined, log: string[]) {
   return hedge<V>({
-    delayMs: 100,
-    clock,
+    trigger: (signal) => clock.sleep(100, signal),
     first: (signal) => {
       signal.addEventListener('abort', () => log.push('first cancelled'));
       return first;

@@ -1,15 +1,13 @@
 /**
- * Hedged requests: start the same request on a second deployment when the first has not answered after
- * a delay (the route's recent p95 time to first answer, or a configured delay), take whichever answers
- * first and cancel the other. This cuts tail latency when one deployment is slow, at the cost of a second
- * call for the slowest few percent of requests — which the caller charges to the retry budget, so hedging
- * never doubles the load.
+ * Hedged requests: start the same request on a second deployment when the first is late (the trigger:
+ * its attempt went overdue against its deployment's norm, or a configured delay passed), take whichever
+ * answers first and cancel the other at once. This turns a silent or crawling provider into a short
+ * detour, at the cost of a second call for the late few — which the caller charges to the retry budget,
+ * so hedging never doubles the load.
  */
-import type { Clock } from '../core/clock.js';
-
 export interface HedgeRace<V> {
-  delayMs: number;
-  clock: Clock;
+  /** Resolves when the first attempt is late enough to hedge; its signal aborts when the race is decided. */
+  trigger(signal: AbortSignal): Promise<void>;
   /** Starts the first attempt; its signal aborts when the second wins. */
   first(signal: AbortSignal): Promise<V>;
   /** Starts the hedge, or returns undefined when none may be sent (no budget, no second deployment). */
@@ -26,7 +24,7 @@ export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
   const firstCancel = new AbortController();
   const first = race.first(firstCancel.signal);
   const timer = new AbortController();
-  const timeUp = race.clock.sleep(race.delayMs, timer.signal).then(
+  const timeUp = race.trigger(timer.signal).then(
     () => true,
     () => false,
   );

@@ -45,6 +45,8 @@ export interface AttemptRecord {
   latencyMs: number;
   message?: string;
   cancelled?: boolean;
+  /** When the attempt went past its deployment's norm without an answer (ms after it started). */
+  overdueMs?: number;
   /** Why this attempt happened: the first try, a retry on the same deployment, or a failover. */
   kind: 'first' | 'retry' | 'failover' | 'hedge' | 'last_resort';
 }

@@ -10,55 +10,35 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
-import type { Outcome } from '../core/outcome.js';
-import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
-import { providerFor, type UpstreamFailure } from '../providers/index.js';
-import type { Usage } from '../core/chat-response.js';
-import {
-  AdmissionRejected,
-  Deadline,
-  TypedEmitter,
-  RESILIENCE_DEFAULTS,
-  decideRetry,
-} from '../resilience/index.js';
-import { needsOf, type RequestNeeds } from './capabilities.js';
-import { finalError, type FailureContext } from './final-error.js';
+import { soloRoute, type Deployment, type Route, type RuntimeConfig } from '../config/resolve-config.js';
+import { AdmissionRejected, Deadline, TypedEmitter } from '../resilience/index.js';
+import { needsOf } from './capabilities.js';
+import { AttemptNorms } from './attempt-norms.js';
+import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
+import type { DispatchContext } from './dispatch-context.js';
+import { finalError } from './final-error.js';
 import { hedge } from './hedge.js';
 import { admitDeployment, type Admitted } from './admission.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, type RouterPolicies } from './policies.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
 import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RouterEvents, RouterOptions } from './router-types.js';
-import { commitStream, observeEnd } from './stream-commit.js';
 import { continueOnFailure } from './stream-continuation.js';
-import { swapModel } from './swap-model.js';
 
 export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
-
-/** What one request carries from deployment to deployment. */
-interface Dispatch extends Omit<FailureContext, 'clientAborted' | 'deadlineExpired'> {
-  input: DispatchInput;
-  route: Route;
-  deadline: Deadline;
-  needs: RequestNeeds;
-  /** After a context-length failure, only a deployment with a larger window is worth trying. */
-  minContextFailed: number | undefined;
-  /** Releases the admission slot and the deadline timer, and reports the request; idempotent. */
-  finish: (errorCode?: ErrorCode) => void;
-  degraded?: 'cache' | 'static';
-}
 
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
 
 
-type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
-
 export class Router {
   policies: RouterPolicies;
   /** Attempts, finished requests and breaker changes, for telemetry, health and incidents. */
   readonly events = new TypedEmitter<RouterEvents>();
+  /** What is normal for each deployment (first byte, first token, stream gaps): the attempts' clocks. */
+  readonly norms: AttemptNorms;
   private readonly degraded: DegradedAnswers;
+  private readonly runner: AttemptRunner;
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -70,6 +50,8 @@ export class Router {
     this.random = options.random ?? Math.random;
     this.degraded = new DegradedAnswers(this.clock, options.answerCache);
     this.policies = this.newPolicies();
+    this.norms = new AttemptNorms(this.clock);
+    this.runner = new AttemptRunner({ policies: () => this.policies, norms: this.norms, events: this.events, clock: this.clock, random: this.random });
     if (options.onAttempt !== undefined) this.events.on('attempt', options.onAttempt);
   }
 
@@ -104,16 +86,7 @@ export class Router {
     if (route !== undefined) return route;
     for (const deployment of this.config.deployments.values()) {
       if (deployment.model === model || deployment.id === model) {
-        return {
-          name: model,
-          strategy: 'priority',
-          targets: [{ deployment, weight: 1 }],
-          totalMs: deployment.timeouts.totalMs,
-          timeoutOverrides: {},
-          degraded: {},
-          hedge: undefined,
-          retry: { maxAttemptsPerDeployment: undefined, backoffBaseMs: undefined, backoffCapMs: undefined, maxRetryAfterMs: undefined },
-        };
+        return soloRoute(model, deployment);
       }
     }
     throw new KeelError('model_not_found', `The model '${model}' does not exist. Known models: ${this.modelNames().join(', ')}.`, { param: 'model' });
@@ -150,7 +123,7 @@ export class Router {
       deadline.dispose();
       this.emitRequest(d, startedAtMs, errorCode);
     };
-    const d: Dispatch = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
+    const d: DispatchContext = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
     const breakers = this.policies.breakers;
     const refusedByBreaker: string[] = [];
     const plan = planDeployments(route, this.policies.latency, this.random);
@@ -168,7 +141,7 @@ export class Router {
     try {
       for (let admitted = nextAdmitted(); admitted !== undefined; admitted = nextAdmitted()) {
         const kind = d.attempts.length === 0 ? 'first' : 'failover';
-        const verdict = route.hedge === undefined ? await this.tryDeployment(d, admitted, kind, deadline.signal) : await this.hedged(d, admitted, kind, () => nextAdmitted());
+        const verdict = route.hedge.enabled ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind, deadline.signal);
         if (verdict.kind === 'answered') return this.deliver(d, verdict.result, nextAdmitted);
         if (verdict.kind === 'stop') break;
       }
@@ -179,7 +152,7 @@ export class Router {
         const limit = deployment === undefined ? undefined : this.policies.limitFor(deployment.id);
         if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
           const permit = breakers.get(deployment.id).acquireLastResort();
-          const verdict = await this.tryDeployment(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
+          const verdict = await this.runner.run(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
           if (verdict.kind === 'answered') return this.deliver(d, verdict.result, nextAdmitted);
         }
       }
@@ -194,7 +167,7 @@ export class Router {
     throw error;
   }
 
-  private emitRequest(d: Pick<Dispatch, 'input' | 'route' | 'attempts' | 'degraded'>, startedAtMs: number, errorCode: ErrorCode | undefined): void {
+  private emitRequest(d: Pick<DispatchContext, 'input' | 'route' | 'attempts' | 'degraded'>, startedAtMs: number, errorCode: ErrorCode | undefined): void {
     const last = d.attempts.at(-1);
     const answered = errorCode === undefined && last?.outcome === 'ok' ? last : undefined;
     this.events.emit('request', {
@@ -214,7 +187,7 @@ export class Router {
   }
 
   /** A recent cached answer to the same question, else the route's static message, else nothing. */
-  private async degradedAnswer(d: Dispatch): Promise<DispatchResult | undefined> {
+  private async degradedAnswer(d: DispatchContext): Promise<DispatchResult | undefined> {
     const found = await this.degraded.find(d.route, d.input.tenant, d.input.request).catch(() => undefined);
     if (found === undefined) return undefined;
     d.degraded = found.kind;
@@ -223,7 +196,7 @@ export class Router {
   }
 
   /** Remembers successful answers of routes with a degraded-answer cache. */
-  private remember(d: Dispatch, answer: DispatchAnswer): DispatchAnswer {
+  private remember(d: DispatchContext, answer: DispatchAnswer): DispatchAnswer {
     if (answer.kind === 'json') {
       this.degraded.remember(d.route, d.input.tenant, d.input.request, answer.response);
       return answer;
@@ -235,7 +208,7 @@ export class Router {
    * The answer as the client gets it: a stream that breaks mid-answer may be finished by a deployment
    * that accepts a prefill (`capabilities.prefill`), and a route with a degraded-answer cache remembers it.
    */
-  private deliver(d: Dispatch, result: DispatchResult, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
+  private deliver(d: DispatchContext, result: DispatchResult, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
     const answer = result.answer;
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
     const items = continueOnFailure(answer.items, async (partialText) => {
@@ -246,25 +219,31 @@ export class Router {
         messages: [...d.input.request.messages, { role: 'assistant', content: [{ type: 'text', text: partialText }] }],
         stream: true,
       };
-      const verdict = await this.tryDeployment(d, admitted, 'failover', d.deadline.signal, request);
+      const verdict = await this.runner.run(d, admitted, 'failover', d.deadline.signal, { continuation: request });
       return verdict.kind === 'answered' && verdict.result.answer.kind === 'stream' ? verdict.result.answer.items : undefined;
     });
     return { ...result, answer: this.remember(d, { kind: 'stream', items }) };
   }
 
-  /** Tries `first`, and after the hedge delay also the next admitted deployment; the first answer wins. */
-  private hedged(d: Dispatch, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
+  /**
+   * Tries `first`; when it goes overdue against its deployment's norm (or after the route's fixed hedge
+   * delay), also the next admitted deployment, and the first answer wins. A hedge is an extra call, so it
+   * spends the first deployment's retry budget and never doubles the load — unless the first deployment's
+   * breaker has opened meanwhile: then the hedge replaces a call to a deployment known to be failing.
+   */
+  private hedged(d: DispatchContext, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
     const { deadline, route } = d;
-    const delayMs = route.hedge?.delayMs ?? this.policies.latency.p95Ms(first.deployment.id) ?? RESILIENCE_DEFAULTS.hedge.delayMs;
+    let overdue: () => void = () => undefined;
+    const overdueSignal = new Promise<void>((resolve) => (overdue = resolve));
+    const fixedDelayMs = route.hedge.delayMs;
     return hedge<DeploymentVerdict>({
-      delayMs,
-      clock: this.clock,
-      first: (signal) => this.tryDeployment(d, first, kind, AbortSignal.any([deadline.signal, signal])),
+      trigger: (signal) => (fixedDelayMs === undefined ? overdueSignal : this.clock.sleep(fixedDelayMs, signal)),
+      first: (signal) => this.runner.run(d, first, kind, chain(deadline.signal, signal), { onOverdue: () => overdue() }),
       second: (signal) => {
-        // A hedge is an extra call: it spends the first deployment's retry budget, so it never doubles load.
-        if (!this.policies.budget.tryAcquireRetry(first.deployment.id)) return undefined;
+        const firstId = first.deployment.id;
+        if (!this.policies.breakers.isOpen(firstId) && !this.policies.budget.tryAcquireRetry(firstId)) return undefined;
         const second = nextAdmitted();
-        return second === undefined ? undefined : this.tryDeployment(d, second, 'hedge', AbortSignal.any([deadline.signal, signal]));
+        return second === undefined ? undefined : this.runner.run(d, second, 'hedge', chain(deadline.signal, signal));
       },
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
@@ -273,119 +252,22 @@ export class Router {
       },
     });
   }
+}
 
-  /**
-   * Attempts one deployment, retrying transient failures on it, until it answers or is given up.
-   * `admitted` holds a slot and a breaker permit for the first attempt; each is released when its attempt
-   * ends. `signal` is the deadline's, or a hedge's that also aborts when the other attempt wins.
-   */
-  private async tryDeployment(d: Dispatch, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal, continuation?: ChatRequest): Promise<DeploymentVerdict> {
-    const { input, route, deadline } = d;
-    const { deployment, limit } = admitted;
-    const { breakers, budget, throttle, latency } = this.policies;
-    const breaker = breakers.get(deployment.id);
-    const provider = providerFor(deployment.provider);
-    // A continuation's body is not the client's: it carries the partial answer, so it is always encoded.
-    const passthrough = continuation === undefined && provider.format === input.clientFormat && input.rawBody !== undefined;
-    const passthroughBody = passthrough ? swapModel(input.rawBody!, deployment.model) : undefined;
-    const retry = route.retry;
-    budget.recordRequest(deployment.id);
-    let permit = admitted.permit;
-    let kind = firstKind;
-
-    for (let attemptOnDeployment = 1; ; attemptOnDeployment++) {
-      const startedAt = this.clock.now();
-      const attemptBase = () => ({ requestId: input.requestId, route: route.name, deployment: deployment.id, provider: deployment.provider, model: deployment.model, startedAtMs: startedAt, kind });
-      const result = await provider.send({
-        deployment,
-        request: continuation ?? input.request,
-        ...(passthroughBody === undefined ? {} : { passthroughBody }),
-        timeouts: {
-          ttftMs: Math.max(1, Math.min(route.timeoutOverrides.ttftMs ?? deployment.timeouts.ttftMs, deadline.remainingMs())),
-          idleMs: route.timeoutOverrides.idleMs ?? deployment.timeouts.idleMs,
-        },
-        signal,
-        requestId: input.requestId,
-      });
-      const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
-      const record = (outcome: Outcome, failure?: UpstreamFailure, usage?: Usage, ttftMs?: number): AttemptRecord => {
-        const entry: AttemptRecord = { ...attemptBase(), outcome, latencyMs: this.clock.now() - startedAt };
-        if (failure?.status !== undefined) entry.status = failure.status;
-        if (failure !== undefined) entry.message = failure.message;
-        if (failure?.cancelled === true) entry.cancelled = true;
-        if (usage !== undefined) entry.usage = usage;
-        if (ttftMs !== undefined) entry.ttftMs = ttftMs;
-        this.events.emit('attempt', entry);
-        return entry;
-      };
-      const settle = (outcome: Outcome, failure?: UpstreamFailure, ttftMs?: number): void => {
-        if (failure?.cancelled === true) {
-          breaker.release(permit);
-          limit.release(undefined);
-          return;
-        }
-        limit.release(outcome, ttftMs);
-        breaker.onResult(permit, outcome);
-        throttle?.recordOutcome(deployment.id, outcome);
-      };
-
-      if (committed.kind !== 'failure') {
-        const ttftMs = this.clock.now() - startedAt;
-        latency.record(deployment.id, ttftMs);
-        const base = { route: route.name, deployment, attempts: d.attempts, passthrough, done: () => d.finish() };
-        if (committed.kind === 'json') {
-          d.attempts.push(record('ok', undefined, committed.response.usage, ttftMs));
-          settle('ok', undefined, ttftMs);
-          return { kind: 'answered', result: { ...base, answer: committed } };
-        }
-        // A committed stream: its attempt is recorded, and the breaker told, when it ends.
-        const index = d.attempts.length;
-        d.attempts.push({ ...attemptBase(), outcome: 'ok', latencyMs: ttftMs, ttftMs });
-        const items = observeEnd(committed.items, (failure, usage) => {
-          d.attempts[index] = record(failure?.outcome ?? 'ok', failure, usage, ttftMs);
-          settle(failure?.outcome ?? 'ok', failure, ttftMs);
-        });
-        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
-      }
-
-      const failure = committed.failure;
-      d.attempts.push(record(failure.outcome, failure));
-      settle(failure.outcome, failure);
-      d.last = failure;
-      if (failure.cancelled === true) return { kind: 'stop' };
-      const decision = decideRetry({
-        outcome: failure.outcome,
-        attemptOnDeployment,
-        maxAttemptsPerDeployment: retry.maxAttemptsPerDeployment ?? RESILIENCE_DEFAULTS.retry.maxAttemptsPerDeployment,
-        retryAfterMs: failure.retryAfterMs,
-        remainingDeadlineMs: deadline.remainingMs(),
-        maxRetryAfterWaitMs: retry.maxRetryAfterMs ?? RESILIENCE_DEFAULTS.retryAfter.maxWaitMs,
-        backoffBaseMs: retry.backoffBaseMs ?? RESILIENCE_DEFAULTS.backoff.baseMs,
-        backoffCapMs: retry.backoffCapMs ?? RESILIENCE_DEFAULTS.backoff.capMs,
-        random: this.random,
-      });
-      if (decision.action === 'stop') return { kind: 'stop' };
-      if (decision.action === 'failover') {
-        if (decision.reason === 'context_length') d.minContextFailed = Math.max(d.minContextFailed ?? 0, deployment.capabilities.contextWindow ?? 0);
-        return { kind: 'next' };
-      }
-      // A failed breaker probe (or last resort) re-opened the breaker: no retry, no backoff, move on.
-      if (permit.kind !== 'normal' || breaker.isOpen()) return { kind: 'next' };
-      // A retry on the same deployment: only within the retry budget, so an outage is not multiplied.
-      if (!budget.tryAcquireRetry(deployment.id)) return { kind: 'next' };
-      try {
-        await this.clock.sleep(decision.delayMs, signal);
-      } catch {
-        return { kind: 'stop' };
-      }
-      if (!limit.tryAcquire()) return { kind: 'next' };
-      const again = breaker.tryAcquire();
-      if (!again.allowed) {
-        limit.release(undefined);
-        return { kind: 'next' };
-      }
-      permit = again.permit;
-      kind = 'retry';
-    }
+/** A signal that aborts with either parent, without `AbortSignal.any`'s lingering registrations. */
+function chain(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const onA = (): void => controller.abort(a.reason);
+  const onB = (): void => controller.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  else {
+    a.addEventListener('abort', onA, { once: true });
+    b.addEventListener('abort', onB, { once: true });
+    controller.signal.addEventListener('abort', () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    }, { once: true });
   }
+  return controller.signal;
 }

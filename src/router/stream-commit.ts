@@ -5,6 +5,7 @@
  * is recorded (and the breaker told) with its real outcome, even when the client walks away.
  */
 import type { Usage } from '../core/chat-response.js';
+import type { Clock } from '../core/clock.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 
 export type StreamCommit =
@@ -38,16 +39,31 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
   };
 }
 
+/** Reports the silence before each data item after the first (the stream's pace, for its norm). */
+export interface GapWatch {
+  clock: Clock;
+  onGap(gapMs: number): void;
+}
+
 /** Passes items through and reports how the stream ended (undefined = success) and its usage, exactly once. */
 export async function* observeEnd(
   items: AsyncGenerator<StreamItem, void, undefined>,
   onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
+  gaps?: GapWatch,
 ): AsyncGenerator<StreamItem, void, undefined> {
   let reported = false;
   let usage: Usage | undefined;
+  let lastDataAtMs: number | undefined;
   try {
     for await (const item of items) {
-      if (item.kind === 'data') for (const event of item.events) if (event.type === 'usage') usage = event.usage;
+      if (item.kind === 'data') {
+        for (const event of item.events) if (event.type === 'usage') usage = event.usage;
+        if (gaps !== undefined) {
+          const nowMs = gaps.clock.now();
+          if (lastDataAtMs !== undefined) gaps.onGap(nowMs - lastDataAtMs);
+          lastDataAtMs = nowMs;
+        }
+      }
       if (item.kind === 'end' || item.kind === 'failure') {
         reported = true;
         onEnd(item.kind === 'failure' ? item.failure : undefined, usage);

@@ -65,7 +65,7 @@ export async function* anthropicStreamItems(
   decoder = new AnthropicStreamDecoder(),
 ): AsyncGenerator<StreamItem, void, undefined> {
   try {
-    const reading = { firstEventMs: options.firstEventMs, idleMs: options.idleMs, completed: () => decoder.finished };
+    const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
     for await (const event of readSseEvents(body, reading)) {
       const decoded = decoder.push(event);
       if (decoded.failure !== undefined) {

@@ -61,7 +61,7 @@ export class GeminiProvider implements Provider {
  */
 export async function* geminiStreamItems(body: Readable, options: StreamReadOptions, decoder: GeminiStreamDecoder): AsyncGenerator<StreamItem, void, undefined> {
   try {
-    const reading = { firstEventMs: options.firstEventMs, idleMs: options.idleMs, completed: () => decoder.finished };
+    const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
     for await (const event of readSseEvents(body, reading)) {
       const decoded = decoder.push(event.data);
       if (decoded.failure !== undefined) {

@@ -11,8 +11,6 @@ import { classifyNetworkFailure } from './network-failure.js';
 import { readBodyBuffer, readBodyText, sendUpstream, type UpstreamResponse } from './upstream-request.js';
 
 export interface StreamTiming {
-  /** What is left of the first-token budget once the headers are in. */
-  firstEventMs: number;
   idleMs: number;
 }
 
@@ -31,17 +29,17 @@ export interface ExchangeSpec {
 }
 
 export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise<AttemptResult> {
-  const sent = await sendUpstream({ deployment: input.deployment, path: spec.path, headers: spec.headers, body: spec.body, signal: input.signal, headersTimeoutMs: input.timeouts.ttftMs });
+  const sent = await sendUpstream({ deployment: input.deployment, path: spec.path, headers: spec.headers, body: spec.body, signal: input.signal });
   if (!sent.ok) return { kind: 'failure', failure: sent.failure };
   const res = sent.response;
+  input.onHeaders?.();
   try {
     if (res.status >= 400) return { kind: 'failure', failure: spec.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
     // A provider that answers a stream request with JSON (an error, or no streaming support) is read as JSON.
     if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
       return await spec.readJson({ ...res, bodyIdleMs: input.timeouts.idleMs });
     }
-    const firstEventMs = input.timeouts.ttftMs - (Date.now() - res.startedAtMs);
-    return { kind: 'stream', items: spec.readStream(res.body, { firstEventMs, idleMs: input.timeouts.idleMs }) };
+    return { kind: 'stream', items: spec.readStream(res.body, { idleMs: input.timeouts.idleMs }) };
   } catch (err) {
     res.body.destroy();
     return { kind: 'failure', failure: classifyNetworkFailure(err, input.signal, 'body') };

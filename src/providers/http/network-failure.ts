@@ -18,6 +18,8 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND
 export function classifyNetworkFailure(err: unknown, signal: AbortSignal, phase: 'connect' | 'body'): UpstreamFailure {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
+    // The attempt's clock cut it (router/attempt-clock.ts): the provider was too slow.
+    if (reason instanceof StreamTimeoutError) return { outcome: 'timeout', message: reason.message };
     if (isKeelError(reason) && reason.code === 'deadline_exceeded') {
       return { outcome: 'timeout', message: 'the request deadline passed while waiting for the provider' };
     }

@@ -1,6 +1,7 @@
 /**
- * Reads server-sent events from an upstream body with the two stream timeouts: the first data event must
- * come within the time-to-first-token budget, and later ones within the idle budget. Comments (`: ping`)
+ * Reads server-sent events from an upstream body with the idle timeout: once the first data event has
+ * come, each next one must come within the idle budget (the wait for the first one is timed by the
+ * router's attempt clock, through the request's signal). Comments (`: ping`)
  * and keep-alive lines do not count as progress: a provider that only pings is stalled. Time spent waiting
  * for our own consumer (a slow client) is not charged to the provider.
  */
@@ -9,8 +10,6 @@ import type { Readable } from 'node:stream';
 import { StreamTimeoutError } from './network-failure.js';
 
 export interface SseReadOptions {
-  /** Time left for the first data event. */
-  firstEventMs: number;
   idleMs: number;
   /**
    * Asked when the consumer stops early: true when the answer is complete and only the terminator or the
@@ -26,24 +25,19 @@ export async function* readSseEvents(body: Readable, options: SseReadOptions): A
   const queue: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => queue.push(event) });
   const decoder = new TextDecoder();
-  // One timer, refreshed per chunk (cheap), first with the first-token budget, then the idle budget.
-  let phase: 'first_token' | 'idle' = 'first_token';
+  // One timer, armed at the first data event and refreshed per chunk (cheap).
   let waitingOnConsumer = false;
-  let timer = setTimeout(onTimeout, Math.max(1, options.firstEventMs));
+  let timer: NodeJS.Timeout | undefined;
   function onTimeout(): void {
     // The consumer's pace (a slow client) is not the provider's fault: look again later.
-    if (waitingOnConsumer) timer.refresh();
-    else body.destroy(new StreamTimeoutError(phase, phase === 'first_token' ? options.firstEventMs : options.idleMs));
+    if (waitingOnConsumer) timer?.refresh();
+    else body.destroy(new StreamTimeoutError('idle', options.idleMs));
   }
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
       if (queue.length === 0) continue;
-      if (phase === 'first_token') {
-        phase = 'idle';
-        clearTimeout(timer);
-        timer = setTimeout(onTimeout, Math.max(1, options.idleMs));
-      }
+      timer ??= setTimeout(onTimeout, Math.max(1, options.idleMs));
       waitingOnConsumer = true;
       while (queue.length > 0) yield queue.shift()!;
       waitingOnConsumer = false;

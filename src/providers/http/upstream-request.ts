@@ -1,7 +1,7 @@
 /**
  * Sends one HTTP request to a deployment through its pool and returns the response once the headers are
  * in, or a classified failure. The time-to-first-token budget bounds the wait for headers; the caller's
- * signal (client gone, deadline) aborts everything.
+ * signal (client gone, deadline, the attempt's clock) aborts everything.
  */
 import type { Readable } from 'node:stream';
 import type { Deployment } from '../../config/resolve-config.js';
@@ -14,8 +14,6 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
-  /** When the request was sent, for the first-token budget that continues into the body. */
-  startedAtMs: number;
   /** The longest silence allowed while reading a whole (non-streamed) body. */
   bodyIdleMs?: number;
 }
@@ -26,14 +24,13 @@ export interface UpstreamRequestOptions {
   path: string;
   headers: Record<string, string>;
   body: Buffer | string;
+  /** Aborts on client disconnect, deadline, or the attempt's clock (which times headers and first token). */
   signal: AbortSignal;
-  headersTimeoutMs: number;
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024; // enough for any provider error; more is not an error body
 
 export async function sendUpstream(options: UpstreamRequestOptions): Promise<{ ok: true; response: UpstreamResponse } | { ok: false; failure: UpstreamFailure }> {
-  const startedAtMs = Date.now();
   try {
     const res = await poolFor(options.deployment).request({
       method: 'POST',
@@ -41,10 +38,10 @@ export async function sendUpstream(options: UpstreamRequestOptions): Promise<{ o
       headers: { ...options.deployment.headers, ...options.headers },
       body: options.body,
       signal: options.signal,
-      headersTimeout: Math.max(1, options.headersTimeoutMs),
+      headersTimeout: 0,
       bodyTimeout: 0,
     });
-    return { ok: true, response: { status: res.statusCode, headers: res.headers, body: res.body, startedAtMs } };
+    return { ok: true, response: { status: res.statusCode, headers: res.headers, body: res.body } };
   } catch (err) {
     return { ok: false, failure: classifyNetworkFailure(err, options.signal, 'connect') };
   }

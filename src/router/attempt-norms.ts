@@ -1,0 +1,124 @@
+/**
+ * What is normal for each deployment, learned from its own successful attempts: the recent distribution
+ * of time to response headers, time to first token and the longest silence inside a stream, kept apart
+ * for streamed and JSON answers (a JSON answer's "first token" is the whole body). From it come the limits
+ * of a new attempt: when it is *overdue* (hedge, and count it against the deployment now) and when it is
+ * cut. Until a deployment has enough recent samples, the configured timeouts rule unchanged, so a new or
+ * idle deployment is never judged on noise; a limit never exceeds what the config allows, so a model
+ * whose normal first token takes 40 s is judged against its own norm, not against a fast model's.
+ */
+import type { Clock } from '../core/clock.js';
+import { RESILIENCE_DEFAULTS } from '../resilience/index.js';
+
+export type AnswerMode = 'stream' | 'json';
+export type NormPhase = 'headers' | 'first_token' | 'gap';
+
+/** The limits of one attempt; `*OverdueMs` undefined = no norm yet, never overdue. */
+export interface AttemptLimits {
+  headersOverdueMs: number | undefined;
+  firstTokenOverdueMs: number | undefined;
+  /** The attempt is cut (a timeout) when no first token came by then. */
+  firstTokenLimitMs: number;
+  /** The longest silence allowed between two stream events once the answer has started. */
+  idleLimitMs: number;
+}
+
+export interface NormSettings {
+  minSamples: number;
+  maxSamples: number;
+  sampleTtlMs: number;
+  overdueFactor: number;
+  overdueMinExcessMs: number;
+  cutFactor: number;
+  cutMinExcessMs: number;
+  idleFactor: number;
+  idleMinExcessMs: number;
+}
+
+/** A ring of recent samples with their times; the p99 is recomputed only when asked after a change. */
+class Samples {
+  private readonly values: number[] = [];
+  private readonly atMs: number[] = [];
+  private next = 0;
+  private cachedP99: number | undefined;
+  private dirty = true;
+
+  constructor(private readonly capacity: number) {}
+
+  add(value: number, atMs: number): void {
+    if (this.values.length < this.capacity) {
+      this.values.push(value);
+      this.atMs.push(atMs);
+    } else {
+      this.values[this.next] = value;
+      this.atMs[this.next] = atMs;
+      this.next = (this.next + 1) % this.capacity;
+    }
+    this.dirty = true;
+  }
+
+  /** The 99th percentile of the samples newer than `sinceMs`, or undefined with fewer than `min` of them. */
+  p99(sinceMs: number, min: number): number | undefined {
+    // Ages only matter once the oldest sample is stale; in steady traffic the cached value is reused.
+    const oldest = Math.min(...this.atMs);
+    if (!this.dirty && oldest >= sinceMs) return this.cachedP99;
+    const fresh = this.values.filter((_, i) => this.atMs[i]! >= sinceMs).sort((a, b) => a - b);
+    this.cachedP99 = fresh.length < min ? undefined : fresh[Math.min(fresh.length - 1, Math.ceil(fresh.length * 0.99) - 1)];
+    this.dirty = oldest < sinceMs;
+    return this.cachedP99;
+  }
+}
+
+export class AttemptNorms {
+  private readonly samples = new Map<string, Samples>();
+  readonly settings: NormSettings;
+
+  constructor(
+    private readonly clock: Clock,
+    settings: Partial<NormSettings> = {},
+  ) {
+    this.settings = { ...RESILIENCE_DEFAULTS.learnedTimeouts, ...settings };
+  }
+
+  record(deploymentId: string, mode: AnswerMode, phase: NormPhase, ms: number): void {
+    const key = `${deploymentId}\u0000${mode}\u0000${phase}`;
+    let samples = this.samples.get(key);
+    if (samples === undefined) this.samples.set(key, (samples = new Samples(this.settings.maxSamples)));
+    samples.add(ms, this.clock.now());
+  }
+
+  /** The recent p99 of a phase, once there are enough fresh samples. */
+  p99Ms(deploymentId: string, mode: AnswerMode, phase: NormPhase): number | undefined {
+    const samples = this.samples.get(`${deploymentId}\u0000${mode}\u0000${phase}`);
+    return samples?.p99(this.clock.now() - this.settings.sampleTtlMs, this.settings.minSamples);
+  }
+
+  /**
+   * The limits of a new attempt on this deployment. Overdue: `max(factor × p99, p99 + excess)`, so a fast
+   * deployment is not called overdue over jitter and a slow one is given room in proportion. Cut: the same
+   * shape, wider. Each is capped by the configured timeout.
+   */
+  limitsFor(deploymentId: string, mode: AnswerMode, configured: { ttftMs: number; idleMs: number }): AttemptLimits {
+    const s = this.settings;
+    const within = (p99: number | undefined, factor: number, excessMs: number, capMs: number): number | undefined =>
+      p99 === undefined ? undefined : Math.min(capMs, Math.max(factor * p99, p99 + excessMs));
+    const headers = this.p99Ms(deploymentId, mode, 'headers');
+    const token = this.p99Ms(deploymentId, mode, 'first_token');
+    const gap = mode === 'stream' ? this.p99Ms(deploymentId, mode, 'gap') : undefined;
+    return {
+      headersOverdueMs: within(headers, s.overdueFactor, s.overdueMinExcessMs, configured.ttftMs),
+      firstTokenOverdueMs: within(token, s.overdueFactor, s.overdueMinExcessMs, configured.ttftMs),
+      firstTokenLimitMs: within(token, s.cutFactor, s.cutMinExcessMs, configured.ttftMs) ?? configured.ttftMs,
+      idleLimitMs: within(gap, s.idleFactor, s.idleMinExcessMs, configured.idleMs) ?? configured.idleMs,
+    };
+  }
+
+  toJSON(): Record<string, number | undefined> {
+    const out: Record<string, number | undefined> = {};
+    for (const key of this.samples.keys()) {
+      const [id, mode, phase] = key.split('\u0000') as [string, AnswerMode, NormPhase];
+      out[`${id}/${mode}/${phase}`] = this.p99Ms(id, mode, phase);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The per-deployment attempt runner: sends a request to one deployment and retries transient failures on
+ * it, within the retry budget and the deadline, until it answers or is given up. Each attempt runs on an
+ * `AttemptClock` set from the deployment's learned norms, so a silent provider is *overdue* within about a
+ * second of its normal first token: the breaker and throttle are told at once (not when a timeout
+ * finally fires, nor never, when the client hangs up first), and the caller is told so it can hedge. The
+ * attempt is recorded once, when it ends, with its real outcome; successful ones teach the norms.
+ */
+import type { Clock } from '../core/clock.js';
+import type { ChatRequest } from '../core/chat-request.js';
+import type { Usage } from '../core/chat-response.js';
+import type { Outcome } from '../core/outcome.js';
+import type { Deployment, Route } from '../config/resolve-config.js';
+import { providerFor, type AttemptResult, type UpstreamFailure } from '../providers/index.js';
+import { decideRetry, type TypedEmitter } from '../resilience/index.js';
+import type { Admitted } from './admission.js';
+import { AttemptClock } from './attempt-clock.js';
+import type { AnswerMode, AttemptNorms } from './attempt-norms.js';
+import type { DispatchContext } from './dispatch-context.js';
+import { passthroughBody } from './pass-through.js';
+import type { RouterPolicies } from './policies.js';
+import type { AttemptRecord, DispatchResult, RouterEvents } from './router-types.js';
+import { commitStream, observeEnd } from './stream-commit.js';
+
+export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
+
+export interface RunOptions {
+  /** A continuation's own request (it carries the partial answer), instead of the client's. */
+  continuation?: ChatRequest;
+  /** An attempt went overdue: the caller may hedge. */
+  onOverdue?: () => void;
+}
+
+export interface AttemptRunnerDeps {
+  policies: () => RouterPolicies;
+  norms: AttemptNorms;
+  events: TypedEmitter<RouterEvents>;
+  clock: Clock;
+  random: () => number;
+}
+
+/** The per-attempt timeouts a route sets win over its deployments' own. */
+export function attemptTimeouts(route: Route, deployment: Deployment): { ttftMs: number; idleMs: number } {
+  return { ttftMs: route.timeoutOverrides.ttftMs ?? deployment.timeouts.ttftMs, idleMs: route.timeoutOverrides.idleMs ?? deployment.timeouts.idleMs };
+}
+
+export class AttemptRunner {
+  constructor(private readonly deps: AttemptRunnerDeps) {}
+
+  /**
+   * Attempts one deployment until it answers or is given up. `admitted` holds a slot and a breaker permit
+   * for the first attempt; each is released when its attempt ends. `signal` is the deadline's, or a
+   * hedge's that also aborts when the other attempt wins.
+   */
+  async run(d: DispatchContext, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal, options: RunOptions = {}): Promise<DeploymentVerdict> {
+    const { input, route, deadline } = d;
+    const { deployment, limit } = admitted;
+    const { breakers, budget } = this.deps.policies();
+    const breaker = breakers.get(deployment.id);
+    const provider = providerFor(deployment.provider);
+    const request = options.continuation ?? input.request;
+    const body = options.continuation === undefined ? passthroughBody(input, deployment) : undefined;
+    const mode: AnswerMode = request.stream ? 'stream' : 'json';
+    const configured = attemptTimeouts(route, deployment);
+    const retry = route.retry;
+    budget.recordRequest(deployment.id);
+    let permit = admitted.permit;
+    let kind = firstKind;
+
+    for (let attemptOnDeployment = 1; ; attemptOnDeployment++) {
+      const limits = this.deps.norms.limitsFor(deployment.id, mode, configured);
+      const attempt = new Attempt(this.deps, d, deployment, kind, permit, limit);
+      const clock = new AttemptClock({
+        clock: this.deps.clock,
+        limits: { ...limits, firstTokenLimitMs: Math.max(1, Math.min(limits.firstTokenLimitMs, deadline.remainingMs())) },
+        parent: signal,
+        onOverdue: () => {
+          attempt.chargeOverdue();
+          options.onOverdue?.();
+        },
+      });
+      attempt.clock = clock;
+      const result: AttemptResult = await provider.send({
+        deployment,
+        request,
+        ...(body === undefined ? {} : { passthroughBody: body }),
+        timeouts: { idleMs: limits.idleLimitMs },
+        signal: clock.signal,
+        requestId: input.requestId,
+        onHeaders: () => clock.markHeaders(),
+      });
+      const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
+
+      if (committed.kind !== 'failure') {
+        const ttftMs = clock.markFirstToken();
+        const base = { route: route.name, deployment, attempts: d.attempts, passthrough: body !== undefined, done: () => d.finish() };
+        if (committed.kind === 'json') {
+          attempt.end(undefined, committed.response.usage, mode);
+          return { kind: 'answered', result: { ...base, answer: committed } };
+        }
+        // A committed stream: its attempt is recorded, and the breaker told, when it ends.
+        this.deps.policies().latency.record(deployment.id, ttftMs);
+        const index = attempt.placeholder(ttftMs);
+        const items = observeEnd(committed.items, (failure, usage) => attempt.end(failure, usage, mode, index), { clock: this.deps.clock, onGap: (gapMs) => attempt.noteGap(gapMs) });
+        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
+      }
+
+      const failure = committed.failure;
+      const outcome = attempt.end(failure, undefined, mode);
+      d.last = failure;
+      if (outcome === 'cancelled') return { kind: 'stop' };
+      const decision = decideRetry({
+        outcome: failure.outcome,
+        attemptOnDeployment,
+        maxAttemptsPerDeployment: retry.maxAttemptsPerDeployment,
+        retryAfterMs: failure.retryAfterMs,
+        remainingDeadlineMs: deadline.remainingMs(),
+        maxRetryAfterWaitMs: retry.maxRetryAfterMs,
+        backoffBaseMs: retry.backoffBaseMs,
+        backoffCapMs: retry.backoffCapMs,
+        random: this.deps.random,
+      });
+      if (decision.action === 'stop') return { kind: 'stop' };
+      if (decision.action === 'failover') {
+        if (decision.reason === 'context_length') d.minContextFailed = Math.max(d.minContextFailed ?? 0, deployment.capabilities.contextWindow ?? 0);
+        return { kind: 'next' };
+      }
+      // A failed breaker probe (or last resort) re-opened the breaker: no retry, no backoff, move on.
+      if (permit.kind !== 'normal' || breaker.isOpen()) return { kind: 'next' };
+      // A retry on the same deployment: only within the retry budget, so an outage is not multiplied.
+      if (!budget.tryAcquireRetry(deployment.id)) return { kind: 'next' };
+      try {
+        await this.deps.clock.sleep(decision.delayMs, signal);
+      } catch {
+        return { kind: 'stop' };
+      }
+      if (!limit.tryAcquire()) return { kind: 'next' };
+      const again = breaker.tryAcquire();
+      if (!again.allowed) {
+        limit.release(undefined);
+        return { kind: 'next' };
+      }
+      permit = again.permit;
+      kind = 'retry';
+    }
+  }
+}
+
+/**
+ * One attempt's bookkeeping: the breaker, throttle and concurrency slot are settled exactly once, the
+ * record is emitted exactly once, and an attempt charged as overdue is never later excused as a
+ * client's cancellation.
+ */
+class Attempt {
+  clock!: AttemptClock;
+  private charged = false;
+  private maxGapMs = 0;
+
+  constructor(
+    private readonly deps: AttemptRunnerDeps,
+    private readonly d: DispatchContext,
+    private readonly deployment: Deployment,
+    private readonly kind: AttemptRecord['kind'],
+    private readonly permit: Admitted['permit'],
+    private readonly limit: Admitted['limit'],
+  ) {}
+
+  /** Silence past the norm is the provider's fault whoever hangs up first: count it now. */
+  chargeOverdue(): void {
+    if (this.charged) return;
+    this.charged = true;
+    const { breakers, throttle } = this.deps.policies();
+    breakers.get(this.deployment.id).onResult(this.permit, 'timeout');
+    throttle?.recordOutcome(this.deployment.id, 'timeout');
+  }
+
+  noteGap(gapMs: number): void {
+    if (gapMs > this.maxGapMs) this.maxGapMs = gapMs;
+  }
+
+  /** A committed stream's record while it runs (outcome `ok` so far); replaced when it ends. */
+  placeholder(ttftMs: number): number {
+    this.d.attempts.push({ ...this.base(), outcome: 'ok', latencyMs: ttftMs, ttftMs });
+    return this.d.attempts.length - 1;
+  }
+
+  /** Settles and records the attempt; returns its outcome, or `cancelled` when it says nothing of health. */
+  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number): Outcome | 'cancelled' {
+    const clock = this.clock;
+    clock.end();
+    const { breakers, throttle, latency } = this.deps.policies();
+    const breaker = breakers.get(this.deployment.id);
+    // A client that hung up on an attempt already overdue does not excuse the provider's silence.
+    const overdueCancel = failure?.cancelled === true && this.charged && clock.firstTokenAtMs === undefined;
+    const cancelled = failure?.cancelled === true && !overdueCancel;
+    const outcome: Outcome = overdueCancel ? 'timeout' : (failure?.outcome ?? 'ok');
+    const ttftMs = clock.firstTokenAtMs === undefined ? undefined : clock.firstTokenAtMs - clock.startedAtMs;
+
+    if (cancelled) {
+      if (!this.charged) breaker.release(this.permit);
+      this.limit.release(undefined);
+    } else {
+      this.limit.release(outcome, ttftMs);
+      if (!this.charged) {
+        breaker.onResult(this.permit, outcome);
+        throttle?.recordOutcome(this.deployment.id, outcome);
+      }
+    }
+    if (outcome === 'ok' && failure === undefined) this.learn(mode, ttftMs);
+
+    const entry: AttemptRecord = { ...this.base(), outcome, latencyMs: this.deps.clock.now() - clock.startedAtMs };
+    if (failure?.status !== undefined) entry.status = failure.status;
+    if (overdueCancel) entry.message = `no answer within the deployment's norm (overdue after ${clock.overdueAtMs! - clock.startedAtMs} ms); the request moved on`;
+    else if (failure !== undefined) entry.message = failure.message;
+    if (cancelled) entry.cancelled = true;
+    if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;
+    if (usage !== undefined) entry.usage = usage;
+    if (ttftMs !== undefined) entry.ttftMs = ttftMs;
+    if (index === undefined) {
+      if (mode === 'json' && outcome === 'ok' && ttftMs !== undefined) latency.record(this.deployment.id, ttftMs);
+      this.d.attempts.push(entry);
+    } else this.d.attempts[index] = entry;
+    this.deps.events.emit('attempt', entry);
+    return cancelled ? 'cancelled' : outcome;
+  }
+
+  private learn(mode: AnswerMode, ttftMs: number | undefined): void {
+    const { norms } = this.deps;
+    const clock = this.clock;
+    if (clock.headersAtMs !== undefined) norms.record(this.deployment.id, mode, 'headers', clock.headersAtMs - clock.startedAtMs);
+    if (ttftMs !== undefined) norms.record(this.deployment.id, mode, 'first_token', ttftMs);
+    if (mode === 'stream') norms.record(this.deployment.id, mode, 'gap', this.maxGapMs);
+  }
+
+  private base(): Omit<AttemptRecord, 'outcome' | 'latencyMs'> {
+    const { input, route } = this.d;
+    const d = this.deployment;
+    return { requestId: input.requestId, route: route.name, deployment: d.id, provider: d.provider, model: d.model, startedAtMs: this.clock.startedAtMs, kind: this.kind };
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What one request carries from deployment to deployment while the router dispatches it: its input and
+ * route, its deadline, what it needs of a deployment, and the evidence gathered so far (attempts, the
+ * last failure, refusals and skips) from which its final error is chosen.
+ */
+import type { Route } from '../config/resolve-config.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { Deadline } from '../resilience/index.js';
+import type { RequestNeeds } from './capabilities.js';
+import type { FailureContext } from './final-error.js';
+import type { DispatchInput } from './router-types.js';
+
+export interface DispatchContext extends Omit<FailureContext, 'clientAborted' | 'deadlineExpired'> {
+  input: DispatchInput;
+  route: Route;
+  deadline: Deadline;
+  needs: RequestNeeds;
+  /** After a context-length failure, only a deployment with a larger window is worth trying. */
+  minContextFailed: number | undefined;
+  /** Releases the admission slot and the deadline timer, and reports the request; idempotent. */
+  finish: (errorCode?: ErrorCode) => void;
+  degraded?: 'cache' | 'static';
+}
