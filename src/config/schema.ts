@@ -157,6 +157,10 @@ export const resilienceSchema = z.strictObject({
   admission: z.strictObject({ max_concurrent: positiveInt.optional(), max_queue: nonNegativeInt.optional(), max_wait_ms: nonNegativeInt.optional() }).optional(),
   /** Adaptive (AIMD) concurrency limit per deployment. */
   concurrency: z.strictObject({ initial: positiveInt.optional(), min: positiveInt.optional(), max: positiveInt.optional() }).optional(),
+  /** Probes of open breakers, so traffic returns within seconds of a recovery (on by default). */
+  recovery_probe: z
+    .strictObject({ enabled: z.boolean().optional(), interval_ms: positiveInt.optional(), max_per_day: nonNegativeInt.optional(), timeout_ms: positiveInt.optional() })
+    .optional(),
 });
 
 const faultSchema = z.looseObject({

@@ -19,12 +19,15 @@ export const OUTCOMES = [
 
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** Failures worth another attempt on the same deployment (after a backoff). */
+/**
+ * Failures worth another attempt on the same deployment (after a backoff). Not `connect_error`: a
+ * refused or reset connection fails over at once — waiting out a backoff to knock on the same closed
+ * door only delays the answer another deployment can give now.
+ */
 const RETRYABLE: ReadonlySet<Outcome> = new Set<Outcome>([
   'rate_limited',
   'overloaded',
   'server_error',
-  'connect_error',
   'stream_cut',
 ]);
 

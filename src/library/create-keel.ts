@@ -111,6 +111,7 @@ export async function createKeel(options: KeelOptions): Promise<Keel> {
     config: runtime,
     simulator,
     async close() {
+      router.stop();
       await simulator?.close();
       await closeAllPools();
     },

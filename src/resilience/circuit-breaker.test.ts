@@ -327,3 +327,33 @@ describe('CircuitBreaker', () => {
     });
   });
 });
+
+describe('CircuitBreaker recovery probes and trips', () => {
+  it('a recovery probe answered while open closes the breaker at once; a failed one changes nothing', () => {
+    const clock = new ManualClock(0);
+    const breaker = new CircuitBreaker('d', { consecutiveFailuresToOpen: 1 }, clock, () => 0.5);
+    const admitted = breaker.tryAcquire();
+    if (!admitted.allowed) throw new Error('closed breaker refused');
+    breaker.onResult(admitted.permit, 'overloaded');
+    expect(breaker.state.state).toBe('open');
+    const failed = breaker.acquireRecoveryProbe();
+    breaker.onResult(failed, 'timeout');
+    expect(breaker.state.state).toBe('open');
+    const events: string[] = [];
+    breaker.on('stateChange', (e) => events.push(`${e.from}->${e.to}:${e.reason}`));
+    breaker.onResult(breaker.acquireRecoveryProbe(), 'ok');
+    expect(breaker.state.state).toBe('closed');
+    expect(events).toEqual(['open->closed:recovery_probe_succeeded']);
+  });
+
+  it('trips open at once on an exhausted quota, and leaves a forced-open breaker alone', () => {
+    const clock = new ManualClock(0);
+    const breaker = new CircuitBreaker('d', {}, clock, () => 0.5);
+    breaker.trip('quota_exhausted');
+    expect(breaker.state).toMatchObject({ state: 'open', openCount: 1 });
+    const forced = new CircuitBreaker('f', {}, clock, () => 0.5);
+    forced.forceOpen();
+    forced.trip('quota_exhausted');
+    expect(forced.state.state).toBe('forced_open');
+  });
+});

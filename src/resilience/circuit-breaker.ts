@@ -53,8 +53,11 @@ export interface CircuitBreakerSnapshot {
 export interface CircuitBreakerPermit {
   readonly deploymentId: string;
   readonly epoch: number;
-  /** `last_resort`: issued by `acquireLastResort` while the breaker would refuse. */
-  readonly kind: 'normal' | 'probe' | 'last_resort';
+  /**
+   * `last_resort`: issued by `acquireLastResort` while the breaker would refuse; `recovery`: issued by
+   * `acquireRecoveryProbe` for a synthetic probe of an open breaker. A success of either closes it.
+   */
+  readonly kind: 'normal' | 'probe' | 'last_resort' | 'recovery';
   readonly issuedAtMs: number;
 }
 
@@ -70,6 +73,10 @@ export type CircuitTransitionReason =
   | 'probe_succeeded'
   | 'probe_failed'
   | 'last_resort_succeeded'
+  /** A recovery probe (a tiny synthetic request sent while open) was answered. */
+  | 'recovery_probe_succeeded'
+  /** The provider said its quota is exhausted: not a blip, so no more calls until a probe succeeds. */
+  | 'quota_exhausted'
   | 'forced_open'
   | 'forced_close'
   /** Another replica saw this deployment fail and shared its opening (`openUntil`). */
@@ -182,6 +189,32 @@ export class CircuitBreaker {
     return this.#permit(this.#load(), 'last_resort', this.#clock.now());
   }
 
+  /**
+   * A permit for a recovery probe while the breaker is open or half-open: state is unchanged; a success
+   * closes the breaker at once (the deployment answered again), a fault only updates `lastFailureAtMs`.
+   * Ignored while forced open.
+   */
+  acquireRecoveryProbe(): CircuitBreakerPermit {
+    return this.#permit(this.#load(), 'recovery', this.#clock.now());
+  }
+
+  /**
+   * Opens the breaker now, whatever its counts say, for a failure known to last (an exhausted quota):
+   * retrying every request into it would fail them all for hours. Recovery probes close it when the
+   * provider answers again. A breaker already open is left alone; one forced open too.
+   */
+  trip(reason: 'quota_exhausted'): void {
+    const nowMs = this.#clock.now();
+    const snapshot = this.#load();
+    const { state } = snapshot;
+    snapshot.lastFailureAtMs = nowMs;
+    if (state.state === 'open' || state.state === 'forced_open') {
+      this.#store.set(this.deploymentId, snapshot);
+      return;
+    }
+    this.#open(snapshot, Math.max(1, state.state === 'half_open' ? state.openCount + 1 : 1), reason, nowMs);
+  }
+
   onResult(permit: CircuitBreakerPermit, outcome: Outcome): void {
     this.#checkPermit(permit);
     const nowMs = this.#clock.now();
@@ -206,8 +239,8 @@ export class CircuitBreaker {
       case 'forced_open':
         break;
     }
-    if (!fault && permit.kind === 'last_resort' && state.state !== 'forced_open') {
-      this.#close(snapshot, 'last_resort_succeeded', nowMs);
+    if (!fault && (permit.kind === 'last_resort' || permit.kind === 'recovery') && state.state !== 'forced_open') {
+      this.#close(snapshot, permit.kind === 'recovery' ? 'recovery_probe_succeeded' : 'last_resort_succeeded', nowMs);
       return;
     }
     this.#store.set(this.deploymentId, snapshot);

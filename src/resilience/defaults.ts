@@ -113,6 +113,8 @@ export const RESILIENCE_DEFAULTS = {
     idleMinExcessMs: 2_000,
   },
   recoveryProbe: {
+    // On: a cheap probe every few seconds is what brings traffic back soon after an outage ends.
+    enabled: true,
     // While a breaker is open, probe the deployment with the smallest request it accepts this often, so
     // traffic is back within seconds of a recovery however long the outage lasted (the breaker's own
     // open period doubles to minutes). ±20% jitter keeps many deployments from probing in lockstep.

@@ -23,7 +23,7 @@ describe('decideRetry', () => {
     overloaded: { action: 'retry', delayMs: 250 },
     server_error: { action: 'retry', delayMs: 250 },
     timeout: { action: 'failover', reason: 'timeout' },
-    connect_error: { action: 'retry', delayMs: 250 },
+    connect_error: { action: 'failover', reason: 'connect_error' },
     stream_cut: { action: 'retry', delayMs: 250 },
     bad_request: { action: 'stop', reason: 'client_error' },
     auth: { action: 'stop', reason: 'client_error' },

@@ -18,6 +18,8 @@ export type RetryStopReason =
 export type FailoverReason =
   /** A silent provider is not asked again (core/outcome.ts). */
   | 'timeout'
+  /** A refused or reset connection: the next deployment answers sooner than a backoff would. */
+  | 'connect_error'
   /** Only a deployment with a larger context window can help; the router filters for one. */
   | 'context_length'
   /** The same deployment failed `maxAttemptsPerDeployment` times. */
@@ -53,7 +55,7 @@ export function decideRetry(input: RetryDecisionInput): RetryDecision {
   if (input.remainingDeadlineMs <= 0) return { action: 'stop', reason: 'deadline_exceeded' };
   if (!isRetryable(outcome)) {
     // Failover-only outcomes; name them so the router can log and filter (context_length → larger window).
-    return { action: 'failover', reason: outcome === 'context_length' ? 'context_length' : 'timeout' };
+    return { action: 'failover', reason: outcome === 'context_length' || outcome === 'connect_error' ? outcome : 'timeout' };
   }
   if (input.attemptOnDeployment >= input.maxAttemptsPerDeployment) {
     return { action: 'failover', reason: 'attempts_exhausted' };

@@ -107,6 +107,8 @@ export class AttemptRunner {
 
       const failure = committed.failure;
       const outcome = attempt.end(failure, undefined, mode);
+      // An exhausted quota lasts hours: stop sending into it now; recovery probes find when it is back.
+      if (failure.quotaExhausted === true) breaker.trip('quota_exhausted');
       d.last = failure;
       if (outcome === 'cancelled') return { kind: 'stop' };
       const decision = decideRetry({

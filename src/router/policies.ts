@@ -19,6 +19,7 @@ import {
   type RetryBudgetOptions,
 } from '../resilience/index.js';
 import { LatencyTracker } from './latency-tracker.js';
+import type { RecoveryProbeSettings } from './recovery-prober.js';
 
 export interface RouterPolicies {
   breakers: BreakerRegistry;
@@ -73,4 +74,13 @@ export function createPolicies(settings: KeelConfig['resilience'], clock: Clock,
     return limit;
   };
   return { breakers, budget: new RetryBudget(budgetOptions, clock), throttle, latency: new LatencyTracker(), admission, limitFor };
+}
+
+/** The recovery probes' settings: the config's `resilience.recovery_probe` over RESILIENCE_DEFAULTS. */
+export function recoveryProbeSettings(settings: KeelConfig['resilience']): RecoveryProbeSettings {
+  const r = settings.recovery_probe ?? {};
+  return {
+    ...RESILIENCE_DEFAULTS.recoveryProbe,
+    ...defined({ enabled: r.enabled, intervalMs: r.interval_ms, maxPerDay: r.max_per_day, timeoutMs: r.timeout_ms }),
+  };
 }

@@ -48,7 +48,7 @@ export interface AttemptRecord {
   /** When the attempt went past its deployment's norm without an answer (ms after it started). */
   overdueMs?: number;
   /** Why this attempt happened: the first try, a retry on the same deployment, or a failover. */
-  kind: 'first' | 'retry' | 'failover' | 'hedge' | 'last_resort';
+  kind: 'first' | 'retry' | 'failover' | 'hedge' | 'last_resort' | 'recovery_probe';
 }
 
 export type DispatchAnswer =

@@ -7,7 +7,10 @@
  * the request at once. When every breaker of a route is open, the least recently failed deployment still
  * gets one last-resort attempt rather than failing without trying.
  */
+import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
+import { chatRequest } from '../core/chat-request.js';
+import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
 import { soloRoute, type Deployment, type Route, type RuntimeConfig } from '../config/resolve-config.js';
@@ -20,7 +23,8 @@ import { finalError } from './final-error.js';
 import { hedge } from './hedge.js';
 import { admitDeployment, type Admitted } from './admission.js';
 import { planDeployments } from './plan.js';
-import { createPolicies, type RouterPolicies } from './policies.js';
+import { createPolicies, recoveryProbeSettings, type RouterPolicies } from './policies.js';
+import { RecoveryProber } from './recovery-prober.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
 import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RouterEvents, RouterOptions } from './router-types.js';
 import { continueOnFailure } from './stream-continuation.js';
@@ -39,6 +43,8 @@ export class Router {
   readonly norms: AttemptNorms;
   private readonly degraded: DegradedAnswers;
   private readonly runner: AttemptRunner;
+  /** Probes open breakers every few seconds so traffic is back soon after a recovery. */
+  readonly recovery: RecoveryProber;
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -52,13 +58,63 @@ export class Router {
     this.policies = this.newPolicies();
     this.norms = new AttemptNorms(this.clock);
     this.runner = new AttemptRunner({ policies: () => this.policies, norms: this.norms, events: this.events, clock: this.clock, random: this.random });
+    this.recovery = new RecoveryProber({
+      settings: recoveryProbeSettings(config.resilience),
+      clock: this.clock,
+      random: this.random,
+      breakers: () => this.policies.breakers,
+      probe: (id, signal) => this.probeDeployment(id, signal),
+      knows: (id) => this.config.deployments.has(id),
+    });
     if (options.onAttempt !== undefined) this.events.on('attempt', options.onAttempt);
   }
 
   private newPolicies(): RouterPolicies {
     const policies = createPolicies(this.config.resilience, this.clock, this.random);
-    policies.breakers.on('stateChange', (event) => this.events.emit('breaker', event));
+    policies.breakers.on('stateChange', (event) => {
+      this.events.emit('breaker', event);
+      this.recovery?.onBreaker(event);
+    });
     return policies;
+  }
+
+  /** Stops background work (recovery probes); in-flight requests are not affected. */
+  stop(): void {
+    this.recovery.stop();
+  }
+
+  /**
+   * One recovery probe of a deployment whose breaker is open: the smallest request it accepts, bounded by
+   * the probe timeout, on a recovery permit (an answer closes the breaker). Recorded like any attempt,
+   * under a `probe_` request id so health and SLOs keep it apart from clients' traffic.
+   */
+  private async probeDeployment(deploymentId: string, signal: AbortSignal): Promise<boolean> {
+    const deployment = this.config.deployments.get(deploymentId);
+    const limit = this.policies.limitFor(deploymentId);
+    if (deployment === undefined || !limit.tryAcquire()) return false;
+    const permit = this.policies.breakers.get(deploymentId).acquireRecoveryProbe();
+    const request = chatRequest({ model: deployment.model, messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }], maxTokens: 1 });
+    const route = soloRoute(deployment.model, deployment);
+    const budgetMs = this.recovery.settings.timeoutMs;
+    const deadline = new Deadline({ budgetMs, clock: this.clock, parentSignal: signal, timeoutReason: () => new KeelError('deadline_exceeded', `The recovery probe got no answer within ${budgetMs} ms.`) });
+    const d: DispatchContext = {
+      input: { request, clientFormat: 'openai', requestId: `${PROBE_ID_PREFIX}${deploymentId}_${randomBytes(6).toString('hex')}`, signal },
+      route: { ...route, retry: { ...route.retry, maxAttemptsPerDeployment: 1 } },
+      deadline,
+      finish: () => undefined,
+      needs: needsOf(request),
+      attempts: [],
+      last: undefined,
+      refusals: [],
+      skipped: [],
+      minContextFailed: undefined,
+    };
+    try {
+      const verdict = await this.runner.run(d, { deployment, limit, permit }, 'recovery_probe', deadline.signal);
+      return verdict.kind === 'answered';
+    } finally {
+      deadline.dispose();
+    }
   }
 
   /**

@@ -165,6 +165,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       server.closeAllConnections();
       await stopped;
+      router.stop();
       await security?.close();
       metrics?.close();
     },

@@ -85,11 +85,11 @@ describe('retries', () => {
     expect(sim().stats().byModel).toEqual({ 'sim-primary': 2, 'sim-fallback': 1 });
   });
 
-  it('rescues a connection reset before headers with a retry', async () => {
+  it('fails a connection reset before headers over at once, without a backoff on the same deployment', async () => {
     sim().setFault('sim-primary', { type: 'reset', times: 1 });
     const { data } = await ask();
-    expect(data.model).toBe('sim-primary');
-    expect(sim().stats().byModel).toEqual({ 'sim-primary': 2 });
+    expect(data.model).toBe('sim-fallback');
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
   });
 
   it('returns a content-filter refusal with the provider reason, without failing over', async () => {

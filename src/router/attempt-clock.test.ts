@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../core/clock.js';
+import { StreamTimeoutError } from '../providers/http/network-failure.js';
+import { AttemptClock } from './attempt-clock.js';
+import type { AttemptLimits } from './attempt-norms.js';
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+function start(limits: Partial<AttemptLimits>, parent = new AbortController()) {
+  const clock = new ManualClock(0);
+  const log: string[] = [];
+  const attempt = new AttemptClock({
+    clock,
+    limits: { headersOverdueMs: undefined, firstTokenOverdueMs: undefined, firstTokenLimitMs: 10_000, idleLimitMs: 5_000, ...limits },
+    parent: parent.signal,
+    onOverdue: () => log.push(`overdue at ${clock.now()}`),
+  });
+  return { clock, attempt, log, parent };
+}
+
+describe('AttemptClock', () => {
+  it('is overdue past the first-token norm, once, and cuts the attempt at its limit with a timeout', async () => {
+    const { clock, attempt, log } = start({ firstTokenOverdueMs: 1_000 });
+    clock.advance(999);
+    await settle();
+    expect(log).toEqual([]);
+    clock.advance(1);
+    await settle();
+    expect(log).toEqual(['overdue at 1000']);
+    expect(attempt.overdue).toBe(true);
+    clock.advance(9_000);
+    await settle();
+    expect(attempt.signal.aborted).toBe(true);
+    expect(attempt.signal.reason).toBeInstanceOf(StreamTimeoutError);
+    expect(log).toHaveLength(1);
+  });
+
+  it('is overdue early when even the headers are late against their norm', async () => {
+    const { clock, attempt, log } = start({ headersOverdueMs: 300, firstTokenOverdueMs: 1_000 });
+    clock.advance(300);
+    await settle();
+    expect(log).toEqual(['overdue at 300']);
+    expect(attempt.overdueAtMs).toBe(300);
+  });
+
+  it('is never overdue when the headers and first token come in time', async () => {
+    const { clock, attempt, log } = start({ headersOverdueMs: 300, firstTokenOverdueMs: 1_000 });
+    clock.advance(200);
+    attempt.markHeaders();
+    clock.advance(500);
+    expect(attempt.markFirstToken()).toBe(700);
+    clock.advance(60_000);
+    await settle();
+    expect(log).toEqual([]);
+    expect(attempt.signal.aborted).toBe(false);
+  });
+
+  it('without a norm it is never overdue, and the configured limit alone cuts', async () => {
+    const { clock, attempt, log } = start({});
+    clock.advance(9_999);
+    await settle();
+    expect(attempt.signal.aborted).toBe(false);
+    clock.advance(1);
+    await settle();
+    expect(attempt.signal.aborted).toBe(true);
+    expect(log).toEqual([]);
+  });
+
+  it('aborts with the parent (client gone, deadline, lost hedge), keeping its reason', () => {
+    const parent = new AbortController();
+    const { attempt } = start({}, parent);
+    parent.abort(new Error('hedge lost'));
+    expect(attempt.signal.aborted).toBe(true);
+    expect((attempt.signal.reason as Error).message).toBe('hedge lost');
+  });
+
+  it('stops watching the parent once ended', () => {
+    const parent = new AbortController();
+    const { attempt } = start({}, parent);
+    attempt.markFirstToken();
+    attempt.end();
+    parent.abort();
+    expect(attempt.signal.aborted).toBe(false);
+  });
+});
