@@ -182,13 +182,16 @@ export class Router {
     const d: DispatchContext = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
     const breakers = this.policies.breakers;
     const refusedByBreaker: string[] = [];
-    const plan = planDeployments(route, this.policies.latency, this.random);
-    let next = 0;
-    /** The next deployment of the plan that can and may take an attempt now, with its slot and permit. */
+    const plan: (Deployment | undefined)[] = planDeployments(route, this.policies.latency, this.random);
+    /**
+     * The first deployment of the plan not yet tried that is `wanted`, can and may take an attempt now,
+     * with its slot and permit. Deployments passed over as unwanted stay available for a later call.
+     */
     const nextAdmitted = (wanted: (deployment: Deployment) => boolean = () => true): Admitted | undefined => {
-      while (next < plan.length && !deadline.signal.aborted) {
-        const deployment = plan[next++]!;
-        if (!wanted(deployment)) continue;
+      for (let i = 0; i < plan.length && !deadline.signal.aborted; i++) {
+        const deployment = plan[i];
+        if (deployment === undefined || !wanted(deployment)) continue;
+        plan[i] = undefined;
         const admitted = admitDeployment(this.policies, this.random, d, deployment, refusedByBreaker);
         if (admitted !== undefined) return admitted;
       }
@@ -261,22 +264,23 @@ export class Router {
   }
 
   /**
-   * The answer as the client gets it: a stream that breaks mid-answer may be finished by a deployment
-   * that accepts a prefill (`capabilities.prefill`), and a route with a degraded-answer cache remembers it.
+   * The answer as the client gets it: a stream that breaks mid-answer is finished by another deployment
+   * when one can (see stream-continuation.ts) — one that accepts a prefill continues the partial text;
+   * otherwise the next one is asked the original question and its answer is used only if it begins with
+   * exactly the text the client already has. A route with a degraded-answer cache remembers the answer.
    */
   private deliver(d: DispatchContext, result: DispatchResult, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
     const answer = result.answer;
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
     const items = continueOnFailure(answer.items, async (partialText) => {
-      const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill);
+      const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill) ?? nextAdmitted(() => true);
       if (admitted === undefined) return undefined;
-      const request: ChatRequest = {
-        ...d.input.request,
-        messages: [...d.input.request.messages, { role: 'assistant', content: [{ type: 'text', text: partialText }] }],
-        stream: true,
-      };
+      const prefill = admitted.deployment.capabilities.prefill;
+      const original: ChatRequest = { ...d.input.request, stream: true };
+      const request: ChatRequest = prefill ? { ...original, messages: [...original.messages, { role: 'assistant', content: [{ type: 'text', text: partialText }] }] } : original;
       const verdict = await this.runner.run(d, admitted, 'failover', d.deadline.signal, { continuation: request });
-      return verdict.kind === 'answered' && verdict.result.answer.kind === 'stream' ? verdict.result.answer.items : undefined;
+      if (verdict.kind !== 'answered' || verdict.result.answer.kind !== 'stream') return undefined;
+      return { items: verdict.result.answer.items, mode: prefill ? 'prefill' : 'replay' };
     });
     return { ...result, answer: this.remember(d, { kind: 'stream', items }) };
   }
