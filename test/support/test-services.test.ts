@@ -1,8 +1,10 @@
 /**
  * What a test that cannot reach PostgreSQL, Redis or Chromium says: it fails (never skips) naming what is
  * missing, where it was looked for, and the README's test line that provides it — without leaking the
- * password of a connection URL. Nothing listens on port 1, so each check fails at once.
+ * password of a connection URL (nothing listens on port 1, so each check fails at once); and that the line
+ * it names is the README's test line, a script of package.json, and exactly what CI runs.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MissingTestDependencyError, README_TEST_LINE, requireChromium, requireService } from './test-services.js';
 
@@ -31,5 +33,19 @@ describe('requireChromium', () => {
   it('returns the executable when there is one', () => {
     // Any executable stands in for Chromium here: the check is that the file can be run, not what it is.
     expect(requireChromium(process.execPath)).toBe(process.execPath);
+  });
+});
+
+describe('the README test line', () => {
+  const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+  it('is the test command of the README quick start, a package.json script, and what .ci/run runs', () => {
+    const quickStart = /## Two commands\s+```sh\n([\s\S]*?)```/.exec(read('README.md'))?.[1] ?? '';
+    const commands = quickStart.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter((line) => line !== '');
+    expect(commands).toEqual(['npm ci && npm start', README_TEST_LINE]);
+    const script = README_TEST_LINE.replace(/^npm run /, '');
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts[script]).toBe('bash scripts/test-from-nothing.sh');
+    const ciCommands = read('.ci/run').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(ciCommands.at(-1)).toBe(README_TEST_LINE);
   });
 });
