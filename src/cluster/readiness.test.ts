@@ -1,10 +1,13 @@
+/**
+ * Readiness: which checks make `/readyz` answer 503 and what each says, with stand-in probes, then once
+ * against a real PostgreSQL and Redis (which must be reachable: that test fails, naming how to get them).
+ */
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL, requireService } from '../../test/support/test-services.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
-import { TEST_POSTGRES_URL, postgresUnavailable } from '../store/postgres/__fixtures__/postgres-test-db.js';
 import { checkReadiness, readinessAnswer } from './readiness.js';
 
-const pgDown = await postgresUnavailable();
 const ok = async (): Promise<void> => undefined;
 const never = (): Promise<void> => new Promise(() => undefined);
 
@@ -50,9 +53,11 @@ describe('checkReadiness', () => {
     expect(noConfig.checks[0]).toMatchObject({ name: 'config', ok: false, detail: 'keel.yaml:3 deployments: expected an array' });
   });
 
-  it.skipIf(pgDown !== undefined)(`probes a real PostgreSQL and Redis${pgDown === undefined ? '' : ` — SKIPPED: ${pgDown}`}`, async () => {
+  it('probes a real PostgreSQL and Redis', async () => {
+    await requireService('postgres');
+    await requireService('redis');
     const store = new PostgresStore({ connectionString: TEST_POSTGRES_URL });
-    const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
     redis.on('error', () => undefined);
     try {
       const readiness = await checkReadiness({ store: { probe: () => store.ping() }, redis: { probe: () => redis.ping() } });

@@ -1,12 +1,20 @@
+/**
+ * The Redis answer cache against a real Redis: an answer one replica remembered is served by another until
+ * its TTL, and a replica cut off from Redis falls back to what it remembered itself. Without a reachable
+ * Redis the file fails, naming how to get one.
+ */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL, requireService } from '../../test/support/test-services.js';
 import type { ChatResponse } from '../core/chat-response.js';
 import { RedisAnswerCache } from './redis-answer-cache.js';
 import { closeSharedRedis, openSharedRedis } from './redis-connection.js';
 
+await requireService('redis');
+
 const prefix = `keel-test-${randomBytes(4).toString('hex')}`;
-const a = openSharedRedis('redis://127.0.0.1:6379', { name: 'answer-cache-test-a' });
-const b = openSharedRedis('redis://127.0.0.1:6379', { name: 'answer-cache-test-b' });
+const a = openSharedRedis(TEST_REDIS_URL, { name: 'answer-cache-test-a' });
+const b = openSharedRedis(TEST_REDIS_URL, { name: 'answer-cache-test-b' });
 const answer: ChatResponse = { id: 'r1', model: 'm', created: 1, content: [{ type: 'text', text: 'cached words' }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 2 } };
 
 const ready = (client: typeof a): Promise<void> => (client.status === 'ready' ? Promise.resolve() : new Promise((r) => client.once('ready', () => r())));

@@ -1,10 +1,17 @@
+/**
+ * Usage counters (token buckets and spend), the same behaviour in memory and in a real Redis, then what only
+ * Redis does: one bucket shared atomically by replicas, expiry, seeding spend once, and falling back to local
+ * counters when Redis is unreachable. Without a reachable Redis the file fails, naming how to get one.
+ */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryUsageCounters, type UsageCounters } from '../server/auth/usage-counters.js';
+import { TEST_REDIS_URL as REDIS, requireService } from '../../test/support/test-services.js';
 import { RedisUsageCounters } from './redis-usage-counters.js';
 
-const REDIS = 'redis://127.0.0.1:6379';
+await requireService('redis');
+
 const prefix = `keel-test-${randomUUID()}`;
 const T0 = Date.UTC(2025, 0, 31, 23, 59, 0);
 const opened: RedisUsageCounters[] = [];

@@ -1,3 +1,9 @@
+/**
+ * Shared breakers against a real Redis: a breaker opening on one replica opens the others until the same
+ * time, a late starter picks it up, foreign and malformed messages are ignored, and a replica cut off from
+ * Redis keeps working on local state; then `CircuitBreaker.openUntil`, which they rely on. Without a
+ * reachable Redis the file fails, naming how to get one.
+ */
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
@@ -8,9 +14,11 @@ import { ManualClock } from '../core/clock.js';
 import { TypedEmitter } from '../resilience/typed-emitter.js';
 import type { Router } from '../router/router.js';
 import type { RouterEvents } from '../router/router-types.js';
+import { TEST_REDIS_URL as REDIS, requireService } from '../../test/support/test-services.js';
 import { SharedBreakers, type SharedBreakersOptions } from './shared-breakers.js';
 
-const REDIS = 'redis://127.0.0.1:6379';
+await requireService('redis');
+
 const prefix = `keel-test-${randomUUID()}`;
 const admin = new Redis(REDIS, { lazyConnect: true });
 const running: SharedBreakers[] = [];

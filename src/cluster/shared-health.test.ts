@@ -1,14 +1,22 @@
+/**
+ * Shared health against a real Redis: one replica's attempt outcomes reach the other replicas' health
+ * windows (never its own; probes and cancelled attempts excluded). Without a reachable Redis the file
+ * fails, naming how to get one.
+ */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { TEST_REDIS_URL, requireService } from '../../test/support/test-services.js';
 import type { HealthAttempt } from '../health/health-windows.js';
 import { TypedEmitter } from '../resilience/index.js';
 import { SharedHealth } from './shared-health.js';
 
+await requireService('redis');
+
 const prefix = `keel-test-${randomBytes(4).toString('hex')}`;
 const seenByA: HealthAttempt[] = [];
 const seenByB: HealthAttempt[] = [];
-const a = new SharedHealth({ redis: 'redis://127.0.0.1:6379', prefix, deploymentIds: ['d1'], record: (x) => seenByA.push(x) });
-const b = new SharedHealth({ redis: 'redis://127.0.0.1:6379', prefix, deploymentIds: ['d1'], record: (x) => seenByB.push(x) });
+const a = new SharedHealth({ redis: TEST_REDIS_URL, prefix, deploymentIds: ['d1'], record: (x) => seenByA.push(x) });
+const b = new SharedHealth({ redis: TEST_REDIS_URL, prefix, deploymentIds: ['d1'], record: (x) => seenByB.push(x) });
 
 afterAll(async () => {
   await Promise.all([a.close(), b.close()]);

@@ -2,14 +2,16 @@
  * The status page in a real browser (headless Chromium through playwright-core), served on a loopback
  * port during a simulated outage: the incident and the red component are visible, the inline module runs
  * under the page's Content-Security-Policy, nothing is fetched from anywhere else, and the Atom feed
- * parses as XML. Leaves a screenshot in test-output/status-outage.png.
+ * parses as XML. Leaves a screenshot in test-output/status-outage.png. Without Chromium the file fails,
+ * naming how to install it.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../test/support/test-services.js';
 import { StatusPage } from './status-page.js';
 import { outageScenario } from './__fixtures__/outage-scenario.js';
 
@@ -23,8 +25,6 @@ interface XmlNode {
 }
 declare const getComputedStyle: (element: unknown) => { backgroundColor: string };
 declare const DOMParser: new () => { parseFromString(text: string, type: string): XmlNode & { documentElement: XmlNode } };
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let server: Server;
 let browser: Browser;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

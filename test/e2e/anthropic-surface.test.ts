@@ -2,18 +2,15 @@
  * End to end: the Anthropic-compatible surface (`POST /v1/messages`) of a real Keel in front of the real
  * simulator, driven by the official `@anthropic-ai/sdk` client and by raw fetch for what the SDK would
  * refuse to send or would hide (the exact event sequence). Anthropic clients answered by OpenAI-format
- * deployments exercise translation both ways; the cases with an Anthropic deployment (pass-through) run
- * once the Anthropic provider is registered.
+ * deployments exercise translation both ways; Anthropic deployments exercise pass-through.
  */
 import Anthropic, { APIError, ServiceUnavailableError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkAnthropicEventOrder, parseAnthropicSse } from '../../src/api/anthropic/__fixtures__/anthropic-event-order.js';
-import { isSupportedProvider } from '../../src/providers/index.js';
 import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
 import { silentLogger } from '../support/silent-logger.js';
 
 const CLAUDE_KEY = 'sk-ant-test-CLAUDE-0123456789abcdef';
-const hasAnthropicProvider = isSupportedProvider('anthropic');
 // One attempt per deployment: failures in these tests should fail over (or fail) at once, not back off.
 const once = { max_attempts_per_deployment: 1 };
 
@@ -21,13 +18,6 @@ let keel: RunningKeel;
 let client: Anthropic;
 
 beforeAll(async () => {
-  const claude = hasAnthropicProvider
-    ? [
-        { id: 'claude', provider: 'anthropic', model: 'sim-claude', simulated: true, api_key: CLAUDE_KEY },
-        { id: 'claude-cut', provider: 'anthropic', model: 'sim-claude-cut', simulated: true, api_key: CLAUDE_KEY },
-        { id: 'claude-cut-raw', provider: 'anthropic', model: 'sim-claude-cut-raw', simulated: true, api_key: CLAUDE_KEY },
-      ]
-    : [];
   keel = await startKeel({
     port: 0,
     logger: silentLogger(),
@@ -44,12 +34,14 @@ beforeAll(async () => {
         { id: 'gpt-error', provider: 'openai', model: 'sim-gpt-error', simulated: true },
         { id: 'down-a', provider: 'openai', model: 'sim-down-a', simulated: true },
         { id: 'down-b', provider: 'openai-compatible', model: 'sim-down-b', simulated: true },
-        ...claude,
+        { id: 'claude', provider: 'anthropic', model: 'sim-claude', simulated: true, api_key: CLAUDE_KEY },
+        { id: 'claude-cut', provider: 'anthropic', model: 'sim-claude-cut', simulated: true, api_key: CLAUDE_KEY },
+        { id: 'claude-cut-raw', provider: 'anthropic', model: 'sim-claude-cut-raw', simulated: true, api_key: CLAUDE_KEY },
       ],
       routes: {
         smart: { deployments: ['gpt'], retry: once },
         down: { deployments: ['down-a', 'down-b'], retry: once },
-        ...(hasAnthropicProvider ? { mixed: { deployments: ['claude', 'gpt'], retry: once } } : {}),
+        mixed: { deployments: ['claude', 'gpt'], retry: once },
       },
     },
   });
@@ -276,7 +268,7 @@ describe('Anthropic surface, errors in Anthropic shape', () => {
   });
 });
 
-describe.skipIf(!hasAnthropicProvider)('Anthropic surface → Anthropic deployment (pass-through)', () => {
+describe('Anthropic surface → Anthropic deployment (pass-through)', () => {
   it('forwards the body with only the model swapped, unknown fields and the deployment key included', async () => {
     const res = await post(
       { model: 'sim-claude', max_tokens: 100, messages: user('hi'), vendor_field: { keep: [1, 2.5, 'x'] }, temperature: 0.5 },

@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { silentLogger } from '../support/silent-logger.js';
+import { TEST_REDIS_URL, requireService } from '../support/test-services.js';
+
+await requireService('redis');
 
 const ROUTE = `cached-${randomBytes(4).toString('hex')}`;
 let sim: Simulator;
@@ -16,7 +19,7 @@ const replicas: RunningKeel[] = [];
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 0 });
   const config = {
-    cluster: { redis_url: 'redis://127.0.0.1:6379' },
+    cluster: { redis_url: TEST_REDIS_URL },
     resilience: { adaptive_throttle: { enabled: false } },
     deployments: [{ id: `dep-${ROUTE}`, provider: 'openai', model: 'sim-answer', base_url: `${sim.url}/v1` }],
     routes: { [ROUTE]: { deployments: [`dep-${ROUTE}`], degraded: { cache_ttl_s: 60 }, retry: { max_attempts_per_deployment: 1 } } },

@@ -14,8 +14,11 @@ import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { dropSchema } from '../../src/store/postgres/__fixtures__/postgres-test-db.js';
 import { silentLogger } from '../support/silent-logger.js';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL as REDIS_URL, requireService } from '../support/test-services.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+await requireService('postgres');
+await requireService('redis');
+
 const run = randomBytes(4).toString('hex');
 const schema = `keel_replicas_${run}`;
 // Deployment ids are unique per run: the breaker hash in Redis is shared by whatever else uses this Redis.
@@ -27,7 +30,7 @@ const replicas: RunningKeel[] = [];
 function config(simUrl: string): unknown {
   return {
     cluster: { redis_url: REDIS_URL, lease: 'redis', lease_ttl_ms: 3000 },
-    store: { postgres_url: 'postgres://postgres@127.0.0.1:5432/test', postgres_schema: schema },
+    store: { postgres_url: TEST_POSTGRES_URL, postgres_schema: schema },
     // Long enough open that the breakers stay open for the whole observation; no throttle, so routing is breakers only.
     resilience: { breaker: { consecutive_failures: 3, open_ms: 20_000, max_open_ms: 30_000 }, adaptive_throttle: { enabled: false } },
     health: { incidents: { evaluate_every_ms: 200, open_after_ms: 1_000 } },
