@@ -62,6 +62,23 @@ afterAll(async () => {
 });
 
 describe('SharedBreakers', () => {
+  it("closes every replica's breaker when the leader's recovery probe is answered", async () => {
+    const [a, b] = [fakeRouter(), fakeRouter()];
+    const sa = shared(a);
+    const sb = shared(b);
+    await Promise.all([synced(sa), synced(sb)]);
+    fail(b, 'primary');
+    await vi.waitFor(() => expect(a.policies.breakers.get('primary').state.state).toBe('open'), { timeout: 1_000, interval: 10 });
+    // a holds the lease: its recovery probe is answered.
+    const breaker = a.policies.breakers.get('primary');
+    breaker.onResult(breaker.acquireRecoveryProbe(), 'ok');
+    expect(breaker.state.state).toBe('closed');
+    await vi.waitFor(() => expect(b.policies.breakers.get('primary').state.state).toBe('closed'), { timeout: 1_000, interval: 10 });
+    expect(b.changes.at(-1)).toMatchObject({ to: 'closed', reason: 'remote_recovered' });
+    // The opening is gone from the hash: a replica starting now does not open on stale news.
+    expect(await admin.hget(`${prefix}:breakers:open`, 'primary')).toBeNull();
+  });
+
   it('opens every other replica until the same time, without echoing remote openings', async () => {
     const [a, b, c] = [fakeRouter(), fakeRouter(), fakeRouter()];
     const sa = shared(a);

@@ -7,11 +7,13 @@
  * or missed messages while disconnected, catch up; its entries carry `untilMs`, so stale ones are ignored,
  * and the key expires a minute after its last opening ends.
  *
- * Closing is not shared: each replica's breaker half-opens when the shared `untilMs` passes and its own
- * probe decides. That costs one probe per replica per recovery, but one replica's lucky success never
- * closes the others onto a provider that is still failing for them; a failed probe re-opens (doubled) and
- * that opening is shared again. A local close removes our own entry from the hash, so a replica starting
- * later does not skip a recovered deployment.
+ * Closing by a client call is not shared: each replica's breaker half-opens when the shared `untilMs`
+ * passes and its own call decides, so one replica's lucky success never closes the others onto a provider
+ * still failing for them. A *recovery probe* is the exception: only the replica holding the leader lease
+ * sends them (router/recovery-prober.ts), for the cluster, so its answered probe is published and every
+ * replica closes (`remote_recovered`); should the provider still fail, the overdue and fault counting of
+ * each replica re-opens within seconds. A local close removes our own entry from the hash (a recovery
+ * removes any replica's), so a replica starting later does not skip a recovered deployment.
  *
  * Redis is never on the request path: breaker events publish in the background, and Redis being slow or
  * down only means each replica runs on its own breakers (counted in `stats()`); when it answers again the
@@ -108,6 +110,8 @@ export class SharedBreakers {
   /** Operator overrides (force open / close): a hash of forced-open deployments and a channel. */
   private readonly forcedKey: string;
   private readonly forceChannel: string;
+  /** A recovery probe was answered: every replica closes that deployment's breaker. */
+  private readonly recoveredChannel: string;
   private readonly nowMs: () => number;
   private readonly localOpen = new Map<string, { untilMs: number; openCount: number }>();
   private readonly counts = { published: 0, received: 0, applied: 0, failures: 0, degradedEpisodes: 0, resyncs: 0 };
@@ -126,6 +130,7 @@ export class SharedBreakers {
     this.channel = `${prefix}:breakers`;
     this.forcedKey = `${prefix}:breakers:forced`;
     this.forceChannel = `${prefix}:breakers:force`;
+    this.recoveredChannel = `${prefix}:breakers:recovered`;
     this.origin = options.origin ?? `${hostname()}:${process.pid}:${randomUUID()}`;
     this.nowMs = options.nowMs ?? Date.now;
   }
@@ -141,10 +146,11 @@ export class SharedBreakers {
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
       else if (channel === this.forceChannel) this.applyForce(text);
+      else if (channel === this.recoveredChannel) this.applyRecovered(text);
     });
     // ioredis re-subscribes after a reconnect; what was published meanwhile is read back from the hash.
     this.subscriber.on('ready', () => void this.resync(false));
-    this.subscriber.subscribe(this.channel, this.forceChannel).catch((err: unknown) => this.fail(err));
+    this.subscriber.subscribe(this.channel, this.forceChannel, this.recoveredChannel).catch((err: unknown) => this.fail(err));
     this.detach = this.options.router.events.on('breaker', (event) => this.onBreaker(event));
     const every = this.options.resyncIntervalMs ?? SHARED_BREAKERS_DEFAULTS.resyncIntervalMs;
     this.interval = setInterval(() => void this.resync(false), every);
@@ -200,8 +206,36 @@ export class SharedBreakers {
       void this.publish({ deploymentId: id, untilMs: event.untilMs, openCount, origin: this.origin });
     } else if (event.to === 'closed') {
       const wasOurs = this.localOpen.delete(id);
-      if (wasOurs) void this.clear(id);
+      if (event.reason === 'recovery_probe_succeeded') void this.shareRecovery(id);
+      else if (wasOurs) void this.clear(id);
     }
+  }
+
+  /** Our recovery probe was answered: drop the deployment's opening, whoever recorded it, and tell all. */
+  private async shareRecovery(deploymentId: string): Promise<void> {
+    const redis = this.commands;
+    if (redis === undefined || this.stopped) return;
+    try {
+      await redis.hdel(this.hashKey, deploymentId);
+      await redis.publish(this.recoveredChannel, JSON.stringify({ deploymentId, origin: this.origin }));
+      this.succeed();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private applyRecovered(text: string): void {
+    let message: { deploymentId?: unknown; origin?: unknown };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    const { deploymentId, origin } = message;
+    if (typeof deploymentId !== 'string' || origin === this.origin) return;
+    if (this.options.knows !== undefined && !this.options.knows(deploymentId)) return;
+    this.localOpen.delete(deploymentId);
+    if (this.options.router.policies.breakers.get(deploymentId).recoveredElsewhere()) this.counts.applied++;
   }
 
   private async publish(opening: Opening): Promise<void> {

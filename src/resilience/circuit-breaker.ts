@@ -80,7 +80,9 @@ export type CircuitTransitionReason =
   | 'forced_open'
   | 'forced_close'
   /** Another replica saw this deployment fail and shared its opening (`openUntil`). */
-  | 'remote_open';
+  | 'remote_open'
+  /** Another replica's recovery probe was answered (`recoveredElsewhere`). */
+  | 'remote_recovered';
 
 export interface CircuitStateChangeEvent {
   deploymentId: string;
@@ -277,6 +279,18 @@ export class CircuitBreaker {
     }
     const count = Math.max(1, openCount, state.state === 'half_open' ? state.openCount : 0);
     this.#transition(snapshot, { state: 'open', openedAtMs: nowMs, untilMs, openCount: count }, `${reason}_open`, nowMs);
+    return true;
+  }
+
+  /**
+   * Closes an open or half-open breaker because the replica that probes for the cluster saw the deployment
+   * answer again. A closed or forced-open breaker is left alone. Returns whether anything changed.
+   */
+  recoveredElsewhere(): boolean {
+    const snapshot = this.#load();
+    const name = snapshot.state.state;
+    if (name !== 'open' && name !== 'half_open') return false;
+    this.#close(snapshot, 'remote_recovered', this.#clock.now());
     return true;
   }
 

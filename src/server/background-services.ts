@@ -96,13 +96,17 @@ export async function startBackgroundServices(options: {
   const lease = await createLease(config, logger, {
     onAcquired: () => {
       logger.info('this instance now runs the incident detector and probes');
+      router.recovery.setActive(true);
       void monitor.start();
     },
     onLost: (reason) => {
       logger.warn({ reason }, 'lost the leader lease: incident detector and probes stopped here');
+      router.recovery.setActive(false);
       void monitor.stop();
     },
   });
+  // With a lease, recovery probes of open breakers are the leader's job too (their answers are shared).
+  if (lease !== undefined) router.recovery.setActive(false);
   if (lease === undefined) await monitor.start();
   else lease.start();
   const sharedBreakers = await startSharedBreakers(config, runtime, router, logger);
