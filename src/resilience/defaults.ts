@@ -108,9 +108,10 @@ export const RESILIENCE_DEFAULTS = {
     // the cut is deliberately generous).
     cutFactor: 5,
     cutMinExcessMs: 4_000,
-    // A stream silent for max(4 × the p99 of its longest normal gap, that + 2 s) has stalled.
+    // A stream silent for max(4 × the p99 of its longest normal gap, that + 1 s) has stalled: the p99 of
+    // each stream's *longest* silence is already the tail of the tail, so a second past it is not jitter.
     idleFactor: 4,
-    idleMinExcessMs: 2_000,
+    idleMinExcessMs: 1_000,
   },
   recoveryProbe: {
     // On: a cheap probe every few seconds is what brings traffic back soon after an outage ends.

@@ -45,7 +45,7 @@ describe('AttemptNorms', () => {
   it('derives the stream idle limit from the longest normal gaps', () => {
     const norms = new AttemptNorms(new ManualClock());
     for (let i = 0; i < 30; i++) norms.record('d1', 'stream', 'gap', 50);
-    expect(norms.limitsFor('d1', 'stream', CONFIGURED).idleLimitMs).toBe(2_050);
+    expect(norms.limitsFor('d1', 'stream', CONFIGURED).idleLimitMs).toBe(1_050);
   });
 
   it('forgets samples older than ten minutes, so the configured values rule again after a quiet spell', () => {

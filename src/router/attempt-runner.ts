@@ -22,7 +22,8 @@ import type { RouterPolicies } from './policies.js';
 import type { AttemptRecord, DispatchResult, RouterEvents } from './router-types.js';
 import { commitStream, observeEnd } from './stream-commit.js';
 
-export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult } | { kind: 'next' } | { kind: 'stop' };
+/** `answered.attempt`: the index in `DispatchContext.attempts` of the attempt that answered. */
+export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult; attempt: number } | { kind: 'next' } | { kind: 'stop' };
 
 export interface RunOptions {
   /** A continuation's own request (it carries the partial answer), instead of the client's. */
@@ -96,13 +97,13 @@ export class AttemptRunner {
         const base = { route: route.name, deployment, attempts: d.attempts, passthrough: body !== undefined, done: () => d.finish() };
         if (committed.kind === 'json') {
           attempt.end(undefined, committed.response.usage, mode);
-          return { kind: 'answered', result: { ...base, answer: committed } };
+          return { kind: 'answered', result: { ...base, answer: committed }, attempt: d.attempts.length - 1 };
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         this.deps.policies().latency.record(deployment.id, ttftMs);
         const index = attempt.placeholder(ttftMs);
         const items = observeEnd(committed.items, (failure, usage) => attempt.end(failure, usage, mode, index), { clock: this.deps.clock, onGap: (gapMs) => attempt.noteGap(gapMs) });
-        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } } };
+        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } }, attempt: index };
       }
 
       const failure = committed.failure;

@@ -20,4 +20,9 @@ export interface DispatchContext extends Omit<FailureContext, 'clientAborted' | 
   /** Releases the admission slot and the deadline timer, and reports the request; idempotent. */
   finish: (errorCode?: ErrorCode) => void;
   degraded?: 'cache' | 'static';
+  /**
+   * The index in `attempts` of the attempt whose answer the client is getting (a continuation's, once one
+   * takes over). Not simply the last attempt: a hedge that lost is recorded after the winner.
+   */
+  answeredBy?: number;
 }

@@ -201,7 +201,7 @@ export class Router {
       for (let admitted = nextAdmitted(); admitted !== undefined; admitted = nextAdmitted()) {
         const kind = d.attempts.length === 0 ? 'first' : 'failover';
         const verdict = route.hedge.enabled ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind, deadline.signal);
-        if (verdict.kind === 'answered') return this.deliver(d, verdict.result, nextAdmitted);
+        if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted);
         if (verdict.kind === 'stop') break;
       }
       // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.
@@ -212,7 +212,7 @@ export class Router {
         if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
           const permit = breakers.get(deployment.id).acquireLastResort();
           const verdict = await this.runner.run(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
-          if (verdict.kind === 'answered') return this.deliver(d, verdict.result, nextAdmitted);
+          if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted);
         }
       }
     } catch (err) {
@@ -226,9 +226,9 @@ export class Router {
     throw error;
   }
 
-  private emitRequest(d: Pick<DispatchContext, 'input' | 'route' | 'attempts' | 'degraded'>, startedAtMs: number, errorCode: ErrorCode | undefined): void {
-    const last = d.attempts.at(-1);
-    const answered = errorCode === undefined && last?.outcome === 'ok' ? last : undefined;
+  private emitRequest(d: Pick<DispatchContext, 'input' | 'route' | 'attempts' | 'degraded' | 'answeredBy'>, startedAtMs: number, errorCode: ErrorCode | undefined): void {
+    const answering = d.answeredBy === undefined ? undefined : d.attempts[d.answeredBy];
+    const answered = errorCode === undefined && answering?.outcome === 'ok' ? answering : undefined;
     this.events.emit('request', {
       requestId: d.input.requestId,
       route: d.route.name,
@@ -269,7 +269,9 @@ export class Router {
    * otherwise the next one is asked the original question and its answer is used only if it begins with
    * exactly the text the client already has. A route with a degraded-answer cache remembers the answer.
    */
-  private deliver(d: DispatchContext, result: DispatchResult, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
+  private deliver(d: DispatchContext, verdict: Extract<DeploymentVerdict, { kind: 'answered' }>, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
+    const { result } = verdict;
+    d.answeredBy = verdict.attempt;
     const answer = result.answer;
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
     const items = continueOnFailure(answer.items, async (partialText) => {
@@ -280,7 +282,8 @@ export class Router {
       const request: ChatRequest = prefill ? { ...original, messages: [...original.messages, { role: 'assistant', content: [{ type: 'text', text: partialText }] }] } : original;
       const verdict = await this.runner.run(d, admitted, 'failover', d.deadline.signal, { continuation: request });
       if (verdict.kind !== 'answered' || verdict.result.answer.kind !== 'stream') return undefined;
-      return { items: verdict.result.answer.items, mode: prefill ? 'prefill' : 'replay' };
+      const takeOver = verdict.attempt;
+      return { items: verdict.result.answer.items, mode: prefill ? 'prefill' : 'replay', onTakeOver: () => (d.answeredBy = takeOver) };
     });
     return { ...result, answer: this.remember(d, { kind: 'stream', items }) };
   }

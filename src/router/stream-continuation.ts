@@ -17,6 +17,8 @@ export interface Continuation {
   items: AsyncGenerator<StreamItem, void, undefined>;
   /** `prefill`: it continues the partial text; `replay`: it answers afresh and must match the partial text. */
   mode: 'prefill' | 'replay';
+  /** Called when the continuation is used: its answer is now the client's. */
+  onTakeOver?: () => void;
 }
 
 /** Starts a continuation from the partial text, or undefined when none can be had. */
@@ -32,6 +34,7 @@ export async function* continueOnFailure(items: AsyncGenerator<StreamItem, void,
       const continuation = await tryContinue(text);
       const rest = continuation === undefined ? undefined : continuation.mode === 'prefill' ? continuation.items : await afterPrefix(continuation.items, text);
       if (rest !== undefined) {
+        continuation!.onTakeOver?.();
         yield { kind: 'resync', events: sent };
         yield* renumber(rest, textIndex);
         return;
