@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UpstreamFailure } from './types.js';
-import { addRateLimitSignals, parseDurationMs, parseRetryAfterMs, pickRateLimitHeaders } from './retry-after.js';
+import { addRateLimitSignals, parseRetryAfterMs, pickRateLimitHeaders } from './retry-after.js';
 
 describe('parseRetryAfterMs', () => {
   const nowMs = Date.parse('2025-01-01T00:00:00Z');
@@ -84,18 +84,6 @@ describe('pickRateLimitHeaders', () => {
   });
 });
 
-describe('parseDurationMs', () => {
-  it('reads OpenAI reset durations', () => {
-    expect(parseDurationMs('20ms')).toBe(20);
-    expect(parseDurationMs('1.5s')).toBe(1_500);
-    expect(parseDurationMs('6m0s')).toBe(360_000);
-    expect(parseDurationMs('7m12s')).toBe(432_000);
-    expect(parseDurationMs('23h59m1s')).toBe(86_341_000);
-    expect(parseDurationMs('')).toBeUndefined();
-    expect(parseDurationMs('soon')).toBeUndefined();
-  });
-});
-
 describe('addRateLimitSignals', () => {
   const nowMs = Date.parse('2025-01-01T00:00:00Z');
   const rateLimited = (): UpstreamFailure => ({ outcome: 'rate_limited', message: 'slow down', status: 429 });
@@ -112,11 +100,9 @@ describe('addRateLimitSignals', () => {
     expect(addRateLimitSignals(rateLimited(), { 'retry-after': '3599' }, nowMs).quotaExhausted).toBeUndefined();
   });
 
-  it('an empty bucket that resets in hours is an exhausted quota; a full one that does is not', () => {
-    const empty = { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '5h12m0s' };
-    expect(addRateLimitSignals(rateLimited(), empty, nowMs).quotaExhausted).toBe(true);
-    const stillThere = { 'x-ratelimit-remaining-tokens': '1200', 'x-ratelimit-reset-tokens': '5h12m0s' };
-    expect(addRateLimitSignals(rateLimited(), stillThere, nowMs).quotaExhausted).toBeUndefined();
+  it('an empty bucket alone is not an exhausted quota: its period is unknown (per minute at OpenAI)', () => {
+    const empty = { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '5h12m0s' };
+    expect(addRateLimitSignals(rateLimited(), empty, nowMs).quotaExhausted).toBeUndefined();
   });
 
   it('keeps a wait the body already gave, and marks only rate limits', () => {

@@ -90,8 +90,9 @@ export function pickRateLimitHeaders(headers: HeaderBag): Record<string, string>
 /**
  * Completes a classified failure with what the headers say: the wait (unless the body already gave one,
  * as Gemini's RetryInfo does), the rate-limit headers to pass on, and `quotaExhausted` for a rate limit
- * whose wait is an hour or more, from `retry-after` (Azure OpenAI's exhausted quota asks for 86400 s) or
- * from an `x-ratelimit-reset-*` of a bucket with nothing remaining (OpenAI's documented headers).
+ * that asks for an hour or more (Azure OpenAI's exhausted daily quota asks for `retry-after: 86400`).
+ * `x-ratelimit-remaining-requests: 0` alone says nothing of the period: it is per minute at OpenAI and
+ * per day at Groq, and the classifier does not know which server it reads.
  */
 export function addRateLimitSignals(failure: UpstreamFailure, headers: HeaderBag, nowMs: number): UpstreamFailure {
   if (failure.retryAfterMs === undefined) {
@@ -100,31 +101,6 @@ export function addRateLimitSignals(failure: UpstreamFailure, headers: HeaderBag
   }
   const rateLimitHeaders = pickRateLimitHeaders(headers);
   if (rateLimitHeaders !== undefined) failure.rateLimitHeaders = rateLimitHeaders;
-  if (failure.outcome === 'rate_limited' && failure.quotaExhausted !== true) {
-    const longWait = (failure.retryAfterMs ?? 0) >= QUOTA_WAIT_MS || exhaustedBucketResetMs(rateLimitHeaders ?? {}) >= QUOTA_WAIT_MS;
-    if (longWait) failure.quotaExhausted = true;
-  }
+  if (failure.outcome === 'rate_limited' && (failure.retryAfterMs ?? 0) >= QUOTA_WAIT_MS) failure.quotaExhausted = true;
   return failure;
-}
-
-/** The longest reset among `x-ratelimit-*` buckets that have nothing remaining, in ms (0 when none). */
-function exhaustedBucketResetMs(headers: Record<string, string>): number {
-  let longest = 0;
-  for (const kind of ['requests', 'tokens']) {
-    if (headers[`x-ratelimit-remaining-${kind}`] !== '0') continue;
-    const reset = headers[`x-ratelimit-reset-${kind}`];
-    const ms = reset === undefined ? undefined : parseDurationMs(reset);
-    if (ms !== undefined) longest = Math.max(longest, ms);
-  }
-  return longest;
-}
-
-// OpenAI's reset durations: `20ms`, `1.5s`, `6m0s`, `1h30m0s`.
-const DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/;
-
-export function parseDurationMs(raw: string): number | undefined {
-  const match = DURATION.exec(raw.trim());
-  if (match === null || raw.trim() === '') return undefined;
-  const [, h, m, s, ms] = match;
-  return Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(s ?? 0) * 1000 + Number(ms ?? 0);
 }

@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { streamEvents as events, streamItems as items, streamedText } from '../../../test/support/stream-items.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
-import type { StreamEvent } from '../../core/chat-response.js';
 import { closeAllPools } from '../http/upstream-pool.js';
 import type { AttemptResult, StreamItem } from '../types.js';
 import { OpenAIProvider } from './openai-provider.js';
@@ -103,16 +103,6 @@ async function send(request: ChatRequest, options: { passthroughBody?: Buffer; s
     requestId: 'req_test',
   });
 }
-
-async function items(result: AttemptResult): Promise<StreamItem[]> {
-  if (result.kind !== 'stream') throw new Error(`expected a stream, got ${JSON.stringify(result)}`);
-  const out: StreamItem[] = [];
-  for await (const item of result.items) out.push(item);
-  return out;
-}
-
-const events = (all: StreamItem[]): StreamEvent[] => all.flatMap((i) => (i.kind === 'data' ? i.events : []));
-const streamedText = (all: StreamItem[]): string => events(all).map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
 
 const COMPLETION = {
   id: 'chatcmpl-CJ8abc',
