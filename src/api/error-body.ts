@@ -1,7 +1,10 @@
 /**
  * How a `KeelError` looks to each client API: the status comes from the error, the body shape from the
  * client's format. OpenAI clients get `{"error": {message, type, param, code}}`; Anthropic clients get
- * `{"type": "error", "error": {type, message}}`. The official SDKs read these to build their typed errors.
+ * `{"type": "error", "error": {type, message, details: {error_code}}}`. The official SDKs read these to
+ * build their typed errors, so Keel's stable code sits where each SDK looks for one (`error.code`, and
+ * `error.details.error_code`, the Anthropic SDK's `errorCode`). The upstream's rate-limit headers behind
+ * an error go out prefixed, beside (never over) Keel's own `Retry-After` and `x-ratelimit-*`.
  */
 import type { WireFormat } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
@@ -75,6 +78,24 @@ const ANTHROPIC_TYPE_BY_STATUS: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+// Keel's own `x-ratelimit-*` describe the caller's virtual key, and SDKs obey `retry-after-ms` over
+// `Retry-After`: an upstream's headers passed on under their own names would be read as the client's own
+// limits, or would override the wait Keel chose after failing over. Prefixed, they inform without steering.
+const UPSTREAM_HEADER_PREFIX = 'x-keel-upstream-';
+// The KeelError may come from anywhere; a CR, LF or non-ASCII byte in a header would make Node throw
+// while answering, so such a value is dropped rather than sent.
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
+const HEADER_VALUE = /^[\x20-\x7e]{1,200}$/;
+
+function upstreamHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (HEADER_NAME.test(lower) && HEADER_VALUE.test(value)) out[UPSTREAM_HEADER_PREFIX + lower] = value;
+  }
+  return out;
+}
+
 export function toKeelError(err: unknown): KeelError {
   if (err instanceof KeelError) return err;
   return new KeelError('internal', 'Keel hit an internal error while handling the request.', { cause: err });
@@ -82,7 +103,7 @@ export function toKeelError(err: unknown): KeelError {
 
 export function errorAnswer(err: unknown, format: WireFormat, requestId: string): ErrorAnswer {
   const error = toKeelError(err);
-  const headers: Record<string, string> = { ...error.headers };
+  const headers: Record<string, string> = { ...upstreamHeaders(error.upstreamHeaders), ...error.headers };
   if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
   const message = secrets.redact(error.message);
   // A provider's own type and code mean something only to clients of the same format.
@@ -92,6 +113,8 @@ export function errorAnswer(err: unknown, format: WireFormat, requestId: string)
   if (format === 'anthropic') {
     const type = upstreamType ?? ANTHROPIC_TYPE[error.code] ?? ANTHROPIC_TYPE_BY_STATUS[error.status] ?? 'invalid_request_error';
     const inner: Record<string, unknown> = { type, message };
+    // Keel's own code where the Anthropic SDK reads `errorCode`; a provider's own type stands alone.
+    if (upstreamType === undefined) inner['details'] = { error_code: error.code };
     if (error.attempts !== undefined) inner['attempts'] = error.attempts;
     return { status: error.status, headers, body: { type: 'error', error: inner, request_id: requestId } };
   }

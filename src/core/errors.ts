@@ -53,6 +53,12 @@ export interface KeelErrorOptions {
   retryAfterS?: number;
   /** Extra response headers that explain the error (the rate-limit state of a refused request). */
   headers?: Record<string, string>;
+  /**
+   * The rate-limit headers of the upstream answer behind this error (`retry-after`, `x-ratelimit-*`,
+   * `anthropic-ratelimit-*`), passed on to the client under an `x-keel-upstream-` prefix: they describe the
+   * gateway's account with a provider, never the client's own limits, which Keel's own headers carry.
+   */
+  upstreamHeaders?: Record<string, string>;
   attempts?: AttemptSummary[];
   /** The provider's own error type/code, kept so the client sees the original reason. */
   upstreamType?: string;
@@ -69,6 +75,7 @@ export class KeelError extends Error {
   readonly param: string | undefined;
   readonly retryAfterS: number | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly upstreamHeaders: Record<string, string> | undefined;
   readonly attempts: AttemptSummary[] | undefined;
   readonly upstreamType: string | undefined;
   readonly upstreamCode: string | undefined;
@@ -81,6 +88,7 @@ export class KeelError extends Error {
     this.param = options.param;
     this.retryAfterS = options.retryAfterS;
     this.headers = options.headers;
+    this.upstreamHeaders = options.upstreamHeaders;
     this.attempts = options.attempts;
     this.upstreamType = options.upstreamType;
     this.upstreamCode = options.upstreamCode;

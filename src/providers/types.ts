@@ -25,6 +25,19 @@ export interface UpstreamFailure {
   quotaExhausted?: boolean;
   /** The attempt was cancelled by the client, not failed by the provider: it says nothing of health. */
   cancelled?: boolean;
+  /**
+   * The provider said the quota behind this refusal is used up for hours, not for seconds: a daily or
+   * monthly quota, a spend limit, no credit left. Set only with outcome `rate_limited`. Retrying the same
+   * deployment soon only adds load; fail over and keep the deployment out until its `retryAfterMs` (when
+   * given) or for a long cool-down.
+   */
+  quotaExhausted?: boolean;
+  /**
+   * The rate-limit headers of the provider's error answer (`retry-after`, `retry-after-ms`, `x-ratelimit-*`,
+   * `anthropic-ratelimit-*`): lower-case names, values verbatim (printable ASCII only), for passing on to
+   * the client with the final error. Absent when the answer had none.
+   */
+  rateLimitHeaders?: Record<string, string>;
 }
 
 export interface AttemptTimeouts {

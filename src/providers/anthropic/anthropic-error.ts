@@ -2,15 +2,43 @@
  * Classifies an Anthropic error (status + body + headers, or an in-stream `error` event) into an Outcome.
  * Anthropic names every error with a `type`, which is more precise than the status: a 529 and an
  * in-stream `overloaded_error` are the same condition, and a 400 may be a context-length refusal
- * (`prompt is too long`). The type is kept as `providerType` so a client sees the original reason.
+ * (`prompt is too long`). The type is kept as `providerType` so a client sees the original reason. An
+ * account out of credit or over a spend limit is a quota used up for hours, not a client error or a
+ * blip: it is a `rate_limited` failure marked `quotaExhausted`, whatever status Anthropic gave it.
  */
+import { z } from 'zod';
 import type { FailureOutcome, UpstreamFailure } from '../types.js';
-import { parseRetryAfterMs } from '../retry-after.js';
+import { addRateLimitSignals } from '../retry-after.js';
 import { safeMessage } from '../http/upstream-request.js';
 import { anthropicErrorBody } from './anthropic-wire.js';
 
 const CONTEXT_LENGTH = /prompt is too long|context window|too many (input )?tokens|context length/i;
 const CONTENT_FILTER = /content filtering policy|blocked by content filter/i;
+
+// Where Anthropic says the account, not the request, is the problem. Sources: the error codes in
+// `error.details.error_code` are those of @anthropic-ai/sdk 1.12 (resources/shared.d.ts:
+// ContractSpendLimitReachedError and EnforcedSpendLimitReachedError are 429 rate-limit errors — "the
+// organization has crossed the monthly API usage threshold of its API tier", no retry-after — and
+// LinkedOrganizationSpendLimitReachedError a 402); `billing_error` is the 402 type of
+// docs.anthropic.com/en/api/errors; the two messages are 400 `invalid_request_error`s seen in the wild
+// ("Your credit balance is too low to access the Anthropic API…", anthropics/claude-code#4684) and
+// documented for a spend limit the organization set ("You have reached your specified API usage limits").
+// `ramp_limit_exceeded` is not here: it asks for a retry after its retry-after, a real rate limit.
+// A `permission_error` is not a quota by its type (the key may not use the resource, which no wait fixes),
+// only when its message says the credit or spend limit is the reason.
+const QUOTA_ERROR_CODES: ReadonlySet<string> = new Set(['enforced_spend_limit_reached', 'contract_spend_limit_reached', 'linked_organization_spend_limit_reached']);
+const QUOTA_MESSAGE = /credit balance is too low|reached your specified (workspace )?API usage limits/i;
+
+/** `error.details.error_code`, the SDK's `errorCode`, when the body has one. */
+const anthropicErrorDetails = z.looseObject({
+  error: z.looseObject({ details: z.looseObject({ error_code: z.string().optional() }).nullish() }),
+});
+
+export function isAnthropicQuotaExhausted(type: string | undefined, errorCode: string | undefined, message: string): boolean {
+  if (errorCode !== undefined && QUOTA_ERROR_CODES.has(errorCode)) return true;
+  if (type === 'billing_error') return true;
+  return (type === undefined || type === 'invalid_request_error' || type === 'permission_error') && QUOTA_MESSAGE.test(message);
+}
 
 export function anthropicOutcome(type: string | undefined, status: number | undefined, message: string): FailureOutcome {
   switch (type) {
@@ -44,13 +72,22 @@ export function anthropicOutcome(type: string | undefined, status: number | unde
   return 'bad_request';
 }
 
-/** Reads `{type: "error", error: {type, message}}`; anything else (an HTML page from a proxy) is kept as text. */
-export function readAnthropicError(bodyText: string, fallback: string): { type?: string; message: string } {
+/**
+ * Reads `{type: "error", error: {type, message, details?: {error_code}}}`; anything else (an HTML page
+ * from a proxy) is kept as text.
+ */
+export function readAnthropicError(bodyText: string, fallback: string): { type?: string; errorCode?: string; message: string } {
   try {
-    const parsed = anthropicErrorBody.safeParse(JSON.parse(bodyText));
+    const json: unknown = JSON.parse(bodyText);
+    const parsed = anthropicErrorBody.safeParse(json);
     if (parsed.success) {
       const { type, message } = parsed.data.error;
-      return type == null ? { message: message ?? fallback } : { type, message: message ?? fallback };
+      const out: { type?: string; errorCode?: string; message: string } = { message: message ?? fallback };
+      if (type != null) out.type = type;
+      const details = anthropicErrorDetails.safeParse(json);
+      const errorCode = details.success ? details.data.error.details?.error_code : undefined;
+      if (errorCode !== undefined) out.errorCode = errorCode;
+      return out;
     }
   } catch {
     // not JSON
@@ -64,18 +101,21 @@ export function classifyAnthropicError(
   headers: Record<string, string | string[] | undefined>,
   nowMs: number,
 ): UpstreamFailure {
-  const { type, message } = readAnthropicError(bodyText, `provider answered HTTP ${status}`);
-  const failure: UpstreamFailure = { outcome: anthropicOutcome(type, status, message), message: safeMessage(message), status };
-  const retryAfterMs = parseRetryAfterMs(headers, nowMs);
-  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  const { type, errorCode, message } = readAnthropicError(bodyText, `provider answered HTTP ${status}`);
+  const quota = isAnthropicQuotaExhausted(type, errorCode, message);
+  const failure: UpstreamFailure = { outcome: quota ? 'rate_limited' : anthropicOutcome(type, status, message), message: safeMessage(message), status };
+  if (quota) failure.quotaExhausted = true;
   if (type !== undefined) failure.providerType = type;
-  return failure;
+  if (errorCode !== undefined) failure.providerCode = errorCode;
+  return addRateLimitSignals(failure, headers, nowMs);
 }
 
 /** An `event: error` in a stream that had started with a 200. */
 export function classifyAnthropicStreamError(error: { type?: string | null | undefined; message?: string | null | undefined }): UpstreamFailure {
   const message = error.message ?? 'the provider sent an error mid-stream';
-  const failure: UpstreamFailure = { outcome: anthropicOutcome(error.type ?? undefined, undefined, message), message: safeMessage(message) };
+  const quota = isAnthropicQuotaExhausted(error.type ?? undefined, undefined, message);
+  const failure: UpstreamFailure = { outcome: quota ? 'rate_limited' : anthropicOutcome(error.type ?? undefined, undefined, message), message: safeMessage(message) };
+  if (quota) failure.quotaExhausted = true;
   if (error.type != null) failure.providerType = error.type;
   return failure;
 }

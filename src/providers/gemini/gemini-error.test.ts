@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyGeminiError, classifyGeminiStreamError } from './gemini-error.js';
 
+const fixture = (name: string): string => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
 const body = (code: number, status: string, message: string, details?: unknown[]) =>
   JSON.stringify({ error: { code, message, status, ...(details === undefined ? {} : { details }) } });
 
@@ -45,6 +47,36 @@ describe('classifyGeminiError', () => {
   it('never relays a key the provider echoed', () => {
     const failure = classifyGeminiError(400, body(400, 'INVALID_ARGUMENT', 'API key not valid: AIzaSyA1234567890abcdefghijklmnop'), {}, 0);
     expect(failure.message).not.toContain('AIzaSyA1234567890');
+  });
+});
+
+describe('classifyGeminiError: a per-day quota is not a blip', () => {
+  it('RESOURCE_EXHAUSTED on GenerateRequestsPerDayPerProjectPerModel is exhausted, though RetryInfo says 28 s', () => {
+    const failure = classifyGeminiError(429, fixture('quota-per-day-error.json'), {}, 0);
+    expect(failure).toMatchObject({ outcome: 'rate_limited', quotaExhausted: true, providerType: 'RESOURCE_EXHAUSTED', retryAfterMs: 28_000 });
+  });
+
+  it('RESOURCE_EXHAUSTED on a per-minute quota is a plain rate limit', () => {
+    const failure = classifyGeminiError(429, fixture('quota-per-minute-error.json'), {}, 0);
+    expect(failure).toMatchObject({ outcome: 'rate_limited', retryAfterMs: 41_000 });
+    expect(failure.quotaExhausted).toBeUndefined();
+  });
+
+  it('knows a per-day quota by its metric, by ErrorInfo metadata, or by a Vertex message', () => {
+    const byMetric = [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_requests_per_model_per_day', quotaId: 'GenerateRequestsPerDayPerProjectPerModel' }] }];
+    expect(classifyGeminiError(429, body(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota.', byMetric), {}, 0).quotaExhausted).toBe(true);
+    const byInfo = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED', domain: 'googleapis.com', metadata: { quota_metric: 'cloudcode-pa.googleapis.com/gemini_2_5_pro_requests', quota_limit: 'Gemini25ProRequestsPerDayPerUserPerTier' } }];
+    expect(classifyGeminiError(429, body(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', byInfo), {}, 0).quotaExhausted).toBe(true);
+    const vertexDay = 'Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_day_per_project_per_base_model with base model: gemini-2.5-pro.';
+    expect(classifyGeminiError(429, body(429, 'RESOURCE_EXHAUSTED', vertexDay), {}, 0).quotaExhausted).toBe(true);
+    const vertexMinute = 'Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: gemini-pro. Please submit a quota increase request.';
+    expect(classifyGeminiError(429, body(429, 'RESOURCE_EXHAUSTED', vertexMinute), {}, 0).quotaExhausted).toBeUndefined();
+    expect(classifyGeminiError(429, body(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).'), {}, 0).quotaExhausted).toBeUndefined();
+  });
+
+  it('only a rate limit can be an exhausted quota', () => {
+    const details = [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel' }] }];
+    expect(classifyGeminiError(400, body(400, 'INVALID_ARGUMENT', 'bad', details), {}, 0).quotaExhausted).toBeUndefined();
   });
 });
 

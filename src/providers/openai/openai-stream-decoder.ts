@@ -10,6 +10,7 @@ import type { StreamEvent } from '../../core/chat-response.js';
 import type { UpstreamFailure } from '../types.js';
 import { safeMessage } from '../http/upstream-request.js';
 import { decodeOpenAIUsage } from './decode-openai-response.js';
+import { isOpenAIQuotaExhausted } from './openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 import { openaiChunk, openaiErrorBody } from './openai-wire.js';
 
@@ -106,8 +107,11 @@ export class OpenAIStreamDecoder {
     const parsed = openaiErrorBody.safeParse(json);
     const error = parsed.success ? parsed.data.error : {};
     const kind = `${error.type ?? ''} ${error.code ?? ''}`;
-    const outcome = /rate_limit/.test(kind) ? 'rate_limited' : /overload/.test(kind) ? 'overloaded' : 'server_error';
-    const failure: UpstreamFailure = { outcome, message: safeMessage(error.message ?? 'the provider sent an error mid-stream') };
+    const message = error.message ?? 'the provider sent an error mid-stream';
+    const quota = isOpenAIQuotaExhausted(error.type ?? undefined, error.code == null ? undefined : String(error.code), message);
+    const outcome = quota || /rate_limit/.test(kind) ? 'rate_limited' : /overload/.test(kind) ? 'overloaded' : 'server_error';
+    const failure: UpstreamFailure = { outcome, message: safeMessage(message) };
+    if (quota) failure.quotaExhausted = true;
     if (error.type) failure.providerType = error.type;
     if (error.code != null) failure.providerCode = String(error.code);
     return failure;
