@@ -21,8 +21,6 @@ export interface UpstreamFailure {
   providerType?: string;
   providerCode?: string;
   param?: string;
-  /** A 429 that means a quota is used up (for the day, or the account's credit), not a passing limit. */
-  quotaExhausted?: boolean;
   /** The attempt was cancelled by the client, not failed by the provider: it says nothing of health. */
   cancelled?: boolean;
   /**

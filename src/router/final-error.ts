@@ -61,7 +61,9 @@ export function finalError(ctx: FailureContext): KeelError {
       const retryAfterS = Math.max(1, Math.ceil((last.retryAfterMs ?? 1000) / 1000));
       const tried = ctx.attempts.map((a) => `${a.deployment}: ${a.outcome}`).join(', ');
       const skipped = ctx.skipped.length > 0 ? `; skipped ${ctx.skipped.join(', ')}` : '';
-      return new KeelError('all_deployments_failed', `Every deployment failed (${tried}${skipped}). Last error: ${last.message}`, { attempts, retryAfterS });
+      // The last provider's own rate-limit signals go along (as x-keel-upstream-*), never as Keel's own.
+      const upstreamHeaders = last.rateLimitHeaders === undefined ? {} : { upstreamHeaders: last.rateLimitHeaders };
+      return new KeelError('all_deployments_failed', `Every deployment failed (${tried}${skipped}). Last error: ${last.message}`, { attempts, retryAfterS, ...upstreamHeaders });
     }
   }
 }

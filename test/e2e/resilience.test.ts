@@ -190,3 +190,36 @@ describe('circuit breakers and budgets', () => {
     expect(perRequest).toBeLessThan(2);
   });
 });
+
+describe('errors that mean "not for hours"', () => {
+  const quota = {
+    type: 'error' as const,
+    status: 429,
+    headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '23h59m' },
+    body: { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } },
+  };
+
+  it('opens the breaker on an exhausted quota at once, instead of retrying every request into it', async () => {
+    sim().setFault('sim-primary', quota);
+    const { data } = await ask();
+    expect(data.model).toBe('sim-fallback');
+    // One call, no retry on the same deployment, and the next requests skip it entirely.
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
+    expect(keel.gateway.router.policies.breakers.get('primary').state.state).toBe('open');
+    await ask();
+    await ask();
+    expect(sim().stats().byModel).toEqual({ 'sim-primary': 1, 'sim-fallback': 3 });
+  });
+
+  it('passes the provider’s rate-limit signals on with a stable code when every deployment is down', async () => {
+    sim().setFault('sim-primary', quota);
+    const err = (await ask('solo').catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(err.status).toBe(503);
+    expect(err.code).toBe('all_deployments_failed');
+    expect(err.headers?.get('retry-after')).toMatch(/^\d+$/);
+    // The provider's own limits are named as the provider's, never mistaken for the client's own.
+    expect(err.headers?.get('x-keel-upstream-x-ratelimit-remaining-requests')).toBe('0');
+    expect(err.headers?.get('x-ratelimit-remaining-requests')).toBeNull();
+  });
+});
