@@ -16,8 +16,8 @@ const phases: PhaseWindow[] = [
   scenarioEndMs: (all[i + 1]?.[1] as number | undefined) ?? 250_000,
 }));
 
-// Actions land a moment after their phase begins.
-const episode: FaultEpisode = { deployment: 'claude', startMs: 60_003, endMs: 190_002, fullStartMs: 140_004, causes: ['mix', 'hang'] };
+// Actions land a moment after their phase begins, or (timers firing early) a fraction of a ms before.
+const episode: FaultEpisode = { deployment: 'claude', startMs: 59_999.6, endMs: 190_002, fullStartMs: 140_004, causes: ['mix', 'hang'] };
 
 type Breaker = IncidentInput['breakers'][number];
 const breaker = (to: 'open' | 'half_open' | 'closed', offsetMs: number): Breaker =>
@@ -38,7 +38,8 @@ describe('incidentStats', () => {
   it('times detection from the fault start and from the moment it hit every request', () => {
     // Opened once during the 40% phase, closed again by a lucky probe, then opened 2 s into the full outage.
     const incident = stats([breaker('open', 120_000), breaker('half_open', 150_000), breaker('open', 150_010), breaker('closed', 191_000)]);
-    expect(incident.time_to_detect_ms).toBe(59_997);
+    expect(incident.phase).toBe('gray-10');
+    expect(incident.time_to_detect_ms).toBe(60_000);
     expect(incident.detected_in_phase).toBe('gray-40');
     expect(incident.full_outage_start_ms).toBe(140_004);
     // Still open from the 40% phase when every request began to fail: detected at once.
@@ -64,7 +65,7 @@ describe('primaryTimesByPhase', () => {
     const other = { ...incident, deployment: 'gpt', time_to_detect_ms: 1 };
     const byPhase = primaryTimesByPhase([incident, other], 'claude', phases);
     expect(Object.fromEntries(byPhase)).toEqual({
-      'gray-10': { time_to_detect_ms: 82_501 },
+      'gray-10': { time_to_detect_ms: 82_504 },
       'all-hang': { time_to_detect_ms: 2_500 },
       recovered: { time_back_on_primary_ms: 5_998 },
     });

@@ -10,7 +10,7 @@ import type { CircuitStateChangeEvent } from '../resilience/index.js';
 import type { FaultEpisode } from './fault-episodes.js';
 import type { LoadRecord } from './load-generator.js';
 import type { IncidentStats, PhaseStats } from './report-types.js';
-import { phaseAt, type PhaseWindow } from './timeline.js';
+import { phaseAt, phaseStartingNear, type PhaseWindow } from './timeline.js';
 
 export interface IncidentInput {
   episodes: readonly FaultEpisode[];
@@ -39,7 +39,7 @@ export function incidentStats(input: IncidentInput): IncidentStats[] {
     return {
       deployment: episode.deployment,
       causes: episode.causes,
-      phase: phaseAt([...phases], episode.startMs).name,
+      phase: phaseStartingNear(phases, episode.startMs).name,
       fault_start_ms: Math.round(episode.startMs),
       fault_end_ms: round(episode.endMs ?? undefined),
       scenario_fault_start_ms: Math.round(episode.startMs * timeScale),
@@ -66,9 +66,8 @@ export type PhaseIncidentTimes = Pick<PhaseStats, 'time_to_detect_ms' | 'time_ba
  */
 export function primaryTimesByPhase(incidents: readonly IncidentStats[], primary: string, phases: readonly PhaseWindow[]): Map<string, PhaseIncidentTimes> {
   const out = new Map<string, PhaseIncidentTimes>();
-  // Fault edges are phase starts (a phase's actions, applied a moment after it begins): the nearest start.
   const at = (offsetMs: number): PhaseIncidentTimes => {
-    const name = phases.reduce((best, p) => (Math.abs(p.startMs - offsetMs) < Math.abs(best.startMs - offsetMs) ? p : best)).name;
+    const name = phaseStartingNear(phases, offsetMs).name;
     const times = out.get(name) ?? {};
     out.set(name, times);
     return times;
