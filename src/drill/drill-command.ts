@@ -1,7 +1,7 @@
 /**
  * `keel drill <scenario | file.yaml>`: loads the scenario, runs it with live progress, prints the report
  * table and writes `report.json` and `report.html`. Exit code 0 when every check passed, 1 when one
- * failed (a lost request, availability under the scenario's floor), 2 for an invalid scenario.
+ * failed (a lost request, or a figure outside the scenario's `expect`), 2 for an invalid scenario.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -37,10 +37,40 @@ describe('faultEpisodes', () => {
   });
 });
 
+describe('faultEpisodes: when a gray failure hits every request', () => {
+  const mix = { type: 'mix', faults: [{ type: 'hang' }, { type: 'stream_stall', afterTokens: 2 }, { type: 'reset' }] };
+
+  it('marks the phase from which the fault hit every request, not the one where it began on a share', () => {
+    const applied: AppliedAction[] = [
+      { offsetMs: 60_000, phase: 'gray-10', action: { set_fault: { model: 'sim-claude', ...mix, rate: 0.1 } } },
+      { offsetMs: 100_000, phase: 'gray-40', action: { set_fault: { model: 'sim-claude', ...mix, rate: 0.4 } } },
+      { offsetMs: 140_000, phase: 'all-hang', action: { set_fault: { model: 'sim-claude', type: 'hang' } } },
+      // A share again afterwards does not move the moment it first failed everything.
+      { offsetMs: 160_000, phase: 'half', action: { set_fault: { model: 'sim-claude', type: 'hang', rate: 0.5 } } },
+      { offsetMs: 190_000, phase: 'recovered', action: { clear_fault: 'sim-claude' } },
+    ];
+    const [episode] = faultEpisodes(applied, deployments);
+    expect(episode).toMatchObject({ deployment: 'claude', startMs: 60_000, fullStartMs: 140_000, endMs: 190_000 });
+    expect(episode!.causes).toHaveLength(4);
+  });
+
+  it('counts refused connections and a fault without a rate as every request, a rate or a `times` budget as a share', () => {
+    const episodesOf = (action: AppliedAction['action']) => faultEpisodes([{ offsetMs: 10, phase: 'x', action }], deployments);
+    expect(episodesOf({ stop_listening: 'claude' })[0]!.fullStartMs).toBe(10);
+    expect(episodesOf({ set_fault: { model: 'sim-claude', type: 'hang', rate: 1 } })[0]!.fullStartMs).toBe(10);
+    expect(episodesOf({ set_fault: { model: 'sim-claude', type: 'hang', rate: 0.99 } })[0]!.fullStartMs).toBeNull();
+    expect(episodesOf({ set_fault: { model: 'sim-claude', type: 'hang', times: 3 } })[0]!.fullStartMs).toBeNull();
+  });
+});
+
 describe('describeAction', () => {
   it('says what each action does', () => {
     expect(describeAction({ set_fault: { model: 'sim-gpt', type: 'error', status: 429, retryAfterS: 1, rate: 0.1 } })).toBe('fault on sim-gpt: error status=429 retryAfterS=1 for 10% of requests');
     expect(describeAction({ stop_listening: '*' })).toBe('refuse connections on every endpoint');
     expect(describeAction({ set_latency: { deployment: 'gpt', ms: 0 } })).toBe('no added latency on gpt');
+    expect(describeAction({ set_fault: { model: 'sim-claude', type: 'mix', rate: 0.25, faults: [{ type: 'hang' }, { type: 'stream_stall', afterTokens: 2 }, { type: 'reset' }] } }))
+      .toBe('fault on sim-claude: mix of hang / stream_stall afterTokens=2 / reset for 25% of requests');
+    expect(describeAction({ set_fault: { model: 'sim-claude', type: 'mix', faults: [{ type: 'hang', weight: 3 }, { type: 'reset' }] } }))
+      .toBe('fault on sim-claude: mix of hang (weight 3) / reset (weight 1)');
   });
 });

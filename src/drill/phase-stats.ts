@@ -79,7 +79,7 @@ export function sliceStats(input: SliceInput): PhaseStats {
     availability: ratio(succeeded.length, input.records.length),
     first_attempt_success: ratio(firstOk, keelRecords.length),
     primary_direct: { sent: probesEnded.length, succeeded: probesOk, availability: ratio(probesOk, probesEnded.length) },
-    latency_ms: percentiles(ended.filter((r) => verdict(r).kind !== 'lost').map((r) => r.observation!.latencyMs)),
+    latency_ms: percentiles(ended.map((r) => r.observation!.latencyMs)),
     ttft_ms: percentiles(succeeded.filter((r) => r.stream && r.observation!.ttftMs !== undefined).map((r) => r.observation!.ttftMs!)),
     upstream_attempts: upstreamAttempts,
     attempts_per_request: ratio(upstreamAttempts, keelRecords.length),

@@ -5,7 +5,7 @@
  * external file: it opens from disk in any browser.
  */
 import { formatDurationMs } from './duration.js';
-import { describeExtraCost, formatPercent, formatUsd } from './report-stats.js';
+import { describeExtraCost, formatBack, formatDetect, formatPercent, formatUsd } from './report-stats.js';
 import type { DrillReport, PhaseStats } from './report-types.js';
 import { escapeXml, lineChart, stackedChart, type ChartFrame } from './svg-chart.js';
 
@@ -38,9 +38,11 @@ function phaseRow(p: PhaseStats): string[] {
     formatPercent(p.availability),
     formatPercent(p.primary_direct.availability, 1),
     formatPercent(p.first_attempt_success, 1),
-    `${ms(p.latency_ms.p50)} / ${ms(p.latency_ms.p95)} / ${ms(p.latency_ms.p99)}`,
+    `${ms(p.latency_ms.p50)} / ${ms(p.latency_ms.p99)} / ${ms(p.latency_ms.max)}`,
     `${ms(p.ttft_ms.p50)} / ${ms(p.ttft_ms.p95)}`,
     p.attempts_per_request === null ? '—' : p.attempts_per_request.toFixed(2),
+    formatDetect(p.time_to_detect_ms),
+    formatBack(p.time_back_on_primary_ms),
     p.cost_usd === null ? '—' : formatUsd(p.cost_usd.extra),
   ];
 }
@@ -106,10 +108,10 @@ tr.total td{font-weight:600}figure{margin:18px 0}figcaption{font-weight:600;marg
 <h2>Over time</h2>
 ${charts(report)}
 <h2>Per phase</h2>
-${table(['phase', 'at', 'sent', 'ok', 'degraded', 'failed', 'lost', 'availability', 'primary direct', '1st try ok', 'latency p50 / p95 / p99', 'ttft p50 / p95', 'attempts/req', 'extra cost'], [...report.phases.map(phaseRow), phaseRow(o)], { text: [5], totals: true })}
+${table(['phase', 'at', 'sent', 'ok', 'degraded', 'failed', 'lost', 'availability', 'primary direct', '1st try ok', 'latency p50 / p99 / max', 'ttft p50 / p95', 'attempts/req', 'time to detect', 'back on primary', 'extra cost'], [...report.phases.map(phaseRow), phaseRow(o)], { text: [5], totals: true })}
 <h2>Incidents</h2>
-<p>Time to detect: fault start → the deployment's breaker opened. Time to recover: fault end → the first request it answered again.</p>
-${table(['deployment', 'fault (scenario time)', 'cause', 'time to detect', 'in phase', 'breaker opens', 'breaker closed after', 'time to recover'], report.incidents.map((i) => [i.deployment, `${formatDurationMs(i.scenario_fault_start_ms)} – ${i.scenario_fault_end_ms === null ? 'end' : formatDurationMs(i.scenario_fault_end_ms)}`, i.causes.join(' → '), i.time_to_detect_ms === null ? 'breaker not opened' : formatDurationMs(i.time_to_detect_ms), i.detected_in_phase ?? '—', String(i.breaker_opens), ms(i.breaker_closed_after_ms), ms(i.time_to_recover_ms)]), { text: [1, 2, 4] })}
+<p>Time to detect: fault start → the deployment's breaker opened, and from the moment the fault hit every request (a breaker may rightly stay closed while a fault hits only a share of requests). Time to recover: fault end → the first request it answered again.</p>
+${table(['deployment', 'fault (scenario time)', 'cause', 'time to detect', 'every request failing from', 'time to detect from then', 'in phase', 'breaker opens', 'breaker closed after', 'time to recover'], report.incidents.map((i) => [i.deployment, `${formatDurationMs(i.scenario_fault_start_ms)} – ${i.scenario_fault_end_ms === null ? 'end' : formatDurationMs(i.scenario_fault_end_ms)}`, i.causes.join(' → '), i.time_to_detect_ms === null ? 'breaker not opened' : formatDurationMs(i.time_to_detect_ms), i.scenario_full_outage_start_ms === null ? '—' : formatDurationMs(i.scenario_full_outage_start_ms), i.scenario_full_outage_start_ms === null ? '—' : formatDetect(i.time_to_detect_full_outage_ms), i.detected_in_phase ?? '—', String(i.breaker_opens), ms(i.breaker_closed_after_ms), ms(i.time_to_recover_ms)]), { text: [1, 2, 6] })}
 <h2>Deployments</h2>
 ${table(['deployment', 'provider', 'model', 'upstream attempts', 'by outcome', 'answered', 'share', 'breaker opens', 'price in/out per Mtok'], report.deployments.map((d) => [d.id, d.provider, d.model, String(d.upstream_attempts), Object.entries(d.attempts_by_outcome).map(([k, n]) => `${k} ${n}`).join(', '), String(d.answered), formatPercent(d.share_of_answers, 1), String(d.breaker_opens), d.price === null ? '—' : `$${d.price.input_per_mtok} / $${d.price.output_per_mtok}`]), { text: [1, 2, 4] })}
 <h2>Cost of failing over</h2>

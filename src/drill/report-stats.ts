@@ -1,12 +1,15 @@
 /**
  * Small statistics the drill report needs: nearest-rank percentiles, rates that say "no data" instead
- * of dividing by zero, and counting by key.
+ * of dividing by zero, and counting by key; and how the text and HTML reports print them alike.
  */
+import { formatDurationMs } from './duration.js';
 
 export interface Percentiles {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** The slowest: with a few hundred requests a phase, p99 hides the worst two or three. */
+  max: number | null;
 }
 
 /** Nearest-rank percentile of an ascending array; null when it is empty. */
@@ -19,7 +22,7 @@ export function percentile(sorted: readonly number[], q: number): number | null 
 export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (v: number | null): number | null => (v === null ? null : Math.round(v));
-  return { p50: round(percentile(sorted, 0.5)), p95: round(percentile(sorted, 0.95)), p99: round(percentile(sorted, 0.99)) };
+  return { p50: round(percentile(sorted, 0.5)), p95: round(percentile(sorted, 0.95)), p99: round(percentile(sorted, 0.99)), max: round(sorted.at(-1) ?? null) };
 }
 
 /** `part / whole`, or null when there is nothing to divide. */
@@ -54,4 +57,16 @@ export function formatUsd(value: number): string {
 export function describeExtraCost(extra: number): string {
   if (extra === 0) return 'failing over cost nothing extra';
   return extra > 0 ? `failing over cost ${formatUsd(extra)} more` : `failing over cost ${formatUsd(-extra)} less (the fallbacks are cheaper)`;
+}
+
+/** A phase's time to detect as a cell: blank where no fault on the primary began, `not opened` when it never opened. */
+export function formatDetect(value: number | null | undefined): string {
+  if (value === undefined) return '';
+  return value === null ? 'not opened' : formatDurationMs(value);
+}
+
+/** A phase's time back on the primary as a cell: blank where no fault ended, `never` when it answered nothing again. */
+export function formatBack(value: number | null | undefined): string {
+  if (value === undefined) return '';
+  return value === null ? 'never' : formatDurationMs(value);
 }

@@ -4,7 +4,7 @@
  * the pass/fail checks.
  */
 import { formatDurationMs } from './duration.js';
-import { describeExtraCost, formatPercent, formatUsd } from './report-stats.js';
+import { describeExtraCost, formatBack, formatDetect, formatPercent, formatUsd } from './report-stats.js';
 import type { DrillReport, PhaseStats } from './report-types.js';
 
 /** Left-aligned first column, right-aligned numbers, two spaces between columns. */
@@ -28,9 +28,11 @@ function phaseRow(p: PhaseStats): string[] {
     formatPercent(p.availability),
     formatPercent(p.primary_direct.availability, 1),
     formatPercent(p.first_attempt_success, 1),
-    `${ms(p.latency_ms.p50)}/${ms(p.latency_ms.p95)}/${ms(p.latency_ms.p99)}`,
+    `${ms(p.latency_ms.p50)}/${ms(p.latency_ms.p99)}/${ms(p.latency_ms.max)}`,
     `${ms(p.ttft_ms.p50)}/${ms(p.ttft_ms.p95)}`,
     p.attempts_per_request === null ? '—' : p.attempts_per_request.toFixed(2),
+    formatDetect(p.time_to_detect_ms),
+    formatBack(p.time_back_on_primary_ms),
     p.cost_usd === null ? '—' : formatUsd(p.cost_usd.extra),
   ];
 }
@@ -43,7 +45,7 @@ export function renderReportTable(report: DrillReport): string {
   out.push('');
   out.push(
     renderTable(
-      ['phase', 'at', 'sent', 'ok', 'degraded', 'failed', 'lost', 'availability', 'primary direct', '1st try ok', 'latency p50/p95/p99', 'ttft p50/p95', 'att/req', 'extra cost'],
+      ['phase', 'at', 'sent', 'ok', 'degraded', 'failed', 'lost', 'availability', 'primary direct', '1st try ok', 'latency p50/p99/max', 'ttft p50/p95', 'att/req', 'detect', 'back on primary', 'extra cost'],
       [...report.phases.map(phaseRow), phaseRow(report.overall)],
     ),
   );
@@ -57,14 +59,16 @@ export function renderReportTable(report: DrillReport): string {
   }
   if (report.overall.not_sent > 0) out.push('', `${report.overall.not_sent} arrivals were not sent (in-flight cap reached); they are neither failed nor lost.`);
   if (report.incidents.length > 0) {
-    out.push('', 'Incidents (time to detect: fault start → breaker open; to recover: fault end → traffic back):');
+    out.push('', 'Incidents (time to detect: fault start → breaker open, and from when it failed every request; to recover: fault end → traffic back):');
     out.push(
       renderTable(
-        ['deployment', 'fault (scenario time)', 'detect', 'in phase', 'opens', 'breaker closed', 'recover', 'cause'],
+        ['deployment', 'fault (scenario time)', 'detect', 'all failing at', 'detect from then', 'in phase', 'opens', 'breaker closed', 'recover', 'cause'],
         report.incidents.map((i) => [
           i.deployment,
           `${formatDurationMs(i.scenario_fault_start_ms)}–${i.scenario_fault_end_ms === null ? 'end' : formatDurationMs(i.scenario_fault_end_ms)}`,
-          i.time_to_detect_ms === null ? 'not opened' : formatDurationMs(i.time_to_detect_ms),
+          formatDetect(i.time_to_detect_ms),
+          i.scenario_full_outage_start_ms === null ? '—' : formatDurationMs(i.scenario_full_outage_start_ms),
+          i.scenario_full_outage_start_ms === null ? '—' : formatDetect(i.time_to_detect_full_outage_ms),
           i.detected_in_phase ?? '—',
           String(i.breaker_opens),
           ms(i.breaker_closed_after_ms),

@@ -40,6 +40,10 @@ export interface PhaseStats {
   first_attempt_success: number | null;
   /** Probes sent straight to the primary without Keel: what clients calling it directly saw. */
   primary_direct: { sent: number; succeeded: number; availability: number | null };
+  /**
+   * How long clients waited: to an answer, a clean error, or the end of a lost request (its own deadline
+   * for a request never answered), so a hang that costs a client its whole deadline shows here.
+   */
   latency_ms: Percentiles;
   /** Streams only: time to the first content token. */
   ttft_ms: Percentiles;
@@ -50,6 +54,16 @@ export interface PhaseStats {
   /** Answers by the deployment that gave them ("degraded" for Keel's stand-in answers). */
   served_by: Record<string, number>;
   cost_usd: CostUsd | null;
+  /**
+   * Present in a phase whose start began a fault on the primary or made it hit every request: ms from
+   * then until the primary's breaker was open (0: it already was; null: it did not open during the fault).
+   */
+  time_to_detect_ms?: number | null;
+  /**
+   * Present in a phase whose start mended the primary: ms from then to the first request sent afterwards
+   * that the primary answered (null: none did).
+   */
+  time_back_on_primary_ms?: number | null;
 }
 
 export interface IncidentStats {
@@ -62,6 +76,14 @@ export interface IncidentStats {
   scenario_fault_end_ms: number | null;
   /** Fault start → the deployment's breaker opened (null: it never opened during the fault). */
   time_to_detect_ms: number | null;
+  /** When the fault first hit every request (null: it only ever hit a share of them). */
+  full_outage_start_ms: number | null;
+  scenario_full_outage_start_ms: number | null;
+  /**
+   * That moment → the breaker was open: 0 when it already was, null when it did not open before the fault
+   * ended (or the fault never hit every request). What "detects a dead provider within 5 s" is judged by.
+   */
+  time_to_detect_full_outage_ms: number | null;
   detected_in_phase: string | null;
   breaker_opens: number;
   /** Fault end → the breaker closed again: 0 when it was closed at the end, null when it never opened or never closed. */

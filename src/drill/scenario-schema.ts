@@ -94,6 +94,17 @@ export const expectSchema = z.strictObject({
   min_availability: share.optional(),
   /** Lost requests tolerated: 0, because every request must end as an answer or a clean error. */
   max_lost: z.number().int().nonnegative().default(0),
+  /** Highest acceptable p99 latency (wall-clock ms) in every phase: what a gray failure may cost a client. */
+  max_p99_latency_ms: positiveInt.optional(),
+  /** Highest acceptable mean of upstream attempts per client request over the drill (retry amplification). */
+  max_attempts_per_request: z.number().min(1).optional(),
+  /**
+   * Longest acceptable time (wall-clock ms) from the primary failing every request (not a share of them)
+   * to its breaker being open, for each fault on the primary that came to hit every request.
+   */
+  max_time_to_detect_ms: positiveInt.optional(),
+  /** Longest acceptable time (wall-clock ms) from a fault on the primary ending to traffic back on it. */
+  max_time_to_recover_ms: positiveInt.optional(),
 });
 
 export const scenarioSchema = z

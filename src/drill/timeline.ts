@@ -51,6 +51,15 @@ export function phaseAt(phases: PhaseWindow[], offsetMs: number): PhaseWindow {
   return phases[0]!;
 }
 
+/**
+ * The phase whose actions took effect at `offsetMs`: the one starting nearest to it. Not `phaseAt`: a
+ * timer can fire a fraction of a millisecond before the phase's computed start, which `phaseAt` would
+ * count in the phase before.
+ */
+export function phaseStartingNear(phases: readonly PhaseWindow[], offsetMs: number): PhaseWindow {
+  return phases.reduce((best, p) => (Math.abs(p.startMs - offsetMs) < Math.abs(best.startMs - offsetMs) ? p : best));
+}
+
 export async function applyAction(action: ScenarioAction, targets: TimelineTargets): Promise<void> {
   const gatesFor = (id: string): ConnectionGate[] => (id === '*' ? [...targets.gates.values()] : [targets.gates.get(id)!]);
   if (action.set_fault !== undefined) {

@@ -2,13 +2,14 @@
  * Writes the responses that end a request early or imperfectly: provider-shaped error replies (with the
  * retry headers an `error` fault asks for), Gemini's 200-with-SAFETY content filtering, and JSON bodies
  * damaged by the stream faults (`stream_cut` sends half the body then drops the socket, `stream_stall`
- * pauses mid-body, `malformed_chunk` ends the body at its midpoint).
+ * pauses mid-body, `malformed_chunk` ends the body at its midpoint, `body_hang` sends the headers and
+ * then not one byte of the body).
  */
 import type { ServerResponse } from 'node:http';
 import { kindForStatus, type ErrorContext, type FormatCodec, type ReplyContext } from './format-codec.js';
-import { pause, sendJson, untilAborted, writeChunk } from './http-io.js';
+import { sendJson, silence, writeChunk } from './http-io.js';
 import { encodeFrame, sseHeaders } from './sse-writer.js';
-import type { ErrorFault, FaultSpec } from './types.js';
+import type { ErrorFault, SingleFaultSpec } from './types.js';
 import type { Transport } from './routes.js';
 
 export function sendErrorReply(
@@ -85,7 +86,7 @@ export async function sendJsonBody(
   res: ServerResponse,
   body: unknown,
   headers: Record<string, string>,
-  fault: FaultSpec | null,
+  fault: SingleFaultSpec | null,
   signal: AbortSignal,
 ): Promise<void> {
   const payload = Buffer.from(JSON.stringify(body));
@@ -100,8 +101,16 @@ export async function sendJsonBody(
     case 'stream_stall':
       res.writeHead(200, { ...head, 'content-length': String(payload.length) });
       await writeChunk(res, payload.subarray(0, half), signal);
-      await (fault.ms === undefined ? untilAborted(signal) : pause(fault.ms, signal));
+      await silence(fault.ms, signal);
       if (!signal.aborted) res.end(payload.subarray(half));
+      return;
+    case 'body_hang':
+      // The status and headers promise an answer (content-length included), as a provider whose
+      // generation stalled after it committed to a 200 would: only a body timeout can tell.
+      res.writeHead(200, { ...head, 'content-length': String(payload.length) });
+      res.flushHeaders();
+      await silence(fault.ms, signal);
+      if (!signal.aborted) res.end(payload);
       return;
     case 'malformed_chunk':
       res.writeHead(200, { ...head, 'content-length': String(half) });

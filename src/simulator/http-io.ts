@@ -44,6 +44,11 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
+/** Silence for `ms`, or (without `ms`) until the client leaves: how the stall faults wait. */
+export function silence(ms: number | undefined, signal: AbortSignal): Promise<void> {
+  return ms === undefined ? untilAborted(signal) : pause(ms, signal);
+}
+
 /**
  * Writes a chunk and, when the socket buffer is full or `flushed` is asked, waits until the bytes are
  * handed to the kernel (or the client is gone), so that a fault destroying the socket next cannot drop them.

@@ -11,10 +11,13 @@ export type {
   FaultScope,
   FaultSpec,
   FaultType,
+  MixChoice,
+  MixFault,
   SimModelSpec,
   SimRequestRecord,
   SimStats,
   Simulator,
   SimulatorOptions,
+  SingleFaultSpec,
   WireFormat,
 } from './types.js';

@@ -1,6 +1,7 @@
 /**
- * Counts what the simulator saw: attempts per model and per format, applied faults by type, and the last
- * 200 requests with their headers and parsed bodies, so a test can assert exactly what Keel sent upstream.
+ * Counts what the simulator saw: attempts per model and per format (counted on arrival, so an attempt
+ * that then hangs is counted while it hangs), applied faults by type and by model, and the last 200
+ * requests with their headers and parsed bodies, so a test can assert exactly what Keel sent upstream.
  */
 import type { SimRequestRecord, SimStats, WireFormat } from './types.js';
 
@@ -12,6 +13,7 @@ export class StatsRecorder {
   private byModel: Record<string, number> = {};
   private byFormat: Record<WireFormat, number> = { openai: 0, anthropic: 0, gemini: 0 };
   private faultsApplied: Record<string, number> = {};
+  private faultsByModel: Record<string, Record<string, number>> = {};
   private recent: SimRequestRecord[] = [];
 
   /** Counts one attempt; the returned record can still be marked with the fault applied to it. */
@@ -36,6 +38,8 @@ export class StatsRecorder {
   faultApplied(entry: SimRequestRecord, type: string): void {
     entry.fault = type;
     this.faultsApplied[type] = (this.faultsApplied[type] ?? 0) + 1;
+    const own = (this.faultsByModel[entry.model] ??= {});
+    own[type] = (own[type] ?? 0) + 1;
   }
 
   /** A deep copy: callers may keep or mutate it without touching the live counters. */
@@ -46,6 +50,7 @@ export class StatsRecorder {
       byModel: this.byModel,
       byFormat: this.byFormat,
       faultsApplied: this.faultsApplied,
+      faultsByModel: this.faultsByModel,
       recent: this.recent,
     });
   }
@@ -56,6 +61,7 @@ export class StatsRecorder {
     this.byModel = {};
     this.byFormat = { openai: 0, anthropic: 0, gemini: 0 };
     this.faultsApplied = {};
+    this.faultsByModel = {};
     this.recent = [];
   }
 }

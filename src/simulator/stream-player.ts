@@ -1,13 +1,13 @@
 /**
  * Plays a format's SSE frames onto a response: paces tokens, and injects the mid-stream faults at the
- * same point for every format. Faults that take `afterTokens` fire just before the (N+1)th content token,
+ * same point for every format (`body_hang` before the first event). Faults that take `afterTokens` fire just before the (N+1)th content token,
  * or at the start of the stream's tail when the reply has N tokens or fewer, so a fault is never silently
  * skipped because the answer was short. With no delay, frames are batched into few writes (benchmarks).
  */
 import type { ServerResponse } from 'node:http';
-import { pause, untilAborted, writeChunk } from './http-io.js';
+import { pause, silence, writeChunk } from './http-io.js';
 import { encodeFrame, type SseFrame } from './sse-writer.js';
-import type { FaultSpec } from './types.js';
+import type { SingleFaultSpec } from './types.js';
 
 export interface PlayOptions {
   frames: SseFrame[];
@@ -15,14 +15,14 @@ export interface PlayOptions {
   tokenDelayMs: number;
   /** Wait before the first content token (the `slow_first_token` fault); earlier frames go out at once. */
   firstTokenDelayMs: number;
-  fault: FaultSpec | null;
+  fault: SingleFaultSpec | null;
   /** The raw broken event a `malformed_chunk` fault injects. */
   malformedEvent: string;
   /** The provider's in-stream error event, for `in_stream_error`. */
   errorFrame: SseFrame | null;
 }
 
-function afterTokensOf(fault: FaultSpec | null): number | null {
+function afterTokensOf(fault: SingleFaultSpec | null): number | null {
   switch (fault?.type) {
     case 'stream_cut':
     case 'stream_stall':
@@ -66,6 +66,12 @@ export async function playStream(res: ServerResponse, options: PlayOptions): Pro
     }
   };
 
+  if (fault?.type === 'body_hang') {
+    // Headers only: not even the stream's opening event, so a client sees a 200 and then nothing.
+    await flush();
+    await silence(fault.ms, signal);
+    if (signal.aborted) return;
+  }
   const triggerAt = faultIndex(frames, afterTokensOf(fault));
   let tokensSent = 0;
   for (let index = 0; index <= frames.length; index += 1) {
@@ -78,7 +84,7 @@ export async function playStream(res: ServerResponse, options: PlayOptions): Pro
           return;
         case 'stream_stall':
           await flush();
-          await (fault.ms === undefined ? untilAborted(signal) : pause(fault.ms, signal));
+          await silence(fault.ms, signal);
           if (signal.aborted) return;
           break;
         case 'malformed_chunk':
@@ -108,11 +114,9 @@ export async function playStream(res: ServerResponse, options: PlayOptions): Pro
     pending += encodeFrame(frame);
   }
   await flush();
-  if (fault?.type === 'missing_done') {
-    if (fault.keepOpen === true) {
-      await untilAborted(signal);
-      return;
-    }
+  if (fault?.type === 'missing_done' && fault.keepOpen === true) {
+    await silence(undefined, signal);
+    return;
   }
   res.end();
 }

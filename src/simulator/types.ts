@@ -62,18 +62,21 @@ export interface SimRequestRecord {
   headers: Record<string, string>;
   /** The parsed JSON body (null for a body that was empty or not JSON). */
   body: unknown;
-  /** The fault type applied to this request, if any. */
+  /** The fault type applied to this request, if any (for a `mix`, the one drawn). */
   fault?: string;
 }
 
 export interface SimStats {
+  /** Every provider request (attempt) that arrived, counted on arrival: one that then hangs counts too. */
   total: number;
   /** Provider requests being answered right now (streams, hangs, stalls); 0 once clients have gone. */
   active: number;
   byModel: Record<string, number>;
   byFormat: { openai: number; anthropic: number; gemini: number };
-  /** Applied faults counted by fault type. */
+  /** Applied faults counted by fault type (a `mix` counts the fault it drew). */
   faultsApplied: Record<string, number>;
+  /** The same, per model: which attempts to which model met which fault. */
+  faultsByModel: Record<string, Record<string, number>>;
   /** The last 200 requests, oldest first. */
   recent: SimRequestRecord[];
 }
@@ -106,17 +109,34 @@ export interface ErrorFault {
   body?: unknown;
 }
 
-export type FaultKindSpec =
+/** One fault a request can meet: what the request handlers act on (a `mix` is resolved to one of these). */
+export type SingleFaultSpec =
   | ErrorFault
   | { type: 'latency'; ms: number }
   | { type: 'slow_first_token'; ms: number }
   | { type: 'reset' }
   | { type: 'hang' }
+  /** Response headers (200) at once, then no body byte: for `ms` (then the whole answer) or until the client leaves. */
+  | { type: 'body_hang'; ms?: number }
   | { type: 'stream_cut'; afterTokens: number }
   | { type: 'stream_stall'; afterTokens: number; ms?: number }
   | { type: 'malformed_chunk'; afterTokens: number }
   | { type: 'missing_done'; keepOpen?: boolean }
   | { type: 'in_stream_error'; afterTokens: number; kind?: 'overloaded' | 'server_error' };
+
+/** A choice of one fault in a `mix`, drawn with probability weight / sum of weights (default weight 1). */
+export type MixChoice = SingleFaultSpec & { weight?: number };
+
+/**
+ * Each hit meets one of several faults, drawn by the seeded PRNG: a provider failing in more than one
+ * way at once ("hangs or stalls or resets"), as gray failures do.
+ */
+export interface MixFault {
+  type: 'mix';
+  faults: readonly MixChoice[];
+}
+
+export type FaultKindSpec = SingleFaultSpec | MixFault;
 
 export interface FaultScope {
   /** Share of matching requests hit, 0..1, decided by the seeded PRNG; default 1. */
