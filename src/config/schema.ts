@@ -4,6 +4,7 @@
  * `defaults.ts`, so this file says only what is allowed.
  */
 import { z } from 'zod';
+import { FaultSpecError, parseFaultSpec } from '../simulator/faults.js';
 import { DEFAULTS } from './defaults.js';
 
 export const PROVIDERS = ['openai', 'openai-compatible', 'anthropic', 'gemini'] as const;
@@ -163,9 +164,14 @@ export const resilienceSchema = z.strictObject({
     .optional(),
 });
 
-const faultSchema = z.looseObject({
-  type: z.enum(['error', 'latency', 'slow_first_token', 'reset', 'hang', 'stream_cut', 'stream_stall', 'malformed_chunk', 'missing_done', 'in_stream_error']),
-  rate: z.number().min(0).max(1).optional(),
+/** A simulator fault, checked by the simulator's own parser so the two can never disagree on what exists. */
+const faultSchema = z.looseObject({ type: z.string() }).superRefine((fault, ctx) => {
+  try {
+    parseFaultSpec(fault);
+  } catch (err) {
+    if (!(err instanceof FaultSpecError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message.replace(/^fault\./, 'field ') });
+  }
 });
 
 export const simulatorSchema = z.strictObject({

@@ -44,9 +44,9 @@ describe('the gray-failure scenario', () => {
     expect(phases[5]!.seconds).toBeGreaterThanOrEqual(45);
   });
 
-  it('puts an Anthropic-format primary before a healthy OpenAI-format fallback', () => {
+  it('puts an Anthropic-format primary before a healthy fallback serving the same model elsewhere', () => {
     expect(loaded.primary).toBe('claude');
-    expect(loaded.keel.deployments.map((d) => [d.id, d.provider, d.model])).toEqual([['claude', 'anthropic', 'sim-claude'], ['gpt', 'openai', 'sim-gpt']]);
+    expect(loaded.keel.deployments.map((d) => [d.id, d.provider, d.model])).toEqual([['claude', 'anthropic', 'sim-claude'], ['claude-b', 'anthropic', 'sim-claude-b']]);
     const faulted = scenario.timeline.flatMap((p) => p.actions.map((a) => a.set_fault?.model ?? a.clear_fault));
     expect(new Set(faulted)).toEqual(new Set(['sim-claude']));
   });
