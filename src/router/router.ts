@@ -14,7 +14,7 @@ import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
 import { soloRoute, type Deployment, type Route, type RuntimeConfig } from '../config/resolve-config.js';
-import { AdmissionRejected, Deadline, TypedEmitter } from '../resilience/index.js';
+import { AdmissionRejected, Deadline, TypedEmitter, type CircuitBreakerSnapshot } from '../resilience/index.js';
 import { needsOf } from './capabilities.js';
 import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
@@ -76,6 +76,37 @@ export class Router {
       this.recovery?.onBreaker(event);
     });
     return policies;
+  }
+
+  /** A deployment's breaker, as a copy: the read-only view for metrics, the admin API and status pages. */
+  breakerState(deploymentId: string): CircuitBreakerSnapshot {
+    return this.policies.breakers.get(deploymentId).toJSON();
+  }
+
+  /** Every breaker this router has made so far, as copies. */
+  breakerStates(): Record<string, CircuitBreakerSnapshot> {
+    return this.policies.breakers.toJSON();
+  }
+
+  /** An operator's override: hold a breaker open (drain a deployment) or close it (trust it again now). */
+  forceBreaker(deploymentId: string, action: 'open' | 'close'): CircuitBreakerSnapshot {
+    const breaker = this.policies.breakers.get(deploymentId);
+    if (action === 'open') breaker.forceOpen();
+    else breaker.forceClose();
+    return breaker.toJSON();
+  }
+
+  /** What the gateway is carrying now: admitted and queued requests, and each deployment's limit and calls. */
+  load(): { inFlight: number; queued: number; deployment(id: string): { limit: number; inFlight: number } } {
+    const { admission } = this.policies;
+    return {
+      inFlight: admission.inFlight,
+      queued: admission.queued,
+      deployment: (id) => {
+        const limit = this.policies.limitFor(id);
+        return { limit: limit.limit, inFlight: limit.inFlight };
+      },
+    };
   }
 
   /** Stops background work (recovery probes); in-flight requests are not affected. */

@@ -1,8 +1,7 @@
 /**
  * Prometheus metrics for one router. Counters and histograms are fed by the router's events (`attempt`,
  * `request`, `breaker`), so the request path only pays for a listener call; gauges that describe current
- * state (breakers, admission queue, concurrency limits) are read from `router.policies` at scrape time,
- * each time afresh because `resetPolicies()` swaps the object. Everything lives in a registry of its own
+ * state (breakers, admission queue, concurrency limits) read the router's read-only view at scrape time. Everything lives in a registry of its own
  * (never prom-client's global one), so two Keels in one process, or one per test, do not collide, and a
  * later module (incidents) can add its own metrics to `metrics.registry`. Label values are bounded by
  * construction: routes and deployments come from the config, outcomes, kinds and error codes are fixed
@@ -51,7 +50,7 @@ export const BREAKER_STATE_VALUE: Record<CircuitStateName, number> = {
 
 const msToS = (ms: number): number => Math.max(0, ms) / 1000;
 
-export function createMetrics(router: Pick<Router, 'events' | 'policies'>, options: MetricsOptions = {}): Metrics {
+export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 'load'>, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'keel_' });
   const registers = [registry];
@@ -141,7 +140,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'policies'>, optio
     registers,
     collect() {
       this.reset(); // a reset router forgets its breakers: so do we
-      const snapshots = router.policies.breakers.toJSON();
+      const snapshots = router.breakerStates();
       for (const id of deployments) this.set({ deployment: id }, 0);
       for (const [id, snapshot] of Object.entries(snapshots)) this.set({ deployment: id }, BREAKER_STATE_VALUE[snapshot.state.state]);
     },
@@ -151,7 +150,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'policies'>, optio
     help: 'Client requests admitted and not yet finished.',
     registers,
     collect() {
-      this.set(router.policies.admission.inFlight);
+      this.set(router.load().inFlight);
     },
   });
   new Gauge({
@@ -159,7 +158,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'policies'>, optio
     help: 'Client requests waiting in the admission queue.',
     registers,
     collect() {
-      this.set(router.policies.admission.queued);
+      this.set(router.load().queued);
     },
   });
   new Gauge({
@@ -169,7 +168,8 @@ export function createMetrics(router: Pick<Router, 'events' | 'policies'>, optio
     registers,
     collect() {
       this.reset();
-      for (const id of deployments) this.set({ deployment: id }, router.policies.limitFor(id).limit);
+      const load = router.load();
+      for (const id of deployments) this.set({ deployment: id }, load.deployment(id).limit);
     },
   });
   new Gauge({
@@ -179,7 +179,8 @@ export function createMetrics(router: Pick<Router, 'events' | 'policies'>, optio
     registers,
     collect() {
       this.reset();
-      for (const id of deployments) this.set({ deployment: id }, router.policies.limitFor(id).inFlight);
+      const load = router.load();
+      for (const id of deployments) this.set({ deployment: id }, load.deployment(id).inFlight);
     },
   });
 

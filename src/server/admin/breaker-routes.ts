@@ -1,7 +1,7 @@
 /**
  * Admin routes for circuit breakers: every deployment's breaker state, and an operator's override — force
- * a breaker open (drain a deployment before maintenance) or closed (trust it again at once). The router's
- * policies are read at each call: an operator's reset replaces them.
+ * a breaker open (drain a deployment before maintenance) or closed (trust it again at once), through the
+ * router's read-only view and its one override method.
  */
 import { KeelError } from '../../core/errors.js';
 import type { Router } from '../../router/router.js';
@@ -16,13 +16,11 @@ export function breakerRoutes(router: Router, deploymentIds: readonly string[], 
   };
   const force = (direction: 'open' | 'close'): AdminRoute['handle'] => async (ctx) => {
     const id = target(ctx);
-    const breaker = router.policies.breakers.get(id);
-    const before = breaker.toJSON().state.state;
-    if (direction === 'open') breaker.forceOpen();
-    else breaker.forceClose();
+    const before = router.breakerState(id).state.state;
+    router.forceBreaker(id, direction);
     // With several replicas, the override applies to all of them.
     await share?.(id, direction);
-    const after = breaker.toJSON();
+    const after = router.breakerState(id);
     await ctx.audit(direction === 'open' ? 'breaker.force_open' : 'breaker.force_close', id, { from: before, to: after.state.state });
     return { body: after };
   };
@@ -30,9 +28,9 @@ export function breakerRoutes(router: Router, deploymentIds: readonly string[], 
     {
       method: 'GET',
       pattern: '/admin/breakers',
-      handle: () => ({ body: { data: Object.fromEntries(deploymentIds.map((id) => [id, router.policies.breakers.get(id).toJSON()])) } }),
+      handle: () => ({ body: { data: Object.fromEntries(deploymentIds.map((id) => [id, router.breakerState(id)])) } }),
     },
-    { method: 'GET', pattern: '/admin/breakers/:id', handle: (ctx) => ({ body: router.policies.breakers.get(target(ctx)).toJSON() }) },
+    { method: 'GET', pattern: '/admin/breakers/:id', handle: (ctx) => ({ body: router.breakerState(target(ctx)) }) },
     { method: 'POST', pattern: '/admin/breakers/:id/open', handle: force('open') },
     { method: 'POST', pattern: '/admin/breakers/:id/close', handle: force('close') },
   ];
