@@ -20,7 +20,7 @@ import type { DispatchContext } from './dispatch-context.js';
 import { passthroughBody } from './pass-through.js';
 import type { RouterPolicies } from './policies.js';
 import type { AttemptRecord, DispatchResult, RouterEvents } from './router-types.js';
-import { commitStream, observeEnd } from './stream-commit.js';
+import { assembleAnswer, commitStream, observeEnd } from './stream-commit.js';
 
 /** `answered.attempt`: the index in `DispatchContext.attempts` of the attempt that answered. */
 export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult; attempt: number } | { kind: 'next' } | { kind: 'stop' };
@@ -59,8 +59,13 @@ export class AttemptRunner {
     const { breakers, budget } = this.deps.policies();
     const breaker = breakers.get(deployment.id);
     const provider = providerFor(deployment.provider);
-    const request = options.continuation ?? input.request;
     const body = options.continuation === undefined ? passthroughBody(input, deployment) : undefined;
+    // A JSON answer from another format is re-encoded anyway: ask for it as a stream and assemble it, so
+    // silence shows at first-token time rather than after the whole body, and a cut answer fails over
+    // unseen. A same-format JSON answer stays the provider's own bytes (and is timed by the JSON norm).
+    const wanted = options.continuation ?? input.request;
+    const assemble = !wanted.stream && body === undefined && deployment.capabilities.streaming;
+    const request = assemble ? { ...wanted, stream: true, streamUsage: true } : wanted;
     const mode: AnswerMode = request.stream ? 'stream' : 'json';
     const configured = attemptTimeouts(route, deployment);
     const retry = route.retry;
@@ -90,7 +95,12 @@ export class AttemptRunner {
         requestId: input.requestId,
         onHeaders: () => clock.markHeaders(),
       });
-      const committed = result.kind === 'stream' ? await commitStream(result.items) : result;
+      let committed = result.kind === 'stream' ? await commitStream(result.items) : result;
+      const gaps = { clock: this.deps.clock, onGap: (gapMs: number) => attempt.noteGap(gapMs) };
+      if (committed.kind === 'stream' && assemble) {
+        clock.markFirstToken();
+        committed = await assembleAnswer(committed.items, gaps);
+      }
 
       if (committed.kind !== 'failure') {
         const ttftMs = clock.markFirstToken();
@@ -102,7 +112,7 @@ export class AttemptRunner {
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         this.deps.policies().latency.record(deployment.id, ttftMs);
         const index = attempt.placeholder(ttftMs);
-        const items = observeEnd(committed.items, (failure, usage) => attempt.end(failure, usage, mode, index), { clock: this.deps.clock, onGap: (gapMs) => attempt.noteGap(gapMs) });
+        const items = observeEnd(committed.items, (failure, usage) => attempt.end(failure, usage, mode, index), gaps);
         return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } }, attempt: index };
       }
 

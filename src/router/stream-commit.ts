@@ -4,7 +4,8 @@
  * client never knows. After that, `observeEnd` reports exactly once how the stream ended, so the attempt
  * is recorded (and the breaker told) with its real outcome, even when the client walks away.
  */
-import type { Usage } from '../core/chat-response.js';
+import type { ChatResponse, Usage } from '../core/chat-response.js';
+import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Clock } from '../core/clock.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 
@@ -39,10 +40,46 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
   };
 }
 
+/**
+ * Reads a committed stream to its end and folds it into the complete answer a JSON client gets; a stream
+ * that fails or ends unfinished is the attempt's failure (the client has seen nothing yet).
+ */
+export async function assembleAnswer(
+  items: AsyncGenerator<StreamItem, void, undefined>,
+  gaps?: GapWatch,
+): Promise<{ kind: 'json'; response: ChatResponse } | { kind: 'failure'; failure: UpstreamFailure }> {
+  const accumulator = new StreamAccumulator();
+  const markData = gapMeter(gaps);
+  for await (const item of items) {
+    if (item.kind === 'data') {
+      for (const event of item.events) accumulator.push(event);
+      markData();
+    } else if (item.kind === 'failure') {
+      return { kind: 'failure', failure: item.failure };
+    } else if (item.kind === 'end') {
+      const response = accumulator.result();
+      if (response !== undefined) return { kind: 'json', response };
+      break;
+    }
+  }
+  return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
+}
+
 /** Reports the silence before each data item after the first (the stream's pace, for its norm). */
 export interface GapWatch {
   clock: Clock;
   onGap(gapMs: number): void;
+}
+
+/** A function to call at each data item: it reports the silence since the previous one. */
+function gapMeter(gaps: GapWatch | undefined): () => void {
+  if (gaps === undefined) return () => undefined;
+  let lastAtMs: number | undefined;
+  return () => {
+    const nowMs = gaps.clock.now();
+    if (lastAtMs !== undefined) gaps.onGap(nowMs - lastAtMs);
+    lastAtMs = nowMs;
+  };
 }
 
 /** Passes items through and reports how the stream ended (undefined = success) and its usage, exactly once. */
@@ -53,16 +90,12 @@ export async function* observeEnd(
 ): AsyncGenerator<StreamItem, void, undefined> {
   let reported = false;
   let usage: Usage | undefined;
-  let lastDataAtMs: number | undefined;
+  const markData = gapMeter(gaps);
   try {
     for await (const item of items) {
       if (item.kind === 'data') {
         for (const event of item.events) if (event.type === 'usage') usage = event.usage;
-        if (gaps !== undefined) {
-          const nowMs = gaps.clock.now();
-          if (lastDataAtMs !== undefined) gaps.onGap(nowMs - lastDataAtMs);
-          lastDataAtMs = nowMs;
-        }
+        markData();
       }
       if (item.kind === 'end' || item.kind === 'failure') {
         reported = true;

@@ -6,6 +6,7 @@
  * own norm, and a primary that recovers is back in use within seconds. Attempt counts are read from the
  * simulator, so every claim is about calls that really happened.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../src/router/router-types.js';
@@ -44,10 +45,14 @@ beforeAll(async () => {
   });
   client = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'x', maxRetries: 0, timeout: 60_000 });
   keel.gateway.router.events.on('attempt', (a) => void attempts.push(a));
-  // Normal traffic first: Keel learns each deployment's pace (20 samples per answer mode make a norm).
+  // Normal traffic first: Keel learns each deployment's pace (20 samples per answer mode make a norm):
+  // streams (OpenAI clients are translated, so their JSON requests are streamed upstream too) and the
+  // Anthropic clients' same-format JSON.
+  const anthropic = new Anthropic({ baseURL: keel.url, apiKey: 'x', maxRetries: 0 });
   for (const model of ['main', 'thinking']) {
     await Promise.all(Array.from({ length: 24 }, () => ask(model)));
     await Promise.all(Array.from({ length: 24 }, () => streamText(model)));
+    await Promise.all(Array.from({ length: 24 }, () => anthropic.messages.create({ model, max_tokens: 16, messages: [{ role: 'user', content: 'how are the tides made' }] })));
   }
 });
 
@@ -124,13 +129,24 @@ describe('a silent primary costs a client about a second, not the configured 30 
     expect(attempts.find((a) => a.deployment === 'primary')?.outcome).toBe('connect_error');
   });
 
-  it('a JSON answer whose body never comes is hedged like a hang', async () => {
-    keel.simulator!.setFault('sim-primary', { type: 'stream_stall', afterTokens: 0 });
-    const json = await ask();
-    expect(json.model).toBe('sim-fallback');
-    expect(json.ms).toBeLessThan(CONFIGURED_TTFT_MS / 3);
+  it('a JSON answer whose body never comes is hedged like a hang (same-format pass-through, timed by the JSON norm)', async () => {
+    keel.simulator!.setFault('sim-primary', { type: 'body_hang' });
+    const anthropic = new Anthropic({ baseURL: keel.url, apiKey: 'x', maxRetries: 0 });
+    const started = Date.now();
+    const message = await anthropic.messages.create({ model: 'main', max_tokens: 16, messages: [{ role: 'user', content: 'how are the tides made' }] });
+    expect(message.model).toBe('sim-fallback');
+    expect(Date.now() - started).toBeLessThan(CONFIGURED_TTFT_MS / 3);
     expect(byModel()).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
     expect(attempts.find((a) => a.deployment === 'primary')?.outcome).toBe('timeout');
+  });
+
+  it('a JSON client answered by another format gets it assembled from an upstream stream, so a silent body is caught at first-token time', async () => {
+    keel.simulator!.setFault('sim-primary', { type: 'body_hang' });
+    const json = await ask();
+    expect(json.model).toBe('sim-fallback');
+    expect(json.text).toContain('Hello from sim-fallback');
+    expect(keel.simulator!.stats().recent.find((r) => r.model === 'sim-primary')?.stream).toBe(true);
+    expect(byModel()).toEqual({ 'sim-primary': 1, 'sim-fallback': 1 });
   });
 
   it('a stream that stalls mid-answer is cut at its learned idle limit and finished elsewhere as one answer', async () => {
