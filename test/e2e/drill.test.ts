@@ -144,11 +144,15 @@ describe('scenario files', () => {
     }
   });
 
-  it('runs claude-outage in about two to three minutes by default', () => {
-    const { scenario: s } = loadScenario('claude-outage');
+  it('runs claude-outage in real time on Keel’s defaults, in about five minutes', () => {
+    const { scenario: s, keel } = loadScenario('claude-outage');
+    expect(s.time_scale).toBe(1);
     const wallMs = s.duration / s.time_scale;
-    expect(wallMs).toBeGreaterThanOrEqual(120_000);
-    expect(wallMs).toBeLessThanOrEqual(180_000);
+    expect(wallMs).toBeGreaterThanOrEqual(240_000);
+    expect(wallMs).toBeLessThanOrEqual(360_000);
+    expect(keel.resilience).toEqual({});
+    for (const route of Object.values(keel.routes)) expect(Object.keys(route).filter((k) => k === 'timeouts' || k === 'retry')).toEqual([]);
+    expect(s.expect).toMatchObject({ max_time_to_detect_ms: 5_000, max_time_to_recover_ms: 10_000 });
   });
 
   it('reports every problem of a broken scenario with its path and line', () => {
