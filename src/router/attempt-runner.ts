@@ -105,12 +105,12 @@ export class AttemptRunner {
       if (committed.kind !== 'failure') {
         const ttftMs = clock.markFirstToken();
         const base = { route: route.name, deployment, attempts: d.attempts, passthrough: body !== undefined, done: () => d.finish() };
+        this.deps.policies().latency.record(deployment.id, ttftMs);
         if (committed.kind === 'json') {
           attempt.end(undefined, committed.response.usage, mode);
           return { kind: 'answered', result: { ...base, answer: committed }, attempt: d.attempts.length - 1 };
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
-        this.deps.policies().latency.record(deployment.id, ttftMs);
         const index = attempt.placeholder(ttftMs);
         const items = observeEnd(committed.items, (failure, usage) => attempt.end(failure, usage, mode, index), gaps);
         return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } }, attempt: index };
@@ -201,7 +201,7 @@ class Attempt {
   end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number): Outcome | 'cancelled' {
     const clock = this.clock;
     clock.end();
-    const { breakers, throttle, latency } = this.deps.policies();
+    const { breakers, throttle } = this.deps.policies();
     const breaker = breakers.get(this.deployment.id);
     // A client that hung up on an attempt already overdue does not excuse the provider's silence.
     const overdueCancel = failure?.cancelled === true && this.charged && clock.firstTokenAtMs === undefined;
@@ -229,10 +229,8 @@ class Attempt {
     if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;
     if (usage !== undefined) entry.usage = usage;
     if (ttftMs !== undefined) entry.ttftMs = ttftMs;
-    if (index === undefined) {
-      if (mode === 'json' && outcome === 'ok' && ttftMs !== undefined) latency.record(this.deployment.id, ttftMs);
-      this.d.attempts.push(entry);
-    } else this.d.attempts[index] = entry;
+    if (index === undefined) this.d.attempts.push(entry);
+    else this.d.attempts[index] = entry;
     this.deps.events.emit('attempt', entry);
     return cancelled ? 'cancelled' : outcome;
   }
