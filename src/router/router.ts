@@ -16,6 +16,7 @@ import { KeelError, type ErrorCode } from '../core/errors.js';
 import { soloRoute, type Deployment, type Route, type RuntimeConfig } from '../config/resolve-config.js';
 import { AdmissionRejected, Deadline, TypedEmitter, type CircuitBreakerSnapshot } from '../resilience/index.js';
 import { needsOf } from './capabilities.js';
+import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
 import type { DispatchContext } from './dispatch-context.js';
@@ -323,21 +324,40 @@ export class Router {
    * Tries `first`; when it goes overdue against its deployment's norm (or after the route's fixed hedge
    * delay), also the next admitted deployment, and the first answer wins. A hedge is an extra call, so it
    * spends the first deployment's retry budget and never doubles the load — unless the first deployment's
-   * breaker has opened meanwhile: then the hedge replaces a call to a deployment known to be failing.
+   * breaker has opened meanwhile: then the hedge replaces a call to a deployment known to be failing. With
+   * the budget spent, an overdue first attempt is given up and the request moves on instead: a failover
+   * adds no call, and waiting out the cut would cost the client seconds for an answer that is unlikely.
    */
   private hedged(d: DispatchContext, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
     const { deadline, route } = d;
+    let overdueAtMs: number | undefined;
     let overdue: () => void = () => undefined;
     const overdueSignal = new Promise<void>((resolve) => (overdue = resolve));
     const fixedDelayMs = route.hedge.delayMs;
+    const giveUpFirst = new AbortController();
     return hedge<DeploymentVerdict>({
       trigger: (signal) => (fixedDelayMs === undefined ? overdueSignal : this.clock.sleep(fixedDelayMs, signal)),
-      first: (signal) => this.runner.run(d, first, kind, chain(deadline.signal, signal), { onOverdue: () => overdue() }),
+      first: (signal) =>
+        this.runner.run(d, first, kind, chain(deadline.signal, signal, giveUpFirst.signal), {
+          onOverdue: () => {
+            overdueAtMs ??= this.clock.now();
+            overdue();
+          },
+        }),
       second: (signal) => {
         const firstId = first.deployment.id;
-        if (!this.policies.breakers.isOpen(firstId) && !this.policies.budget.tryAcquireRetry(firstId)) return undefined;
         const second = nextAdmitted();
-        return second === undefined ? undefined : this.runner.run(d, second, 'hedge', chain(deadline.signal, signal));
+        if (second === undefined) return undefined;
+        const budgeted = this.policies.breakers.isOpen(firstId) || this.policies.budget.tryAcquireRetry(firstId);
+        if (!budgeted) {
+          if (overdueAtMs === undefined) {
+            second.limit.release(undefined);
+            this.policies.breakers.get(second.deployment.id).release(second.permit);
+            return undefined;
+          }
+          giveUpFirst.abort(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
+        }
+        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', chain(deadline.signal, signal));
       },
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
@@ -348,20 +368,19 @@ export class Router {
   }
 }
 
-/** A signal that aborts with either parent, without `AbortSignal.any`'s lingering registrations. */
-function chain(a: AbortSignal, b: AbortSignal): AbortSignal {
+/** A signal that aborts with the first of its parents, without `AbortSignal.any`'s lingering registrations. */
+function chain(...parents: AbortSignal[]): AbortSignal {
   const controller = new AbortController();
-  const onA = (): void => controller.abort(a.reason);
-  const onB = (): void => controller.abort(b.reason);
-  if (a.aborted) onA();
-  else if (b.aborted) onB();
-  else {
-    a.addEventListener('abort', onA, { once: true });
-    b.addEventListener('abort', onB, { once: true });
-    controller.signal.addEventListener('abort', () => {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
-    }, { once: true });
+  const aborted = parents.find((p) => p.aborted);
+  if (aborted !== undefined) {
+    controller.abort(aborted.reason);
+    return controller.signal;
   }
+  const listeners = parents.map((parent) => {
+    const listener = (): void => controller.abort(parent.reason);
+    parent.addEventListener('abort', listener, { once: true });
+    return listener;
+  });
+  controller.signal.addEventListener('abort', () => parents.forEach((parent, i) => parent.removeEventListener('abort', listeners[i]!)), { once: true });
   return controller.signal;
 }
