@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('sendUpstream', () => {
   it("posts under the base URL's path with the deployment's headers and the request's own", async () => {
-    let seen: { url?: string; headers?: Record<string, unknown>; body?: string } = {};
+    let seen: { url?: string | undefined; headers?: Record<string, unknown>; body?: string } = {};
     server.answer((res, req, body) => {
       seen = { url: req.url, headers: req.headers, body: body.toString() };
       res.end('ok');
