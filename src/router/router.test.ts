@@ -4,14 +4,13 @@
  * order of attempts is deterministic.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../config/load-config.js';
-import { resolveConfig } from '../config/resolve-config.js';
 import { chatRequest, type ChatRequest, type WireFormat } from '../core/chat-request.js';
 import { ManualClock, type Clock } from '../core/clock.js';
 import { KeelError } from '../core/errors.js';
 import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import { closeAllPools } from '../providers/http/upstream-pool.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
+import { simulatedRouterConfig } from '../../test/support/simulated-router-config.js';
 import { Router, type AttemptRecord, type DispatchResult } from './router.js';
 
 let sim: Simulator;
@@ -42,27 +41,9 @@ const quota = {
 };
 
 function makeRouter(options: { clock?: Clock; hedgeDelayMs?: number } = {}): { router: Router; attempts: AttemptRecord[] } {
-  const hedge = options.hedgeDelayMs === undefined ? { enabled: false } : { enabled: true, delay_ms: options.hedgeDelayMs };
-  const retry = { max_attempts_per_deployment: 2, backoff_base_ms: 1, backoff_cap_ms: 5 };
-  const config = parseConfig(
-    {
-      simulator: { token_delay_ms: 0 },
-      resilience: { breaker: { consecutive_failures: 3 }, adaptive_throttle: { enabled: false }, retry_budget: { min_per_window: 100 } },
-      deployments: [
-        { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true },
-        { id: 'fallback', provider: 'openai', model: 'sim-fallback', simulated: true },
-        { id: 'claude', provider: 'anthropic', model: 'sim-claude', simulated: true },
-      ],
-      routes: {
-        smart: { deployments: ['primary', 'fallback'], strategy: 'priority', hedge, retry },
-        solo: { deployments: ['primary'], hedge, retry },
-      },
-    },
-    'router.test',
-    {},
-  );
+  const config = simulatedRouterConfig(sim.url, options.hedgeDelayMs === undefined ? {} : { hedgeDelayMs: options.hedgeDelayMs });
   const attempts: AttemptRecord[] = [];
-  const router = new Router(resolveConfig(config, { source: 'router.test', simulatorUrl: sim.url }), {
+  const router = new Router(config, {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     random: () => 0.5,
     onAttempt: (a) => attempts.push(a),
