@@ -10,14 +10,16 @@ import { KeelError } from '../core/errors.js';
 import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import { closeAllPools } from '../providers/http/upstream-pool.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
-import { simulatedRouterConfig } from '../../test/support/simulated-router-config.js';
+import { simulatedRouterConfig, TWIN_MODELS, TWIN_REPLY } from '../../test/support/simulated-router-config.js';
+import { streamedText } from '../../test/support/stream-items.js';
+import type { StreamItem } from '../providers/index.js';
 import { Router, type AttemptRecord, type DispatchResult } from './router.js';
 
 let sim: Simulator;
 const routers: Router[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 0 });
+  sim = await startSimulator({ tokenDelayMs: 0, models: TWIN_MODELS });
 });
 
 afterAll(async () => {
@@ -156,6 +158,60 @@ describe('Router.dispatch', () => {
     const solo = await dispatch(router, 'solo');
     solo.done();
     expect(trail(solo)).toEqual(['last_resort:primary:ok']);
+  });
+});
+
+describe('Router.dispatch, streaming', () => {
+  async function read(result: DispatchResult): Promise<StreamItem[]> {
+    if (result.answer.kind !== 'stream') throw new Error('expected a stream');
+    const items: StreamItem[] = [];
+    for await (const item of result.answer.items) items.push(item);
+    result.done();
+    return items;
+  }
+
+  it('records a stream attempt when the stream ends, with its time to first token', async () => {
+    const { router, attempts } = makeRouter();
+    const result = await dispatch(router, 'solo', { stream: true });
+    expect(attempts).toEqual([]); // committed, still streaming
+    const items = await read(result);
+    expect(items.at(-1)).toEqual({ kind: 'end' });
+    expect(streamedText(items)).toBe(TWIN_REPLY);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ kind: 'first', deployment: 'primary', outcome: 'ok' });
+    expect(attempts[0]!.ttftMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('fails over invisibly when a stream breaks before showing any content', async () => {
+    const { router } = makeRouter();
+    sim.setFault('sim-primary', { type: 'stream_cut', afterTokens: 0 });
+    const result = await dispatch(router, 'twins', { stream: true });
+    const items = await read(result);
+    expect(items.some((i) => i.kind === 'failure' || i.kind === 'resync')).toBe(false);
+    expect(streamedText(items)).toBe(TWIN_REPLY);
+    expect(trail(result)).toEqual(['first:primary:stream_cut', 'retry:primary:stream_cut', 'failover:twin:ok']);
+  });
+
+  it('finishes a stream cut mid-answer with a replay that begins with the same text', async () => {
+    const { router } = makeRouter();
+    sim.setFault('sim-primary', { type: 'stream_cut', afterTokens: 3 });
+    const result = await dispatch(router, 'twins', { stream: true });
+    const items = await read(result);
+    expect(items.filter((i) => i.kind === 'resync')).toHaveLength(1);
+    expect(items.some((i) => i.kind === 'failure')).toBe(false);
+    expect(streamedText(items)).toBe(TWIN_REPLY); // every word once: nothing repeated, nothing lost
+    expect(trail(result)).toEqual(['first:primary:stream_cut', 'failover:twin:ok']);
+  });
+
+  it('never splices a replay that answers differently: the client gets the failure', async () => {
+    const { router } = makeRouter();
+    sim.setFault('sim-primary', { type: 'stream_cut', afterTokens: 3 });
+    const result = await dispatch(router, 'smart', { stream: true }); // the fallback answers in its own words
+    const items = await read(result);
+    expect(items.some((i) => i.kind === 'resync')).toBe(false);
+    expect(items.at(-1)).toMatchObject({ kind: 'failure', failure: { outcome: 'stream_cut' } });
+    expect(TWIN_REPLY.startsWith(streamedText(items))).toBe(true);
+    expect(result.attempts[0]).toMatchObject({ deployment: 'primary', outcome: 'stream_cut' });
   });
 });
 
