@@ -92,13 +92,15 @@ describe('readSseEvents', () => {
     body.write('data: 1\n\n');
     body.write('data: 2\n\n');
     body.write('data: 3\n\n');
-    body.end();
     const seen: string[] = [];
     for await (const event of readSseEvents(body, { idleMs: 50 })) {
       seen.push(event.data);
-      await wait(300); // the client reads six idle budgets slower than the provider sent
+      await wait(300); // the client reads six idle budgets slower than the provider sends
+      // The provider sends its last event as soon as the client has taken the first three: the silence
+      // before it was all the client's.
+      if (event.data === '3') body.end('data: 4\n\n');
     }
-    expect(seen).toEqual(['1', '2', '3']);
+    expect(seen).toEqual(['1', '2', '3', '4']);
   });
 
   it('drains the rest of a completed answer so the socket can be reused', async () => {
