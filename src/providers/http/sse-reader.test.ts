@@ -56,7 +56,8 @@ describe('readSseEvents', () => {
     body.write('data: first\n\n');
     const stop = keepWriting(body, ': ping\n\n', 10);
     try {
-      const result = await reading;
+      // 50 idle budgets: a reader that counted pings as progress would never stall.
+      const result = await Promise.race([reading, wait(5_000).then(() => ({ data: ['first'], error: 'no stall within 5 s' }))]);
       expect(result.data).toEqual(['first']);
       expect(result.error).toBeInstanceOf(StreamTimeoutError);
       expect((result.error as StreamTimeoutError).phase).toBe('idle');
