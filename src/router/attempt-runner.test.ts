@@ -54,12 +54,16 @@ function setup() {
   const onResult = vi.spyOn(breaker, 'onResult');
   const client = new AbortController();
 
-  /** Starts one attempt on `primary` (the client can leave through `client`). */
+  /**
+   * Starts one attempt on `primary` (the client can leave through `client`). The client's own bytes come
+   * along, so the OpenAI-format request is a same-format JSON pass-through, timed by the JSON norm.
+   */
   function run(): Promise<DeploymentVerdict> {
     const request = chatRequest({ model: 'solo', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
+    const rawBody = Buffer.from(JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }] }));
     const deadline = new Deadline({ budgetMs: 600_000, clock, parentSignal: client.signal, timeoutReason: () => new KeelError('deadline_exceeded', 'late') });
     const d: DispatchContext = {
-      input: { request, clientFormat: 'openai', requestId: 'req_runner', signal: client.signal },
+      input: { request, clientFormat: 'openai', rawBody, requestId: 'req_runner', signal: client.signal },
       route: config.routes.get('solo')!,
       deadline,
       finish: () => deadline.dispose(),

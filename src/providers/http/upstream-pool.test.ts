@@ -64,7 +64,7 @@ describe('upstream pools', () => {
   // `if (existing !== undefined && existing.origin === origin) return existing.pool;`), so a reloaded
   // `max_connections` (or `timeouts.connect_ms`) is silently ignored until a restart, although the README
   // says a reload swaps the deployments in place.
-  it.fails('applies a reloaded max_connections to the same deployment', async () => {
+  it('applies a reloaded max_connections to the same deployment', async () => {
     const before = testDeployment({ id: 'pool-reloaded', provider: 'openai', model: 'm', baseUrl: server.url, maxConnections: 1 });
     server.answer((res) => res.end('ok'));
     expect(await send(before)).toBe('ok');

@@ -8,12 +8,14 @@ import type { Deployment } from '../../config/resolve-config.js';
 
 const KEEP_ALIVE_MS = 60_000; // providers close idle sockets after ~60-120 s; reuse them until then
 
-const pools = new Map<string, { pool: Pool; origin: string }>();
+/** What a pool is made from: a config reload that changes any of it gets a new pool. */
+const pools = new Map<string, { pool: Pool; shape: string }>();
 
 export function poolFor(deployment: Deployment): Pool {
   const origin = new URL(deployment.baseUrl).origin;
+  const shape = `${origin} ${deployment.maxConnections} ${deployment.timeouts.connectMs}`;
   const existing = pools.get(deployment.id);
-  if (existing !== undefined && existing.origin === origin) return existing.pool;
+  if (existing !== undefined && existing.shape === shape) return existing.pool;
   if (existing !== undefined) void existing.pool.close();
   const pool = new Pool(origin, {
     connections: deployment.maxConnections,
@@ -24,7 +26,7 @@ export function poolFor(deployment: Deployment): Pool {
     headersTimeout: 0,
     bodyTimeout: 0,
   });
-  pools.set(deployment.id, { pool, origin });
+  pools.set(deployment.id, { pool, shape });
   return pool;
 }
 
