@@ -56,7 +56,7 @@ export interface DrillRun {
 }
 
 /** Where each wire format lives under an endpoint's root URL (as Keel resolves simulated deployments). */
-const ROOT_PREFIX: Record<ProviderName, string> = { openai: '/v1', 'openai-compatible': '/v1', anthropic: '', gemini: '' };
+const ROOT_PREFIX: Record<ProviderName, string> = { openai: '/v1', 'openai-compatible': '/v1', anthropic: '', gemini: '', bedrock: '', vertex: '', 'azure-openai': '' };
 
 // Keel's answers finish a moment after the client reads the last byte; give its events time to land.
 const EVENT_SETTLE_MS = 300;

@@ -4,6 +4,7 @@
  */
 import type { ProviderName } from '../config/schema.js';
 import { AnthropicProvider } from './anthropic/anthropic-provider.js';
+import { BedrockProvider } from './bedrock/bedrock-provider.js';
 import { GeminiProvider } from './gemini/gemini-provider.js';
 import { OpenAIProvider } from './openai/openai-provider.js';
 import type { Provider } from './types.js';
@@ -15,6 +16,7 @@ const PROVIDERS: Partial<Record<ProviderName, Provider>> = {
   'openai-compatible': openai,
   anthropic: new AnthropicProvider(),
   gemini: new GeminiProvider(),
+  bedrock: new BedrockProvider(),
 };
 
 export function providerFor(name: ProviderName): Provider {

@@ -58,6 +58,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults: new FaultBook(seed),
     stats: new StatsRecorder(),
     apiKey: opts.apiKey,
+    aws: opts.aws,
+    googleToken: opts.googleToken,
     tokenDelayMs: opts.tokenDelayMs ?? DEFAULTS.tokenDelayMs,
     models: new Map((opts.models ?? []).map((spec) => [spec.name, spec])),
     newId: idMaker(seed),

@@ -11,7 +11,7 @@ import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import { classifyAnthropicError } from './anthropic-error.js';
-import { AnthropicStreamDecoder } from './anthropic-stream-decoder.js';
+import { AnthropicStreamDecoder, type SseEventIn } from './anthropic-stream-decoder.js';
 import { anthropicMessage } from './anthropic-wire.js';
 import { decodeAnthropicResponse } from './decode-anthropic-response.js';
 import { encodeAnthropicRequest } from './encode-anthropic-request.js';
@@ -59,14 +59,26 @@ export class AnthropicProvider implements Provider {
  * The items of one Anthropic stream: data items as events arrive, then exactly one `end` or `failure`.
  * It ends at the stop reason (see the decoder); the reader then drains the terminator off the socket.
  */
-export async function* anthropicStreamItems(
+export function anthropicStreamItems(
   body: Readable,
   options: StreamReadOptions,
   decoder = new AnthropicStreamDecoder(),
 ): AsyncGenerator<StreamItem, void, undefined> {
+  const reading = { firstEventMs: options.firstEventMs, idleMs: options.idleMs, completed: () => decoder.finished };
+  return anthropicEventItems(readSseEvents(body, reading), options.signal, decoder);
+}
+
+/**
+ * Anthropic stream events, however they were framed (SSE from Anthropic and Vertex, AWS event-stream
+ * chunks from Bedrock), judged into stream items by one decoder.
+ */
+export async function* anthropicEventItems(
+  events: AsyncIterable<SseEventIn>,
+  signal: AbortSignal,
+  decoder: AnthropicStreamDecoder,
+): AsyncGenerator<StreamItem, void, undefined> {
   try {
-    const reading = { firstEventMs: options.firstEventMs, idleMs: options.idleMs, completed: () => decoder.finished };
-    for await (const event of readSseEvents(body, reading)) {
+    for await (const event of events) {
       const decoded = decoder.push(event);
       if (decoded.failure !== undefined) {
         yield { kind: 'failure', failure: decoded.failure };
@@ -80,6 +92,6 @@ export async function* anthropicStreamItems(
     }
     yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
   } catch (err) {
-    yield { kind: 'failure', failure: classifyNetworkFailure(err, options.signal, 'body') };
+    yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
   }
 }
