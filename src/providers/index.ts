@@ -4,6 +4,7 @@
  */
 import type { ProviderName } from '../config/schema.js';
 import { AnthropicProvider } from './anthropic/anthropic-provider.js';
+import { azureOpenAIProvider } from './azure-openai/azure-openai-provider.js';
 import { BedrockProvider } from './bedrock/bedrock-provider.js';
 import { GeminiProvider } from './gemini/gemini-provider.js';
 import { OpenAIProvider } from './openai/openai-provider.js';
@@ -17,6 +18,7 @@ const PROVIDERS: Partial<Record<ProviderName, Provider>> = {
   anthropic: new AnthropicProvider(),
   gemini: new GeminiProvider(),
   bedrock: new BedrockProvider(),
+  'azure-openai': azureOpenAIProvider(),
 };
 
 export function providerFor(name: ProviderName): Provider {
