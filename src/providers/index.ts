@@ -8,6 +8,7 @@ import { azureOpenAIProvider } from './azure-openai/azure-openai-provider.js';
 import { BedrockProvider } from './bedrock/bedrock-provider.js';
 import { GeminiProvider } from './gemini/gemini-provider.js';
 import { OpenAIProvider } from './openai/openai-provider.js';
+import { VertexProvider } from './vertex/vertex-provider.js';
 import type { Provider } from './types.js';
 
 const openai = new OpenAIProvider();
@@ -19,6 +20,7 @@ const PROVIDERS: Partial<Record<ProviderName, Provider>> = {
   gemini: new GeminiProvider(),
   bedrock: new BedrockProvider(),
   'azure-openai': azureOpenAIProvider(),
+  vertex: new VertexProvider(),
 };
 
 export function providerFor(name: ProviderName): Provider {

@@ -34,8 +34,9 @@ export interface SimulatorCore {
   apiKey: string | undefined;
   /** Bedrock requests must be SigV4-signed with this key pair (any signature is taken when unset). */
   aws: AwsKeyPair | undefined;
-  /** Vertex requests must present this bearer token (any token when unset). */
+  /** Vertex requests must present this bearer token or a JWT of this service account (any token when neither is set). */
   googleToken: string | undefined;
+  googleServiceAccount: { clientEmail: string; publicKeyPem: string } | undefined;
   tokenDelayMs: number;
   models: Map<string, SimModelSpec>;
   newId(prefix: string): string;
@@ -74,7 +75,7 @@ async function platformDenial(req: IncomingMessage, url: URL, route: Extract<Pro
       return verdict.ok ? null : bedrockErrorReply(verdict.type, verdict.status, verdict.message, ctx);
     }
     case 'vertex':
-      return checkBearer(req, core.googleToken);
+      return checkBearer(req, { token: core.googleToken, serviceAccount: core.googleServiceAccount });
     default:
       return authorized(url, req, core) ? null : codecFor(route).errorReply({ model: ctx.model, status: 401, kind: 'auth' }, ctx);
   }

@@ -60,6 +60,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     apiKey: opts.apiKey,
     aws: opts.aws,
     googleToken: opts.googleToken,
+    googleServiceAccount: opts.googleServiceAccount,
     tokenDelayMs: opts.tokenDelayMs ?? DEFAULTS.tokenDelayMs,
     models: new Map((opts.models ?? []).map((spec) => [spec.name, spec])),
     newId: idMaker(seed),

@@ -24,6 +24,8 @@ export interface SimulatorOptions {
   aws?: { accessKeyId: string; secretAccessKey: string };
   /** When set, Vertex requests must carry this OAuth2 bearer token (otherwise any bearer token). */
   googleToken?: string;
+  /** When set, Vertex also accepts this service account's self-signed JWT access tokens (verified). */
+  googleServiceAccount?: { clientEmail: string; publicKeyPem: string };
 }
 
 export interface SimModelSpec {

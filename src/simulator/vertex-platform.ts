@@ -6,6 +6,7 @@
  * Google's `{error: {code, message, status}}` shape; Claude's own overload passes through as Anthropic's
  * 529 `overloaded_error`, as it does on the real service.
  */
+import { createPublicKey, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ErrorContext, ErrorReply, FormatCodec, ReplyContext } from './format-codec.js';
 import { isRecord } from './json-shape.js';
@@ -18,12 +19,43 @@ export function googleError(status: number, statusName: string, message: string)
   return { status, headers: {}, body: { error: { code: status, message, status: statusName } } };
 }
 
-/** Null when the request carries the token the simulator was given (any bearer token when none was). */
-export function checkBearer(req: IncomingMessage, token: string | undefined): ErrorReply | null {
+export interface GoogleCredentialsCheck {
+  /** An opaque access token to accept. */
+  token?: string | undefined;
+  /** A service account whose self-signed JWTs (RS256, cloud-platform scope) to accept. */
+  serviceAccount?: { clientEmail: string; publicKeyPem: string } | undefined;
+}
+
+const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
+
+/** True for a self-signed service-account JWT whose signature, issuer, expiry and scope all hold. */
+function validServiceAccountJwt(token: string, account: { clientEmail: string; publicKeyPem: string }): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { iss?: unknown; exp?: unknown; scope?: unknown; aud?: unknown };
+    if (header.alg !== 'RS256') return false;
+    const signed = verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), createPublicKey(account.publicKeyPem), Buffer.from(parts[2]!, 'base64url'));
+    const scoped = (typeof claims.scope === 'string' && claims.scope.split(' ').includes(CLOUD_PLATFORM)) || typeof claims.aud === 'string';
+    return signed && claims.iss === account.clientEmail && typeof claims.exp === 'number' && claims.exp * 1000 > Date.now() && scoped;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Null when the request carries an accepted credential: the configured token, or a valid JWT of the
+ * configured service account; with neither configured, any bearer token.
+ */
+export function checkBearer(req: IncomingMessage, check: GoogleCredentialsCheck): ErrorReply | null {
   const authorization = req.headers.authorization;
   const presented = typeof authorization === 'string' && /^bearer\s+/i.test(authorization) ? authorization.replace(/^bearer\s+/i, '').trim() : '';
-  if (presented === '' || (token !== undefined && presented !== token)) return googleError(401, 'UNAUTHENTICATED', UNAUTHENTICATED);
-  return null;
+  const open = check.token === undefined && check.serviceAccount === undefined;
+  const accepted = presented !== '' && (open
+    || presented === check.token
+    || (check.serviceAccount !== undefined && validServiceAccountJwt(presented, check.serviceAccount)));
+  return accepted ? null : googleError(401, 'UNAUTHENTICATED', UNAUTHENTICATED);
 }
 
 /** Vertex's rules for a Claude body: returns what the Anthropic reader expects, or a 400. */
