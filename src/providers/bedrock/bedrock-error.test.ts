@@ -18,7 +18,7 @@ describe('classifyBedrockError', () => {
     [404, 'ResourceNotFoundException', 'Could not resolve the foundation model.', 'bad_request'],
   ])('%i %s → %s', (status, type, message, outcome) => {
     const failure = classifyBedrockError(status, JSON.stringify({ message }), coral(type), NOW);
-    expect(failure).toMatchObject({ outcome, status, providerType: type, message });
+    expect(failure).toMatchObject({ outcome, status, providerCode: type, message });
   });
 
   it('reads the type from the body when the header is missing, and falls back on the status', () => {
@@ -33,7 +33,7 @@ describe('classifyBedrockError', () => {
 
 describe('classifyBedrockStreamException', () => {
   it('maps camelCase exception types', () => {
-    expect(classifyBedrockStreamException('throttlingException', '{"message":"Too many tokens"}')).toMatchObject({ outcome: 'rate_limited', providerType: 'ThrottlingException' });
+    expect(classifyBedrockStreamException('throttlingException', '{"message":"Too many tokens"}')).toMatchObject({ outcome: 'rate_limited', providerCode: 'ThrottlingException' });
     expect(classifyBedrockStreamException('modelStreamErrorException', '{"message":"boom"}')).toMatchObject({ outcome: 'server_error', message: 'boom' });
     expect(classifyBedrockStreamException(undefined, 'garbage').outcome).toBe('server_error');
   });

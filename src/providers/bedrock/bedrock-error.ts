@@ -3,7 +3,9 @@
  * `x-amzn-errortype` header (`ThrottlingException:http://internal.amazon.com/...`) with a body of
  * `{"message": ...}` (older front ends put the type in the body's `__type`), and inside a response
  * stream as an exception message whose `:exception-type` is the same name in camelCase
- * (`throttlingException`). The type decides the outcome; the status only when the type is unknown.
+ * (`throttlingException`). The type decides the outcome; the status only when the type is unknown. It is
+ * kept as `providerCode`, not `providerType`: Bedrock speaks Anthropic's format, and an Anthropic client
+ * must only ever see Anthropic's error types.
  */
 import { z } from 'zod';
 import type { FailureOutcome, UpstreamFailure } from '../types.js';
@@ -79,7 +81,7 @@ export function classifyBedrockError(
   const failure: UpstreamFailure = { outcome: bedrockOutcome(type, status, message), message: safeMessage(message), status };
   const retryAfterMs = parseRetryAfterMs(headers, nowMs);
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-  if (type !== undefined) failure.providerType = type;
+  if (type !== undefined) failure.providerCode = type;
   return failure;
 }
 
@@ -88,6 +90,6 @@ export function classifyBedrockStreamException(exceptionType: string | undefined
   const type = bedrockErrorType(exceptionType);
   const message = readMessage(payload).message ?? `the provider sent ${type ?? 'an exception'} mid-stream`;
   const failure: UpstreamFailure = { outcome: bedrockOutcome(type, undefined, message), message: safeMessage(message) };
-  if (type !== undefined) failure.providerType = type;
+  if (type !== undefined) failure.providerCode = type;
   return failure;
 }

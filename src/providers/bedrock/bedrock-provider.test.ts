@@ -98,18 +98,18 @@ describe('BedrockProvider', () => {
 
   it('classifies a throttle, a context-length refusal and a wrong secret', async () => {
     sim.setFault(MODEL, { type: 'error', status: 429, times: 1 });
-    expect(await send(chat('x'))).toMatchObject({ kind: 'failure', failure: { outcome: 'rate_limited', status: 429, providerType: 'ThrottlingException' } });
-    expect(await send(chat('a long prompt that does not fit'), { model: 'tiny' })).toMatchObject({ kind: 'failure', failure: { outcome: 'context_length', providerType: 'ValidationException' } });
+    expect(await send(chat('x'))).toMatchObject({ kind: 'failure', failure: { outcome: 'rate_limited', status: 429, providerCode: 'ThrottlingException' } });
+    expect(await send(chat('a long prompt that does not fit'), { model: 'tiny' })).toMatchObject({ kind: 'failure', failure: { outcome: 'context_length', providerCode: 'ValidationException' } });
     useKeys('a-wrong-secret-0000000000000000000000');
     const denied = await send(chat('x'));
-    expect(denied).toMatchObject({ kind: 'failure', failure: { outcome: 'auth', status: 403, providerType: 'InvalidSignatureException' } });
+    expect(denied).toMatchObject({ kind: 'failure', failure: { outcome: 'auth', status: 403, providerCode: 'InvalidSignatureException' } });
     expect(JSON.stringify(denied)).not.toContain('a-wrong-secret');
   });
 
   it('ends a stream with the failure an exception message carries', async () => {
     sim.setFault(MODEL, { type: 'in_stream_error', afterTokens: 1 });
     const all = await items(await send(chat('hello there', { stream: true })));
-    expect(all.at(-1)).toMatchObject({ kind: 'failure', failure: { outcome: 'overloaded', providerType: 'ServiceUnavailableException' } });
+    expect(all.at(-1)).toMatchObject({ kind: 'failure', failure: { outcome: 'overloaded', providerCode: 'ServiceUnavailableException' } });
   });
 
   it('drops a message whose CRC fails and still finishes; a cut stream is stream_cut', async () => {

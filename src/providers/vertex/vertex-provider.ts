@@ -45,7 +45,7 @@ export function vertexPath(deployment: Deployment, stream: boolean): string {
 export class VertexProvider implements Provider {
   /**
    * Claude's format: an Anthropic client's body is passed through to Claude on Vertex. Gemini models
-   * ignore a pass-through body and mark their streams as encoded (see `encodedStream`).
+   * ignore a pass-through body and send no raw bytes (see `encodedStream`).
    */
   readonly format = 'anthropic' as const;
 
@@ -107,10 +107,9 @@ export class VertexProvider implements Provider {
 
 /**
  * A Gemini stream answering a request the router took for pass-through (this provider's format is
- * Claude's): a leading `resync` with nothing sent tells the client surface to encode every event itself
- * rather than forward Gemini's bytes.
+ * Claude's): Gemini's own bytes must not reach a Claude-format client, so the items carry no raw bytes
+ * and the client surface encodes the whole answer itself.
  */
 async function* encodedStream(items: AsyncGenerator<StreamItem, void, undefined>): AsyncGenerator<StreamItem, void, undefined> {
-  yield { kind: 'resync', events: [] };
-  yield* items;
+  for await (const item of items) yield item.kind === 'data' ? { kind: 'data', events: item.events } : item;
 }
