@@ -144,7 +144,8 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
     }
     secrets.add(apiKey);
     let baseUrl = d.base_url ?? DEFAULT_BASE_URL[d.provider] ?? cloudBaseUrl(d);
-    if (d.simulated) {
+    // A simulated deployment with a base_url reaches the simulator through it (a drill's gate).
+    if (d.simulated && d.base_url === undefined) {
       if (options.simulatorUrl === undefined) throw new Error(`deployment ${d.id} is simulated but no simulator is running`);
       baseUrl = options.simulatorUrl + SIMULATOR_PREFIX[d.provider];
     }

@@ -49,6 +49,8 @@ export interface PhaseStats {
   max_attempts_per_request: number;
   /** Answers by the deployment that gave them ("degraded" for Keel's stand-in answers). */
   served_by: Record<string, number>;
+  /** The same answers by provider and region ("bedrock us-west-2"). */
+  served_from?: Record<string, number>;
   cost_usd: CostUsd | null;
 }
 
@@ -73,6 +75,7 @@ export interface IncidentStats {
 export interface DeploymentStats {
   id: string;
   provider: string;
+  region: string | null;
   model: string;
   price: { input_per_mtok: number; output_per_mtok: number } | null;
   upstream_attempts: number;
