@@ -106,6 +106,12 @@ describe('BedrockProvider', () => {
     expect(JSON.stringify(denied)).not.toContain('a-wrong-secret');
   });
 
+  it('refuses an image URL by name before any traffic', async () => {
+    const request = chatRequest({ model: 'claude', messages: [{ role: 'user', content: [{ type: 'image', source: { kind: 'url', url: 'https://example.com/cat.png' } }] }] });
+    expect(await send(request)).toMatchObject({ kind: 'failure', failure: { outcome: 'bad_request', message: 'image URLs are not supported by Bedrock deployment bedrock-west' } });
+    expect(sim.stats().total).toBe(0);
+  });
+
   it('ends a stream with the failure an exception message carries', async () => {
     sim.setFault(MODEL, { type: 'in_stream_error', afterTokens: 1 });
     const all = await items(await send(chat('hello there', { stream: true })));

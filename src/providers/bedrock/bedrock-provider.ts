@@ -10,6 +10,7 @@
 import { toUtf8 } from '@smithy/util-utf8';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import type { ChatRequest } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
 import { anthropicEventItems } from '../anthropic/anthropic-provider.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
@@ -39,6 +40,10 @@ export class BedrockProvider implements Provider {
 
   async send(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
+    // Bedrock takes images only as base64 data; a URL source is refused by name before any traffic.
+    if (input.passthroughBody === undefined && hasImageUrl(request)) {
+      return { kind: 'failure', failure: { outcome: 'bad_request', status: 400, message: `image URLs are not supported by Bedrock deployment ${deployment.id}` } };
+    }
     const built = anthropicPlatformBody(input, { anthropicVersion: BEDROCK_ANTHROPIC_VERSION, keepStreamField: false });
     if (!built.ok) return { kind: 'failure', failure: built.failure };
     const credentials = await awsCredentialsFor(deployment);
@@ -90,6 +95,10 @@ async function* anthropicEventsOf(body: Readable, reading: Parameters<typeof rea
     if (err instanceof EventStreamCorrupt) throw new InStreamFailure({ outcome: 'stream_cut', message: err.message });
     throw err;
   }
+}
+
+function hasImageUrl(request: ChatRequest): boolean {
+  return request.messages.some((m) => (m.role === 'user' || m.role === 'tool') && m.content.some((part) => part.type === 'image' && part.source.kind === 'url'));
 }
 
 function safeJson(text: string): unknown {
