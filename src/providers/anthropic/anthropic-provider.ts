@@ -10,6 +10,7 @@ import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
+import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyAnthropicError } from './anthropic-error.js';
 import { AnthropicStreamDecoder, type SseEventIn } from './anthropic-stream-decoder.js';
 import { anthropicMessage } from './anthropic-wire.js';
@@ -43,17 +44,23 @@ export class AnthropicProvider implements Provider {
       headers,
       body,
       classifyError: classifyAnthropicError,
-      readJson: async (res) => {
-        const read = await readJsonAnswer(res, anthropicMessage, 'a message', request.stream);
-        if (!read.ok) return { kind: 'failure', failure: read.failure };
-        const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
-        return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
-      },
+      readJson: (res) => readAnthropicAnswer(res, input),
       readStream: (stream, timing) => anthropicStreamItems(stream, { ...timing, signal: input.signal }),
     });
   }
 }
 
+
+/**
+ * Reads an Anthropic `message` answer (from Anthropic, Bedrock or Vertex); for a same-format client the
+ * provider's bytes are kept, to be forwarded as they are.
+ */
+export async function readAnthropicAnswer(res: UpstreamResponse, input: AttemptInput): Promise<AttemptResult> {
+  const read = await readJsonAnswer(res, anthropicMessage, 'a message', input.request.stream);
+  if (!read.ok) return { kind: 'failure', failure: read.failure };
+  const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
+  return input.passthroughBody === undefined || input.request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
+}
 
 /**
  * The items of one Anthropic stream: data items as events arrive, then exactly one `end` or `failure`.

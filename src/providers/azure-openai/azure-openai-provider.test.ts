@@ -8,9 +8,10 @@ import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { closeAllPools } from '../http/upstream-pool.js';
-import type { AttemptResult, StreamItem } from '../types.js';
+import type { AttemptResult } from '../types.js';
 import { azureOpenAIProvider } from './azure-openai-provider.js';
 import { classifyAzureOpenAIError } from './azure-openai-error.js';
+import { streamItems, streamedText } from '../../../test/support/stream-items.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
 
 const KEY = 'azure-provider-test-key-0123456789';
@@ -52,13 +53,9 @@ describe('Azure OpenAI provider', () => {
   });
 
   it('streams through Azure\'s choice-less first chunk', async () => {
-    const result = await send(chat({ stream: true }));
-    if (result.kind !== 'stream') throw new Error(JSON.stringify(result));
-    const all: StreamItem[] = [];
-    for await (const item of result.items) all.push(item);
+    const all = await streamItems(await send(chat({ stream: true })));
     expect(all.at(-1)).toEqual({ kind: 'end' });
-    const text = all.flatMap((i) => (i.kind === 'data' ? i.events : [])).map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
-    expect(text).toBe('Bonjour from Azure');
+    expect(streamedText(all)).toBe('Bonjour from Azure');
   });
 
   it('uses the v1 surface and an Entra bearer token when configured', async () => {

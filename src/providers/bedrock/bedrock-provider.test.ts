@@ -7,12 +7,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/chat-request.js';
 import { chatRequest } from '../../core/chat-request.js';
-import type { StreamEvent } from '../../core/chat-response.js';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { closeAllPools } from '../http/upstream-pool.js';
-import type { AttemptResult, StreamItem } from '../types.js';
+import type { AttemptResult } from '../types.js';
 import { resetAwsCredentialChains } from './aws-credentials.js';
 import { BedrockProvider } from './bedrock-provider.js';
+import { streamedText, streamItems } from '../../../test/support/stream-items.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
 
 const KEYS = { accessKeyId: 'AKIDBEDROCKTEST00000', secretAccessKey: 'bedrock-test-secret-0123456789abcdefgh' };
@@ -63,15 +63,9 @@ async function send(request: ChatRequest, options: { model?: string; passthrough
   });
 }
 
-async function items(result: AttemptResult): Promise<StreamItem[]> {
-  if (result.kind !== 'stream') throw new Error(`expected a stream, got ${JSON.stringify(result)}`);
-  const out: StreamItem[] = [];
-  for await (const item of result.items) out.push(item);
-  return out;
-}
+const items = streamItems;
 
-const text = (all: StreamItem[]): string =>
-  all.flatMap((i) => (i.kind === 'data' ? i.events : [])).map((e: StreamEvent) => (e.type === 'text_delta' ? e.text : '')).join('');
+const text = streamedText;
 
 describe('BedrockProvider', () => {
   it('translates a request, signs it and decodes the JSON answer', async () => {

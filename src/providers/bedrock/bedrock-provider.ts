@@ -12,12 +12,10 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ChatRequest } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { anthropicEventItems } from '../anthropic/anthropic-provider.js';
+import { anthropicEventItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
 import { AnthropicStreamDecoder, type SseEventIn } from '../anthropic/anthropic-stream-decoder.js';
-import { anthropicMessage } from '../anthropic/anthropic-wire.js';
-import { decodeAnthropicResponse } from '../anthropic/decode-anthropic-response.js';
-import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
+import { exchange, type StreamReadOptions } from '../http/exchange.js';
 import { InStreamFailure } from '../http/network-failure.js';
 import { awsCredentialsFor } from './aws-credentials.js';
 import { classifyBedrockError, classifyBedrockStreamException } from './bedrock-error.js';
@@ -60,12 +58,7 @@ export class BedrockProvider implements Provider {
       body: built.body,
       classifyError: classifyBedrockError,
       streamContentType: EVENT_STREAM,
-      readJson: async (res) => {
-        const read = await readJsonAnswer(res, anthropicMessage, 'a message', request.stream);
-        if (!read.ok) return { kind: 'failure', failure: read.failure };
-        const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
-        return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
-      },
+      readJson: (res) => readAnthropicAnswer(res, input),
       readStream: (stream, timing) => bedrockStreamItems(stream, { ...timing, signal: input.signal }),
     });
   }

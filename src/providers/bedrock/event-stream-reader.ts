@@ -11,7 +11,7 @@
 import { EventStreamCodec, type Message } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { Readable } from 'node:stream';
-import { StreamTimeoutError } from '../http/network-failure.js';
+import { releaseBody, StreamWatchdog } from '../http/stream-watchdog.js';
 
 const PRELUDE_BYTES = 12; // total length, headers length, prelude CRC
 const MIN_MESSAGE_BYTES = 16; // prelude + message CRC
@@ -62,36 +62,20 @@ export class EventStreamSplitter {
 
 export async function* readEventStream(body: Readable, options: EventStreamReadOptions): AsyncGenerator<Message, void, undefined> {
   const splitter = new EventStreamSplitter();
-  let phase: 'first_token' | 'idle' = 'first_token';
-  let waitingOnConsumer = false;
-  let timer = setTimeout(onTimeout, Math.max(1, options.firstEventMs));
-  function onTimeout(): void {
-    if (waitingOnConsumer) timer.refresh();
-    else body.destroy(new StreamTimeoutError(phase, phase === 'first_token' ? options.firstEventMs : options.idleMs));
-  }
+  const watchdog = new StreamWatchdog(body, options.firstEventMs, options.idleMs);
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       const messages = splitter.push(chunk as Buffer);
       if (messages.length === 0) continue;
-      if (phase === 'first_token') {
-        phase = 'idle';
-        clearTimeout(timer);
-        timer = setTimeout(onTimeout, Math.max(1, options.idleMs));
-      }
-      waitingOnConsumer = true;
+      watchdog.eventsArrived();
+      watchdog.consumerBusy(true);
       for (const message of messages) yield message;
-      waitingOnConsumer = false;
-      timer.refresh();
+      watchdog.consumerBusy(false);
     }
     if (splitter.pendingBytes > 0) throw new EventStreamCorrupt(`the stream ended inside a message (${splitter.pendingBytes} bytes)`);
   } finally {
-    clearTimeout(timer);
-    if (!body.destroyed && !body.readableEnded) {
-      // Whether finished or abandoned, the rest of an event stream is worth nothing: free the socket.
-      body.on('error', () => undefined);
-      if (options.completed?.() === true) body.resume();
-      else body.destroy();
-    }
+    watchdog.stop();
+    releaseBody(body, options.completed?.() === true);
   }
 }
 

@@ -5,6 +5,8 @@
  * Messages body with the model in the URL instead of the body and an `anthropic_version` field added.
  * The body was parsed once already (by the surface), so it is valid JSON.
  */
+import { isJsonSpace, jsonStringEnd } from '../../core/json-text.js';
+
 export interface MemberEdits {
   /** Top-level members to remove (every occurrence). */
   drop: readonly string[];
@@ -43,14 +45,14 @@ function topLevelMembers(text: string): Member[] {
   const close = (at: number): void => {
     if (current === undefined) return;
     let end = at;
-    while (end > current.start && isSpace(text.charCodeAt(end - 1))) end--;
+    while (end > current.start && isJsonSpace(text.charCodeAt(end - 1))) end--;
     members.push({ ...current, end });
     current = undefined;
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      const end = stringEnd(text, i);
+      const end = jsonStringEnd(text, i);
       if (depth === 1 && current === undefined) {
         // Keys are UTF-8 in the buffer; read through latin1 they only compare equal when ASCII, as ours are.
         current = { key: JSON.parse(text.slice(i, end + 1)) as string, start: i };
@@ -66,19 +68,4 @@ function topLevelMembers(text: string): Member[] {
     }
   }
   return members;
-}
-
-function stringEnd(text: string, start: number): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) i += 2;
-    else if (c === 0x22) return i;
-    else i++;
-  }
-  return i;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }

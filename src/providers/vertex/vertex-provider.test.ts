@@ -11,9 +11,10 @@ import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { closeAllPools } from '../http/upstream-pool.js';
-import type { AttemptResult, StreamItem } from '../types.js';
+import type { AttemptResult } from '../types.js';
 import { resetGoogleTokenCaches } from './google-credentials.js';
 import { VertexProvider, vertexPath } from './vertex-provider.js';
+import { streamItems, streamedText } from '../../../test/support/stream-items.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
 import { testServiceAccount } from '../../../test/support/service-account.js';
 
@@ -49,15 +50,9 @@ function send(request: ChatRequest, dep: Deployment, passthroughBody?: Buffer): 
   return provider.send({ deployment: dep, request, ...(passthroughBody === undefined ? {} : { passthroughBody }), timeouts: { ttftMs: 20_000, idleMs: 20_000 }, signal: new AbortController().signal, requestId: 'req_test' });
 }
 
-async function items(result: AttemptResult): Promise<StreamItem[]> {
-  if (result.kind !== 'stream') throw new Error(`expected a stream, got ${JSON.stringify(result)}`);
-  const out: StreamItem[] = [];
-  for await (const item of result.items) out.push(item);
-  return out;
-}
+const items = streamItems;
 
-const text = (all: StreamItem[]): string =>
-  all.flatMap((i) => (i.kind === 'data' ? i.events : [])).map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
+const text = streamedText;
 
 describe('vertexPath', () => {
   it('names the publisher, region and method', () => {

@@ -10,16 +10,12 @@
  */
 import type { Deployment } from '../../config/resolve-config.js';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { anthropicStreamItems } from '../anthropic/anthropic-provider.js';
+import { anthropicStreamItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
-import { anthropicMessage } from '../anthropic/anthropic-wire.js';
-import { decodeAnthropicResponse } from '../anthropic/decode-anthropic-response.js';
-import { decodeGeminiResponse } from '../gemini/decode-gemini-response.js';
 import { encodeGeminiRequest } from '../gemini/encode-gemini-request.js';
-import { geminiStreamItems } from '../gemini/gemini-provider.js';
+import { geminiStreamItems, readGeminiAnswer } from '../gemini/gemini-provider.js';
 import { GeminiStreamDecoder } from '../gemini/gemini-stream-decoder.js';
-import { geminiResponse } from '../gemini/gemini-wire.js';
-import { exchange, readJsonAnswer, type ExchangeSpec } from '../http/exchange.js';
+import { exchange, type ExchangeSpec } from '../http/exchange.js';
 import { googleTokenFor } from './google-credentials.js';
 import { classifyVertexError } from './vertex-error.js';
 
@@ -63,7 +59,6 @@ export class VertexProvider implements Provider {
   }
 
   private claude(input: AttemptInput, path: string, headers: Record<string, string>): Promise<AttemptResult> | AttemptResult {
-    const { request } = input;
     const built = anthropicPlatformBody(input, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, keepStreamField: true });
     if (!built.ok) return { kind: 'failure', failure: built.failure };
     return exchange(input, {
@@ -71,12 +66,7 @@ export class VertexProvider implements Provider {
       headers,
       body: built.body,
       classifyError: classifyVertexError,
-      readJson: async (res) => {
-        const read = await readJsonAnswer(res, anthropicMessage, 'a message', request.stream);
-        if (!read.ok) return { kind: 'failure', failure: read.failure };
-        const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
-        return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
-      },
+      readJson: (res) => readAnthropicAnswer(res, input),
       readStream: (stream, timing) => anthropicStreamItems(stream, { ...timing, signal: input.signal }),
     });
   }
@@ -90,12 +80,7 @@ export class VertexProvider implements Provider {
       headers,
       body: JSON.stringify(encoded.body),
       classifyError: classifyVertexError,
-      readJson: async (res) => {
-        const read = await readJsonAnswer(res, geminiResponse, 'a GenerateContentResponse', request.stream);
-        if (!read.ok) return { kind: 'failure', failure: read.failure };
-        const decoded = decodeGeminiResponse(read.json, deployment, Math.floor(Date.now() / 1000));
-        return decoded.ok ? { kind: 'json', response: decoded.response } : { kind: 'failure', failure: decoded.failure };
-      },
+      readJson: (res) => readGeminiAnswer(res, input),
       readStream: (stream, timing) => {
         const items = geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment));
         return input.passthroughBody === undefined ? items : encodedStream(items);
