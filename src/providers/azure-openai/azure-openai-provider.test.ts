@@ -3,39 +3,26 @@
  * bearer authorisation, Azure's first stream chunk without choices, and content-filter refusals (an
  * error body, or an answer wholly withheld) classified as `content_filter`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
-import { startSimulator, type Simulator } from '../../simulator/index.js';
-import { closeAllPools } from '../http/upstream-pool.js';
 import type { AttemptResult } from '../types.js';
 import { azureOpenAIProvider } from './azure-openai-provider.js';
 import { classifyAzureOpenAIError } from './azure-openai-error.js';
 import { streamItems, streamedText } from '../../../test/support/stream-items.js';
+import { simulatorForTests } from '../../../test/support/simulator-for-tests.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
 
 const KEY = 'azure-provider-test-key-0123456789';
-let sim: Simulator;
+const sim = simulatorForTests({ apiKey: KEY, models: [{ name: 'gpt-4o-eu', reply: 'Bonjour from Azure' }] });
 const provider = azureOpenAIProvider();
-
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY, models: [{ name: 'gpt-4o-eu', reply: 'Bonjour from Azure' }] });
-});
-afterAll(async () => {
-  await closeAllPools();
-  await sim.close();
-});
-beforeEach(() => {
-  sim.clearFaults();
-  sim.resetStats();
-});
 
 const chat = (fields: Partial<ChatRequest> = {}): ChatRequest =>
   chatRequest({ model: 'gpt', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], ...fields });
 
 function send(request: ChatRequest, fields: Partial<Deployment> = {}): Promise<AttemptResult> {
   return provider.send({
-    deployment: testDeployment({ id: 'azure-eu', provider: 'azure-openai', model: 'gpt-4o-eu', baseUrl: sim.url, apiKey: KEY, ...fields }),
+    deployment: testDeployment({ id: 'azure-eu', provider: 'azure-openai', model: 'gpt-4o-eu', baseUrl: sim().url, apiKey: KEY, ...fields }),
     request,
     timeouts: { ttftMs: 20_000, idleMs: 20_000 },
     signal: new AbortController().signal,
@@ -46,7 +33,7 @@ function send(request: ChatRequest, fields: Partial<Deployment> = {}): Promise<A
 describe('Azure OpenAI provider', () => {
   it('calls the deployment-name URL with api-version and api-key', async () => {
     expect(await send(chat())).toMatchObject({ kind: 'json', response: { content: [{ type: 'text', text: 'Bonjour from Azure' }] } });
-    const seen = sim.stats().recent.at(-1)!;
+    const seen = sim().stats().recent.at(-1)!;
     expect(seen.path).toBe('/openai/deployments/gpt-4o-eu/chat/completions');
     expect(seen.headers['api-key']).toBe(KEY);
     expect(seen.headers['authorization']).toBeUndefined();
@@ -60,16 +47,16 @@ describe('Azure OpenAI provider', () => {
 
   it('uses the v1 surface and an Entra bearer token when configured', async () => {
     await send(chat(), { apiVersion: 'v1', azureAuth: 'entra' });
-    const seen = sim.stats().recent.at(-1)!;
+    const seen = sim().stats().recent.at(-1)!;
     expect(seen.path).toBe('/openai/v1/chat/completions');
     expect(seen.headers['authorization']).toBe(`Bearer ${KEY}`);
     expect(seen.body).toMatchObject({ model: 'gpt-4o-eu' });
   });
 
   it('classifies a content-filter refusal, a throttle and a wrong key', async () => {
-    sim.setFault('gpt-4o-eu', { type: 'error', status: 400, kind: 'content_filter', times: 1 });
+    sim().setFault('gpt-4o-eu', { type: 'error', status: 400, kind: 'content_filter', times: 1 });
     expect(await send(chat())).toMatchObject({ kind: 'failure', failure: { outcome: 'content_filter', providerCode: 'content_filter' } });
-    sim.setFault('gpt-4o-eu', { type: 'error', status: 429, retryAfterS: 1, times: 1 });
+    sim().setFault('gpt-4o-eu', { type: 'error', status: 429, retryAfterS: 1, times: 1 });
     expect(await send(chat())).toMatchObject({ kind: 'failure', failure: { outcome: 'rate_limited', retryAfterMs: 1000 } });
     expect(await send(chat(), { apiKey: 'wrong-key-000000000000000000' })).toMatchObject({ kind: 'failure', failure: { outcome: 'auth', status: 401 } });
   });
