@@ -3,6 +3,8 @@
  * bearer authorisation, Azure's first stream chunk without choices, and content-filter refusals (an
  * error body, or an answer wholly withheld) classified as `content_filter`.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
@@ -59,6 +61,26 @@ describe('Azure OpenAI provider', () => {
     sim().setFault('gpt-4o-eu', { type: 'error', status: 429, retryAfterS: 1, times: 1 });
     expect(await send(chat())).toMatchObject({ kind: 'failure', failure: { outcome: 'rate_limited', retryAfterMs: 1000 } });
     expect(await send(chat(), { apiKey: 'wrong-key-000000000000000000' })).toMatchObject({ kind: 'failure', failure: { outcome: 'auth', status: 401 } });
+  });
+});
+
+describe('an answer wholly withheld by Azure\'s filter', () => {
+  it('is a content_filter refusal, not an empty answer', async () => {
+    const withheld = {
+      id: 'chatcmpl-x', object: 'chat.completion', created: 1, model: 'gpt-4o',
+      choices: [{ index: 0, finish_reason: 'content_filter', message: { role: 'assistant', content: null }, content_filter_results: { violence: { filtered: true, severity: 'high' } } }],
+      usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 },
+    };
+    // A 200 the simulator's faults cannot make: a one-answer server on loopback.
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(withheld)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      expect(await send(chat(), { id: 'azure-withheld', baseUrl })).toMatchObject({ kind: 'failure', failure: { outcome: 'content_filter', message: expect.stringContaining('deployment azure-withheld') as string } });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
