@@ -38,6 +38,19 @@ export interface Deployment {
   apiKey: string | undefined;
   headers: Record<string, string>;
   region: string | undefined;
+  /** The model served, whoever hosts it; plans prefer the same family elsewhere before another model. */
+  family?: string;
+  /** vertex: the Google Cloud project. */
+  project?: string;
+  /** azure-openai: the api-version (`v1`: the /openai/v1 surface). */
+  apiVersion?: string;
+  /** azure-openai: how the key is presented. */
+  azureAuth?: 'api-key' | 'entra';
+  /** vertex: a service-account key file; bedrock: a shared-config profile. Paths and names, not secrets. */
+  credentialsFile?: string;
+  awsProfile?: string;
+  /** Answered by the embedded simulator, which takes its own fixed cloud credentials. */
+  simulated?: boolean;
   capabilities: Capabilities;
   price: DeploymentConfig['price'];
   timeouts: Timeouts;
@@ -78,7 +91,19 @@ const DEFAULT_BASE_URL: Record<ProviderName, string | undefined> = {
   anthropic: 'https://api.anthropic.com',
   gemini: 'https://generativelanguage.googleapis.com',
   'openai-compatible': undefined,
+  // Regional: filled in from the deployment's region by `cloudBaseUrl`.
+  bedrock: undefined,
+  vertex: undefined,
+  'azure-openai': undefined,
 };
+
+/** The public endpoint of a regional cloud provider (Vertex's `global` region has no region prefix). */
+function cloudBaseUrl(d: DeploymentConfig): string | undefined {
+  if (d.region === undefined) return undefined;
+  if (d.provider === 'bedrock') return `https://bedrock-runtime.${d.region}.amazonaws.com`;
+  if (d.provider === 'vertex') return d.region === 'global' ? 'https://aiplatform.googleapis.com' : `https://${d.region}-aiplatform.googleapis.com`;
+  return undefined;
+}
 
 /** Where each wire format lives under the simulator's root URL. */
 const SIMULATOR_PREFIX: Record<ProviderName, string> = {
@@ -86,6 +111,9 @@ const SIMULATOR_PREFIX: Record<ProviderName, string> = {
   'openai-compatible': '/v1',
   anthropic: '',
   gemini: '',
+  bedrock: '',
+  vertex: '',
+  'azure-openai': '',
 };
 
 function mergeTimeouts(layer: TimeoutsConfig | undefined): Timeouts {
@@ -117,8 +145,9 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
       }
     }
     secrets.add(apiKey);
-    let baseUrl = d.base_url ?? DEFAULT_BASE_URL[d.provider];
-    if (d.simulated) {
+    let baseUrl = d.base_url ?? DEFAULT_BASE_URL[d.provider] ?? cloudBaseUrl(d);
+    // A simulated deployment with a base_url reaches the simulator through it (a drill's gate).
+    if (d.simulated && d.base_url === undefined) {
       if (options.simulatorUrl === undefined) throw new Error(`deployment ${d.id} is simulated but no simulator is running`);
       baseUrl = options.simulatorUrl + SIMULATOR_PREFIX[d.provider];
     }
@@ -132,6 +161,13 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
       apiKey,
       headers: d.headers,
       region: d.region,
+      ...(d.family === undefined ? {} : { family: d.family }),
+      ...(d.project === undefined ? {} : { project: d.project }),
+      ...(d.api_version === undefined ? {} : { apiVersion: d.api_version }),
+      ...(d.auth === undefined ? {} : { azureAuth: d.auth }),
+      ...(d.credentials_file === undefined ? {} : { credentialsFile: d.credentials_file }),
+      ...(d.aws_profile === undefined ? {} : { awsProfile: d.aws_profile }),
+      ...(d.simulated ? { simulated: true } : {}),
       capabilities: {
         ...(caps.context_window === undefined ? {} : { contextWindow: caps.context_window }),
         ...(caps.max_output_tokens === undefined ? {} : { maxOutputTokens: caps.max_output_tokens }),

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { FaultSpecError, parseFaultSpec } from '../simulator/faults.js';
 import { DEFAULTS } from './defaults.js';
 
-export const PROVIDERS = ['openai', 'openai-compatible', 'anthropic', 'gemini'] as const;
+export const PROVIDERS = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'bedrock', 'vertex', 'azure-openai'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 const positiveInt = z.number().int().positive();
@@ -92,7 +92,20 @@ export const deploymentSchema = z
     api_key: z.string().min(1).optional(),
     api_key_file: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).default({}),
-    region: z.string().optional(),
+    /** Where the deployment runs: an AWS or Google Cloud region (required for bedrock and vertex), or a label. */
+    region: z.string().min(1).optional(),
+    /** The model this deployment serves whoever hosts it (`claude-sonnet-4-5`): plans try it elsewhere first. */
+    family: z.string().min(1).optional(),
+    /** vertex: the Google Cloud project id. */
+    project: z.string().regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, 'expected a Google Cloud project id').optional(),
+    /** azure-openai: the `api-version` query parameter, or `v1` for the /openai/v1 surface. */
+    api_version: z.string().min(1).optional(),
+    /** azure-openai: send the key as `api-key` (default) or as an Entra ID bearer token. */
+    auth: z.enum(['api-key', 'entra']).optional(),
+    /** vertex: a service-account key file (default: application default credentials). Never inline. */
+    credentials_file: z.string().min(1).optional(),
+    /** bedrock: a named profile of the shared AWS config files (default: the usual AWS credential chain). */
+    aws_profile: z.string().min(1).optional(),
     capabilities: capabilitiesSchema.prefault({}),
     price: priceSchema.optional(),
     timeouts: timeoutsSchema.optional(),
@@ -101,6 +114,20 @@ export const deploymentSchema = z
   .superRefine((d, ctx) => {
     if (d.provider === 'openai-compatible' && d.base_url === undefined && !d.simulated) {
       ctx.addIssue({ code: 'custom', path: ['base_url'], message: 'expected a base_url: openai-compatible deployments have no default endpoint' });
+    }
+    const cloud = d.provider === 'bedrock' || d.provider === 'vertex';
+    if (cloud && d.region === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `expected a region: ${d.provider} endpoints are regional (e.g. ${d.provider === 'bedrock' ? 'us-east-1' : 'us-east5 or global'})` });
+    }
+    if (d.provider === 'vertex' && d.project === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['project'], message: 'expected a project: the Google Cloud project id vertex deployments bill to' });
+    }
+    if (d.provider === 'azure-openai' && d.base_url === undefined && !d.simulated) {
+      ctx.addIssue({ code: 'custom', path: ['base_url'], message: 'expected a base_url: the Azure OpenAI resource endpoint, https://NAME.openai.azure.com' });
+    }
+    if (cloud && (d.api_key !== undefined || d.api_key_file !== undefined)) {
+      const source = d.provider === 'bedrock' ? 'the AWS credential chain (environment, shared files, web identity, container role)' : 'credentials_file or application default credentials';
+      ctx.addIssue({ code: 'custom', path: ['api_key'], message: `expected no api_key: ${d.provider} credentials come from ${source}` });
     }
     if (d.api_key !== undefined && d.api_key_file !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['api_key_file'], message: 'expected either api_key or api_key_file, not both' });

@@ -3,6 +3,7 @@
  * incidents (time to detect and recover), per-deployment counts, a time series for the charts, and the
  * cross-checks of the clients' figures against Keel's router events and the simulator's stats.
  */
+import { servedFrom } from './served-from.js';
 import type { RequestRecord } from '../router/router.js';
 import { describeAction, faultEpisodes } from './fault-episodes.js';
 import { drillChecks } from './drill-checks.js';
@@ -52,6 +53,8 @@ export function buildReport(run: DrillRun): DrillReport {
     probes,
     notSent: run.notSent.length,
   });
+
+  for (const stats of [...phaseStats, overall]) stats.served_from = servedFrom(stats.served_by, run.deployments);
 
   const breakers = run.observer.breakers.map((b) => ({ ...b, offsetMs: b.atMs - run.startEpochMs }));
   const episodes = faultEpisodes(run.applied, run.deployments);
@@ -105,6 +108,7 @@ function deploymentStats(run: DrillRun, keel: ReadonlyMap<string, RequestRecord>
     return {
       id: d.id,
       provider: d.provider,
+      region: d.region ?? null,
       model: d.model,
       price: d.price === undefined ? null : { input_per_mtok: d.price.input_per_mtok, output_per_mtok: d.price.output_per_mtok },
       upstream_attempts: own.length,

@@ -3,6 +3,7 @@
  * errors clients received, incidents (time to detect and recover), deployments, cost, cross-checks and
  * the pass/fail checks.
  */
+import { describeServedFrom } from './served-from.js';
 import { formatDurationMs } from './duration.js';
 import { describeExtraCost, formatBack, formatDetect, formatPercent, formatUsd } from './report-stats.js';
 import type { DrillReport, PhaseStats } from './report-types.js';
@@ -49,6 +50,8 @@ export function renderReportTable(report: DrillReport): string {
       [...report.phases.map(phaseRow), phaseRow(report.overall)],
     ),
   );
+  out.push('', 'Served from (provider and region):');
+  out.push(renderTable(['phase', 'answers by provider and region'], [...report.phases, report.overall].map((p) => [p.name, describeServedFrom(p.served_from ?? p.served_by)])));
   const errors = report.phases.filter((p) => p.failed > 0 || p.lost > 0);
   if (errors.length > 0) {
     out.push('', 'What failed clients received:');
@@ -81,8 +84,8 @@ export function renderReportTable(report: DrillReport): string {
   out.push('', 'Deployments:');
   out.push(
     renderTable(
-      ['deployment', 'provider', 'attempts', 'ok', 'answered', 'share', 'breaker opens', 'price in/out per Mtok'],
-      report.deployments.map((d) => [d.id, d.provider, String(d.upstream_attempts), String(d.attempts_by_outcome['ok'] ?? 0), String(d.answered), formatPercent(d.share_of_answers, 1), String(d.breaker_opens), d.price === null ? '—' : `$${d.price.input_per_mtok}/$${d.price.output_per_mtok}`]),
+      ['deployment', 'provider', 'region', 'attempts', 'ok', 'answered', 'share', 'breaker opens', 'price in/out per Mtok'],
+      report.deployments.map((d) => [d.id, d.provider, d.region ?? '—', String(d.upstream_attempts), String(d.attempts_by_outcome['ok'] ?? 0), String(d.answered), formatPercent(d.share_of_answers, 1), String(d.breaker_opens), d.price === null ? '—' : `$${d.price.input_per_mtok}/$${d.price.output_per_mtok}`]),
     ),
   );
   const cost = report.overall.cost_usd;

@@ -53,6 +53,8 @@ export interface PhaseStats {
   max_attempts_per_request: number;
   /** Answers by the deployment that gave them ("degraded" for Keel's stand-in answers). */
   served_by: Record<string, number>;
+  /** The same answers by provider and region ("bedrock us-west-2"). */
+  served_from?: Record<string, number>;
   cost_usd: CostUsd | null;
   /**
    * Present in a phase whose start began a fault on the primary or made it hit every request: ms from
@@ -95,6 +97,7 @@ export interface IncidentStats {
 export interface DeploymentStats {
   id: string;
   provider: string;
+  region: string | null;
   model: string;
   price: { input_per_mtok: number; output_per_mtok: number } | null;
   upstream_attempts: number;

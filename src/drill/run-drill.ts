@@ -51,12 +51,12 @@ export interface DrillRun {
   applied: AppliedAction[];
   observer: KeelObserver;
   simulator: SimStats;
-  /** Deployment id → the client format of its provider (for direct probes) and its upstream model. */
-  deployments: Map<string, { provider: ProviderName; model: string }>;
+  /** Deployment id → the client format of its provider (for direct probes), its upstream model and region. */
+  deployments: Map<string, { provider: ProviderName; model: string; region?: string | undefined }>;
 }
 
 /** Where each wire format lives under an endpoint's root URL (as Keel resolves simulated deployments). */
-const ROOT_PREFIX: Record<ProviderName, string> = { openai: '/v1', 'openai-compatible': '/v1', anthropic: '', gemini: '' };
+const ROOT_PREFIX: Record<ProviderName, string> = { openai: '/v1', 'openai-compatible': '/v1', anthropic: '', gemini: '', bedrock: '', vertex: '', 'azure-openai': '' };
 
 // Keel's answers finish a moment after the client reads the last byte; give its events time to land.
 const EVENT_SETTLE_MS = 300;
@@ -79,10 +79,11 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
   let run: DrillRun;
   try {
     for (const d of config.deployments) gates.set(d.id, await ConnectionGate.open());
-    // Each deployment reaches the embedded simulator through its own gate.
+    // Each deployment reaches the embedded simulator through its own gate. Still `simulated`, so cloud
+    // deployments sign and authorise with the simulator's credentials, sent through the gate.
     const deployments = (loaded.keelConfig['deployments'] as Record<string, unknown>[]).map((d, i) => {
       const parsed = config.deployments[i]!;
-      return { ...d, simulated: false, base_url: gates.get(parsed.id)!.url + ROOT_PREFIX[parsed.provider] };
+      return { ...d, simulated: true, base_url: gates.get(parsed.id)!.url + ROOT_PREFIX[parsed.provider] };
     });
     keel = await startKeel({ config: { ...loaded.keelConfig, deployments }, port: 0, host: '127.0.0.1', env: {} });
     const simulator = keel.simulator!;
@@ -136,7 +137,7 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
       applied,
       observer,
       simulator: simulator.stats(),
-      deployments: new Map(config.deployments.map((d) => [d.id, { provider: d.provider, model: d.model }])),
+      deployments: new Map(config.deployments.map((d) => [d.id, { provider: d.provider, model: d.model, region: d.region }])),
     };
   } finally {
     // Mend everything first so nothing Keel still holds waits on a fault while it drains.

@@ -4,8 +4,11 @@
  */
 import type { ProviderName } from '../config/schema.js';
 import { AnthropicProvider } from './anthropic/anthropic-provider.js';
+import { azureOpenAIProvider } from './azure-openai/azure-openai-provider.js';
+import { BedrockProvider } from './bedrock/bedrock-provider.js';
 import { GeminiProvider } from './gemini/gemini-provider.js';
 import { OpenAIProvider } from './openai/openai-provider.js';
+import { VertexProvider } from './vertex/vertex-provider.js';
 import type { Provider } from './types.js';
 
 const openai = new OpenAIProvider();
@@ -15,6 +18,9 @@ const PROVIDERS: Partial<Record<ProviderName, Provider>> = {
   'openai-compatible': openai,
   anthropic: new AnthropicProvider(),
   gemini: new GeminiProvider(),
+  bedrock: new BedrockProvider(),
+  'azure-openai': azureOpenAIProvider(),
+  vertex: new VertexProvider(),
 };
 
 export function providerFor(name: ProviderName): Provider {

@@ -3,7 +3,7 @@ import type { Deployment, Route } from '../config/resolve-config.js';
 import { LatencyTracker } from './latency-tracker.js';
 import { planDeployments } from './plan.js';
 
-const dep = (id: string): Deployment => ({ id } as Deployment);
+const dep = (id: string, family?: string): Deployment => ({ id, model: id, ...(family === undefined ? {} : { family }) } as Deployment);
 const route = (strategy: Route['strategy'], weights: [string, number][]): Route =>
   ({ name: 'r', strategy, targets: weights.map(([id, weight]) => ({ deployment: dep(id), weight })) }) as Route;
 
@@ -33,5 +33,16 @@ describe('planDeployments', () => {
     expect(plan.map((d) => d.id)).toEqual(['c', 'b', 'a']);
     for (let i = 0; i < 10; i++) latency.record('b', 2000);
     expect(planDeployments(route('least-latency', [['a', 1], ['b', 1]]), latency, Math.random).map((d) => d.id)).toEqual(['a', 'b']);
+  });
+
+  it('tries the same family elsewhere before a different model, keeping the strategy\'s order inside a family', () => {
+    const targets = [dep('claude-direct', 'claude-sonnet-4-5'), dep('gpt-azure', 'gpt-4.1'), dep('claude-bedrock-east', 'claude-sonnet-4-5'), dep('gemini'), dep('claude-vertex', 'claude-sonnet-4-5')];
+    const r = { name: 'r', strategy: 'priority', targets: targets.map((deployment) => ({ deployment, weight: 1 })) } as Route;
+    expect(planDeployments(r, new LatencyTracker(), Math.random).map((d) => d.id)).toEqual(['claude-direct', 'claude-bedrock-east', 'claude-vertex', 'gpt-azure', 'gemini']);
+  });
+
+  it('keeps the configured order of deployments that declare no family', () => {
+    const r = { name: 'r', strategy: 'priority', targets: [{ deployment: { id: 'a', model: 'm1' }, weight: 1 }, { deployment: { id: 'b', model: 'm2' }, weight: 1 }, { deployment: { id: 'c', model: 'm1' }, weight: 1 }] } as Route;
+    expect(planDeployments(r, new LatencyTracker(), Math.random).map((d) => d.id)).toEqual(['a', 'b', 'c']);
   });
 });

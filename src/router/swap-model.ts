@@ -4,6 +4,8 @@
  * formatting) and Keel spends no time encoding. The body has already been parsed once, so it is valid
  * JSON; like JSON.parse, the last top-level "model" wins.
  */
+import { isJsonSpace, jsonStringEnd } from '../core/json-text.js';
+
 export function swapModel(body: Buffer, model: string): Buffer {
   const text = body.toString('latin1'); // byte-preserving: offsets in the string are offsets in the buffer
   let depth = 0;
@@ -13,14 +15,14 @@ export function swapModel(body: Buffer, model: string): Buffer {
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      const end = stringEnd(text, i);
+      const end = jsonStringEnd(text, i);
       if (depth === 1 && expectKey && text.slice(i + 1, end) === 'model') {
         let j = end + 1;
-        while (isSpace(text.charCodeAt(j))) j++;
+        while (isJsonSpace(text.charCodeAt(j))) j++;
         j++; // the colon
-        while (isSpace(text.charCodeAt(j))) j++;
+        while (isJsonSpace(text.charCodeAt(j))) j++;
         if (text.charCodeAt(j) === 0x22) {
-          const valueEnd = stringEnd(text, j);
+          const valueEnd = jsonStringEnd(text, j);
           lastSpan = [j, valueEnd + 1];
           i = valueEnd + 1;
           expectKey = false;
@@ -47,19 +49,4 @@ export function swapModel(body: Buffer, model: string): Buffer {
   const replacement = JSON.stringify(model);
   if (current === replacement) return body;
   return Buffer.concat([body.subarray(0, lastSpan[0]), Buffer.from(replacement, 'utf8'), body.subarray(lastSpan[1])]);
-}
-
-function stringEnd(text: string, start: number): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) i += 2;
-    else if (c === 0x22) return i;
-    else i++;
-  }
-  return i;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }

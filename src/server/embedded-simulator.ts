@@ -3,6 +3,7 @@
  * the demo, drills and tests run Keel against it with no API key.
  */
 import type { KeelConfig } from '../config/schema.js';
+import { SIMULATED_AWS_CREDENTIALS, SIMULATED_GOOGLE_TOKEN } from '../config/simulated-credentials.js';
 import { startSimulator, type FaultSpec, type Simulator } from '../simulator/index.js';
 
 export async function startEmbeddedSimulator(section: NonNullable<KeelConfig['simulator']>): Promise<Simulator> {
@@ -10,6 +11,9 @@ export async function startEmbeddedSimulator(section: NonNullable<KeelConfig['si
     port: section.port,
     seed: section.seed,
     tokenDelayMs: section.token_delay_ms,
+    // Simulated cloud deployments sign and authorise with these, so the real signing path runs.
+    aws: SIMULATED_AWS_CREDENTIALS,
+    googleToken: SIMULATED_GOOGLE_TOKEN,
     models: section.models.map((m) => ({
       name: m.name,
       ...(m.context_window === undefined ? {} : { contextWindow: m.context_window }),

@@ -56,8 +56,10 @@ export interface FormatCodec {
   renderStream(plan: ReplyPlan, request: NeutralRequest, ctx: ReplyContext): SseFrame[];
   /** The provider's mid-stream error event. */
   streamError(kind: 'overloaded' | 'server_error', ctx: ReplyContext): SseFrame;
-  /** One broken SSE event, for the `malformed_chunk` fault. */
-  readonly malformedEvent: string;
+  /** One broken SSE event (or event-stream message), for the `malformed_chunk` fault. */
+  readonly malformedEvent: string | Buffer;
+  /** Frames on the wire when not SSE (Bedrock's AWS event-stream messages). */
+  encodeFrame?(frame: SseFrame): Buffer;
   errorReply(error: ErrorContext, ctx: ReplyContext): ErrorReply;
   /** Headers every response of this provider carries (request ids). */
   responseHeaders(ctx: ReplyContext): Record<string, string>;

@@ -9,9 +9,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { anthropicCodec } from './anthropic-format.js';
+import { azureCodec } from './azure-platform.js';
+import { bedrockCodec, bedrockErrorReply, readBedrockBody } from './bedrock-platform.js';
+import { verifySigV4, type AwsKeyPair } from './sigv4-verifier.js';
+import { checkBearer, googleError, readVertexAnthropicBody, vertexAnthropicCodec } from './vertex-platform.js';
 import type { FaultBook } from './faults.js';
 import { sendErrorFault, sendErrorReply, sendJsonBody } from './fault-responses.js';
-import { InvalidRequestError, type FormatCodec, type ReplyContext } from './format-codec.js';
+import { InvalidRequestError, type ErrorReply, type FormatCodec, type ReplyContext } from './format-codec.js';
 import { geminiCodec } from './gemini-format.js';
 import { flattenHeaders, pause, readBody, sendJson, untilAborted } from './http-io.js';
 import { asString, isRecord } from './json-shape.js';
@@ -28,6 +32,11 @@ export interface SimulatorCore {
   faults: FaultBook;
   stats: StatsRecorder;
   apiKey: string | undefined;
+  /** Bedrock requests must be SigV4-signed with this key pair (any signature is taken when unset). */
+  aws: AwsKeyPair | undefined;
+  /** Vertex requests must present this bearer token or a JWT of this service account (any token when neither is set). */
+  googleToken: string | undefined;
+  googleServiceAccount: { clientEmail: string; publicKeyPem: string } | undefined;
   tokenDelayMs: number;
   models: Map<string, SimModelSpec>;
   newId(prefix: string): string;
@@ -38,6 +47,56 @@ const CODECS: Record<WireFormat, FormatCodec> = {
   anthropic: anthropicCodec,
   gemini: geminiCodec,
 };
+
+const BEDROCK = bedrockCodec(anthropicCodec);
+const VERTEX_ANTHROPIC = vertexAnthropicCodec(anthropicCodec, geminiCodec);
+const AZURE = azureCodec(openaiCodec);
+
+/** The codec of a route: the vendor's own format, or a cloud's variant of it. */
+function codecFor(route: Extract<ProviderRoute, { kind: 'generate' }>): FormatCodec {
+  switch (route.platform) {
+    case 'bedrock':
+      return BEDROCK;
+    case 'vertex':
+      return route.format === 'anthropic' ? VERTEX_ANTHROPIC : geminiCodec;
+    case 'azure':
+      return AZURE;
+    case 'direct':
+      return CODECS[route.format];
+  }
+}
+
+/** The platform's credential check, or null when the request may go on. */
+async function platformDenial(req: IncomingMessage, url: URL, route: Extract<ProviderRoute, { kind: 'generate' }>, core: SimulatorCore, rawBody: Buffer, ctx: ReplyContext): Promise<ErrorReply | null> {
+  switch (route.platform) {
+    case 'bedrock': {
+      if (core.aws === undefined) return null;
+      const verdict = await verifySigV4(req, rawBody, core.aws);
+      return verdict.ok ? null : bedrockErrorReply(verdict.type, verdict.status, verdict.message, ctx);
+    }
+    case 'vertex':
+      return checkBearer(req, { token: core.googleToken, serviceAccount: core.googleServiceAccount });
+    default:
+      return authorized(url, req, core) ? null : codecFor(route).errorReply({ model: ctx.model, status: 401, kind: 'auth' }, ctx);
+  }
+}
+
+/** The platform's body rules (Bedrock and Vertex move the model to the URL): the body to read, or a 400. */
+function platformBody(route: Extract<ProviderRoute, { kind: 'generate' }>, body: unknown, model: string, ctx: ReplyContext): { ok: true; body: unknown } | { ok: false; reply: ErrorReply } {
+  if (route.platform === 'bedrock') {
+    const read = readBedrockBody(body, model);
+    return read.ok ? read : { ok: false, reply: bedrockErrorReply('ValidationException', 400, read.message, ctx) };
+  }
+  if (route.platform === 'vertex' && route.format === 'anthropic') {
+    const read = readVertexAnthropicBody(body, model);
+    return read.ok ? read : { ok: false, reply: googleError(400, 'INVALID_ARGUMENT', read.message) };
+  }
+  return { ok: true, body };
+}
+
+function sendReply(res: ServerResponse, codec: FormatCodec, reply: ErrorReply, ctx: ReplyContext): void {
+  sendJson(res, reply.status, reply.body, { ...codec.responseHeaders(ctx), ...reply.headers });
+}
 
 const INVALID_JSON: Record<WireFormat, string> = {
   openai:
@@ -107,12 +166,14 @@ async function answer(
   core: SimulatorCore,
   signal: AbortSignal,
 ): Promise<void> {
-  const codec = CODECS[route.format];
-  const parsed = parseJson(await readBody(req));
-  const body = parsed.ok ? parsed.body : null;
+  const codec = codecFor(route);
+  const rawText = await readBody(req);
+  const parsed = parseJson(rawText);
+  let body = parsed.ok ? parsed.body : null;
   const model = route.model ?? (isRecord(body) ? asString(body['model']) : undefined) ?? '';
   const stream = route.transport === 'by-body' ? isRecord(body) && body['stream'] === true : route.transport !== 'json';
   const transport = route.transport === 'by-body' ? (stream ? 'sse' : 'json') : route.transport;
+  const streaming = transport === 'sse' || transport === 'event-stream';
   const record = core.stats.record({
     at: Date.now(), format: route.format, model, path: url.pathname, stream, headers: flattenHeaders(req.headers), body,
   });
@@ -124,11 +185,15 @@ async function answer(
       ...(param !== undefined ? { param } : {}),
     }, ctx);
 
-  if (!authorized(url, req, core)) return refuse(401, 'auth');
-  if (route.format === 'anthropic' && req.headers['anthropic-version'] === undefined) {
+  const denied = await platformDenial(req, url, route, core, Buffer.from(rawText, 'utf8'), ctx);
+  if (denied !== null) return sendReply(res, codec, denied, ctx);
+  if (route.format === 'anthropic' && route.platform === 'direct' && req.headers['anthropic-version'] === undefined) {
     return refuse(400, 'bad_request', 'anthropic-version: header is required');
   }
   if (!parsed.ok) return refuse(400, 'bad_request', INVALID_JSON[route.format]);
+  const platform = platformBody(route, body, model, ctx);
+  if (!platform.ok) return sendReply(res, codec, platform.reply, ctx);
+  body = platform.body;
 
   // Read the body now (its token count shapes some faults), but answer its validation errors after faults.
   let request: NeutralRequest | InvalidRequestError;
@@ -152,15 +217,15 @@ async function answer(
     case 'hang':
       return untilAborted(signal);
     case 'error':
-      return sendErrorFault(res, codec, fault, ctx, { inputTokens, transport });
+      return sendErrorFault(res, codec, fault, ctx, { inputTokens, transport: transport === 'event-stream' ? 'sse' : transport });
     case 'latency':
       await pause(fault.ms, signal);
       break;
     case 'slow_first_token':
-      if (transport !== 'sse') await pause(fault.ms, signal);
+      if (!streaming) await pause(fault.ms, signal);
       break;
     case 'in_stream_error':
-      if (transport !== 'sse') {
+      if (!streaming) {
         // Without a stream to break, the same failure arrives as the provider's error status.
         const kind = fault.kind ?? 'overloaded';
         const status = kind === 'server_error' ? 500 : route.format === 'anthropic' ? 529 : 503;
@@ -193,6 +258,7 @@ async function answer(
     firstTokenDelayMs: fault?.type === 'slow_first_token' ? fault.ms : 0,
     fault,
     malformedEvent: codec.malformedEvent,
+    ...(codec.encodeFrame === undefined ? {} : { encode: codec.encodeFrame }),
     errorFrame: fault?.type === 'in_stream_error' ? codec.streamError(fault.kind ?? 'overloaded', ctx) : null,
   });
 }

@@ -5,30 +5,66 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WireFormat } from './types.js';
 
-/** How the answer travels: decided by the body's `stream` flag, or fixed by a Gemini URL. */
-export type Transport = 'by-body' | 'json' | 'sse' | 'json-array';
+/** How the answer travels: decided by the body's `stream` flag, or fixed by the URL (Gemini, Bedrock). */
+export type Transport = 'by-body' | 'json' | 'sse' | 'json-array' | 'event-stream';
+
+/**
+ * Who hosts the model: the vendor's own API, or a cloud serving the same wire format with its own URLs,
+ * authentication and error shapes (Claude on Bedrock and Vertex, Gemini on Vertex, GPT on Azure).
+ */
+export type Platform = 'direct' | 'bedrock' | 'vertex' | 'azure';
 
 export type ProviderRoute =
-  | { kind: 'generate'; format: WireFormat; model: string | null; transport: Transport }
+  | { kind: 'generate'; format: WireFormat; platform: Platform; model: string | null; transport: Transport }
   | { kind: 'list-models'; format: WireFormat };
 
 const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const BEDROCK_PATH = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/;
+const VERTEX_PATH = /^\/v1(?:beta1)?\/projects\/[^/]+\/locations\/[^/]+\/publishers\/(anthropic|google)\/models\/([^/:]+):(rawPredict|streamRawPredict|generateContent|streamGenerateContent)$/;
+const AZURE_DEPLOYMENT_PATH = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
+
+function geminiTransport(method: string, url: URL): Transport {
+  // Without alt=sse, streamGenerateContent answers one JSON array of responses.
+  return method === 'generateContent' ? 'json' : url.searchParams.get('alt') === 'sse' ? 'sse' : 'json-array';
+}
+
+function cloudRoute(path: string, url: URL): ProviderRoute | null {
+  const bedrock = BEDROCK_PATH.exec(path);
+  if (bedrock !== null) {
+    const transport: Transport = bedrock[2] === 'invoke' ? 'json' : 'event-stream';
+    return { kind: 'generate', format: 'anthropic', platform: 'bedrock', model: decodeURIComponent(bedrock[1] ?? ''), transport };
+  }
+  const vertex = VERTEX_PATH.exec(path);
+  if (vertex !== null) {
+    const model = decodeURIComponent(vertex[2] ?? '');
+    const method = vertex[3] ?? '';
+    if (vertex[1] === 'anthropic') {
+      if (method !== 'rawPredict' && method !== 'streamRawPredict') return null;
+      return { kind: 'generate', format: 'anthropic', platform: 'vertex', model, transport: 'by-body' };
+    }
+    if (method !== 'generateContent' && method !== 'streamGenerateContent') return null;
+    return { kind: 'generate', format: 'gemini', platform: 'vertex', model, transport: geminiTransport(method, url) };
+  }
+  const azure = AZURE_DEPLOYMENT_PATH.exec(path);
+  if (azure !== null) {
+    if (url.searchParams.get('api-version') === null) return null; // Azure answers 404 without one
+    return { kind: 'generate', format: 'openai', platform: 'azure', model: decodeURIComponent(azure[1] ?? ''), transport: 'by-body' };
+  }
+  if (path === '/openai/v1/chat/completions') return { kind: 'generate', format: 'openai', platform: 'azure', model: null, transport: 'by-body' };
+  return null;
+}
 
 export function matchRoute(method: string, url: URL, headers: IncomingHttpHeaders): ProviderRoute | null {
   const path = url.pathname;
   if (method === 'POST') {
-    if (path === '/v1/chat/completions') return { kind: 'generate', format: 'openai', model: null, transport: 'by-body' };
-    if (path === '/v1/messages') return { kind: 'generate', format: 'anthropic', model: null, transport: 'by-body' };
+    if (path === '/v1/chat/completions') return { kind: 'generate', format: 'openai', platform: 'direct', model: null, transport: 'by-body' };
+    if (path === '/v1/messages') return { kind: 'generate', format: 'anthropic', platform: 'direct', model: null, transport: 'by-body' };
     const gemini = GEMINI_PATH.exec(path);
     if (gemini !== null) {
       const model = decodeURIComponent(gemini[1] ?? '');
-      // Without alt=sse, streamGenerateContent answers one JSON array of responses.
-      const transport: Transport = gemini[2] === 'generateContent'
-        ? 'json'
-        : url.searchParams.get('alt') === 'sse' ? 'sse' : 'json-array';
-      return { kind: 'generate', format: 'gemini', model, transport };
+      return { kind: 'generate', format: 'gemini', platform: 'direct', model, transport: geminiTransport(gemini[2] ?? '', url) };
     }
-    return null;
+    return cloudRoute(path, url);
   }
   if (method === 'GET') {
     if (path === '/v1/models') {
@@ -46,7 +82,7 @@ export function presentedKeys(url: URL, headers: IncomingHttpHeaders): string[] 
   if (typeof authorization === 'string' && /^bearer\s+/i.test(authorization)) {
     keys.push(authorization.replace(/^bearer\s+/i, '').trim());
   }
-  for (const name of ['x-api-key', 'x-goog-api-key'] as const) {
+  for (const name of ['x-api-key', 'x-goog-api-key', 'api-key'] as const) {
     const value = headers[name];
     if (typeof value === 'string') keys.push(value);
   }

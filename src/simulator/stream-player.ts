@@ -17,9 +17,11 @@ export interface PlayOptions {
   firstTokenDelayMs: number;
   fault: SingleFaultSpec | null;
   /** The raw broken event a `malformed_chunk` fault injects. */
-  malformedEvent: string;
+  malformedEvent: string | Buffer;
   /** The provider's in-stream error event, for `in_stream_error`. */
   errorFrame: SseFrame | null;
+  /** How a frame goes on the wire: SSE by default, AWS event-stream messages for Bedrock. */
+  encode?: (frame: SseFrame) => string | Buffer;
 }
 
 function afterTokensOf(fault: SingleFaultSpec | null): number | null {
@@ -51,12 +53,13 @@ export function faultIndex(frames: SseFrame[], afterTokens: number | null): numb
 /** Resolves when the stream is over: ended, cut, or abandoned by the client. */
 export async function playStream(res: ServerResponse, options: PlayOptions): Promise<void> {
   const { frames, signal, fault } = options;
-  let pending = '';
+  const encode = options.encode ?? encodeFrame;
+  let pending: (string | Buffer)[] = [];
   let wroteBody = false;
   const flush = async (flushed = false): Promise<void> => {
     if (pending.length > 0) {
-      const chunk = pending;
-      pending = '';
+      const chunk = pending.every((part) => typeof part === 'string') ? pending.join('') : Buffer.concat(pending.map((part) => Buffer.from(part)));
+      pending = [];
       wroteBody = true;
       await writeChunk(res, chunk, signal, flushed);
     } else if (!wroteBody) {
@@ -88,10 +91,10 @@ export async function playStream(res: ServerResponse, options: PlayOptions): Pro
           if (signal.aborted) return;
           break;
         case 'malformed_chunk':
-          pending += options.malformedEvent;
+          pending.push(options.malformedEvent);
           break;
         case 'in_stream_error':
-          if (options.errorFrame !== null) pending += encodeFrame(options.errorFrame);
+          if (options.errorFrame !== null) pending.push(encode(options.errorFrame));
           await flush();
           res.end();
           return;
@@ -111,7 +114,7 @@ export async function playStream(res: ServerResponse, options: PlayOptions): Pro
       }
       tokensSent += 1;
     }
-    pending += encodeFrame(frame);
+    pending.push(encode(frame));
   }
   await flush();
   if (fault?.type === 'missing_done' && fault.keepOpen === true) {

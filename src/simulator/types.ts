@@ -18,8 +18,14 @@ export interface SimulatorOptions {
   tokenDelayMs?: number;
   /** Optional per-model settings; unknown model names are accepted with defaults. */
   models?: SimModelSpec[];
-  /** When set, provider requests must carry this key (Bearer, x-api-key, x-goog-api-key or ?key=). */
+  /** When set, provider requests must carry this key (Bearer, x-api-key, x-goog-api-key, api-key or ?key=). */
   apiKey?: string;
+  /** When set, Bedrock requests must carry a valid SigV4 signature made with this key pair. */
+  aws?: { accessKeyId: string; secretAccessKey: string };
+  /** When set, Vertex requests must carry this OAuth2 bearer token (otherwise any bearer token). */
+  googleToken?: string;
+  /** When set, Vertex also accepts this service account's self-signed JWT access tokens (verified). */
+  googleServiceAccount?: { clientEmail: string; publicKeyPem: string };
 }
 
 export interface SimModelSpec {

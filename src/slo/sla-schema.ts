@@ -154,6 +154,10 @@ const PUBLIC_BASE_URL: Record<ProviderName, string | undefined> = {
   anthropic: 'https://api.anthropic.com',
   gemini: 'https://generativelanguage.googleapis.com',
   'openai-compatible': undefined,
+  // Regional hosts; a host in any region matches the provider's `applies_to` pattern.
+  bedrock: 'https://bedrock-runtime.us-east-1.amazonaws.com',
+  vertex: 'https://aiplatform.googleapis.com',
+  'azure-openai': undefined,
 };
 
 export interface SlaSubject {

@@ -68,6 +68,9 @@ const GEN_AI_PROVIDER: Record<ProviderName, string> = {
   openai: 'openai',
   gemini: 'gcp.gemini',
   'openai-compatible': 'openai-compatible',
+  bedrock: 'aws.bedrock',
+  vertex: 'gcp.vertex_ai',
+  'azure-openai': 'azure.ai.openai',
 };
 
 const DISABLED: Tracing = {

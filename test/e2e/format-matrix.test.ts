@@ -18,12 +18,19 @@ type Kind = 'text' | 'tool';
 type SdkError = OpenAIAPIError | AnthropicAPIError;
 
 const TOOL_RESULT = '18C and sunny';
+const GEMINI_TOOL_ECHO = JSON.stringify({ output: TOOL_RESULT });
+const OVERLOADED = /overloaded/i;
 const PROVIDERS = [
-  { provider: 'anthropic', model: 'sim-anthropic', wire: 'anthropic', toolEcho: TOOL_RESULT },
-  { provider: 'openai', model: 'sim-openai', wire: 'openai', toolEcho: TOOL_RESULT },
+  { id: 'anthropic', provider: 'anthropic', model: 'sim-anthropic', wire: 'anthropic', toolEcho: TOOL_RESULT, overloaded: OVERLOADED, extra: {} },
+  { id: 'openai', provider: 'openai', model: 'sim-openai', wire: 'openai', toolEcho: TOOL_RESULT, overloaded: OVERLOADED, extra: {} },
   // Keel sends a tool result to Gemini as `functionResponse.response: {output}`; the simulator echoes that JSON.
-  { provider: 'gemini', model: 'sim-gemini', wire: 'gemini', toolEcho: JSON.stringify({ output: TOOL_RESULT }) },
-  { provider: 'openai-compatible', model: 'sim-compat', wire: 'openai', toolEcho: TOOL_RESULT },
+  { id: 'gemini', provider: 'gemini', model: 'sim-gemini', wire: 'gemini', toolEcho: GEMINI_TOOL_ECHO, overloaded: OVERLOADED, extra: {} },
+  { id: 'openai-compatible', provider: 'openai-compatible', model: 'sim-compat', wire: 'openai', toolEcho: TOOL_RESULT, overloaded: OVERLOADED, extra: {} },
+  // The same formats served by clouds: SigV4 and event streams, OAuth2 and rawPredict, Azure's URLs and key.
+  { id: 'bedrock', provider: 'bedrock', model: 'anthropic.sim-claude-v1:0', wire: 'anthropic', toolEcho: TOOL_RESULT, overloaded: /unable to process/i, extra: { region: 'us-west-2' } },
+  { id: 'vertex-claude', provider: 'vertex', model: 'claude-sim@20250929', wire: 'anthropic', toolEcho: TOOL_RESULT, overloaded: OVERLOADED, extra: { region: 'us-east5', project: 'keel-sim' } },
+  { id: 'vertex-gemini', provider: 'vertex', model: 'gemini-sim-vertex', wire: 'gemini', toolEcho: GEMINI_TOOL_ECHO, overloaded: OVERLOADED, extra: { region: 'global', project: 'keel-sim' } },
+  { id: 'azure-openai', provider: 'azure-openai', model: 'gpt-sim-deployment', wire: 'openai', toolEcho: TOOL_RESULT, overloaded: OVERLOADED, extra: {} },
 ] as const;
 type Provider = (typeof PROVIDERS)[number];
 
@@ -59,7 +66,7 @@ beforeAll(async () => {
       simulator: { token_delay_ms: 0, models: [] },
       // Exact attempt counts: no random local shedding by the adaptive throttle.
       resilience: { adaptive_throttle: { enabled: false } },
-      deployments: PROVIDERS.map((p) => ({ id: p.provider, provider: p.provider, model: p.model, simulated: true })),
+      deployments: PROVIDERS.map((p) => ({ id: p.id, provider: p.provider, model: p.model, simulated: true, ...p.extra })),
     },
   });
   openai = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
@@ -195,7 +202,7 @@ function sameFormat(sdk: Sdk, p: Provider): boolean {
 }
 
 describe.each(SDKS)('%s SDK', (sdk) => {
-  describe.each(PROVIDERS)('→ $provider deployment ($model)', (p) => {
+  describe.each(PROVIDERS)('→ $id deployment ($model)', (p) => {
     it.each(CASES)('%s, %s', async (mode, kind) => {
       const first = await ask(sdk, p.model, mode, kind);
       expectUsage(first);
@@ -234,7 +241,7 @@ async function rawStream(sdk: Sdk, body: Record<string, unknown>): Promise<strin
   return text;
 }
 
-describe.each(PROVIDERS)('raw SSE rules, $provider deployment ($model)', (p) => {
+describe.each(PROVIDERS)('raw SSE rules, $id deployment ($model)', (p) => {
   const openaiCases: [Kind, boolean][] = [['text', true], ['text', false], ['tool', true], ['tool', false]];
   it.each(openaiCases)('OpenAI surface, %s, include_usage %s', async (kind, includeUsage) => {
     const text = await rawStream('openai', {
@@ -309,7 +316,7 @@ function innerError(sdk: Sdk, err: SdkError): { type: string; message: string } 
 const REASON = 'the original reason 123';
 const badRequest = { type: 'error', status: 400, kind: 'bad_request', message: REASON } as const;
 
-describe.each(PROVIDERS)('errors from the $provider deployment ($model)', (p) => {
+describe.each(PROVIDERS)('errors from the $id deployment ($model)', (p) => {
   const sdkModes = SDKS.flatMap((sdk) => MODES.map((mode): [Sdk, Mode] => [sdk, mode]));
 
   it.each(sdkModes)('%s SDK, %s: a provider 400 is its BadRequestError with the original reason', async (sdk, mode) => {
@@ -336,9 +343,9 @@ describe.each(PROVIDERS)('errors from the $provider deployment ($model)', (p) =>
     expect(err).toBeInstanceOf(sdk === 'openai' ? OpenAI.InternalServerError : Anthropic.InternalServerError);
     expect(err.status).toBe(503);
     const inner = innerError(sdk, err) as { type: string; message: string; attempts: { deployment: string; outcome: string }[] };
-    expect(inner.message).toMatch(/overloaded/i);
+    expect(inner.message).toMatch(p.overloaded);
     expect(inner.attempts.length).toBeGreaterThan(0);
-    for (const attempt of inner.attempts) expect(attempt).toMatchObject({ deployment: p.provider, outcome: 'overloaded' });
+    for (const attempt of inner.attempts) expect(attempt).toMatchObject({ deployment: p.id, outcome: 'overloaded' });
     expect(sim().stats().total).toBe(inner.attempts.length);
     if (sdk === 'anthropic') expect(inner.type).toBe('overloaded_error');
   });

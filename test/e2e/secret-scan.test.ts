@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetAwsCredentialChains } from '../../src/providers/bedrock/aws-credentials.js';
 import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { testServiceAccount } from '../support/service-account.js';
 import { silentLogger } from '../support/silent-logger.js';
 
 const OPENAI_KEY = 'sk-test-CANARY-openai-7f3a9c1e5b2d4f60a8';
@@ -165,5 +168,118 @@ describe('secret scan', () => {
       expect(places).toEqual([issuedIn.get(secret)]);
       expect(logLines.filter((line) => line.includes(secret))).toEqual([]);
     }
+  });
+});
+
+/**
+ * The same scan for cloud credentials: an AWS secret access key and session token (from the environment,
+ * and a wrong secret from a shared credentials file), a Google service account's private key (from its
+ * key file), and Azure keys. Happy paths, upstream errors echoing them, and deployments whose credentials
+ * the clouds refuse (a 502 naming the deployment) must leave none of them in any answer or log line; the
+ * AWS secret and the private key never even travel upstream (they only sign).
+ */
+describe('secret scan, cloud credentials', () => {
+  const AWS_KEY_ID = 'AKIDCANARY0000000000';
+  const AWS_SECRET = 'CANARY/aws+secret/0123456789abcdefghijklm';
+  const AWS_SESSION = 'FwoGZXIvYXdzCANARYsession0123456789abcdefghijklmnop';
+  const AWS_WRONG_SECRET = 'CANARY/wrong+secret/0123456789abcdefghijk';
+  const AZURE_KEY = 'azure0CANARY0key0123456789abcdef';
+  const AZURE_WRONG_KEY = 'azure0CANARY0wrong0123456789abcd';
+  const dir = mkdtempSync(join(tmpdir(), 'keel-cloud-secrets-'));
+  const account = testServiceAccount(dir, 'keel-scan');
+  const intruder = testServiceAccount(dir, 'intruder');
+  /** A recognisable slice of each private key's body: what a leak of the key file would show. */
+  const keySlices = [account.privateKeyPem, intruder.privateKeyPem].map((pem) => pem.split('\n')[5]!);
+  const cloudLogs: string[] = [];
+  const cloudSeen: { label: string; text: string }[] = [];
+  let cloudKeel: RunningKeel;
+  let cloud: Simulator;
+  const saved = { ...process.env };
+
+  const scanFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(input, init);
+    const body = await res.text();
+    cloudSeen.push({ label: `${init?.method ?? 'GET'} ${String(input)}`, text: `${res.status}\n${[...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${body}` });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }) as typeof fetch;
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'credentials'), `[wrong]\naws_access_key_id = ${AWS_KEY_ID}\naws_secret_access_key = ${AWS_WRONG_SECRET}\n`);
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: AWS_KEY_ID, AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_SESSION_TOKEN: AWS_SESSION,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config'), AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    resetAwsCredentialChains();
+    cloud = await startSimulator({
+      aws: { accessKeyId: AWS_KEY_ID, secretAccessKey: AWS_SECRET },
+      googleServiceAccount: { clientEmail: account.clientEmail, publicKeyPem: account.publicKeyPem },
+      apiKey: AZURE_KEY,
+    });
+    cloudKeel = await startKeel({
+      port: 0,
+      logger: silentLogger(cloudLogs),
+      env: { AZURE_KEY, AZURE_WRONG_KEY },
+      config: {
+        resilience: { adaptive_throttle: { enabled: false } },
+        deployments: [
+          { id: 'bedrock', provider: 'bedrock', model: 'anthropic.claude-sim-v1:0', region: 'us-east-1', base_url: cloud.url },
+          { id: 'vertex', provider: 'vertex', model: 'claude-sim@1', region: 'us-east5', project: 'keel-scan', base_url: cloud.url, credentials_file: account.keyFile },
+          { id: 'azure', provider: 'azure-openai', model: 'gpt-sim', base_url: cloud.url, api_key: '${AZURE_KEY}' },
+          { id: 'bedrock-wrong', provider: 'bedrock', model: 'anthropic.claude-sim-v1:0', region: 'us-east-1', base_url: cloud.url, aws_profile: 'wrong' },
+          { id: 'vertex-wrong', provider: 'vertex', model: 'claude-sim@1', region: 'us-east5', project: 'keel-scan', base_url: cloud.url, credentials_file: intruder.keyFile },
+          { id: 'azure-wrong', provider: 'azure-openai', model: 'gpt-sim', base_url: cloud.url, api_key: '${AZURE_WRONG_KEY}' },
+        ],
+        routes: Object.fromEntries(['bedrock', 'vertex', 'azure', 'bedrock-wrong', 'vertex-wrong', 'azure-wrong'].map((id) => [`r-${id}`, { deployments: [id], retry: { max_attempts_per_deployment: 1 } }])),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await cloudKeel?.stop();
+    await cloud?.close();
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+    resetAwsCredentialChains();
+  });
+
+  it('runs the cloud flow', async () => {
+    const openai = new OpenAI({ baseURL: `${cloudKeel.url}/v1`, apiKey: 'client', maxRetries: 0, fetch: scanFetch });
+    const anthropic = new Anthropic({ baseURL: cloudKeel.url, apiKey: 'client', maxRetries: 0, fetch: scanFetch });
+    for (const id of ['bedrock', 'vertex', 'azure']) {
+      await openai.chat.completions.create({ model: `r-${id}`, messages: user('json please') });
+      for await (const _ of await openai.chat.completions.create({ model: `r-${id}`, messages: user('stream please'), stream: true })) void _;
+      await anthropic.messages.create({ model: `r-${id}`, max_tokens: 50, messages: user('hello') });
+      for await (const _ of anthropic.messages.stream({ model: `r-${id}`, max_tokens: 50, messages: user('stream me') })) void _;
+    }
+
+    // Upstream errors that echo credentials, in the message and in a header.
+    cloud.setFault('anthropic.claude-sim-v1:0', { type: 'error', status: 400, kind: 'bad_request', message: `bad: ${AWS_SECRET} ${AWS_SESSION}`, headers: { 'x-echo': AWS_SESSION } });
+    cloud.setFault('gpt-sim', { type: 'error', status: 400, kind: 'bad_request', message: echo(AZURE_KEY) });
+    await expect(openai.chat.completions.create({ model: 'r-bedrock', messages: user('bad') })).rejects.toThrow(/REDACTED/);
+    await expect(anthropic.messages.create({ model: 'r-azure', max_tokens: 5, messages: user('bad') })).rejects.toThrow(/REDACTED/);
+    cloud.clearFaults();
+
+    // Credentials the clouds refuse: a clear 502 naming the deployment.
+    for (const id of ['bedrock-wrong', 'vertex-wrong', 'azure-wrong']) {
+      const err = await openai.chat.completions.create({ model: `r-${id}`, messages: user('who am i') }).then(() => undefined, (e: unknown) => e as { status: number; message: string });
+      expect(err?.status, id).toBe(502);
+      expect(err?.message).toContain(`deployment ${id}`);
+    }
+
+    // The AWS secrets and the private keys only sign: they never travel upstream.
+    const upstream = JSON.stringify(cloud.stats().recent);
+    for (const secret of [AWS_SECRET, AWS_WRONG_SECRET, ...keySlices]) expect(upstream).not.toContain(secret);
+    expect(upstream).toContain(AWS_SESSION); // the session token does, as AWS requires
+    expect(upstream).toContain(AZURE_KEY);
+  });
+
+  it('finds no AWS secret, session token, private key or Azure key in any answer or log line', () => {
+    expect(cloudSeen.length).toBeGreaterThan(12);
+    expect(cloudLogs.length).toBeGreaterThan(10);
+    const all = [...cloudSeen, ...cloudLogs.map((text, i) => ({ label: `log line ${i}`, text }))];
+    const leaks = all
+      .filter(({ text }) => CANARY.test(text) || keySlices.some((slice) => text.includes(slice)))
+      .map(({ label, text }) => `${label}: ${text.slice(0, 300)}`);
+    expect(leaks).toEqual([]);
   });
 });

@@ -14,10 +14,11 @@ const env = {
   KEEL_ADMIN_TOKEN: 'admin-token-example-0123456789',
   KEEL_POSTGRES_URL: 'postgres://keel:secret@postgres:5432/keel',
   KEEL_REDIS_URL: 'redis://redis:6379',
+  AZURE_OPENAI_API_KEY: 'azure-example-0123456789',
 };
 
 describe('shipped configs', () => {
-  it.each(['examples/keel.yaml', 'examples/simulated.yaml'])('%s is a valid keel.yaml', (file) => {
+  it.each(['examples/keel.yaml', 'examples/simulated.yaml', 'examples/multi-cloud.yaml'])('%s is a valid keel.yaml', (file) => {
     const config = loadConfigFile(file, env);
     expect(config.deployments.length).toBeGreaterThan(0);
   });

@@ -5,17 +5,17 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/chat-request.js';
-import type { StreamEvent } from '../../core/chat-response.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { closeAllPools } from '../http/upstream-pool.js';
 import type { AttemptResult, StreamItem } from '../types.js';
 import { AnthropicProvider } from './anthropic-provider.js';
+import { streamEvents, streamItems } from '../../../test/support/stream-items.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
 
 const API_KEY = 'sk-ant-test-0123456789abcdef';
 // Generous: these tests must pass on a slow, busy 2-core machine.
-const TIMEOUTS = { ttftMs: 20_000, idleMs: 20_000 };
+const TIMEOUTS = { idleMs: 20_000 };
 
 let sim: Simulator;
 const provider = new AnthropicProvider();
@@ -72,14 +72,9 @@ async function send(request: ChatRequest, options: { model?: string; passthrough
   });
 }
 
-async function items(result: AttemptResult): Promise<StreamItem[]> {
-  if (result.kind !== 'stream') throw new Error(`expected a stream, got ${JSON.stringify(result)}`);
-  const out: StreamItem[] = [];
-  for await (const item of result.items) out.push(item);
-  return out;
-}
+const items = streamItems;
 
-const events = (all: StreamItem[]): StreamEvent[] => all.flatMap((i) => (i.kind === 'data' ? i.events : []));
+const events = streamEvents;
 const streamedText = (all: StreamItem[]): string => events(all).map((e) => (e.type === 'text_delta' ? e.text : '')).join('');
 
 const WEATHER_TOOL = {

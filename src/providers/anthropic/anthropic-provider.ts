@@ -10,8 +10,9 @@ import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
+import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyAnthropicError } from './anthropic-error.js';
-import { AnthropicStreamDecoder } from './anthropic-stream-decoder.js';
+import { AnthropicStreamDecoder, type SseEventIn } from './anthropic-stream-decoder.js';
 import { anthropicMessage } from './anthropic-wire.js';
 import { decodeAnthropicResponse } from './decode-anthropic-response.js';
 import { encodeAnthropicRequest } from './encode-anthropic-request.js';
@@ -43,12 +44,7 @@ export class AnthropicProvider implements Provider {
       headers,
       body,
       classifyError: classifyAnthropicError,
-      readJson: async (res) => {
-        const read = await readJsonAnswer(res, anthropicMessage, 'a message', request.stream);
-        if (!read.ok) return { kind: 'failure', failure: read.failure };
-        const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
-        return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
-      },
+      readJson: (res) => readAnthropicAnswer(res, input),
       readStream: (stream, timing) => anthropicStreamItems(stream, { ...timing, signal: input.signal }),
     });
   }
@@ -56,17 +52,40 @@ export class AnthropicProvider implements Provider {
 
 
 /**
+ * Reads an Anthropic `message` answer (from Anthropic, Bedrock or Vertex); for a same-format client the
+ * provider's bytes are kept, to be forwarded as they are.
+ */
+export async function readAnthropicAnswer(res: UpstreamResponse, input: AttemptInput): Promise<AttemptResult> {
+  const read = await readJsonAnswer(res, anthropicMessage, 'a message', input.request.stream);
+  if (!read.ok) return { kind: 'failure', failure: read.failure };
+  const response = decodeAnthropicResponse(read.json, Math.floor(Date.now() / 1000));
+  return input.passthroughBody === undefined || input.request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
+}
+
+/**
  * The items of one Anthropic stream: data items as events arrive, then exactly one `end` or `failure`.
  * It ends at the stop reason (see the decoder); the reader then drains the terminator off the socket.
  */
-export async function* anthropicStreamItems(
+export function anthropicStreamItems(
   body: Readable,
   options: StreamReadOptions,
   decoder = new AnthropicStreamDecoder(),
 ): AsyncGenerator<StreamItem, void, undefined> {
+  const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
+  return anthropicEventItems(readSseEvents(body, reading), options.signal, decoder);
+}
+
+/**
+ * Anthropic stream events, however they were framed (SSE from Anthropic and Vertex, AWS event-stream
+ * chunks from Bedrock), judged into stream items by one decoder.
+ */
+export async function* anthropicEventItems(
+  events: AsyncIterable<SseEventIn>,
+  signal: AbortSignal,
+  decoder: AnthropicStreamDecoder,
+): AsyncGenerator<StreamItem, void, undefined> {
   try {
-    const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-    for await (const event of readSseEvents(body, reading)) {
+    for await (const event of events) {
       const decoded = decoder.push(event);
       if (decoded.failure !== undefined) {
         yield { kind: 'failure', failure: decoded.failure };
@@ -80,6 +99,6 @@ export async function* anthropicStreamItems(
     }
     yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
   } catch (err) {
-    yield { kind: 'failure', failure: classifyNetworkFailure(err, options.signal, 'body') };
+    yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
   }
 }

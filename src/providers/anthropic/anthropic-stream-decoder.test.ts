@@ -37,7 +37,7 @@ function piecewise(text: string, seed: number, maxPiece = 48): Readable {
   return Readable.from(pieces);
 }
 
-const OPTIONS = { firstEventMs: 30_000, idleMs: 30_000, signal: new AbortController().signal };
+const OPTIONS = { idleMs: 30_000, signal: new AbortController().signal };
 
 async function collect(body: Readable, decoder = new AnthropicStreamDecoder()): Promise<StreamItem[]> {
   const items: StreamItem[] = [];

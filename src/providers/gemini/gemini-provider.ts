@@ -9,6 +9,7 @@ import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
+import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyGeminiError } from './gemini-error.js';
 import { GeminiStreamDecoder } from './gemini-stream-decoder.js';
 import { geminiResponse } from './gemini-wire.js';
@@ -42,17 +43,20 @@ export class GeminiProvider implements Provider {
       headers,
       body: JSON.stringify(encoded.body),
       classifyError: classifyGeminiError,
-      readJson: async (res) => {
-        const read = await readJsonAnswer(res, geminiResponse, 'a GenerateContentResponse', request.stream);
-        if (!read.ok) return { kind: 'failure', failure: read.failure };
-        const decoded = decodeGeminiResponse(read.json, deployment, Math.floor(Date.now() / 1000));
-        return decoded.ok ? { kind: 'json', response: decoded.response } : { kind: 'failure', failure: decoded.failure };
-      },
+      readJson: (res) => readGeminiAnswer(res, input),
       readStream: (stream, timing) => geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
     });
   }
 }
 
+
+/** Reads a GenerateContentResponse (from the Gemini API or Vertex): always decoded, never forwarded. */
+export async function readGeminiAnswer(res: UpstreamResponse, input: AttemptInput): Promise<AttemptResult> {
+  const read = await readJsonAnswer(res, geminiResponse, 'a GenerateContentResponse', input.request.stream);
+  if (!read.ok) return { kind: 'failure', failure: read.failure };
+  const decoded = decodeGeminiResponse(read.json, input.deployment, Math.floor(Date.now() / 1000));
+  return decoded.ok ? { kind: 'json', response: decoded.response } : { kind: 'failure', failure: decoded.failure };
+}
 
 /**
  * The items of one Gemini stream: data items as chunks arrive, then exactly one `end` or `failure`. The

@@ -13,7 +13,7 @@ import { GeminiStreamDecoder } from './gemini-stream-decoder.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
 const DEPLOYMENT = { id: 'gemini-direct', model: 'gemini-2.5-flash' };
-const OPTIONS = { firstEventMs: 30_000, idleMs: 30_000, signal: new AbortController().signal };
+const OPTIONS = { idleMs: 30_000, signal: new AbortController().signal };
 
 /** A small seeded PRNG, so a failing split can be reproduced from its seed. */
 function prng(seed: number): () => number {

@@ -26,6 +26,8 @@ export interface ExchangeSpec {
   classifyError(status: number, bodyText: string, headers: UpstreamResponse['headers'], nowMs: number): UpstreamFailure;
   readJson(res: UpstreamResponse): Promise<AttemptResult>;
   readStream(body: Readable, timing: StreamTiming): AsyncGenerator<StreamItem, void, undefined>;
+  /** The content type of this provider's streams; default `text/event-stream`. */
+  streamContentType?: string;
 }
 
 export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise<AttemptResult> {
@@ -36,7 +38,7 @@ export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise
   try {
     if (res.status >= 400) return { kind: 'failure', failure: spec.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
     // A provider that answers a stream request with JSON (an error, or no streaming support) is read as JSON.
-    if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+    if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes(spec.streamContentType ?? 'text/event-stream')) {
       return await spec.readJson({ ...res, bodyIdleMs: input.timeouts.idleMs });
     }
     return { kind: 'stream', items: spec.readStream(res.body, { idleMs: input.timeouts.idleMs }) };

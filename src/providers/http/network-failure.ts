@@ -13,6 +13,17 @@ export class StreamTimeoutError extends Error {
   }
 }
 
+/**
+ * A failure the provider reported inside a stream's own framing (a Bedrock event-stream exception
+ * message), already classified: thrown by a frame reader, it ends the stream as that failure.
+ */
+export class InStreamFailure extends Error {
+  override readonly name = 'InStreamFailure';
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.message);
+  }
+}
+
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
 
 export function classifyNetworkFailure(err: unknown, signal: AbortSignal, phase: 'connect' | 'body'): UpstreamFailure {
@@ -25,6 +36,7 @@ export function classifyNetworkFailure(err: unknown, signal: AbortSignal, phase:
     }
     return { outcome: phase === 'connect' ? 'connect_error' : 'stream_cut', message: 'cancelled: the client went away', cancelled: true };
   }
+  if (err instanceof InStreamFailure) return err.failure;
   if (err instanceof StreamTimeoutError) return { outcome: 'timeout', message: err.message };
   const code = (err as { code?: string } | undefined)?.code ?? '';
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { outcome: 'timeout', message: 'no response headers in time' };

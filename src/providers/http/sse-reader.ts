@@ -7,7 +7,7 @@
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Readable } from 'node:stream';
-import { StreamTimeoutError } from './network-failure.js';
+import { releaseBody, StreamWatchdog } from './stream-watchdog.js';
 
 export interface SseReadOptions {
   idleMs: number;
@@ -19,51 +19,25 @@ export interface SseReadOptions {
   completed?: () => boolean;
 }
 
-const DRAIN_LIMIT_MS = 1_000; // a finished answer's body ends at once; past this the socket is not worth it
-
 export async function* readSseEvents(body: Readable, options: SseReadOptions): AsyncGenerator<EventSourceMessage, void, undefined> {
   const queue: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => queue.push(event) });
   const decoder = new TextDecoder();
-  // One timer, armed at the first data event and refreshed per chunk (cheap).
-  let waitingOnConsumer = false;
-  let timer: NodeJS.Timeout | undefined;
-  function onTimeout(): void {
-    // The consumer's pace (a slow client) is not the provider's fault: look again later.
-    if (waitingOnConsumer) timer?.refresh();
-    else body.destroy(new StreamTimeoutError('idle', options.idleMs));
-  }
+  const watchdog = new StreamWatchdog(body, options.idleMs);
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
       if (queue.length === 0) continue;
-      timer ??= setTimeout(onTimeout, Math.max(1, options.idleMs));
-      waitingOnConsumer = true;
+      watchdog.eventsArrived();
+      watchdog.consumerBusy(true);
       while (queue.length > 0) yield queue.shift()!;
-      waitingOnConsumer = false;
-      timer.refresh();
+      watchdog.consumerBusy(false);
     }
     parser.feed(decoder.decode());
-    clearTimeout(timer);
+    watchdog.stop();
     while (queue.length > 0) yield queue.shift()!;
   } finally {
-    clearTimeout(timer);
-    if (!body.destroyed && !body.readableEnded) {
-      if (options.completed?.() === true) drain(body);
-      else {
-        // The iterator has let go of the body: without a listener, undici's "Request aborted" error from
-        // this destroy would be an uncaught exception and take the whole process down.
-        body.on('error', () => undefined);
-        body.destroy();
-      }
-    }
+    watchdog.stop();
+    releaseBody(body, options.completed?.() === true);
   }
-}
-
-function drain(body: Readable): void {
-  const giveUp = setTimeout(() => body.destroy(), DRAIN_LIMIT_MS);
-  giveUp.unref();
-  body.once('close', () => clearTimeout(giveUp));
-  body.on('error', () => undefined);
-  body.resume();
 }

@@ -19,7 +19,7 @@ import { OpenAIProvider } from './openai-provider.js';
 
 const API_KEY = 'sk-test-0123456789abcdefghij';
 // Generous: these tests must pass on a slow, busy 2-core machine; no test waits for a timeout to fire.
-const TIMEOUTS = { ttftMs: 20_000, idleMs: 20_000 };
+const TIMEOUTS = { idleMs: 20_000 };
 
 interface Received {
   method: string;

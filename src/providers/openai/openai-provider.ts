@@ -13,9 +13,32 @@ import { decodeOpenAIResponse } from './decode-openai-response.js';
 import { encodeOpenAIRequest } from './encode-openai-request.js';
 import { OpenAIStreamDecoder } from './openai-stream-decoder.js';
 import { openaiChatResponse } from './openai-wire.js';
+import type { Deployment } from '../../config/resolve-config.js';
+import type { UpstreamFailure } from '../types.js';
+
+/**
+ * Where a Chat Completions endpoint lives and how it is authorised: OpenAI's (and compatible servers')
+ * `/chat/completions` with a bearer key by default; Azure OpenAI says otherwise.
+ */
+export interface OpenAIEndpoint {
+  path(deployment: Deployment): string;
+  authHeaders(deployment: Deployment): Record<string, string>;
+  classifyError: typeof classifyOpenAIError;
+  /** An answer wholly withheld by the provider's filter (no content, `finish_reason: content_filter`) is a refusal. */
+  filteredAnswerIsRefusal: boolean;
+}
+
+const OPENAI_ENDPOINT: OpenAIEndpoint = {
+  path: () => '/chat/completions',
+  authHeaders: (d) => (d.apiKey === undefined ? {} : { authorization: `Bearer ${d.apiKey}` }),
+  classifyError: classifyOpenAIError,
+  filteredAnswerIsRefusal: false,
+};
 
 export class OpenAIProvider implements Provider {
   readonly format = 'openai' as const;
+
+  constructor(private readonly endpoint: OpenAIEndpoint = OPENAI_ENDPOINT) {}
 
   async send(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
@@ -23,21 +46,25 @@ export class OpenAIProvider implements Provider {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: request.stream ? 'text/event-stream' : 'application/json',
+      ...this.endpoint.authHeaders(deployment),
     };
-    if (deployment.apiKey !== undefined) headers['authorization'] = `Bearer ${deployment.apiKey}`;
     const extension = request.extensions.openai;
     const expectedChoices = typeof extension?.['n'] === 'number' ? extension['n'] : 1;
     // A translated request always asks for usage; a passed-through one gets what its client asked for.
     const usageExpected = input.passthroughBody === undefined || request.streamUsage;
     return exchange(input, {
-      path: '/chat/completions',
+      path: this.endpoint.path(deployment),
       headers,
       body,
-      classifyError: classifyOpenAIError,
+      classifyError: this.endpoint.classifyError,
       readJson: async (res) => {
         const read = await readJsonAnswer(res, openaiChatResponse, 'a chat completion', request.stream);
         if (!read.ok) return { kind: 'failure', failure: read.failure };
         const response = decodeOpenAIResponse(read.json, Math.floor(Date.now() / 1000));
+        if (this.endpoint.filteredAnswerIsRefusal && response.finishReason === 'content_filter' && response.content.length === 0) {
+          const refusal: UpstreamFailure = { outcome: 'content_filter', message: `the provider's content filter withheld the answer of deployment ${deployment.id}` };
+          return { kind: 'failure', failure: refusal };
+        }
         return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
       },
       readStream: (stream, timing) => this.readStream(stream, timing, input.signal, new OpenAIStreamDecoder(expectedChoices, usageExpected)),

@@ -63,6 +63,9 @@ export class OpenAIStreamDecoder {
       return { events: [] };
     }
     const chunk = parsed.data;
+    // Azure OpenAI opens a stream with a chunk of `prompt_filter_results` and no choices: nothing an OpenAI
+    // client can read (and a crash for clients that index choices[0]), so it is neither decoded nor forwarded.
+    if (chunk.choices.length === 0 && !chunk.usage) return { events: [] };
     const events: StreamEvent[] = [];
     if (!this.started) {
       this.started = true;

@@ -1,0 +1,103 @@
+/**
+ * The `bedrock` provider: Claude on Amazon Bedrock through InvokeModel (`POST /model/{id}/invoke`) and
+ * InvokeModelWithResponseStream (`/invoke-with-response-stream`). The body is Anthropic's Messages body
+ * with `anthropic_version: bedrock-2023-05-31` and no model (it is in the path); every request is signed
+ * with SigV4 for the deployment's region. Answers are Anthropic's: JSON as is, and a stream of AWS
+ * event-stream `chunk` messages whose base64 `bytes` are Anthropic stream events, decoded by the same
+ * decoder as Anthropic's own SSE. So an Anthropic client is passed through both ways, its stream re-framed
+ * as SSE, and exceptions arriving inside the stream are classified like HTTP errors.
+ */
+import { toUtf8 } from '@smithy/util-utf8';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { ChatRequest } from '../../core/chat-request.js';
+import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
+import { anthropicEventItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
+import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
+import { AnthropicStreamDecoder, type SseEventIn } from '../anthropic/anthropic-stream-decoder.js';
+import { exchange, type StreamReadOptions } from '../http/exchange.js';
+import { InStreamFailure } from '../http/network-failure.js';
+import { awsCredentialsFor } from './aws-credentials.js';
+import { classifyBedrockError, classifyBedrockStreamException } from './bedrock-error.js';
+import { EventStreamCorrupt, headerText, readEventStream } from './event-stream-reader.js';
+import { signAwsRequest } from './sign-aws-request.js';
+
+/** The Messages API version Bedrock serves Claude with. */
+export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+const EVENT_STREAM = 'application/vnd.amazon.eventstream';
+const SIGNING_NAME = 'bedrock';
+
+const chunkPayload = z.looseObject({ bytes: z.string() });
+
+export function bedrockPath(model: string, stream: boolean): string {
+  return `/model/${encodeURIComponent(model)}/${stream ? 'invoke-with-response-stream' : 'invoke'}`;
+}
+
+export class BedrockProvider implements Provider {
+  readonly format = 'anthropic' as const;
+
+  async send(input: AttemptInput): Promise<AttemptResult> {
+    const { deployment, request } = input;
+    // Bedrock takes images only as base64 data; a URL source is refused by name before any traffic.
+    if (input.passthroughBody === undefined && hasImageUrl(request)) {
+      return { kind: 'failure', failure: { outcome: 'bad_request', status: 400, message: `image URLs are not supported by Bedrock deployment ${deployment.id}` } };
+    }
+    const built = anthropicPlatformBody(input, { anthropicVersion: BEDROCK_ANTHROPIC_VERSION, keepStreamField: false });
+    if (!built.ok) return { kind: 'failure', failure: built.failure };
+    const credentials = await awsCredentialsFor(deployment);
+    if (!credentials.ok) return { kind: 'failure', failure: { outcome: 'auth', message: `deployment ${deployment.id}: ${credentials.reason}` } };
+    const path = bedrockPath(deployment.model, request.stream);
+    const headers = await signAwsRequest(
+      { method: 'POST', url: new URL(deployment.baseUrl + path), headers: { 'content-type': 'application/json', accept: request.stream ? EVENT_STREAM : 'application/json' }, body: built.body },
+      { credentials: credentials.credentials, region: deployment.region ?? 'us-east-1', service: SIGNING_NAME },
+    );
+    delete headers['host']; // undici sends the same value from the pool's origin
+    return exchange(input, {
+      path,
+      headers,
+      body: built.body,
+      classifyError: classifyBedrockError,
+      streamContentType: EVENT_STREAM,
+      readJson: (res) => readAnthropicAnswer(res, input),
+      readStream: (stream, timing) => bedrockStreamItems(stream, { ...timing, signal: input.signal }),
+    });
+  }
+}
+
+export function bedrockStreamItems(body: Readable, options: StreamReadOptions, decoder = new AnthropicStreamDecoder()): AsyncGenerator<StreamItem, void, undefined> {
+  const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
+  return anthropicEventItems(anthropicEventsOf(body, reading), options.signal, decoder);
+}
+
+/** The Anthropic events inside a Bedrock response stream; an exception message ends it as a failure. */
+async function* anthropicEventsOf(body: Readable, reading: Parameters<typeof readEventStream>[1]): AsyncGenerator<SseEventIn, void, undefined> {
+  try {
+    for await (const message of readEventStream(body, reading)) {
+      const messageType = headerText(message, ':message-type');
+      if (messageType === 'exception' || messageType === 'error') {
+        const type = headerText(message, ':exception-type') ?? headerText(message, ':error-code');
+        throw new InStreamFailure(classifyBedrockStreamException(type, toUtf8(message.body)));
+      }
+      if (headerText(message, ':event-type') !== 'chunk') continue;
+      const payload = safeJson(toUtf8(message.body));
+      const chunk = chunkPayload.safeParse(payload);
+      // A chunk that is not `{bytes}` is yielded as unreadable data: the decoder drops and counts it.
+      yield { data: chunk.success ? Buffer.from(chunk.data.bytes, 'base64').toString('utf8') : '' };
+    }
+  } catch (err) {
+    if (err instanceof EventStreamCorrupt) throw new InStreamFailure({ outcome: 'stream_cut', message: err.message });
+    throw err;
+  }
+}
+
+function hasImageUrl(request: ChatRequest): boolean {
+  return request.messages.some((m) => (m.role === 'user' || m.role === 'tool') && m.content.some((part) => part.type === 'image' && part.source.kind === 'url'));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

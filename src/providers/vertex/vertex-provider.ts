@@ -1,0 +1,100 @@
+/**
+ * The `vertex` provider: models on Google Vertex AI, at
+ * `{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}`
+ * (the `global` region has no prefix). Claude (`publishers/anthropic`) takes `:rawPredict` /
+ * `:streamRawPredict` with an Anthropic Messages body (`anthropic_version: vertex-2023-10-16`, model in
+ * the URL) and answers exactly as Anthropic does, so Anthropic clients are passed through; Gemini
+ * (`publishers/google`) takes `:generateContent` / `:streamGenerateContent?alt=sse` and answers as the
+ * Gemini API does. Both reuse their vendor's encoder and decoders; only the URL, the OAuth2 bearer token
+ * and the platform's error shape are Vertex's.
+ */
+import type { Deployment } from '../../config/resolve-config.js';
+import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
+import { anthropicStreamItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
+import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
+import { encodeGeminiRequest } from '../gemini/encode-gemini-request.js';
+import { geminiStreamItems, readGeminiAnswer } from '../gemini/gemini-provider.js';
+import { GeminiStreamDecoder } from '../gemini/gemini-stream-decoder.js';
+import { exchange, type ExchangeSpec } from '../http/exchange.js';
+import { googleTokenFor } from './google-credentials.js';
+import { classifyVertexError } from './vertex-error.js';
+
+/** The Messages API version Vertex serves Claude with. */
+export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
+
+type Publisher = 'anthropic' | 'google';
+
+/** `claude-*` models are Anthropic's; everything else on Vertex is read as Google's (Gemini). */
+export function vertexPublisher(model: string): Publisher {
+  return /^claude/i.test(model) ? 'anthropic' : 'google';
+}
+
+export function vertexPath(deployment: Deployment, stream: boolean): string {
+  const publisher = vertexPublisher(deployment.model);
+  const method = publisher === 'anthropic'
+    ? (stream ? 'streamRawPredict' : 'rawPredict')
+    : (stream ? 'streamGenerateContent?alt=sse' : 'generateContent');
+  const location = encodeURIComponent(deployment.region ?? 'global');
+  return `/v1/projects/${encodeURIComponent(deployment.project ?? '')}/locations/${location}/publishers/${publisher}/models/${encodeURIComponent(deployment.model)}:${method}`;
+}
+
+export class VertexProvider implements Provider {
+  /**
+   * Claude's format: an Anthropic client's body is passed through to Claude on Vertex. Gemini models
+   * ignore a pass-through body and send no raw bytes (see `encodedStream`).
+   */
+  readonly format = 'anthropic' as const;
+
+  async send(input: AttemptInput): Promise<AttemptResult> {
+    const { deployment, request } = input;
+    const token = await googleTokenFor(deployment);
+    if (!token.ok) return { kind: 'failure', failure: { outcome: 'auth', message: `deployment ${deployment.id}: ${token.reason}` } };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: request.stream ? 'text/event-stream' : 'application/json',
+      authorization: `Bearer ${token.token}`,
+    };
+    const path = vertexPath(deployment, request.stream);
+    return vertexPublisher(deployment.model) === 'anthropic' ? this.claude(input, path, headers) : this.gemini(input, path, headers);
+  }
+
+  private claude(input: AttemptInput, path: string, headers: Record<string, string>): Promise<AttemptResult> | AttemptResult {
+    const built = anthropicPlatformBody(input, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, keepStreamField: true });
+    if (!built.ok) return { kind: 'failure', failure: built.failure };
+    return exchange(input, {
+      path,
+      headers,
+      body: built.body,
+      classifyError: classifyVertexError,
+      readJson: (res) => readAnthropicAnswer(res, input),
+      readStream: (stream, timing) => anthropicStreamItems(stream, { ...timing, signal: input.signal }),
+    });
+  }
+
+  private gemini(input: AttemptInput, path: string, headers: Record<string, string>): Promise<AttemptResult> | AttemptResult {
+    const { deployment, request } = input;
+    const encoded = encodeGeminiRequest(request, deployment);
+    if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
+    const spec: ExchangeSpec = {
+      path,
+      headers,
+      body: JSON.stringify(encoded.body),
+      classifyError: classifyVertexError,
+      readJson: (res) => readGeminiAnswer(res, input),
+      readStream: (stream, timing) => {
+        const items = geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment));
+        return input.passthroughBody === undefined ? items : encodedStream(items);
+      },
+    };
+    return exchange(input, spec);
+  }
+}
+
+/**
+ * A Gemini stream answering a request the router took for pass-through (this provider's format is
+ * Claude's): Gemini's own bytes must not reach a Claude-format client, so the items carry no raw bytes
+ * and the client surface encodes the whole answer itself.
+ */
+async function* encodedStream(items: AsyncGenerator<StreamItem, void, undefined>): AsyncGenerator<StreamItem, void, undefined> {
+  for await (const item of items) yield item.kind === 'data' ? { kind: 'data', events: item.events } : item;
+}
