@@ -39,15 +39,10 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
   const encoder = surface.streamEncoder();
   // Pass-through until a mid-stream continuation switches the rest of the answer to encoding.
   let passthrough = result.passthrough;
-  let forwarded = false;
   async function* frames(): AsyncGenerator<string, void, undefined> {
     try {
       for await (const item of answer.kind === 'stream' ? answer.items : []) {
         if (item.kind === 'data') {
-          // A provider of the client's format that answers in another (Gemini behind Vertex's Claude-format
-          // provider) sends no raw bytes: before anything was forwarded, the whole answer is encoded instead.
-          if (passthrough && !forwarded && item.raw === undefined) passthrough = false;
-          forwarded ||= passthrough;
           yield passthrough && item.raw !== undefined ? item.raw : encoder.encode(item.events);
         } else if (item.kind === 'resync') {
           // The client has these already (as the provider's bytes): bring the encoder up to date silently.

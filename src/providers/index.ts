@@ -3,6 +3,8 @@
  * so one instance of each serves every deployment of its kind.
  */
 import type { ProviderName } from '../config/schema.js';
+import type { Deployment } from '../config/resolve-config.js';
+import type { WireFormat } from '../core/chat-request.js';
 import { AnthropicProvider } from './anthropic/anthropic-provider.js';
 import { azureOpenAIProvider } from './azure-openai/azure-openai-provider.js';
 import { BedrockProvider } from './bedrock/bedrock-provider.js';
@@ -27,6 +29,12 @@ export function providerFor(name: ProviderName): Provider {
   const provider = PROVIDERS[name];
   if (provider === undefined) throw new Error(`provider "${name}" is not supported by this version of Keel`);
   return provider;
+}
+
+/** The wire format a deployment answers in: what pass-through and untranslatable features are judged by. */
+export function wireFormatOf(deployment: Deployment): WireFormat {
+  const provider = providerFor(deployment.provider);
+  return provider.formatOf?.(deployment) ?? provider.format;
 }
 
 export function isSupportedProvider(name: ProviderName): boolean {

@@ -82,5 +82,10 @@ export type AttemptResult =
 export interface Provider {
   /** The wire format this provider speaks: a client in the same format gets pass-through. */
   readonly format: WireFormat;
+  /**
+   * The wire format of one deployment, when it depends on the model (Vertex serves Claude in Anthropic's
+   * format and Gemini in Gemini's); `format` otherwise. Read through `wireFormatOf`.
+   */
+  formatOf?(deployment: Deployment): WireFormat;
   send(input: AttemptInput): Promise<AttemptResult>;
 }

@@ -11,6 +11,7 @@ import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import type { AttemptResult } from '../types.js';
 import { resetGoogleTokenCaches } from './google-credentials.js';
+import { wireFormatOf } from '../index.js';
 import { VertexProvider, vertexPath } from './vertex-provider.js';
 import { streamItems, streamedText } from '../../../test/support/stream-items.js';
 import { simulatorForTests } from '../../../test/support/simulator-for-tests.js';
@@ -66,10 +67,14 @@ describe('VertexProvider', () => {
     expect(sim().stats().recent.at(-1)!.body).toEqual({ anthropic_version: 'vertex-2023-10-16', stream: true, max_tokens: 30, messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: 'u1' } });
   });
 
-  it('translates to Gemini, and keeps Gemini bytes out of a stream taken for pass-through', async () => {
+  it('translates to Gemini, and speaks Gemini\'s format for Gemini models (Anthropic\'s for Claude)', async () => {
     expect(await send(chat(), deployment('gemini-2.5-pro'))).toMatchObject({ kind: 'json', response: { content: [{ type: 'text', text: 'Gemini on Vertex' }] } });
-    const all = await items(await send(chat({ stream: true }), deployment('gemini-2.5-pro'), Buffer.from('{"model":"x","stream":true}')));
-    expect(all.some((i) => i.kind === 'data' && i.raw !== undefined)).toBe(false);
+    expect(wireFormatOf(deployment('gemini-2.5-pro'))).toBe('gemini');
+    expect(wireFormatOf(deployment(CLAUDE))).toBe('anthropic');
+    // A Gemini-format client's body is sent as it came, and the provider's bytes come back for forwarding.
+    const body = Buffer.from(JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { candidateCount: 1 } }));
+    const all = await items(await send(chat({ stream: true }), deployment('gemini-2.5-pro'), body));
+    expect(all.some((i) => i.kind === 'data' && i.raw !== undefined)).toBe(true);
     expect(all.at(-1)).toEqual({ kind: 'end' });
     expect(text(all)).toBe('Gemini on Vertex');
   });

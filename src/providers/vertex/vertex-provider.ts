@@ -9,7 +9,8 @@
  * and the platform's error shape are Vertex's.
  */
 import type { Deployment } from '../../config/resolve-config.js';
-import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
+import type { WireFormat } from '../../core/chat-request.js';
+import type { AttemptInput, AttemptResult, Provider } from '../types.js';
 import { anthropicStreamItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
 import { encodeGeminiRequest } from '../gemini/encode-gemini-request.js';
@@ -39,11 +40,13 @@ export function vertexPath(deployment: Deployment, stream: boolean): string {
 }
 
 export class VertexProvider implements Provider {
-  /**
-   * Claude's format: an Anthropic client's body is passed through to Claude on Vertex. Gemini models
-   * ignore a pass-through body and send no raw bytes (see `encodedStream`).
-   */
+  /** Claude's format by default: an Anthropic client's body is passed through to Claude on Vertex. */
   readonly format = 'anthropic' as const;
+
+  /** Claude models answer in Anthropic's format, Gemini models in Gemini's. */
+  formatOf(deployment: Deployment): WireFormat {
+    return vertexPublisher(deployment.model) === 'anthropic' ? 'anthropic' : 'gemini';
+  }
 
   async send(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
@@ -73,28 +76,21 @@ export class VertexProvider implements Provider {
 
   private gemini(input: AttemptInput, path: string, headers: Record<string, string>): Promise<AttemptResult> | AttemptResult {
     const { deployment, request } = input;
-    const encoded = encodeGeminiRequest(request, deployment);
-    if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
+    // A Gemini-format client's body is Vertex's body too (the model is in the URL): sent as it came.
+    let body: Buffer | string | undefined = input.passthroughBody;
+    if (body === undefined) {
+      const encoded = encodeGeminiRequest(request, deployment);
+      if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
+      body = JSON.stringify(encoded.body);
+    }
     const spec: ExchangeSpec = {
       path,
       headers,
-      body: JSON.stringify(encoded.body),
+      body,
       classifyError: classifyVertexError,
       readJson: (res) => readGeminiAnswer(res, input),
-      readStream: (stream, timing) => {
-        const items = geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment));
-        return input.passthroughBody === undefined ? items : encodedStream(items);
-      },
+      readStream: (stream, timing) => geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
     };
     return exchange(input, spec);
   }
-}
-
-/**
- * A Gemini stream answering a request the router took for pass-through (this provider's format is
- * Claude's): Gemini's own bytes must not reach a Claude-format client, so the items carry no raw bytes
- * and the client surface encodes the whole answer itself.
- */
-async function* encodedStream(items: AsyncGenerator<StreamItem, void, undefined>): AsyncGenerator<StreamItem, void, undefined> {
-  for await (const item of items) yield item.kind === 'data' ? { kind: 'data', events: item.events } : item;
 }
