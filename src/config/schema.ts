@@ -200,7 +200,7 @@ export const configSchema = z
         /** How often recorded rollups are written (a crash loses at most this much unwritten history). */
         flush_interval_ms: positiveInt.optional(),
         retention_days: z
-          .strictObject({ rollups: positiveInt.optional(), samples: positiveInt.optional(), incidents: positiveInt.optional() })
+          .strictObject({ rollups: positiveInt.optional(), samples: positiveInt.optional(), incidents: positiveInt.optional(), responses: positiveInt.optional() })
           .optional(),
       })
       .prefault({}),

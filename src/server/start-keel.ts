@@ -118,6 +118,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     ...(retention?.rollups === undefined ? {} : { rollupsDays: retention.rollups }),
     ...(retention?.samples === undefined ? {} : { samplesDays: retention.samples }),
     ...(retention?.incidents === undefined ? {} : { resolvedIncidentsDays: retention.incidents }),
+    ...(retention?.responses === undefined ? {} : { responsesDays: retention.responses }),
     onError: onStoreError,
   });
   const tracing = createTracing(gateway.router, {
