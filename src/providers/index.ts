@@ -2,7 +2,9 @@
  * The provider for each deployment's wire format. Providers are stateless (pools live per deployment),
  * so one instance of each serves every deployment of its kind.
  */
+import type { Deployment } from '../config/resolve-config.js';
 import type { ProviderName } from '../config/schema.js';
+import type { WireFormat } from '../core/chat-request.js';
 import { AnthropicProvider } from './anthropic/anthropic-provider.js';
 import { GeminiProvider } from './gemini/gemini-provider.js';
 import { OpenAIProvider } from './openai/openai-provider.js';
@@ -21,6 +23,16 @@ export function providerFor(name: ProviderName): Provider {
   const provider = PROVIDERS[name];
   if (provider === undefined) throw new Error(`provider "${name}" is not supported by this version of Keel`);
   return provider;
+}
+
+/**
+ * The wire format a deployment answers a client of `clientFormat` in: the client's own when the deployment
+ * takes such a body as is (pass-through), else its provider's format (translation).
+ */
+export function deploymentFormatFor(deployment: Deployment, clientFormat: WireFormat): WireFormat {
+  const provider = providerFor(deployment.provider);
+  const speaks = provider.speaks?.(deployment, clientFormat) ?? provider.format === clientFormat;
+  return speaks ? clientFormat : provider.format;
 }
 
 export function isSupportedProvider(name: ProviderName): boolean {

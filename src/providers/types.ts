@@ -65,5 +65,7 @@ export type AttemptResult =
 export interface Provider {
   /** The wire format this provider speaks: a client in the same format gets pass-through. */
   readonly format: WireFormat;
+  /** Whether a deployment takes a client's body of `format` as is; by default only its own `format`. */
+  speaks?(deployment: Deployment, format: WireFormat): boolean;
   send(input: AttemptInput): Promise<AttemptResult>;
 }

@@ -12,7 +12,7 @@ import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route, RuntimeConfig } from '../config/resolve-config.js';
-import { providerFor, type UpstreamFailure } from '../providers/index.js';
+import { deploymentFormatFor, providerFor, type UpstreamFailure } from '../providers/index.js';
 import type { Usage } from '../core/chat-response.js';
 import {
   AdmissionRejected,
@@ -286,7 +286,7 @@ export class Router {
     const breaker = breakers.get(deployment.id);
     const provider = providerFor(deployment.provider);
     // A continuation's body is not the client's: it carries the partial answer, so it is always encoded.
-    const passthrough = continuation === undefined && provider.format === input.clientFormat && input.rawBody !== undefined;
+    const passthrough = continuation === undefined && deploymentFormatFor(deployment, input.clientFormat) === input.clientFormat && input.rawBody !== undefined;
     const passthroughBody = passthrough ? swapModel(input.rawBody!, deployment.model) : undefined;
     const retry = route.retry;
     budget.recordRequest(deployment.id);

@@ -16,6 +16,7 @@ import { geminiCodec } from './gemini-format.js';
 import { flattenHeaders, pause, readBody, sendJson, untilAborted } from './http-io.js';
 import { asString, isRecord } from './json-shape.js';
 import { openaiCodec } from './openai-format.js';
+import { responsesCodec } from './responses-format.js';
 import { estimateTokens, planReply, type NeutralRequest } from './reply-plan.js';
 import { presentedKeys, type ProviderRoute } from './routes.js';
 import { sseHeaders } from './sse-writer.js';
@@ -107,7 +108,7 @@ async function answer(
   core: SimulatorCore,
   signal: AbortSignal,
 ): Promise<void> {
-  const codec = CODECS[route.format];
+  const codec = route.api === 'responses' ? responsesCodec : CODECS[route.format];
   const parsed = parseJson(await readBody(req));
   const body = parsed.ok ? parsed.body : null;
   const model = route.model ?? (isRecord(body) ? asString(body['model']) : undefined) ?? '';

@@ -35,6 +35,8 @@ export interface NeutralRequest {
   jsonMode: boolean;
   /** Anthropic extended thinking requested. */
   thinking: boolean;
+  /** Request settings a format echoes back in its answer (the Responses API's `instructions`, `tools`...). */
+  echo?: Record<string, unknown>;
 }
 
 export interface PlannedToolCall {

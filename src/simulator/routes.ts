@@ -9,7 +9,8 @@ import type { WireFormat } from './types.js';
 export type Transport = 'by-body' | 'json' | 'sse' | 'json-array';
 
 export type ProviderRoute =
-  | { kind: 'generate'; format: WireFormat; model: string | null; transport: Transport }
+  /** `api: 'responses'`: OpenAI's Responses API rather than the format's usual endpoint. */
+  | { kind: 'generate'; format: WireFormat; model: string | null; transport: Transport; api?: 'responses' }
   | { kind: 'list-models'; format: WireFormat };
 
 const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -18,6 +19,7 @@ export function matchRoute(method: string, url: URL, headers: IncomingHttpHeader
   const path = url.pathname;
   if (method === 'POST') {
     if (path === '/v1/chat/completions') return { kind: 'generate', format: 'openai', model: null, transport: 'by-body' };
+    if (path === '/v1/responses') return { kind: 'generate', format: 'openai', model: null, transport: 'by-body', api: 'responses' };
     if (path === '/v1/messages') return { kind: 'generate', format: 'anthropic', model: null, transport: 'by-body' };
     const gemini = GEMINI_PATH.exec(path);
     if (gemini !== null) {

@@ -1,0 +1,162 @@
+/**
+ * End to end, the OpenAI Responses surface with the official `openai` SDK: `responses.create` JSON and
+ * streaming, text and a function-tool round trip continued with `previous_response_id`, answered by each
+ * provider format (an `openai` deployment through pass-through to its own `/v1/responses`, the others
+ * through translation), failover from a failing primary of one format to a fallback of another in the
+ * middle of a conversation, `responses.retrieve` / `delete`, and the refusals a user would hit.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
+import { silentLogger } from '../support/silent-logger.js';
+import { checkResponsesStream } from '../support/responses-stream-rules.js';
+
+const TOOL_RESULT = '18C and sunny';
+const PROMPT = 'what is the weather in Paris today';
+const PROVIDERS = [
+  { provider: 'anthropic', model: 'sim-anthropic', wire: 'anthropic', path: '/v1/messages', toolEcho: TOOL_RESULT },
+  { provider: 'openai', model: 'sim-openai', wire: 'openai', path: '/v1/responses', toolEcho: TOOL_RESULT },
+  { provider: 'gemini', model: 'sim-gemini', wire: 'gemini', path: '/v1beta/models/sim-gemini:generateContent', toolEcho: JSON.stringify({ output: TOOL_RESULT }) },
+  { provider: 'openai-compatible', model: 'sim-compat', wire: 'openai', path: '/v1/chat/completions', toolEcho: TOOL_RESULT },
+] as const;
+const tools: OpenAI.Responses.Tool[] = [
+  { type: 'function', name: 'get_weather', description: 'Current weather', strict: false, parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+];
+
+let keel: RunningKeel;
+let client: OpenAI;
+
+beforeAll(async () => {
+  keel = await startKeel({
+    port: 0,
+    logger: silentLogger(),
+    config: {
+      simulator: { token_delay_ms: 0, models: [] },
+      resilience: { adaptive_throttle: { enabled: false } },
+      deployments: [
+        ...PROVIDERS.map((p) => ({ id: p.provider, provider: p.provider, model: p.model, simulated: true })),
+        { id: 'gemini-primary', provider: 'gemini', model: 'sim-flaky', simulated: true },
+        { id: 'anthropic-fallback', provider: 'anthropic', model: 'sim-steady', simulated: true },
+      ],
+      routes: { mixed: { deployments: ['gemini-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } } },
+    },
+  });
+  client = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await keel?.stop();
+});
+
+beforeEach(() => {
+  keel.simulator!.clearFaults();
+  keel.simulator!.resetStats();
+  keel.gateway.router.resetPolicies();
+});
+
+const sim = () => keel.simulator!;
+
+async function create(params: OpenAI.Responses.ResponseCreateParamsNonStreaming & { stream?: never }, stream: boolean): Promise<OpenAI.Responses.Response> {
+  if (!stream) return client.responses.create(params);
+  const events = client.responses.stream(params);
+  let deltas = '';
+  events.on('response.output_text.delta', (event) => {
+    deltas += event.delta;
+  });
+  const response = await events.finalResponse();
+  expect(deltas).toBe(response.output_text);
+  return response;
+}
+
+function calls(response: OpenAI.Responses.Response): OpenAI.Responses.ResponseFunctionToolCall[] {
+  return response.output.filter((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
+}
+
+describe.each(PROVIDERS)('openai SDK → $provider deployment ($model)', (p) => {
+  it.each([false, true])('text, stream %s', async (stream) => {
+    const response = await create({ model: p.model, input: PROMPT, instructions: 'Be brief.' }, stream);
+    expect(response).toMatchObject({ object: 'response', status: 'completed', instructions: 'Be brief.' });
+    expect(response.id).toMatch(/^resp_/);
+    expect(response.output_text).toBe(`Hello from ${p.model}. You said: ${PROMPT}`);
+    expect(response.usage?.input_tokens).toBeGreaterThan(0);
+    expect(response.usage?.output_tokens).toBeGreaterThan(0);
+    const { total, recent } = sim().stats();
+    expect(total).toBe(1);
+    expect(recent[0]).toMatchObject({ format: p.wire, model: p.model, path: p.path.replace(':generateContent', stream ? ':streamGenerateContent' : ':generateContent') });
+  });
+
+  it.each([false, true])('function tool round trip with previous_response_id, stream %s', async (stream) => {
+    const first = await create({ model: p.model, input: PROMPT, tools }, stream);
+    const [call] = calls(first);
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', status: 'completed' });
+    expect(JSON.parse(call!.arguments)).toEqual({ city: 'sample' });
+    expect(call!.call_id).not.toBe('');
+
+    const second = await create({ model: p.model, previous_response_id: first.id, input: [{ type: 'function_call_output', call_id: call!.call_id, output: TOOL_RESULT }], tools }, stream);
+    expect(second.output_text).toBe(`Tool get_weather returned: ${p.toolEcho}`);
+    expect(second.previous_response_id).toBe(first.id);
+    expect(sim().stats().total).toBe(2);
+
+    const retrieved = await client.responses.retrieve(second.id);
+    expect(retrieved.id).toBe(second.id);
+    expect(retrieved.output_text).toBe(second.output_text);
+  });
+});
+
+describe('failover', () => {
+  it('a conversation continues on another provider when the first one fails mid-conversation', async () => {
+    const first = await client.responses.create({ model: 'mixed', input: PROMPT, tools });
+    const [call] = calls(first);
+    expect(sim().stats().recent.map((r) => r.format)).toEqual(['gemini']);
+
+    sim().setFault('sim-flaky', { type: 'error', status: 503, kind: 'unavailable' });
+    for (const stream of [false, true]) {
+      const second = await create({ model: 'mixed', previous_response_id: first.id, input: [{ type: 'function_call_output', call_id: call!.call_id, output: TOOL_RESULT }] }, stream);
+      expect(second.output_text).toBe(`Tool get_weather returned: ${TOOL_RESULT}`);
+    }
+    expect(sim().stats().recent.map((r) => r.format)).toEqual(['gemini', 'gemini', 'anthropic', 'gemini', 'anthropic']);
+  });
+
+  it('a stream whose upstream fails before any content fails over invisibly', async () => {
+    sim().setFault('sim-flaky', { type: 'in_stream_error', afterTokens: 0, kind: 'overloaded' });
+    const res = await fetch(`${keel.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mixed', input: PROMPT, stream: true }) });
+    expect(res.headers.get('x-keel-deployment')).toBe('anthropic-fallback');
+    const stream = checkResponsesStream(await res.text());
+    expect(stream.status).toBe('completed');
+    expect(stream.text).toBe(`Hello from sim-steady. You said: ${PROMPT}`);
+  });
+});
+
+describe('refusals', () => {
+  it('a built-in tool no deployment can run is a 400 naming it', async () => {
+    const err = await client.responses.create({ model: 'sim-anthropic', input: PROMPT, tools: [{ type: 'web_search' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/web_search/);
+  });
+
+  it('background mode is a 400 naming the field', async () => {
+    const err = await client.responses.create({ model: 'sim-anthropic', input: PROMPT, background: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe('background');
+  });
+
+  it('a malformed input item is a 400 naming the field', async () => {
+    const err = await client.responses.create({ model: 'sim-anthropic', input: [{ type: 'function_call_output', output: 'x' } as never] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe('input[0].call_id');
+  });
+
+  it('an unknown previous_response_id is a 400; a deleted response is gone', async () => {
+    const first = await client.responses.create({ model: 'sim-anthropic', input: PROMPT });
+    await expect(client.responses.delete(first.id)).resolves.toMatchObject({ id: first.id, deleted: true });
+    await expect(client.responses.retrieve(first.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const err = await client.responses.create({ model: 'sim-anthropic', previous_response_id: first.id, input: 'again' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe('previous_response_id');
+  });
+
+  it('store: false keeps nothing', async () => {
+    const response = await client.responses.create({ model: 'sim-anthropic', input: PROMPT, store: false });
+    await expect(client.responses.retrieve(response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
