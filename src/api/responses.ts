@@ -4,7 +4,8 @@
  * over across every provider; an `openai` deployment gets the client's body as is (pass-through to its own
  * `/v1/responses`), any other an encoding of the canonical answer. Keel keeps the responses it served
  * (per tenant, unless `store: false`), and a later request's `previous_response_id` is expanded here into
- * the whole conversation — so the next turn may be answered by another provider than the last one.
+ * the whole conversation — so the next turn may be answered by another provider than the last one —
+ * as is an `item_reference` to an item Keel served.
  * `background` mode is refused: Keel answers while the client waits.
  */
 import type { ChatResponse } from '../core/chat-response.js';
@@ -12,9 +13,9 @@ import { KeelError } from '../core/errors.js';
 import type { Router } from '../router/router.js';
 import type { Store, StoredResponse } from '../store/store.js';
 import { dispatchOptions, jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
-import { encodeResponsesResponse, newResponsesId, type Envelope, type Json } from './responses/encode-responses-response.js';
+import { encodeResponsesResponse, newResponseId, type Envelope, type Json } from './responses/encode-responses-response.js';
 import { parseResponsesRequest } from './responses/parse-responses-request.js';
-import { historyItems, storedResponseOf } from './responses/response-history.js';
+import { historyItems, resolveItemReferences, storedResponseOf } from './responses/response-history.js';
 import type { InputItem } from './responses/responses-request-schema.js';
 import { ResponsesStreamEncoder } from './responses/responses-stream-encoder.js';
 import { answerDispatch } from './stream-answer.js';
@@ -47,6 +48,7 @@ async function earlierItems(req: ApiRequest, log: ResponseLog): Promise<InputIte
  */
 function passthroughBody(req: ApiRequest, items: InputItem[], expanded: boolean): Buffer {
   if (!expanded) return req.body;
+  // The conversation as Keel expanded it: earlier turns first, references resolved, nothing else changed.
   const { previous_response_id: _previous, ...rest } = req.json as Record<string, unknown>;
   return Buffer.from(JSON.stringify({ ...rest, input: items }));
 }
@@ -56,9 +58,12 @@ export async function answerResponses(req: ApiRequest, router: Router, log: Resp
     throw new KeelError('invalid_request', "Background mode is not supported by Keel: send the request without 'background' and wait for the answer (stream it to see progress).", { param: 'background', upstreamCode: 'unsupported_parameter' });
   }
   const earlier = await earlierItems(req, log);
-  const { request, params, items } = parseResponsesRequest(req.json, earlier);
-  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'openai-responses', rawBody: passthroughBody(req, items, earlier.length > 0) });
-  const envelope: Envelope = { id: newResponsesId('resp'), createdAt: Math.floor(Date.now() / 1000), model: params.model, params };
+  const references = await resolveItemReferences(field(req.json, 'input'), (id) => log.getResponse(tenantOf(req), id));
+  const json = references.resolved ? { ...(req.json as Record<string, unknown>), input: references.input } : req.json;
+  const { request, params, items } = parseResponsesRequest(json, earlier);
+  const expanded = earlier.length > 0 || references.resolved;
+  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'openai-responses', rawBody: passthroughBody(req, items, expanded) });
+  const envelope: Envelope = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), model: params.model, params };
   const keep = async (response: Json | undefined): Promise<void> => {
     if (params.store === false || response === undefined) return;
     // Awaited before the client gets the end of the answer: a next turn sent at once must find it. A

@@ -37,8 +37,13 @@ beforeAll(async () => {
         ...PROVIDERS.map((p) => ({ id: p.provider, provider: p.provider, model: p.model, simulated: true })),
         { id: 'gemini-primary', provider: 'gemini', model: 'sim-flaky', simulated: true },
         { id: 'anthropic-fallback', provider: 'anthropic', model: 'sim-steady', simulated: true },
+        { id: 'openai-primary', provider: 'openai', model: 'sim-gpt', simulated: true },
       ],
-      routes: { mixed: { deployments: ['gemini-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } } },
+      routes: {
+        mixed: { deployments: ['gemini-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } },
+        'openai-first': { deployments: ['openai-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } },
+        'claude-first': { deployments: ['anthropic-fallback', 'openai-primary'], retry: { max_attempts_per_deployment: 1 } },
+      },
     },
   });
   client = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
@@ -124,6 +129,60 @@ describe('failover', () => {
     const stream = checkResponsesStream(await res.text());
     expect(stream.status).toBe('completed');
     expect(stream.text).toBe(`Hello from sim-steady. You said: ${PROMPT}`);
+  });
+});
+
+async function rawStream(body: Record<string, unknown>): Promise<{ res: Response; text: string }> {
+  const res = await fetch(`${keel.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return { res, text };
+}
+
+describe.each(PROVIDERS)('raw SSE rules, $provider deployment ($model)', (p) => {
+  it.each(['text', 'tool'] as const)('%s', async (kind) => {
+    const { text } = await rawStream({ model: p.model, input: PROMPT, ...(kind === 'tool' ? { tools } : {}) });
+    const stream = checkResponsesStream(text);
+    expect(stream.status).toBe('completed');
+    expect(stream.response.usage?.output_tokens).toBeGreaterThan(0);
+    if (kind === 'text') expect(stream.text).toBe(`Hello from ${p.model}. You said: ${PROMPT}`);
+    else expect(stream.calls.map((c) => [c.name, JSON.parse(c.arguments)])).toEqual([['get_weather', { city: 'sample' }]]);
+  });
+});
+
+describe('failover with an openai deployment (pass-through) on either side', () => {
+  it('a failing OpenAI primary hands the conversation to Anthropic, and back', async () => {
+    const first = await client.responses.create({ model: 'openai-first', input: PROMPT, tools });
+    const [call] = calls(first);
+    sim().setFault('sim-gpt', { type: 'error', status: 500, kind: 'server_error' });
+    const second = await client.responses.create({ model: 'openai-first', previous_response_id: first.id, input: [{ type: 'function_call_output', call_id: call!.call_id, output: TOOL_RESULT }] });
+    expect(second.output_text).toBe(`Tool get_weather returned: ${TOOL_RESULT}`);
+    sim().clearFaults();
+    keel.gateway.router.resetPolicies();
+    const third = await client.responses.create({ model: 'openai-first', previous_response_id: second.id, input: 'thanks' });
+    expect(third.output_text).toBe('Hello from sim-gpt. You said: thanks');
+    expect(sim().stats().recent.map((r) => [r.format, r.path])).toEqual([
+      ['openai', '/v1/responses'], ['openai', '/v1/responses'], ['anthropic', '/v1/messages'], ['openai', '/v1/responses'],
+    ]);
+    // OpenAI was handed the whole conversation, as plain input items, and not an id it never saw.
+    const last = sim().stats().recent.at(-1)!.body as { input: { type?: string; role?: string }[]; previous_response_id?: string };
+    expect(last.previous_response_id).toBeUndefined();
+    expect(last.input.map((item) => item.type ?? item.role)).toEqual(['message', 'function_call', 'function_call_output', 'message', 'message']);
+  });
+
+  it('a passed-through stream whose upstream errs before any content fails over invisibly', async () => {
+    sim().setFault('sim-gpt', { type: 'in_stream_error', afterTokens: 0, kind: 'overloaded' });
+    const { res, text } = await rawStream({ model: 'openai-first', input: PROMPT });
+    expect(res.headers.get('x-keel-deployment')).toBe('anthropic-fallback');
+    expect(checkResponsesStream(text).text).toBe(`Hello from sim-steady. You said: ${PROMPT}`);
+  });
+
+  it.each(['openai-first', 'claude-first'])('%s: a stream cut after content ends with response.failed, never response.completed', async (route) => {
+    sim().setFault(route === 'openai-first' ? 'sim-gpt' : 'sim-steady', { type: 'in_stream_error', afterTokens: 2, kind: 'server_error' });
+    const { text } = await rawStream({ model: route, input: PROMPT });
+    const stream = checkResponsesStream(text);
+    expect(stream.status).toBe('failed');
+    expect(stream.types).not.toContain('response.completed');
   });
 });
 

@@ -12,9 +12,25 @@ import type { ResponsesRequest } from './responses-request-schema.js';
 
 export type Json = Record<string, unknown>;
 
-/** An id in OpenAI's style (`resp_…`, `msg_…`, `fc_…`): a prefix and 48 hex characters. */
-export function newResponsesId(prefix: 'resp' | 'msg' | 'fc' | 'rs'): string {
-  return `${prefix}_${randomBytes(24).toString('hex')}`;
+/** A response id in OpenAI's style: `resp_` and 48 hex characters. */
+export function newResponseId(): string {
+  return `resp_${randomBytes(24).toString('hex')}`;
+}
+
+/**
+ * An output item's id (`msg_…`, `fc_…`, `rs_…`): its response's hex and its place in the output, so a
+ * client's later `item_reference` to it leads Keel back to the stored response that holds it.
+ */
+export function outputItemId(prefix: 'msg' | 'fc' | 'rs', responseId: string, outputIndex: number): string {
+  return `${prefix}_${responseId.slice('resp_'.length)}${outputIndex.toString(16).padStart(4, '0')}`;
+}
+
+const ITEM_ID = /^(?:msg|fc|rs)_([0-9a-f]{48})[0-9a-f]{4}$/;
+
+/** The response an output item id of Keel's belongs to; undefined for ids Keel did not make. */
+export function responseIdOfItem(itemId: string): string | undefined {
+  const hex = ITEM_ID.exec(itemId)?.[1];
+  return hex === undefined ? undefined : `resp_${hex}`;
 }
 
 export function encodeResponsesUsage(usage: Usage): Json {
@@ -91,27 +107,26 @@ export function reasoningItem(id: string, text: string): Json {
 }
 
 /** Output items for canonical content, in order: consecutive text joins one message, as OpenAI emits it. */
-export function outputItems(content: AssistantContentPart[]): Json[] {
+export function outputItems(content: AssistantContentPart[], responseId: string): Json[] {
   const items: Json[] = [];
-  let message: { id: string; text: string } | undefined;
+  let message: string | undefined;
   const flush = (): void => {
-    if (message !== undefined) items.push(messageItem(message.id, message.text, 'completed'));
+    if (message !== undefined) items.push(messageItem(outputItemId('msg', responseId, items.length), message, 'completed'));
     message = undefined;
   };
   for (const part of content) {
     if (part.type === 'text') {
-      message ??= { id: newResponsesId('msg'), text: '' };
-      message.text += part.text;
+      message = (message ?? '') + part.text;
       continue;
     }
     flush();
-    if (part.type === 'tool_call') items.push(functionCallItem(newResponsesId('fc'), part.id, part.name, part.arguments, 'completed'));
-    else if (part.redactedData === undefined) items.push(reasoningItem(newResponsesId('rs'), part.text));
+    if (part.type === 'tool_call') items.push(functionCallItem(outputItemId('fc', responseId, items.length), part.id, part.name, part.arguments, 'completed'));
+    else if (part.redactedData === undefined) items.push(reasoningItem(outputItemId('rs', responseId, items.length), part.text));
   }
   flush();
   return items;
 }
 
 export function encodeResponsesResponse(response: ChatResponse, envelope: Envelope): Json {
-  return responseObject(envelope, { ...endOf(response.finishReason), output: outputItems(response.content), usage: encodeResponsesUsage(response.usage) });
+  return responseObject(envelope, { ...endOf(response.finishReason), output: outputItems(response.content, envelope.id), usage: encodeResponsesUsage(response.usage) });
 }

@@ -4,11 +4,12 @@
  * items — an assistant message with its text, each `function_call` with its call id — without the ids
  * the answering provider gave them, because the next turn may go to another provider (OpenAI refuses
  * item ids it never issued). Reasoning items are left out for the same reason: only their author can
- * read them back.
+ * read them back. An `item_reference` to an item Keel served (the AI SDK sends them for earlier assistant
+ * turns) is replaced by the item itself, found through the response its id names.
  */
 import { z } from 'zod';
 import type { StoredResponse } from '../../store/store.js';
-import type { Json } from './encode-responses-response.js';
+import { responseIdOfItem, type Json } from './encode-responses-response.js';
 import type { InputItem } from './responses-request-schema.js';
 
 const outputItem = z.looseObject({ type: z.string() });
@@ -47,4 +48,34 @@ export function storedResponseOf(response: Json, tenant: string, items: InputIte
   const parsed = storedOutput.parse(response);
   const createdAt = parsed.created_at === undefined ? Date.now() : parsed.created_at * 1000;
   return { id: parsed.id, tenant, createdAt, response, items };
+}
+
+/**
+ * The input with each `item_reference` to an output item Keel served replaced by that item; `resolved`
+ * is false when nothing was replaced. A reference Keel cannot resolve stays: OpenAI may know it.
+ */
+export async function resolveItemReferences(
+  input: unknown,
+  find: (responseId: string) => Promise<StoredResponse | undefined>,
+): Promise<{ input: unknown; resolved: boolean }> {
+  if (!Array.isArray(input) || !input.some(isReference)) return { input, resolved: false };
+  const out: unknown[] = [];
+  let resolved = false;
+  for (const item of input) {
+    const responseId = isReference(item) ? responseIdOfItem(item.id) : undefined;
+    const stored = responseId === undefined ? undefined : await find(responseId);
+    const parsed = storedOutput.safeParse(stored?.response);
+    const found = parsed.success ? parsed.data.output.find((o) => o['id'] === (item as { id: string }).id) : undefined;
+    if (found === undefined) {
+      out.push(item);
+      continue;
+    }
+    out.push(...outputAsInput([found]));
+    resolved = true;
+  }
+  return { input: out, resolved };
+}
+
+function isReference(item: unknown): item is { type: 'item_reference'; id: string } {
+  return item !== null && typeof item === 'object' && (item as Json)['type'] === 'item_reference' && typeof (item as Json)['id'] === 'string';
 }

@@ -12,7 +12,7 @@ import {
   endOf,
   functionCallItem,
   messageItem,
-  newResponsesId,
+  outputItemId,
   outputTextPart,
   responseObject,
   type Envelope,
@@ -123,7 +123,7 @@ export class ResponsesStreamEncoder {
     if (this.open !== undefined && this.open.block === block && this.open.kind === kind) return ['', this.open];
     let out = this.close();
     const prefix = kind === 'message' ? 'msg' : kind === 'reasoning' ? 'rs' : 'fc';
-    const item: OpenItem = { block, kind, id: newResponsesId(prefix), outputIndex: this.output.length, text: '' };
+    const item: OpenItem = { block, kind, id: outputItemId(prefix, this.envelope.id, this.output.length), outputIndex: this.output.length, text: '' };
     this.output.push({}); // the slot; filled when the item is done
     this.open = item;
     const at = { output_index: item.outputIndex };
