@@ -89,10 +89,15 @@ const authHeaders = (choice: Record<string, string> | 'valid-bearer' | 'valid-x-
   choice === 'valid-bearer' ? { authorization: `Bearer ${key}` } : choice === 'valid-x-api-key' ? { 'x-api-key': key } : choice;
 
 describe('fuzz: client surfaces in-process', () => {
-  for (const [path, format] of [['/v1/chat/completions', 'openai'], ['/v1/messages', 'anthropic']] as const) {
+  const surfaces = [
+    ['/v1/chat/completions', 'openai', 'openai'],
+    ['/v1/messages', 'anthropic', 'anthropic'],
+    ['/v1/responses', 'openai', 'responses'],
+  ] as const;
+  for (const [path, format, api] of surfaces) {
     it(`${path}: every body ends in a 2xx or a clean 4xx in ${format} format`, async () => {
       await fc.assert(
-        fc.asyncProperty(bodies(format), headerSets, async (body, auth) => {
+        fc.asyncProperty(bodies(api), headerSets, async (body, auth) => {
           await withTimeout(inProcess(path, format, body, authHeaders(auth)), `${path} ${body.toString('utf8', 0, 200)}`);
         }),
         { numRuns: RUNS_IN_PROCESS, interruptAfterTimeLimit: 60_000 },
