@@ -10,6 +10,8 @@ import { KeelError } from '../core/errors.js';
 import type { Router } from '../router/router.js';
 import { MemoryResponses } from '../store/memory-responses.js';
 import { answerMessages } from './anthropic.js';
+import { answerCountTokens } from './count-tokens.js';
+import { answerEmbeddings } from './embeddings.js';
 import { jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { errorAnswer, toKeelError } from './error-body.js';
 import { readJsonBody, type BodyLimits } from './hardening/read-json-body.js';
@@ -19,8 +21,8 @@ import type { Grant, RequestGate } from './request-gate.js';
 
 interface Endpoint {
   method: 'GET' | 'POST' | 'DELETE';
-  /** The client API whose error format this endpoint answers in. */
-  format: WireFormat;
+  /** The client API whose error format this endpoint answers in; `by-header`: Anthropic's for a client sending `anthropic-version`. */
+  format: WireFormat | 'by-header';
   answer(req: ApiRequest, context: EndpointContext): Promise<ApiAnswer> | ApiAnswer;
 }
 
@@ -51,8 +53,10 @@ const RESOURCES: readonly Resource[] = [
       { method: 'DELETE', format: 'openai', answer: (req, c) => answerDeleteResponse(req, c.responses, c.params[0]!) },
     ],
   },
-  { path: '/v1/models', label: 'GET /v1/models', endpoints: [{ method: 'GET', format: 'openai', answer: (_req, c) => answerListModels(c.router) }] },
+  { path: '/v1/embeddings', label: 'POST /v1/embeddings', endpoints: [{ method: 'POST', format: 'openai', answer: (req, c) => answerEmbeddings(req, c.router) }] },
+  { path: '/v1/models', label: 'GET /v1/models', endpoints: [{ method: 'GET', format: 'by-header', answer: (req, c) => answerListModels(req, c.router) }] },
   { path: '/v1/messages', label: 'POST /v1/messages', endpoints: [{ method: 'POST', format: 'anthropic', answer: (req, c) => answerMessages(req, c.router) }] },
+  { path: '/v1/messages/count_tokens', label: 'POST /v1/messages/count_tokens', endpoints: [{ method: 'POST', format: 'anthropic', answer: (req, c) => answerCountTokens(req, c.router) }] },
 ];
 
 const SERVED = RESOURCES.map((r) => r.label).filter((label) => label !== '').join(', ');
@@ -105,7 +109,8 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
   const found = findResource(incoming.path);
   const endpoint = found?.resource.endpoints.find((e) => e.method === incoming.method);
   const allowed = found?.resource.endpoints.map((e) => e.method).join(', ');
-  const format: WireFormat = (endpoint ?? found?.resource.endpoints[0])?.format ?? (incoming.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai');
+  const declared = (endpoint ?? found?.resource.endpoints[0])?.format ?? 'by-header';
+  const format: WireFormat = declared !== 'by-header' ? declared : incoming.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
   let grant: Grant | undefined;
   try {
     if (found === undefined) throw new KeelError('not_found', `Unknown path: ${incoming.method} ${incoming.path}. Keel serves ${SERVED}.`);

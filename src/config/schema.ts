@@ -65,6 +65,11 @@ export const capabilitiesSchema = z.strictObject({
   json_mode: z.boolean().default(true),
   prefill: z.boolean().default(false),
   streaming: z.boolean().default(true),
+  /**
+   * The embedding model this deployment serves on `/v1/embeddings`. Vectors of different models are not
+   * interchangeable, so embeddings fail over only between deployments declaring the same one.
+   */
+  embedding_model: z.string().min(1).optional(),
 });
 
 export const priceSchema = z.strictObject({

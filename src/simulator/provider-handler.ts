@@ -17,8 +17,9 @@ import { flattenHeaders, pause, readBody, sendJson, untilAborted } from './http-
 import { asString, isRecord } from './json-shape.js';
 import { openaiCodec } from './openai-format.js';
 import { responsesCodec } from './responses-format.js';
+import { countTokensCodec, embeddingsCodec } from './utility-formats.js';
 import { estimateTokens, planReply, type NeutralRequest } from './reply-plan.js';
-import { presentedKeys, type ProviderRoute } from './routes.js';
+import { presentedKeys, type ProviderApi, type ProviderRoute } from './routes.js';
 import { sseHeaders } from './sse-writer.js';
 import { playStream } from './stream-player.js';
 import type { StatsRecorder } from './stats.js';
@@ -38,6 +39,12 @@ const CODECS: Record<WireFormat, FormatCodec> = {
   openai: openaiCodec,
   anthropic: anthropicCodec,
   gemini: geminiCodec,
+};
+
+const API_CODECS: Record<ProviderApi, FormatCodec> = {
+  responses: responsesCodec,
+  embeddings: embeddingsCodec,
+  count_tokens: countTokensCodec,
 };
 
 const INVALID_JSON: Record<WireFormat, string> = {
@@ -108,7 +115,7 @@ async function answer(
   core: SimulatorCore,
   signal: AbortSignal,
 ): Promise<void> {
-  const codec = route.api === 'responses' ? responsesCodec : CODECS[route.format];
+  const codec = route.api === undefined ? CODECS[route.format] : API_CODECS[route.api];
   const parsed = parseJson(await readBody(req));
   const body = parsed.ok ? parsed.body : null;
   const model = route.model ?? (isRecord(body) ? asString(body['model']) : undefined) ?? '';

@@ -8,9 +8,11 @@ import type { WireFormat } from './types.js';
 /** How the answer travels: decided by the body's `stream` flag, or fixed by a Gemini URL. */
 export type Transport = 'by-body' | 'json' | 'sse' | 'json-array';
 
+export type ProviderApi = 'responses' | 'embeddings' | 'count_tokens';
+
 export type ProviderRoute =
-  /** `api: 'responses'`: OpenAI's Responses API rather than the format's usual endpoint. */
-  | { kind: 'generate'; format: WireFormat; model: string | null; transport: Transport; api?: 'responses' }
+  /** `api`: an endpoint of the format other than its chat one (OpenAI's Responses API, embeddings...). */
+  | { kind: 'generate'; format: WireFormat; model: string | null; transport: Transport; api?: ProviderApi }
   | { kind: 'list-models'; format: WireFormat };
 
 const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -20,6 +22,8 @@ export function matchRoute(method: string, url: URL, headers: IncomingHttpHeader
   if (method === 'POST') {
     if (path === '/v1/chat/completions') return { kind: 'generate', format: 'openai', model: null, transport: 'by-body' };
     if (path === '/v1/responses') return { kind: 'generate', format: 'openai', model: null, transport: 'by-body', api: 'responses' };
+    if (path === '/v1/embeddings') return { kind: 'generate', format: 'openai', model: null, transport: 'json', api: 'embeddings' };
+    if (path === '/v1/messages/count_tokens') return { kind: 'generate', format: 'anthropic', model: null, transport: 'json', api: 'count_tokens' };
     if (path === '/v1/messages') return { kind: 'generate', format: 'anthropic', model: null, transport: 'by-body' };
     const gemini = GEMINI_PATH.exec(path);
     if (gemini !== null) {

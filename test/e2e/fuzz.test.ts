@@ -36,8 +36,9 @@ beforeAll(async () => {
       deployments: [
         { id: 'oa', provider: 'openai', model: 'sim-oa', simulated: true, capabilities: { prefill: true } },
         { id: 'an', provider: 'anthropic', model: 'sim-an', simulated: true },
+        { id: 'em', provider: 'openai', model: 'sim-embed', simulated: true, capabilities: { embedding_model: 'text-embedding-3-small' } },
       ],
-      routes: { smart: { deployments: ['oa', 'an'] }, claude: { deployments: ['an', 'oa'] } },
+      routes: { smart: { deployments: ['oa', 'an'] }, claude: { deployments: ['an', 'oa'] }, embed: { deployments: ['em'] } },
     },
   });
   key = (await keel.security.keys.create({ name: 'fuzz', priority: 'interactive' }, 'test')).secret;
@@ -93,6 +94,8 @@ describe('fuzz: client surfaces in-process', () => {
     ['/v1/chat/completions', 'openai', 'openai'],
     ['/v1/messages', 'anthropic', 'anthropic'],
     ['/v1/responses', 'openai', 'responses'],
+    ['/v1/embeddings', 'openai', 'embeddings'],
+    ['/v1/messages/count_tokens', 'anthropic', 'anthropic'],
   ] as const;
   for (const [path, format, api] of surfaces) {
     it(`${path}: every body ends in a 2xx or a clean 4xx in ${format} format`, async () => {

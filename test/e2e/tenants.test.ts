@@ -193,6 +193,16 @@ describe('isolation', () => {
     expect(await other.text()).not.toContain('the secret plan');
   });
 
+  it('lists only the models the key may use, in each SDK', async () => {
+    const { secret } = await newKey({ models: ['other'] });
+    const ids = [];
+    for await (const model of openai(secret).models.list()) ids.push(model.id);
+    expect(ids).toEqual(['other']);
+    const anthropicIds = [];
+    for await (const model of anthropic(secret).models.list()) anthropicIds.push(model.id);
+    expect(anthropicIds).toEqual(['other']);
+  });
+
   it("never lets one tenant read, continue or delete another tenant's stored response", async () => {
     const alice = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: (await newKey({ tenant: 'alice' })).secret, maxRetries: 0 });
     const bob = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: (await newKey({ tenant: 'bob' })).secret, maxRetries: 0 });

@@ -1,0 +1,54 @@
+/**
+ * `POST /v1/messages/count_tokens`, Anthropic's token counter (Claude Code calls it before each turn):
+ * forwarded as is (model swapped, `anthropic-version` and `anthropic-beta` as the client sent them) to
+ * the route's Anthropic-format deployments, failing over between them. Only Anthropic can count for
+ * Anthropic: a route without an Anthropic-format deployment is refused with a 400 naming the route,
+ * rather than answered with another tokenizer's guess.
+ */
+import { z } from 'zod';
+import { KeelError } from '../core/errors.js';
+import { classifyAnthropicError } from '../providers/anthropic/anthropic-error.js';
+import type { Router } from '../router/router.js';
+import { parseAnthropicRequest } from './anthropic/parse-anthropic-request.js';
+import { jsonAnswer, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
+import { forwardJson } from './forward/forward-json.js';
+
+const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+
+const countTokensAnswer = z.looseObject({ input_tokens: z.number().int().nonnegative() });
+
+/** Request headers forwarded unchanged to Anthropic: the API version and opted-in betas. */
+function forwardedHeaders(req: ApiRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['anthropic-version', 'anthropic-beta']) {
+    const value = req.headers[name];
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  out['anthropic-version'] ??= DEFAULT_ANTHROPIC_VERSION;
+  return out;
+}
+
+export async function answerCountTokens(req: ApiRequest, router: Router): Promise<ApiAnswer> {
+  // The same validation as a message (naming the field), less the `max_tokens` a count does not take.
+  const json = req.json !== null && typeof req.json === 'object' && !Array.isArray(req.json) ? { max_tokens: 1, ...req.json } : req.json;
+  const request = parseAnthropicRequest(json);
+  const route = router.resolve(request.model);
+  const deployments = route.targets.map((t) => t.deployment);
+  const candidates = deployments.filter((d) => d.provider === 'anthropic');
+  if (candidates.length === 0) {
+    throw new KeelError('unsupported_feature', `Token counting needs an Anthropic-format deployment, and the model '${route.name}' has none (${deployments.map((d) => `${d.id}: ${d.provider}`).join(', ')}).`, { param: 'model' });
+  }
+  const headers = forwardedHeaders(req);
+  const forwarded = await forwardJson(req, router, {
+    route: route.name,
+    candidates,
+    path: '/v1/messages/count_tokens',
+    headers: (d) => (d.apiKey === undefined ? headers : { ...headers, 'x-api-key': d.apiKey }),
+    classifyError: classifyAnthropicError,
+    answer: countTokensAnswer,
+  });
+  req.trail.route = route.name;
+  req.trail.deployment = forwarded.deployment.id;
+  req.trail.attempts = forwarded.attempts.length;
+  return jsonAnswer(200, forwarded.body, trailHeaders({ route: route.name, deployment: forwarded.deployment, attempts: forwarded.attempts }));
+}
