@@ -11,11 +11,12 @@ import { classifyAnthropicError } from '../providers/anthropic/anthropic-error.j
 import type { Router } from '../router/router.js';
 import { parseAnthropicRequest } from './anthropic/parse-anthropic-request.js';
 import { jsonAnswer, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
-import { forwardJson } from './forward/forward-json.js';
+import { forwardJson, passthroughCall } from './forward/forward-json.js';
 
 const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+export const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 
-const countTokensAnswer = z.looseObject({ input_tokens: z.number().int().nonnegative() });
+export const countTokensAnswer = z.looseObject({ input_tokens: z.number().int().nonnegative() });
 
 /** Request headers forwarded unchanged to Anthropic: the API version and opted-in betas. */
 function forwardedHeaders(req: ApiRequest): Record<string, string> {
@@ -42,9 +43,7 @@ export async function answerCountTokens(req: ApiRequest, router: Router): Promis
   const forwarded = await forwardJson(req, router, {
     route: route.name,
     candidates,
-    path: '/v1/messages/count_tokens',
-    headers: (d) => (d.apiKey === undefined ? headers : { ...headers, 'x-api-key': d.apiKey }),
-    classifyError: classifyAnthropicError,
+    prepare: (d) => passthroughCall(req, d, { path: COUNT_TOKENS_PATH, headers: d.apiKey === undefined ? headers : { ...headers, 'x-api-key': d.apiKey }, classifyError: classifyAnthropicError }),
     answer: countTokensAnswer,
   });
   req.trail.route = route.name;

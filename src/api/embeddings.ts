@@ -10,7 +10,7 @@ import { KeelError } from '../core/errors.js';
 import { classifyOpenAIError } from '../providers/openai/openai-error.js';
 import type { Router } from '../router/router.js';
 import { jsonAnswer, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
-import { forwardJson } from './forward/forward-json.js';
+import { forwardJson, passthroughCall } from './forward/forward-json.js';
 import { validationError } from './validation-error.js';
 
 /** Providers whose embeddings endpoint speaks OpenAI's shape. */
@@ -65,9 +65,7 @@ export async function answerEmbeddings(req: ApiRequest, router: Router): Promise
     route: route.name,
     candidates,
     refusals,
-    path: '/embeddings',
-    headers: (d) => (d.apiKey === undefined ? {} : { authorization: `Bearer ${d.apiKey}` }),
-    classifyError: classifyOpenAIError,
+    prepare: (d) => passthroughCall(req, d, { path: '/embeddings', headers: d.apiKey === undefined ? {} : { authorization: `Bearer ${d.apiKey}` }, classifyError: classifyOpenAIError }),
     answer: embeddingsAnswer,
   });
   req.trail.route = route.name;

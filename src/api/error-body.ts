@@ -1,7 +1,8 @@
 /**
  * How a `KeelError` looks to each client API: the status comes from the error, the body shape from the
  * client's format. OpenAI clients get `{"error": {message, type, param, code}}`; Anthropic clients get
- * `{"type": "error", "error": {type, message}}`. The official SDKs read these to build their typed errors.
+ * `{"type": "error", "error": {type, message}}`; Gemini clients `{"error": {code, message, status}}`. The
+ * official SDKs read these to build their typed errors.
  */
 import type { WireFormat } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
@@ -75,6 +76,21 @@ const ANTHROPIC_TYPE_BY_STATUS: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/** Google's canonical status names, which Gemini clients read beside the HTTP code. */
+const GOOGLE_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  501: 'UNIMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
 export function toKeelError(err: unknown): KeelError {
   if (err instanceof KeelError) return err;
   return new KeelError('internal', 'Keel hit an internal error while handling the request.', { cause: err });
@@ -86,7 +102,9 @@ export function errorAnswer(err: unknown, format: WireFormat, requestId: string)
   if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
   const message = secrets.redact(error.message);
   // A provider's own type and code mean something only to clients of the same format.
-  const own = error.upstreamFormat === undefined || error.upstreamFormat === format;
+  // Chat Completions and Responses share OpenAI's error vocabulary.
+  const family = (f: WireFormat | undefined): WireFormat | undefined => (f === 'openai-responses' ? 'openai' : f);
+  const own = error.upstreamFormat === undefined || family(error.upstreamFormat) === family(format);
   const upstreamType = own ? error.upstreamType : undefined;
   const upstreamCode = own ? error.upstreamCode : undefined;
   if (format === 'anthropic') {
@@ -94,6 +112,12 @@ export function errorAnswer(err: unknown, format: WireFormat, requestId: string)
     const inner: Record<string, unknown> = { type, message };
     if (error.attempts !== undefined) inner['attempts'] = error.attempts;
     return { status: error.status, headers, body: { type: 'error', error: inner, request_id: requestId } };
+  }
+  if (format === 'gemini') {
+    const status = upstreamType ?? GOOGLE_STATUS[error.status] ?? (error.status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
+    const inner: Record<string, unknown> = { code: error.status, message, status };
+    if (error.attempts !== undefined) inner['attempts'] = error.attempts;
+    return { status: error.status, headers, body: { error: inner } };
   }
   const inner: Record<string, unknown> = {
     message,

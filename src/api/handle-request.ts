@@ -12,6 +12,7 @@ import { MemoryResponses } from '../store/memory-responses.js';
 import { answerMessages } from './anthropic.js';
 import { answerCountTokens } from './count-tokens.js';
 import { answerEmbeddings } from './embeddings.js';
+import { answerGemini, type GeminiAction } from './gemini.js';
 import { jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { errorAnswer, toKeelError } from './error-body.js';
 import { readJsonBody, type BodyLimits } from './hardening/read-json-body.js';
@@ -52,6 +53,11 @@ const RESOURCES: readonly Resource[] = [
       { method: 'GET', format: 'openai', answer: (req, c) => answerGetResponse(req, c.responses, c.params[0]!) },
       { method: 'DELETE', format: 'openai', answer: (req, c) => answerDeleteResponse(req, c.responses, c.params[0]!) },
     ],
+  },
+  {
+    path: /^\/(?:v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/,
+    label: 'POST /v1beta/models/{model}:generateContent|streamGenerateContent|countTokens',
+    endpoints: [{ method: 'POST', format: 'gemini', answer: (req, c) => answerGemini(req, c.router, c.params[0]!, c.params[1] as GeminiAction) }],
   },
   { path: '/v1/embeddings', label: 'POST /v1/embeddings', endpoints: [{ method: 'POST', format: 'openai', answer: (req, c) => answerEmbeddings(req, c.router) }] },
   { path: '/v1/models', label: 'GET /v1/models', endpoints: [{ method: 'GET', format: 'by-header', answer: (req, c) => answerListModels(req, c.router) }] },

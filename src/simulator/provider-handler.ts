@@ -17,7 +17,7 @@ import { flattenHeaders, pause, readBody, sendJson, untilAborted } from './http-
 import { asString, isRecord } from './json-shape.js';
 import { openaiCodec } from './openai-format.js';
 import { responsesCodec } from './responses-format.js';
-import { countTokensCodec, embeddingsCodec } from './utility-formats.js';
+import { countTokensCodec, embeddingsCodec, geminiCountTokensCodec } from './utility-formats.js';
 import { estimateTokens, planReply, type NeutralRequest } from './reply-plan.js';
 import { presentedKeys, type ProviderApi, type ProviderRoute } from './routes.js';
 import { sseHeaders } from './sse-writer.js';
@@ -45,6 +45,7 @@ const API_CODECS: Record<ProviderApi, FormatCodec> = {
   responses: responsesCodec,
   embeddings: embeddingsCodec,
   count_tokens: countTokensCodec,
+  gemini_count_tokens: geminiCountTokensCodec,
 };
 
 const INVALID_JSON: Record<WireFormat, string> = {

@@ -8,14 +8,14 @@ import type { WireFormat } from './types.js';
 /** How the answer travels: decided by the body's `stream` flag, or fixed by a Gemini URL. */
 export type Transport = 'by-body' | 'json' | 'sse' | 'json-array';
 
-export type ProviderApi = 'responses' | 'embeddings' | 'count_tokens';
+export type ProviderApi = 'responses' | 'embeddings' | 'count_tokens' | 'gemini_count_tokens';
 
 export type ProviderRoute =
   /** `api`: an endpoint of the format other than its chat one (OpenAI's Responses API, embeddings...). */
   | { kind: 'generate'; format: WireFormat; model: string | null; transport: Transport; api?: ProviderApi }
   | { kind: 'list-models'; format: WireFormat };
 
-const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 
 export function matchRoute(method: string, url: URL, headers: IncomingHttpHeaders): ProviderRoute | null {
   const path = url.pathname;
@@ -28,6 +28,7 @@ export function matchRoute(method: string, url: URL, headers: IncomingHttpHeader
     const gemini = GEMINI_PATH.exec(path);
     if (gemini !== null) {
       const model = decodeURIComponent(gemini[1] ?? '');
+      if (gemini[2] === 'countTokens') return { kind: 'generate', format: 'gemini', model, transport: 'json', api: 'gemini_count_tokens' };
       // Without alt=sse, streamGenerateContent answers one JSON array of responses.
       const transport: Transport = gemini[2] === 'generateContent'
         ? 'json'

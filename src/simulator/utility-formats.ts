@@ -1,11 +1,13 @@
 /**
- * The two provider endpoints that are not chat: OpenAI's `POST /v1/embeddings` (a deterministic vector
- * per input, so a test can tell which model made it: the vector depends on the model name as well as the
- * text) and Anthropic's `POST /v1/messages/count_tokens` (the same estimate the chat answers report as
- * input tokens). Both answer JSON only, and go through the same fault book as every other request.
+ * The provider endpoints that are not chat: OpenAI's `POST /v1/embeddings` (a deterministic vector per
+ * input, so a test can tell which model made it: the vector depends on the model name as well as the
+ * text), Anthropic's `POST /v1/messages/count_tokens` and Gemini's `:countTokens` (the same estimate the
+ * chat answers report as input tokens). Both answer JSON only, and go through the same fault book as every other request.
  */
 import { createHash } from 'node:crypto';
 import { anthropicCodec } from './anthropic-format.js';
+import { geminiCodec } from './gemini-format.js';
+import { readGeminiRequest } from './gemini-request.js';
 import { readAnthropicRequest } from './anthropic-request.js';
 import { InvalidRequestError, type FormatCodec } from './format-codec.js';
 import { asArray, asNumber, asString, isRecord } from './json-shape.js';
@@ -68,4 +70,11 @@ export const countTokensCodec: FormatCodec = {
   // count_tokens takes a Messages body without `max_tokens`.
   readRequest: (body, target) => readAnthropicRequest(isRecord(body) ? { max_tokens: 1, ...body } : body, target),
   renderJson: (plan) => ({ input_tokens: plan.inputTokens }),
+};
+
+export const geminiCountTokensCodec: FormatCodec = {
+  ...geminiCodec,
+  // countTokens takes `{contents}` or `{generateContentRequest: {...}}`.
+  readRequest: (body, target) => readGeminiRequest(isRecord(body) && isRecord(body['generateContentRequest']) ? body['generateContentRequest'] : body, target),
+  renderJson: (plan) => ({ totalTokens: plan.inputTokens }),
 };

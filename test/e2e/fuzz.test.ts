@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing (fast-check) of everything a stranger can send Keel: both client surfaces
+ * Property-based fuzzing (fast-check) of everything a stranger can send Keel: every client surface
  * in-process (thousands of cases each, behind a virtual-key gate, against the real simulator), the same
  * surfaces over real HTTP with raw sockets (malformed HTTP, huge headers, slow clients), and the config
  * loader. Every input must end as a 2xx or a clean 4xx in the right error format — never a 5xx from Keel
@@ -57,11 +57,15 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** A clean answer: 2xx, or a 4xx whose body is the surface's own error shape. Never a 5xx. */
-function expectClean(format: 'openai' | 'anthropic', status: number, body: string): void {
+function expectClean(format: 'openai' | 'anthropic' | 'gemini', status: number, body: string): void {
   expect(status, body.slice(0, 300)).toBeLessThan(500);
   if (status < 400) return;
   const json = JSON.parse(body) as Record<string, any>;
-  if (format === 'anthropic') {
+  if (format === 'gemini') {
+    expect(json['error']?.code).toBe(status);
+    expect(typeof json['error']?.status).toBe('string');
+    expect(typeof json['error']?.message).toBe('string');
+  } else if (format === 'anthropic') {
     expect(json['type']).toBe('error');
     expect(typeof json['error']?.type).toBe('string');
     expect(typeof json['error']?.message).toBe('string');
@@ -71,7 +75,7 @@ function expectClean(format: 'openai' | 'anthropic', status: number, body: strin
   }
 }
 
-async function inProcess(path: string, format: 'openai' | 'anthropic', body: Buffer, headers: Record<string, string>): Promise<void> {
+async function inProcess(path: string, format: 'openai' | 'anthropic' | 'gemini', body: Buffer, headers: Record<string, string>): Promise<void> {
   const options: HandleOptions = { gate: security.gate, limits: { maxJsonDepth: 64, maxMessages: 50, maxTools: 20 } };
   const handled = await handleApiRequest(
     { method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, requestId: 'fuzz', signal: new AbortController().signal, trail: {}, readBody: async () => body },
@@ -96,6 +100,8 @@ describe('fuzz: client surfaces in-process', () => {
     ['/v1/responses', 'openai', 'responses'],
     ['/v1/embeddings', 'openai', 'embeddings'],
     ['/v1/messages/count_tokens', 'anthropic', 'anthropic'],
+    ['/v1beta/models/smart:generateContent', 'gemini', 'gemini'],
+    ['/v1beta/models/sim-an:streamGenerateContent', 'gemini', 'gemini'],
   ] as const;
   for (const [path, format, api] of surfaces) {
     it(`${path}: every body ends in a 2xx or a clean 4xx in ${format} format`, async () => {

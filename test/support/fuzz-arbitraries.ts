@@ -1,6 +1,6 @@
 /**
  * fast-check generators for the fuzz suite: request bodies shaped like each client API (Chat Completions,
- * Messages, Responses, embeddings; mostly valid, with junk mixed in at every level), byte-level mutations
+ * Messages, Responses, embeddings, Gemini; mostly valid, with junk mixed in at every level), byte-level mutations
  * of them (truncation, invalid UTF-8, duplicate and prototype keys, deep nesting, overflowing numbers),
  * auth headers, raw HTTP requests, and mutations of a valid config document.
  */
@@ -132,6 +132,26 @@ const embeddingsBody = fc.record(
   { requiredKeys: ['model', 'input'] },
 );
 
+const geminiPart = often(
+  fc.oneof(
+    fc.record({ text }),
+    fc.record({ inlineData: fc.record({ mimeType: fc.constantFrom('image/png', 'audio/wav'), data: fc.constant('iVBORw0KGgo=') }) }),
+    fc.record({ functionCall: fc.record({ name: toolName, args: often(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))) }, { requiredKeys: ['name'] }) }),
+    fc.record({ functionResponse: fc.record({ name: toolName, response: often(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))) }) }),
+  ),
+);
+const geminiBody = fc.record(
+  {
+    contents: often(fc.array(fc.record({ role: fc.constantFrom('user', 'model'), parts: fc.array(geminiPart, { minLength: 1, maxLength: 3 }) }, { requiredKeys: ['parts'] }), { minLength: 1, maxLength: 4 }), 10),
+    systemInstruction: often(fc.record({ parts: fc.array(fc.record({ text }), { maxLength: 2 }) })),
+    tools: often(fc.array(fc.oneof(fc.record({ functionDeclarations: fc.array(fc.record({ name: toolName, description: text, parametersJsonSchema: schema }, { requiredKeys: ['name'] }), { maxLength: 2 }) }), fc.constant({ googleSearch: {} })), { maxLength: 2 })),
+    toolConfig: often(fc.record({ functionCallingConfig: fc.record({ mode: fc.constantFrom('AUTO', 'ANY', 'NONE') }) })),
+    generationConfig: often(fc.record({ temperature: num(unit), topP: num(unit), maxOutputTokens: num(tokens), stopSequences: often(fc.array(text, { maxLength: 3 })), responseMimeType: fc.constantFrom('text/plain', 'application/json') })),
+    safetySettings: often(fc.constant([{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }]), 20),
+  },
+  { requiredKeys: ['contents'] },
+);
+
 type Mutation = (body: Buffer) => Buffer;
 const insertAfterBrace = (insert: string): Mutation => (b) => (b[0] === 0x7b ? Buffer.concat([Buffer.from(`{${insert}`), b.subarray(1)]) : b);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -146,7 +166,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 const serialise = (value: unknown): Buffer => Buffer.from(JSON.stringify(value) ?? 'null');
 
-const SHAPES = { openai: openaiBody, anthropic: anthropicBody, responses: responsesBody, embeddings: embeddingsBody } as const;
+const SHAPES = { openai: openaiBody, anthropic: anthropicBody, responses: responsesBody, embeddings: embeddingsBody, gemini: geminiBody } as const;
 export type FuzzedApi = keyof typeof SHAPES;
 
 export function bodies(api: FuzzedApi): fc.Arbitrary<Buffer> {

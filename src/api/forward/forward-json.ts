@@ -17,18 +17,30 @@ import type { AttemptRecord, Router } from '../../router/router.js';
 import { swapModel } from '../../router/swap-model.js';
 import type { ApiRequest } from '../api-request.js';
 
+/** One upstream request, made for one deployment. */
+export interface PreparedCall {
+  /** Path under the deployment's base URL. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  classifyError(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>, nowMs: number): UpstreamFailure;
+}
+
 export interface ForwardSpec {
   route: string;
   /** In the order to try them. */
   candidates: Deployment[];
-  /** Path under the deployment's base URL. */
-  path: string;
-  headers(deployment: Deployment): Record<string, string>;
-  classifyError(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>, nowMs: number): UpstreamFailure;
+  /** The call for a deployment, or why the request cannot go there (a refusal, not a fault). */
+  prepare(deployment: Deployment): PreparedCall | { failure: UpstreamFailure };
   /** What a valid answer looks like; anything else is the provider's fault. */
   answer: z.ZodType;
   /** Deployments of the route that cannot serve this request at all, with why. */
   refusals?: string[];
+}
+
+/** The client's body as is with only the model swapped: the call for a same-format deployment. */
+export function passthroughCall(req: ApiRequest, deployment: Deployment, call: Omit<PreparedCall, 'body'>): PreparedCall {
+  return { ...call, body: swapModel(req.body, deployment.model) };
 }
 
 export interface Forwarded {
@@ -71,17 +83,19 @@ export async function forwardJson(req: ApiRequest, router: Router, spec: Forward
 }
 
 async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpec): Promise<{ body: Buffer; failure?: undefined } | { failure: UpstreamFailure }> {
+  const call = spec.prepare(deployment);
+  if ('failure' in call) return call;
   const sent = await sendUpstream({
     deployment,
-    path: spec.path,
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...spec.headers(deployment) },
-    body: swapModel(req.body, deployment.model),
+    path: call.path,
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
+    body: call.body,
     signal: req.signal,
     headersTimeoutMs: deployment.timeouts.ttftMs,
   });
   if (!sent.ok) return { failure: sent.failure };
   const res = sent.response;
-  if (res.status >= 400) return { failure: spec.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
+  if (res.status >= 400) return { failure: call.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
   let body: Buffer;
   try {
     body = await readBodyBuffer(res.body, deployment.timeouts.idleMs);
@@ -94,6 +108,6 @@ async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpe
   } catch {
     return { failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status: res.status } };
   }
-  if (!spec.answer.safeParse(json).success) return { failure: { outcome: 'server_error', message: `the provider's answer is not what ${spec.path} returns`, status: res.status } };
+  if (!spec.answer.safeParse(json).success) return { failure: { outcome: 'server_error', message: `the provider's answer is not what ${call.path} returns`, status: res.status } };
   return { body };
 }
