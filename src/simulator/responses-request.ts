@@ -1,7 +1,7 @@
 /**
  * Reads an OpenAI Responses request body into a `NeutralRequest`: `input` as a string or a list of items
  * (messages with text and image parts, `function_call`, `function_call_output`), `instructions`,
- * function tools and tool choice, `max_output_tokens` and `text.format`. A run of `function_call_output`
+ * function tools and tool choice, `max_output_tokens` and `text.format` (a JSON schema is honoured). A run of `function_call_output`
  * items at the end is the answer to the model's calls, named through the `function_call` items before it.
  */
 import { InvalidRequestError } from './format-codec.js';
@@ -96,6 +96,7 @@ export function readResponsesRequest(body: unknown, target: { stream: boolean })
     maxTokens: asNumber(body['max_output_tokens']) ?? null,
     stopSequences: [],
     jsonMode: formatType === 'json_object' || formatType === 'json_schema',
+    ...(formatType === 'json_schema' && isRecord(text) && isRecord(text['format']) ? { jsonSchema: text['format']['schema'] } : {}),
     thinking: false,
     echo: body,
   };

@@ -108,6 +108,21 @@ describe.each(PROVIDERS)('openai SDK → $provider deployment ($model)', (p) => 
   });
 });
 
+describe('structured output (text.format json_schema)', () => {
+  const format = { type: 'json_schema' as const, name: 'weather', strict: true, schema: { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'integer' } }, required: ['city', 'celsius'], additionalProperties: false } };
+
+  it.each(PROVIDERS.filter((p) => p.provider !== 'anthropic'))('$provider: the answer validates against the schema', async (p) => {
+    const response = await client.responses.create({ model: p.model, input: PROMPT, text: { format } });
+    expect(JSON.parse(response.output_text)).toEqual({ city: 'sample', celsius: 1 });
+  });
+
+  it('anthropic: refused with a 400 naming the feature, never answered as free text', async () => {
+    const err = await client.responses.create({ model: 'sim-anthropic', input: PROMPT, text: { format } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/json_schema/);
+  });
+});
+
 describe('failover', () => {
   it('a conversation continues on another provider when the first one fails mid-conversation', async () => {
     const first = await client.responses.create({ model: 'mixed', input: PROMPT, tools });
