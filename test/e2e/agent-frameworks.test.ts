@@ -11,25 +11,19 @@ import { generateText, stepCountIs, streamText, tool as aiTool } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
-import { silentLogger } from '../support/silent-logger.js';
+import type { RunningKeel } from '../../src/server/start-keel.js';
+import { resetSimulatedKeel, startSimulatedKeel } from '../support/simulated-keel.js';
 
 const PROMPT = 'what is the weather in Paris today';
 
 let keel: RunningKeel;
 
 beforeAll(async () => {
-  keel = await startKeel({
-    port: 0,
-    logger: silentLogger(),
-    config: {
-      simulator: { token_delay_ms: 0, models: [] },
-      resilience: { adaptive_throttle: { enabled: false } },
-      deployments: [
-        { id: 'claude', provider: 'anthropic', model: 'sim-anthropic', simulated: true },
-        { id: 'gemini', provider: 'gemini', model: 'sim-gemini', simulated: true },
-      ],
-    },
+  keel = await startSimulatedKeel({
+    deployments: [
+      { id: 'claude', provider: 'anthropic', model: 'sim-anthropic' },
+      { id: 'gemini', provider: 'gemini', model: 'sim-gemini' },
+    ],
   });
 });
 
@@ -37,9 +31,7 @@ afterAll(async () => {
   await keel?.stop();
 });
 
-beforeEach(() => {
-  keel.simulator!.resetStats();
-});
+beforeEach(() => resetSimulatedKeel(keel));
 
 describe('OpenAI Agents SDK (@openai/agents)', () => {
   it('runs an agent with one function tool, answered by an Anthropic-format deployment', async () => {

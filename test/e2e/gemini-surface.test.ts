@@ -6,8 +6,8 @@
  */
 import { ApiError, GoogleGenAI, type Content } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
-import { silentLogger } from '../support/silent-logger.js';
+import type { RunningKeel } from '../../src/server/start-keel.js';
+import { resetSimulatedKeel, startSimulatedKeel } from '../support/simulated-keel.js';
 
 const PROMPT = 'what is the weather in Paris today';
 const TARGETS = [
@@ -20,21 +20,15 @@ let keel: RunningKeel;
 let ai: GoogleGenAI;
 
 beforeAll(async () => {
-  keel = await startKeel({
-    port: 0,
-    logger: silentLogger(),
-    config: {
-      simulator: { token_delay_ms: 0, models: [] },
-      resilience: { adaptive_throttle: { enabled: false } },
-      deployments: [
-        ...TARGETS.map((t) => ({ id: t.provider, provider: t.provider, model: t.model, simulated: true })),
-        { id: 'gemini-primary', provider: 'gemini', model: 'sim-flaky', simulated: true },
-        { id: 'gpt', provider: 'openai', model: 'sim-gpt', simulated: true },
-      ],
-      routes: {
-        mixed: { deployments: ['gemini-primary', 'anthropic'], retry: { max_attempts_per_deployment: 1 } },
-        'gpt-only': { deployments: ['gpt'] },
-      },
+  keel = await startSimulatedKeel({
+    deployments: [
+      ...TARGETS.map((t) => ({ id: t.provider, provider: t.provider, model: t.model })),
+      { id: 'gemini-primary', provider: 'gemini', model: 'sim-flaky' },
+      { id: 'gpt', provider: 'openai', model: 'sim-gpt' },
+    ],
+    routes: {
+      mixed: { deployments: ['gemini-primary', 'anthropic'], retry: { max_attempts_per_deployment: 1 } },
+      'gpt-only': { deployments: ['gpt'] },
     },
   });
   ai = new GoogleGenAI({ apiKey: 'client-key', httpOptions: { baseUrl: keel.url } });
@@ -44,11 +38,7 @@ afterAll(async () => {
   await keel?.stop();
 });
 
-beforeEach(() => {
-  keel.simulator!.clearFaults();
-  keel.simulator!.resetStats();
-  keel.gateway.router.resetPolicies();
-});
+beforeEach(() => resetSimulatedKeel(keel));
 
 const upstream = () => keel.simulator!.stats().recent.map((r) => [r.format, r.model]);
 

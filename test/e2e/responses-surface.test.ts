@@ -7,8 +7,8 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
-import { silentLogger } from '../support/silent-logger.js';
+import type { RunningKeel } from '../../src/server/start-keel.js';
+import { resetSimulatedKeel, startSimulatedKeel } from '../support/simulated-keel.js';
 import { checkResponsesStream } from '../support/responses-stream-rules.js';
 
 const TOOL_RESULT = '18C and sunny';
@@ -27,23 +27,17 @@ let keel: RunningKeel;
 let client: OpenAI;
 
 beforeAll(async () => {
-  keel = await startKeel({
-    port: 0,
-    logger: silentLogger(),
-    config: {
-      simulator: { token_delay_ms: 0, models: [] },
-      resilience: { adaptive_throttle: { enabled: false } },
-      deployments: [
-        ...PROVIDERS.map((p) => ({ id: p.provider, provider: p.provider, model: p.model, simulated: true })),
-        { id: 'gemini-primary', provider: 'gemini', model: 'sim-flaky', simulated: true },
-        { id: 'anthropic-fallback', provider: 'anthropic', model: 'sim-steady', simulated: true },
-        { id: 'openai-primary', provider: 'openai', model: 'sim-gpt', simulated: true },
-      ],
-      routes: {
-        mixed: { deployments: ['gemini-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } },
-        'openai-first': { deployments: ['openai-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } },
-        'claude-first': { deployments: ['anthropic-fallback', 'openai-primary'], retry: { max_attempts_per_deployment: 1 } },
-      },
+  keel = await startSimulatedKeel({
+    deployments: [
+      ...PROVIDERS.map((p) => ({ id: p.provider, provider: p.provider, model: p.model })),
+      { id: 'gemini-primary', provider: 'gemini', model: 'sim-flaky' },
+      { id: 'anthropic-fallback', provider: 'anthropic', model: 'sim-steady' },
+      { id: 'openai-primary', provider: 'openai', model: 'sim-gpt' },
+    ],
+    routes: {
+      mixed: { deployments: ['gemini-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } },
+      'openai-first': { deployments: ['openai-primary', 'anthropic-fallback'], retry: { max_attempts_per_deployment: 1 } },
+      'claude-first': { deployments: ['anthropic-fallback', 'openai-primary'], retry: { max_attempts_per_deployment: 1 } },
     },
   });
   client = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
@@ -53,11 +47,7 @@ afterAll(async () => {
   await keel?.stop();
 });
 
-beforeEach(() => {
-  keel.simulator!.clearFaults();
-  keel.simulator!.resetStats();
-  keel.gateway.router.resetPolicies();
-});
+beforeEach(() => resetSimulatedKeel(keel));
 
 const sim = () => keel.simulator!;
 

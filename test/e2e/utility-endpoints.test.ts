@@ -7,8 +7,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
-import { silentLogger } from '../support/silent-logger.js';
+import type { RunningKeel } from '../../src/server/start-keel.js';
+import { resetSimulatedKeel, startSimulatedKeel } from '../support/simulated-keel.js';
 
 const SMALL = 'text-embedding-3-small';
 let keel: RunningKeel;
@@ -16,25 +16,19 @@ let openai: OpenAI;
 let anthropic: Anthropic;
 
 beforeAll(async () => {
-  keel = await startKeel({
-    port: 0,
-    logger: silentLogger(),
-    config: {
-      simulator: { token_delay_ms: 0, models: [] },
-      resilience: { adaptive_throttle: { enabled: false } },
-      deployments: [
-        { id: 'emb-primary', provider: 'openai', model: 'sim-embed-a', simulated: true, capabilities: { embedding_model: SMALL } },
-        { id: 'emb-other-model', provider: 'openai', model: 'sim-embed-large', simulated: true, capabilities: { embedding_model: 'text-embedding-3-large' } },
-        { id: 'emb-fallback', provider: 'openai-compatible', model: 'sim-embed-b', simulated: true, capabilities: { embedding_model: SMALL } },
-        { id: 'gpt', provider: 'openai', model: 'sim-gpt', simulated: true },
-        { id: 'claude-a', provider: 'anthropic', model: 'sim-claude-a', simulated: true },
-        { id: 'claude-b', provider: 'anthropic', model: 'sim-claude-b', simulated: true },
-      ],
-      routes: {
-        embed: { deployments: ['emb-primary', 'emb-other-model', 'emb-fallback'] },
-        smart: { deployments: ['gpt', 'claude-a', 'claude-b'] },
-        'gpt-only': { deployments: ['gpt'] },
-      },
+  keel = await startSimulatedKeel({
+    deployments: [
+      { id: 'emb-primary', provider: 'openai', model: 'sim-embed-a', capabilities: { embedding_model: SMALL } },
+      { id: 'emb-other-model', provider: 'openai', model: 'sim-embed-large', capabilities: { embedding_model: 'text-embedding-3-large' } },
+      { id: 'emb-fallback', provider: 'openai-compatible', model: 'sim-embed-b', capabilities: { embedding_model: SMALL } },
+      { id: 'gpt', provider: 'openai', model: 'sim-gpt' },
+      { id: 'claude-a', provider: 'anthropic', model: 'sim-claude-a' },
+      { id: 'claude-b', provider: 'anthropic', model: 'sim-claude-b' },
+    ],
+    routes: {
+      embed: { deployments: ['emb-primary', 'emb-other-model', 'emb-fallback'] },
+      smart: { deployments: ['gpt', 'claude-a', 'claude-b'] },
+      'gpt-only': { deployments: ['gpt'] },
     },
   });
   openai = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
@@ -45,11 +39,7 @@ afterAll(async () => {
   await keel?.stop();
 });
 
-beforeEach(() => {
-  keel.simulator!.clearFaults();
-  keel.simulator!.resetStats();
-  keel.gateway.router.resetPolicies();
-});
+beforeEach(() => resetSimulatedKeel(keel));
 
 const upstream = () => keel.simulator!.stats().recent.map((r) => [r.model, r.path]);
 

@@ -7,8 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { classifyNetworkFailure } from '../http/network-failure.js';
-import { readSseEvents } from '../http/sse-reader.js';
+import { sseStreamItems } from '../http/sse-stream-items.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import { classifyAnthropicError } from './anthropic-error.js';
 import { AnthropicStreamDecoder } from './anthropic-stream-decoder.js';
@@ -59,27 +58,10 @@ export class AnthropicProvider implements Provider {
  * The items of one Anthropic stream: data items as events arrive, then exactly one `end` or `failure`.
  * It ends at the stop reason (see the decoder); the reader then drains the terminator off the socket.
  */
-export async function* anthropicStreamItems(
+export function anthropicStreamItems(
   body: Readable,
   options: StreamReadOptions,
   decoder = new AnthropicStreamDecoder(),
 ): AsyncGenerator<StreamItem, void, undefined> {
-  try {
-    const reading = { firstEventMs: options.firstEventMs, idleMs: options.idleMs, completed: () => decoder.finished };
-    for await (const event of readSseEvents(body, reading)) {
-      const decoded = decoder.push(event);
-      if (decoded.failure !== undefined) {
-        yield { kind: 'failure', failure: decoded.failure };
-        return;
-      }
-      if (decoded.raw !== undefined) yield { kind: 'data', events: decoded.events, raw: decoded.raw };
-      if (decoder.finished) {
-        yield { kind: 'end' };
-        return;
-      }
-    }
-    yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
-  } catch (err) {
-    yield { kind: 'failure', failure: classifyNetworkFailure(err, options.signal, 'body') };
-  }
+  return sseStreamItems(body, options, decoder);
 }

@@ -21,7 +21,7 @@ export class OpenAIResponsesStreamDecoder {
   finished = false;
   malformedEvents = 0;
 
-  push(eventName: string | undefined, data: string): DecodedEvent {
+  push({ event: eventName, data }: { event?: string | undefined; data: string }): DecodedEvent {
     let json: unknown;
     try {
       json = JSON.parse(data);

@@ -4,11 +4,9 @@
  * JSON body, or every stream event as it arrives — with the decoded view beside them, so the router
  * judges the stream (first content, how it ended) exactly as it judges a chat stream.
  */
-import type { Readable } from 'node:stream';
-import type { AttemptInput, AttemptResult, StreamItem } from '../types.js';
-import { classifyNetworkFailure } from '../http/network-failure.js';
-import { readSseEvents } from '../http/sse-reader.js';
-import { exchange, readJsonAnswer, type StreamTiming } from '../http/exchange.js';
+import type { AttemptInput, AttemptResult } from '../types.js';
+import { exchange, readJsonAnswer } from '../http/exchange.js';
+import { sseStreamItems } from '../http/sse-stream-items.js';
 import { classifyOpenAIError } from './openai-error.js';
 import { OpenAIResponsesStreamDecoder } from './openai-responses-stream-decoder.js';
 import { decodeOpenAIResponsesResponse, openaiResponsesResponse } from './openai-responses-wire.js';
@@ -29,27 +27,6 @@ export function sendOpenAIResponses(input: AttemptInput & { passthroughBody: Buf
       const response = decodeOpenAIResponsesResponse(read.json, Math.floor(Date.now() / 1000));
       return request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
     },
-    readStream: (stream, timing) => readResponsesStream(stream, timing, input.signal),
+    readStream: (stream, timing) => sseStreamItems(stream, { ...timing, signal: input.signal }, new OpenAIResponsesStreamDecoder()),
   });
-}
-
-async function* readResponsesStream(body: Readable, timing: StreamTiming, signal: AbortSignal): AsyncGenerator<StreamItem, void, undefined> {
-  const decoder = new OpenAIResponsesStreamDecoder();
-  try {
-    for await (const event of readSseEvents(body, { ...timing, completed: () => decoder.finished })) {
-      const decoded = decoder.push(event.event, event.data);
-      if (decoded.failure !== undefined) {
-        yield { kind: 'failure', failure: decoded.failure };
-        return;
-      }
-      if (decoded.raw !== undefined) yield { kind: 'data', events: decoded.events, raw: decoded.raw };
-      if (decoder.finished) {
-        yield { kind: 'end' };
-        return;
-      }
-    }
-    yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
-  } catch (err) {
-    yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
-  }
 }
