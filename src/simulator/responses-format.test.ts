@@ -69,6 +69,7 @@ describe('simulator: embeddings and token counting', () => {
     expect((await embed('e1')).data[0]!.embedding).toEqual(first.data[0]!.embedding);
     expect((await embed('e2')).data[0]!.embedding).not.toEqual(first.data[0]!.embedding);
     expect((await post('/v1/embeddings', { model: 'e1', input: [] })).status).toBe(400);
+    expect((await post('/v1/embeddings', { model: 'e1', input: 'a', dimensions: 100_000_000 })).status).toBe(400);
   });
 
   it("counts tokens in Anthropic's and Gemini's shapes", async () => {

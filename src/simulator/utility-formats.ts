@@ -15,6 +15,8 @@ import { openaiCodec } from './openai-format.js';
 import { estimateTokens, type NeutralRequest } from './reply-plan.js';
 
 const DEFAULT_DIMENSIONS = 8;
+/** OpenAI's largest embedding model has 3072 dimensions; it refuses more. */
+const MAX_DIMENSIONS = 3072;
 
 /** A unit-length vector that depends only on the model and the text. */
 export function simulatedVector(model: string, text: string, dimensions: number): number[] {
@@ -41,6 +43,10 @@ function readEmbeddingsRequest(body: unknown): NeutralRequest {
   const model = asString(body['model']);
   if (model === undefined || model === '') throw new InvalidRequestError('you must provide a model parameter', 'model');
   const inputs = embeddingInputs(body);
+  const dimensions = body['dimensions'];
+  if (dimensions !== undefined && (!Number.isInteger(dimensions) || (dimensions as number) < 1 || (dimensions as number) > MAX_DIMENSIONS)) {
+    throw new InvalidRequestError(`Invalid 'dimensions': expected an integer from 1 to ${MAX_DIMENSIONS}.`, 'dimensions');
+  }
   return {
     model, stream: false, streamUsage: false, inputChars: inputs.join('').length, lastUserText: '', endsWithUser: false,
     toolResults: [], imageCount: 0, tools: [], toolChoice: { type: 'auto' }, maxTokens: null, stopSequences: [],
