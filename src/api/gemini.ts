@@ -1,8 +1,9 @@
 /**
  * Gemini's native surface, for the `@google/genai` SDK and Gemini CLI pointed at Keel:
  * `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` and `:countTokens`.
- * The model named in the path is routed like any other, so a Gemini client fails over across providers;
- * the answer is encoded back as a `GenerateContentResponse`. Token counting goes to the route's first
+ * The model named in the path is routed like any other, so a Gemini client fails over across providers:
+ * a Gemini deployment gets the client's body as is (Google-only features included), any other a
+ * translation, whose answer is encoded back as a `GenerateContentResponse`. Token counting goes to the route's first
  * deployment that can count: a Gemini-format one (the body forwarded as is) or an Anthropic-format one
  * (the request translated to Anthropic's count_tokens), and nothing else — another tokenizer's count
  * would be a guess presented as a fact.
@@ -35,9 +36,7 @@ export async function answerGemini(req: ApiRequest, router: Router, model: strin
   }
   if (action === 'countTokens') return answerGeminiCountTokens(req, router, model);
   const request = parseGeminiRequest(req.json, model, action === 'streamGenerateContent');
-  // No rawBody: a Gemini deployment re-encodes the request (its model lives in the URL, not the body).
-  const { rawBody: _raw, ...options } = dispatchOptions(req);
-  const result = await router.dispatch({ ...options, request, clientFormat: 'gemini' });
+  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'gemini' });
   return answerDispatch(req, result, {
     encodeResponse: encodeGeminiResponse,
     streamEncoder: () => new GeminiStreamEncoder(),

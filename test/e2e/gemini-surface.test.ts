@@ -82,6 +82,20 @@ describe.each(TARGETS)('@google/genai → $provider deployment ($model)', (t) =>
   });
 });
 
+describe('pass-through to a Gemini deployment', () => {
+  it('forwards the body as the client wrote it, Google-only settings included; other providers refuse them by name', async () => {
+    const config = { tools: [{ googleSearch: {} }], safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT' as never, threshold: 'BLOCK_NONE' as never }] };
+    const response = await ai.models.generateContent({ model: 'sim-gemini', contents: PROMPT, config });
+    expect(response.text).toBe(`Hello from sim-gemini. You said: ${PROMPT}`);
+    const sent = keel.simulator!.stats().recent.at(-1)!.body as Record<string, unknown>;
+    expect(sent['model']).toBeUndefined();
+    expect(sent).toMatchObject({ tools: [{ googleSearch: {} }], safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }] });
+    const refused = await ai.models.generateContent({ model: 'sim-anthropic', contents: PROMPT, config }).catch((e: unknown) => e);
+    expect((refused as ApiError).status).toBe(400);
+    expect((refused as ApiError).message).toMatch(/googleSearch/);
+  });
+});
+
 describe('failover and errors', () => {
   it('a failing Gemini primary fails over to an Anthropic fallback, streams included', async () => {
     keel.simulator!.setFault('sim-flaky', { type: 'error', status: 503, kind: 'unavailable' });
