@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { KeelError } from '../core/errors.js';
 import { classifyAnthropicError } from '../providers/anthropic/anthropic-error.js';
 import type { Router } from '../router/router.js';
+import { anthropicProtocolHeaders } from './anthropic.js';
 import { parseAnthropicRequest } from './anthropic/parse-anthropic-request.js';
 import { jsonAnswer, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { forwardJson, passthroughCall } from './forward/forward-json.js';
@@ -18,16 +19,6 @@ export const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 
 export const countTokensAnswer = z.looseObject({ input_tokens: z.number().int().nonnegative() });
 
-/** Request headers forwarded unchanged to Anthropic: the API version and opted-in betas. */
-function forwardedHeaders(req: ApiRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ['anthropic-version', 'anthropic-beta']) {
-    const value = req.headers[name];
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value;
-  }
-  out['anthropic-version'] ??= DEFAULT_ANTHROPIC_VERSION;
-  return out;
-}
 
 export async function answerCountTokens(req: ApiRequest, router: Router): Promise<ApiAnswer> {
   // The same validation as a message (naming the field), less the `max_tokens` a count does not take.
@@ -39,7 +30,7 @@ export async function answerCountTokens(req: ApiRequest, router: Router): Promis
   if (candidates.length === 0) {
     throw new KeelError('unsupported_feature', `Token counting needs an Anthropic-format deployment, and the model '${route.name}' has none (${deployments.map((d) => `${d.id}: ${d.provider}`).join(', ')}).`, { param: 'model' });
   }
-  const headers = forwardedHeaders(req);
+  const headers = { 'anthropic-version': DEFAULT_ANTHROPIC_VERSION, ...anthropicProtocolHeaders(req) };
   const forwarded = await forwardJson(req, router, {
     route: route.name,
     candidates,

@@ -135,6 +135,12 @@ export interface ChatRequest {
    * set by the Responses surface so a provider handed the client's body knows which endpoint takes it.
    */
   surface?: WireFormat;
+  /**
+   * Protocol headers of the client's format (Anthropic's `anthropic-version`, `anthropic-beta`), sent on
+   * unchanged when the body is passed through to a deployment of that format: betas change what a body
+   * means, so they travel with it, and only with it.
+   */
+  protocolHeaders?: Record<string, string>;
 }
 
 /** A canonical request with every optional collection empty: name the model and the messages. */

@@ -2,7 +2,8 @@
  * End to end, the endpoints around chat that real clients call, with the official SDKs: OpenAI's
  * `embeddings.create` failing over only to a deployment of the same embedding model, Anthropic's
  * `messages.countTokens` forwarded to an Anthropic-format deployment, `models.list` in each SDK's own
- * shape, and the refusals that must be clear (an unknown path, a system turn inside Anthropic messages).
+ * shape, Anthropic's protocol headers passed on, and the refusals that must be clear (an unknown path,
+ * a system turn inside Anthropic messages).
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -95,6 +96,18 @@ describe('POST /v1/messages/count_tokens', () => {
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect((err as InstanceType<typeof Anthropic.APIError>).message).toMatch(/Anthropic-format deployment/);
     expect(upstream()).toEqual([]);
+  });
+});
+
+describe('Anthropic protocol headers', () => {
+  it('forwards anthropic-version and anthropic-beta unchanged to an Anthropic deployment, as Claude Code needs', async () => {
+    const headers = { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'interleaved-thinking-2025-05-14,context-1m-2025-08-07' };
+    await anthropic.messages.create({ model: 'sim-claude-a', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }, { headers });
+    for await (const _ of anthropic.messages.stream({ model: 'sim-claude-a', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }, { headers })) void _;
+    for (const record of keel.simulator!.stats().recent) {
+      expect(record.headers['anthropic-beta']).toBe(headers['anthropic-beta']);
+      expect(record.headers['anthropic-version']).toBe(headers['anthropic-version']);
+    }
   });
 });
 

@@ -36,6 +36,7 @@ export class AnthropicProvider implements Provider {
       accept: request.stream ? 'text/event-stream' : 'application/json',
       'anthropic-version': ANTHROPIC_VERSION,
     };
+    if (input.passthroughBody !== undefined) Object.assign(headers, request.protocolHeaders);
     if (deployment.apiKey !== undefined) headers['x-api-key'] = deployment.apiKey;
     return exchange(input, {
       path: '/v1/messages',
