@@ -2,7 +2,8 @@
  * End to end, Gemini's native API with the official `@google/genai` SDK pointed at Keel
  * (`httpOptions.baseUrl`): `generateContent`, `generateContentStream` and `countTokens`, text and a
  * function-call round trip, answered by an Anthropic-format deployment and by a Gemini one, failover
- * from a failing Gemini primary to an Anthropic fallback, and errors in Google's shape.
+ * from a failing Gemini primary to an Anthropic fallback, and errors in Google's shape; and an Anthropic
+ * client answered by Gemini gets the real prompt count from the start of its stream.
  */
 import { ApiError, GoogleGenAI, type Content } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -93,6 +94,23 @@ describe('pass-through to a Gemini deployment', () => {
     const refused = await ai.models.generateContent({ model: 'sim-anthropic', contents: PROMPT, config }).catch((e: unknown) => e);
     expect((refused as ApiError).status).toBe(400);
     expect((refused as ApiError).message).toMatch(/googleSearch/);
+  });
+});
+
+describe('an Anthropic client answered by Gemini', () => {
+  // LangChain's ChatAnthropic reads input tokens from message_start: Gemini counts the prompt in its first
+  // chunk, so the count is real there, not 0, and the closing message_delta agrees with it.
+  it('gets the real input token count in message_start', async () => {
+    const res = await fetch(`${keel.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'sim-gemini', max_tokens: 50, stream: true, messages: [{ role: 'user', content: PROMPT }] }),
+    });
+    const frames = (await res.text()).split('\n\n').filter((f) => f.includes('data: ')).map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)) as Record<string, any>);
+    const start = frames.find((f) => f['type'] === 'message_start')!;
+    const delta = frames.find((f) => f['type'] === 'message_delta')!;
+    expect(start['message'].usage.input_tokens).toBeGreaterThan(0);
+    expect(delta['usage'].input_tokens).toBe(start['message'].usage.input_tokens);
   });
 });
 
