@@ -6,6 +6,8 @@
  *
  * Clients authenticate with `x-api-key` (the SDK's default) or `Authorization: Bearer`: the request gate
  * checks the virtual key before this runs, and neither header is forwarded (deployments use their own keys).
+ * `anthropic-version` and `anthropic-beta` are forwarded unchanged to an Anthropic deployment answering
+ * through pass-through (Claude Code opts into betas that change what its body means).
  */
 import { KeelError } from '../core/errors.js';
 import type { FailureOutcome, UpstreamFailure } from '../providers/types.js';
@@ -28,8 +30,19 @@ function streamFailureFrame(failure: UpstreamFailure, requestId: string): string
   return anthropicFrame(body as { type: string });
 }
 
+/** The client's `anthropic-version` and `anthropic-beta`, for a pass-through to Anthropic. */
+export function anthropicProtocolHeaders(req: ApiRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['anthropic-version', 'anthropic-beta']) {
+    const value = req.headers[name];
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}
+
 export async function answerMessages(req: ApiRequest, router: Router): Promise<ApiAnswer> {
   const request = parseAnthropicRequest(req.json);
+  request.protocolHeaders = anthropicProtocolHeaders(req);
   const result = await router.dispatch({ request, clientFormat: 'anthropic', ...dispatchOptions(req) });
   return answerDispatch(req, result, {
     encodeResponse: encodeAnthropicResponse,

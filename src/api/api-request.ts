@@ -32,7 +32,7 @@ export function jsonAnswer(status: number, body: unknown, headers: Record<string
 }
 
 /** Response headers naming who answered: clients and operators see failover without reading logs. */
-export function trailHeaders(result: DispatchResult): Record<string, string> {
+export function trailHeaders(result: Pick<DispatchResult, 'route' | 'deployment' | 'attempts' | 'degraded'>): Record<string, string> {
   const fallbacks = new Set(result.attempts.map((a) => a.deployment)).size - 1;
   const headers: Record<string, string> = {
     'x-keel-route': result.route,

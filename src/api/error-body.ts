@@ -1,10 +1,11 @@
 /**
  * How a `KeelError` looks to each client API: the status comes from the error, the body shape from the
  * client's format. OpenAI clients get `{"error": {message, type, param, code}}`; Anthropic clients get
- * `{"type": "error", "error": {type, message, details: {error_code}}}`. The official SDKs read these to
- * build their typed errors, so Keel's stable code sits where each SDK looks for one (`error.code`, and
- * `error.details.error_code`, the Anthropic SDK's `errorCode`). The upstream's rate-limit headers behind
- * an error go out prefixed, beside (never over) Keel's own `Retry-After` and `x-ratelimit-*`.
+ * `{"type": "error", "error": {type, message, details: {error_code}}}`; Gemini clients
+ * `{"error": {code, message, status}}`. The official SDKs read these to build their typed errors, so Keel's
+ * stable code sits where each SDK looks for one (`error.code`, and `error.details.error_code`, the Anthropic
+ * SDK's `errorCode`). The upstream's rate-limit headers behind an error go out prefixed, beside (never
+ * over) Keel's own `Retry-After` and `x-ratelimit-*`.
  */
 import type { WireFormat } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
@@ -96,6 +97,21 @@ function upstreamHeaders(headers: Record<string, string> | undefined): Record<st
   return out;
 }
 
+/** Google's canonical status names, which Gemini clients read beside the HTTP code. */
+const GOOGLE_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  501: 'UNIMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
 export function toKeelError(err: unknown): KeelError {
   if (err instanceof KeelError) return err;
   return new KeelError('internal', 'Keel hit an internal error while handling the request.', { cause: err });
@@ -107,7 +123,9 @@ export function errorAnswer(err: unknown, format: WireFormat, requestId: string)
   if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
   const message = secrets.redact(error.message);
   // A provider's own type and code mean something only to clients of the same format.
-  const own = error.upstreamFormat === undefined || error.upstreamFormat === format;
+  // Chat Completions and Responses share OpenAI's error vocabulary.
+  const family = (f: WireFormat | undefined): WireFormat | undefined => (f === 'openai-responses' ? 'openai' : f);
+  const own = error.upstreamFormat === undefined || family(error.upstreamFormat) === family(format);
   const upstreamType = own ? error.upstreamType : undefined;
   const upstreamCode = own ? error.upstreamCode : undefined;
   if (format === 'anthropic') {
@@ -117,6 +135,12 @@ export function errorAnswer(err: unknown, format: WireFormat, requestId: string)
     if (upstreamType === undefined) inner['details'] = { error_code: error.code };
     if (error.attempts !== undefined) inner['attempts'] = error.attempts;
     return { status: error.status, headers, body: { type: 'error', error: inner, request_id: requestId } };
+  }
+  if (format === 'gemini') {
+    const status = upstreamType ?? GOOGLE_STATUS[error.status] ?? (error.status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
+    const inner: Record<string, unknown> = { code: error.status, message, status };
+    if (error.attempts !== undefined) inner['attempts'] = error.attempts;
+    return { status: error.status, headers, body: { error: inner } };
   }
   const inner: Record<string, unknown> = {
     message,

@@ -25,8 +25,19 @@ export async function answerChatCompletions(req: ApiRequest, router: Router): Pr
   });
 }
 
-export function answerListModels(router: Router): ApiAnswer {
+/**
+ * `GET /v1/models`: the names the caller's key may use, in OpenAI's shape — or in Anthropic's Models API
+ * shape for an Anthropic client (it sends `anthropic-version`), whose SDK cannot read OpenAI's.
+ */
+export function answerListModels(req: ApiRequest, router: Router): ApiAnswer {
+  const allowed = req.caller?.models;
+  const names = router.modelNames().filter((name) => allowed === undefined || allowed.includes(name));
+  if (req.headers['anthropic-version'] !== undefined) {
+    const createdAt = new Date(0).toISOString();
+    const data = names.map((id) => ({ type: 'model', id, display_name: id, created_at: createdAt }));
+    return jsonAnswer(200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  }
   const created = Math.floor(Date.now() / 1000);
-  const data = router.modelNames().map((id) => ({ id, object: 'model', created, owned_by: 'keel' }));
+  const data = names.map((id) => ({ id, object: 'model', created, owned_by: 'keel' }));
   return jsonAnswer(200, { object: 'list', data });
 }

@@ -15,6 +15,8 @@ export interface Caller {
   tenant: string | undefined;
   /** The key's priority class for load shedding: a ceiling, a `batch` key cannot claim `interactive`. */
   priority: Priority | undefined;
+  /** The models the key may use; undefined: every model. */
+  models?: readonly string[];
 }
 
 /** What admission looks at once the body is parsed. */

@@ -57,7 +57,9 @@ program
     const routes = [...keel.config.routes.values()].map((r) => `${r.name} → ${r.targets.map((t) => t.deployment.id).join(' → ')}`);
     keel.logger.info({ url: keel.url, config: keel.source, routes }, `Keel listening on ${keel.url}`);
     if (keel.simulator !== undefined) {
-      keel.logger.warn({ simulator: keel.simulator.url }, 'no config file and no provider API keys: serving simulated providers (the primary fails half its requests, so you can watch failover)');
+      // The demo explains itself; a config file's own `simulator` section needs no excuse, just the address.
+      if (keel.source === 'simulated demo') keel.logger.warn({ simulator: keel.simulator.url }, 'no config file and no provider API keys: serving simulated providers (the primary fails half its requests, so you can watch failover)');
+      else keel.logger.info({ simulator: keel.simulator.url, config: keel.source }, 'serving the simulated providers of the config');
     }
   });
 

@@ -25,6 +25,8 @@ export interface Capabilities {
   jsonMode: boolean;
   prefill: boolean;
   streaming: boolean;
+  /** The embedding model served on `/v1/embeddings`, when the deployment serves one. */
+  embeddingModel?: string;
 }
 
 export interface Deployment {
@@ -176,6 +178,7 @@ export function resolveConfig(config: KeelConfig, options: ResolveOptions): Runt
         jsonMode: caps.json_mode,
         prefill: caps.prefill,
         streaming: caps.streaming,
+        ...(caps.embedding_model === undefined ? {} : { embeddingModel: caps.embedding_model }),
       },
       price: d.price,
       timeouts: mergeTimeouts(d.timeouts),

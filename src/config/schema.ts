@@ -66,6 +66,11 @@ export const capabilitiesSchema = z.strictObject({
   json_mode: z.boolean().default(true),
   prefill: z.boolean().default(false),
   streaming: z.boolean().default(true),
+  /**
+   * The embedding model this deployment serves on `/v1/embeddings`. Vectors of different models are not
+   * interchangeable, so embeddings fail over only between deployments declaring the same one.
+   */
+  embedding_model: z.string().min(1).optional(),
 });
 
 export const priceSchema = z.strictObject({
@@ -238,7 +243,7 @@ export const configSchema = z
         /** How often recorded rollups are written (a crash loses at most this much unwritten history). */
         flush_interval_ms: positiveInt.optional(),
         retention_days: z
-          .strictObject({ rollups: positiveInt.optional(), samples: positiveInt.optional(), incidents: positiveInt.optional() })
+          .strictObject({ rollups: positiveInt.optional(), samples: positiveInt.optional(), incidents: positiveInt.optional(), responses: positiveInt.optional() })
           .optional(),
       })
       .prefault({}),

@@ -5,7 +5,11 @@
  * translation can refuse it by name instead of dropping it silently.
  */
 
-export type WireFormat = 'openai' | 'anthropic' | 'gemini';
+/**
+ * `openai-responses` is OpenAI's Responses API: a client surface, and what an `openai` deployment speaks
+ * when it is handed such a client's body as is; every other provider answers it through translation.
+ */
+export type WireFormat = 'openai' | 'anthropic' | 'gemini' | 'openai-responses';
 
 export interface TextPart {
   type: 'text';
@@ -126,6 +130,17 @@ export interface ChatRequest {
    * 400 naming the feature instead of dropping them silently.
    */
   untranslatable: string[];
+  /**
+   * The client API the request came in through, when it is not the format its body is read as by name:
+   * set by the Responses surface so a provider handed the client's body knows which endpoint takes it.
+   */
+  surface?: WireFormat;
+  /**
+   * Protocol headers of the client's format (Anthropic's `anthropic-version`, `anthropic-beta`), sent on
+   * unchanged when the body is passed through to a deployment of that format: betas change what a body
+   * means, so they travel with it, and only with it.
+   */
+  protocolHeaders?: Record<string, string>;
 }
 
 /** A canonical request with every optional collection empty: name the model and the messages. */

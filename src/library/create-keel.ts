@@ -40,7 +40,7 @@ export interface Keel {
   /** One streamed answer, canonical events; throws a KeelError if the stream breaks. */
   stream(request: ChatRequest, options?: CallOptions): AsyncGenerator<StreamEvent, void, undefined>;
   /** A provider-format body (OpenAI Chat Completions or Anthropic Messages) in, the same format out. */
-  chatAs(format: Exclude<WireFormat, 'gemini'>, body: unknown, options?: Pick<CallOptions, 'signal'>): Promise<unknown>;
+  chatAs(format: Extract<WireFormat, 'openai' | 'anthropic'>, body: unknown, options?: Pick<CallOptions, 'signal'>): Promise<unknown>;
   /** For the SDKs: `new OpenAI({ baseURL: 'http://keel/v1', fetch: keel.fetch })`. */
   fetch: FetchLike;
   router: Router;

@@ -2,8 +2,8 @@
  * The provider for each deployment's wire format. Providers are stateless (pools live per deployment),
  * so one instance of each serves every deployment of its kind.
  */
-import type { ProviderName } from '../config/schema.js';
 import type { Deployment } from '../config/resolve-config.js';
+import type { ProviderName } from '../config/schema.js';
 import type { WireFormat } from '../core/chat-request.js';
 import { AnthropicProvider } from './anthropic/anthropic-provider.js';
 import { azureOpenAIProvider } from './azure-openai/azure-openai-provider.js';
@@ -31,10 +31,16 @@ export function providerFor(name: ProviderName): Provider {
   return provider;
 }
 
-/** The wire format a deployment answers in: what pass-through and untranslatable features are judged by. */
-export function wireFormatOf(deployment: Deployment): WireFormat {
+/**
+ * The wire format a deployment answers a client of `clientFormat` in: the client's own when the deployment
+ * takes such a body as is (pass-through), else its own format (translation). A deployment's own format can
+ * depend on its model (Vertex serves Claude in Anthropic's format and Gemini in Gemini's).
+ */
+export function deploymentFormatFor(deployment: Deployment, clientFormat: WireFormat): WireFormat {
   const provider = providerFor(deployment.provider);
-  return provider.formatOf?.(deployment) ?? provider.format;
+  const own = provider.formatOf?.(deployment) ?? provider.format;
+  const speaks = provider.speaks?.(deployment, clientFormat) ?? own === clientFormat;
+  return speaks ? clientFormat : own;
 }
 
 export function isSupportedProvider(name: ProviderName): boolean {

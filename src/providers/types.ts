@@ -84,8 +84,10 @@ export interface Provider {
   readonly format: WireFormat;
   /**
    * The wire format of one deployment, when it depends on the model (Vertex serves Claude in Anthropic's
-   * format and Gemini in Gemini's); `format` otherwise. Read through `wireFormatOf`.
+   * format and Gemini in Gemini's); `format` otherwise. Read through `deploymentFormatFor`.
    */
   formatOf?(deployment: Deployment): WireFormat;
+  /** Whether a deployment takes a client's body of `format` as is; by default only its own `format`. */
+  speaks?(deployment: Deployment, format: WireFormat): boolean;
   send(input: AttemptInput): Promise<AttemptResult>;
 }

@@ -6,7 +6,7 @@
  */
 import type { Deployment } from '../config/resolve-config.js';
 import type { WireFormat } from '../core/chat-request.js';
-import { wireFormatOf } from '../providers/index.js';
+import { deploymentFormatFor } from '../providers/index.js';
 import type { AdaptiveLimit, CircuitBreakerPermit } from '../resilience/index.js';
 import { unservableReason, type RequestNeeds } from './capabilities.js';
 import type { RouterPolicies } from './policies.js';
@@ -29,7 +29,7 @@ export interface AdmissionContext {
 }
 
 export function admitDeployment(policies: RouterPolicies, random: () => number, d: AdmissionContext, deployment: Deployment, refusedByBreaker: string[]): Admitted | undefined {
-  const reason = unservableReason(deployment, wireFormatOf(deployment), d.input.clientFormat, d.needs);
+  const reason = unservableReason(deployment, deploymentFormatFor(deployment, d.input.clientFormat), d.input.clientFormat, d.needs);
   if (reason !== undefined) {
     d.refusals.push(`${deployment.id}: ${reason}`);
     return undefined;

@@ -6,11 +6,11 @@
  * they never make it again.
  */
 import type { Deployment } from '../config/resolve-config.js';
-import { wireFormatOf } from '../providers/index.js';
+import { deploymentFormatFor } from '../providers/index.js';
 import type { DispatchInput } from './router-types.js';
 import { swapModel } from './swap-model.js';
 
 export function passthroughBody(input: Pick<DispatchInput, 'clientFormat' | 'rawBody'>, deployment: Deployment): Buffer | undefined {
-  if (input.rawBody === undefined || wireFormatOf(deployment) !== input.clientFormat) return undefined;
+  if (input.rawBody === undefined || deploymentFormatFor(deployment, input.clientFormat) !== input.clientFormat) return undefined;
   return swapModel(input.rawBody, deployment.model);
 }

@@ -11,6 +11,7 @@ import { acceptRequestId } from '../core/request-id.js';
 import type { RuntimeConfig } from '../config/resolve-config.js';
 import type { ApiAnswer, ApiRequest } from '../api/api-request.js';
 import { handleApiRequest } from '../api/handle-request.js';
+import type { ResponseLog } from '../api/responses.js';
 import { errorAnswer } from '../api/error-body.js';
 import { Router, type RouterOptions } from '../router/router.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   router?: RouterOptions;
   /** Virtual keys and the admin API, bound to the gateway's router (none: open, no admin API). */
   security?: (router: Router) => GatewaySecurity;
+  /** Where Responses API answers are kept for `previous_response_id` (Keel's store); memory when unset. */
+  responses?: ResponseLog;
 }
 
 export interface Gateway {
@@ -116,7 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           readBody: () => readBody(req, config.server.body_limit_bytes),
         },
         router,
-        { limits, ...(security === undefined ? {} : { gate: security.gate }) },
+        { limits, ...(security === undefined ? {} : { gate: security.gate }), ...(options.responses === undefined ? {} : { responses: options.responses }) },
       );
       if (handled.internal !== undefined) logger.error({ err: handled.internal, requestId }, 'internal error');
       // A refused body may still be arriving: close the connection rather than read the rest.

@@ -100,7 +100,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   // Several replicas share degraded answers through Redis; one replica keeps them in memory.
   const answersRedis = config.cluster.redis_url === undefined ? undefined : openSharedRedis(config.cluster.redis_url, { name: 'keel-answers' });
   const answerCache = answersRedis === undefined ? undefined : new RedisAnswerCache(answersRedis, { onError: (err) => logger.debug({ err }, 'shared answer cache unavailable') });
-  const gateway = createGateway({ config: runtime, logger, security: security.attach, ...(answerCache === undefined ? {} : { router: { answerCache } }) });
+  const gateway = createGateway({ config: runtime, logger, security: security.attach, responses: store, ...(answerCache === undefined ? {} : { router: { answerCache } }) });
   gatewayRef = gateway;
   const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
   const recorder = new RollupRecorder({
@@ -118,6 +118,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     ...(retention?.rollups === undefined ? {} : { rollupsDays: retention.rollups }),
     ...(retention?.samples === undefined ? {} : { samplesDays: retention.samples }),
     ...(retention?.incidents === undefined ? {} : { resolvedIncidentsDays: retention.incidents }),
+    ...(retention?.responses === undefined ? {} : { responsesDays: retention.responses }),
     onError: onStoreError,
   });
   const tracing = createTracing(gateway.router, {

@@ -67,7 +67,9 @@ function renderJson(plan: ReplyPlan, _request: NeutralRequest, ctx: ReplyContext
 
 function renderStream(plan: ReplyPlan, _request: NeutralRequest, ctx: ReplyContext): SseFrame[] {
   const responseId = ctx.newId('');
-  const chunk = (parts: unknown[]): unknown => response(ctx, responseId, { content: { role: 'model', parts } });
+  // Every chunk counts the prompt, as Gemini's do; the output count comes with the closing chunk.
+  const promptOnly = { promptTokenCount: plan.inputTokens, totalTokenCount: plan.inputTokens };
+  const chunk = (parts: unknown[]): unknown => response(ctx, responseId, { content: { role: 'model', parts } }, promptOnly);
   const frames: SseFrame[] = plan.tokens.map((token) => ({ data: chunk([{ text: token }]), token: true }));
   if (plan.toolCalls.length > 0) {
     const parts = plan.toolCalls.map((call) => ({ functionCall: { name: call.name, args: call.args } }));

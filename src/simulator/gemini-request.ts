@@ -102,6 +102,7 @@ export function readGeminiRequest(body: unknown, target: { model: string | null;
     maxTokens: asNumber(config['maxOutputTokens']) ?? null,
     stopSequences: asStringList(config['stopSequences']),
     jsonMode: config['responseMimeType'] === 'application/json',
+    ...(config['responseJsonSchema'] !== undefined || config['responseSchema'] !== undefined ? { jsonSchema: config['responseJsonSchema'] ?? config['responseSchema'] } : {}),
     thinking: false,
   };
 }

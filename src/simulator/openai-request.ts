@@ -113,6 +113,7 @@ export function readOpenAIRequest(body: unknown, target: { stream: boolean }): N
     maxTokens,
     stopSequences: asStringList(body['stop']),
     jsonMode: formatType === 'json_object' || formatType === 'json_schema',
+    ...(formatType === 'json_schema' && isRecord(responseFormat) && isRecord(responseFormat['json_schema']) ? { jsonSchema: responseFormat['json_schema']['schema'] } : {}),
     thinking: false,
   };
 }

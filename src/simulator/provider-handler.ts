@@ -20,8 +20,10 @@ import { geminiCodec } from './gemini-format.js';
 import { flattenHeaders, pause, readBody, sendJson, untilAborted } from './http-io.js';
 import { asString, isRecord } from './json-shape.js';
 import { openaiCodec } from './openai-format.js';
+import { responsesCodec } from './responses-format.js';
+import { countTokensCodec, embeddingsCodec, geminiCountTokensCodec } from './utility-formats.js';
 import { estimateTokens, planReply, type NeutralRequest } from './reply-plan.js';
-import { presentedKeys, type ProviderRoute } from './routes.js';
+import { presentedKeys, type ProviderApi, type ProviderRoute } from './routes.js';
 import { sseHeaders } from './sse-writer.js';
 import { playStream } from './stream-player.js';
 import type { StatsRecorder } from './stats.js';
@@ -48,6 +50,13 @@ const CODECS: Record<WireFormat, FormatCodec> = {
   gemini: geminiCodec,
 };
 
+const API_CODECS: Record<ProviderApi, FormatCodec> = {
+  responses: responsesCodec,
+  embeddings: embeddingsCodec,
+  count_tokens: countTokensCodec,
+  gemini_count_tokens: geminiCountTokensCodec,
+};
+
 const BEDROCK = bedrockCodec(anthropicCodec);
 const VERTEX_ANTHROPIC = vertexAnthropicCodec(anthropicCodec, geminiCodec);
 const AZURE = azureCodec(openaiCodec);
@@ -62,7 +71,7 @@ function codecFor(route: Extract<ProviderRoute, { kind: 'generate' }>): FormatCo
     case 'azure':
       return AZURE;
     case 'direct':
-      return CODECS[route.format];
+      return route.api === undefined ? CODECS[route.format] : API_CODECS[route.api];
   }
 }
 

@@ -33,8 +33,12 @@ export interface NeutralRequest {
   maxTokens: number | null;
   stopSequences: string[];
   jsonMode: boolean;
+  /** A JSON schema the answer must validate against (structured output), when the request set one. */
+  jsonSchema?: unknown;
   /** Anthropic extended thinking requested. */
   thinking: boolean;
+  /** Request settings a format echoes back in its answer (the Responses API's `instructions`, `tools`...). */
+  echo?: Record<string, unknown>;
 }
 
 export interface PlannedToolCall {
@@ -142,6 +146,8 @@ function replyText(request: NeutralRequest, spec: SimModelSpec | undefined): str
     text = `Hello from ${request.model}. You said: ${words.slice(0, ECHO_WORDS).join(' ')}`;
   }
   if (request.imageCount > 0) text = `I see ${request.imageCount} image(s). ${text}`;
+  // Structured output: an object that validates against the schema, as real models are constrained to.
+  if (request.jsonSchema !== undefined) return JSON.stringify(sampleArgs(request.jsonSchema));
   return request.jsonMode ? JSON.stringify({ reply: text }) : text;
 }
 

@@ -14,11 +14,14 @@ export type Transport = 'by-body' | 'json' | 'sse' | 'json-array' | 'event-strea
  */
 export type Platform = 'direct' | 'bedrock' | 'vertex' | 'azure';
 
+export type ProviderApi = 'responses' | 'embeddings' | 'count_tokens' | 'gemini_count_tokens';
+
 export type ProviderRoute =
-  | { kind: 'generate'; format: WireFormat; platform: Platform; model: string | null; transport: Transport }
+  /** `api`: an endpoint of the format other than its chat one (OpenAI's Responses API, embeddings...). */
+  | { kind: 'generate'; format: WireFormat; platform: Platform; model: string | null; transport: Transport; api?: ProviderApi }
   | { kind: 'list-models'; format: WireFormat };
 
-const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/;
 const VERTEX_PATH = /^\/v1(?:beta1)?\/projects\/[^/]+\/locations\/[^/]+\/publishers\/(anthropic|google)\/models\/([^/:]+):(rawPredict|streamRawPredict|generateContent|streamGenerateContent)$/;
 const AZURE_DEPLOYMENT_PATH = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
@@ -58,10 +61,14 @@ export function matchRoute(method: string, url: URL, headers: IncomingHttpHeader
   const path = url.pathname;
   if (method === 'POST') {
     if (path === '/v1/chat/completions') return { kind: 'generate', format: 'openai', platform: 'direct', model: null, transport: 'by-body' };
+    if (path === '/v1/responses') return { kind: 'generate', format: 'openai', platform: 'direct', model: null, transport: 'by-body', api: 'responses' };
+    if (path === '/v1/embeddings') return { kind: 'generate', format: 'openai', platform: 'direct', model: null, transport: 'json', api: 'embeddings' };
+    if (path === '/v1/messages/count_tokens') return { kind: 'generate', format: 'anthropic', platform: 'direct', model: null, transport: 'json', api: 'count_tokens' };
     if (path === '/v1/messages') return { kind: 'generate', format: 'anthropic', platform: 'direct', model: null, transport: 'by-body' };
     const gemini = GEMINI_PATH.exec(path);
     if (gemini !== null) {
       const model = decodeURIComponent(gemini[1] ?? '');
+      if (gemini[2] === 'countTokens') return { kind: 'generate', format: 'gemini', platform: 'direct', model, transport: 'json', api: 'gemini_count_tokens' };
       return { kind: 'generate', format: 'gemini', platform: 'direct', model, transport: geminiTransport(gemini[2] ?? '', url) };
     }
     return cloudRoute(path, url);

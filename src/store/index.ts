@@ -15,7 +15,9 @@ export {
   type RollupRow,
   type RollupScope,
   type RollupSource,
+  type PruneCutoffs,
   type Store,
+  type StoredResponse,
   type VirtualKeyRecord,
 } from './store.js';
 export { SqliteStore, SQLITE_DEFAULTS, type SqliteStoreOptions } from './sqlite-store.js';

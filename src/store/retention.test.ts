@@ -12,7 +12,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('retention', () => {
   it('cuts rollups and resolved incidents at 400 days and samples at 30 by default', () => {
-    expect(retentionCutoffs(NOW)).toEqual({ rollupsBefore: NOW - 400 * DAY, samplesBefore: NOW - 30 * DAY, incidentsBefore: NOW - 400 * DAY });
+    expect(retentionCutoffs(NOW)).toEqual({ rollupsBefore: NOW - 400 * DAY, samplesBefore: NOW - 30 * DAY, incidentsBefore: NOW - 400 * DAY, responsesBefore: NOW - 30 * DAY });
     expect(retentionCutoffs(NOW, { samplesDays: 7 }).samplesBefore).toBe(NOW - 7 * DAY);
   });
 

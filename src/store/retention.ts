@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { realIntervalTimer, type IntervalTimer } from './interval-timer.js';
-import type { Store } from './store.js';
+import type { PruneCutoffs, Store } from './store.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -18,6 +18,8 @@ export const RETENTION_DEFAULTS = {
   // Resolved incidents stay as long as the rollups that measure them: the status page's history and the
   // SLA report both cite them.
   resolvedIncidentsDays: 400,
+  // Stored Responses API answers: OpenAI keeps them 30 days; a conversation idle longer starts afresh.
+  responsesDays: 30,
   intervalMs: DAY_MS, // daily: the smallest retention is days, so finer pruning buys nothing
 } as const;
 
@@ -25,6 +27,7 @@ export interface RetentionOptions {
   rollupsDays?: number;
   samplesDays?: number;
   resolvedIncidentsDays?: number;
+  responsesDays?: number;
   intervalMs?: number;
   timer?: IntervalTimer;
   /** A failed prune; the next one tries again. */
@@ -34,12 +37,13 @@ export interface RetentionOptions {
 /** The cut-offs for a prune run at `nowMs`. */
 export function retentionCutoffs(
   nowMs: number,
-  options: Pick<RetentionOptions, 'rollupsDays' | 'samplesDays' | 'resolvedIncidentsDays'> = {},
-): { rollupsBefore: number; samplesBefore: number; incidentsBefore: number } {
+  options: Pick<RetentionOptions, 'rollupsDays' | 'samplesDays' | 'resolvedIncidentsDays' | 'responsesDays'> = {},
+): Required<PruneCutoffs> {
   return {
     rollupsBefore: nowMs - (options.rollupsDays ?? RETENTION_DEFAULTS.rollupsDays) * DAY_MS,
     samplesBefore: nowMs - (options.samplesDays ?? RETENTION_DEFAULTS.samplesDays) * DAY_MS,
     incidentsBefore: nowMs - (options.resolvedIncidentsDays ?? RETENTION_DEFAULTS.resolvedIncidentsDays) * DAY_MS,
+    responsesBefore: nowMs - (options.responsesDays ?? RETENTION_DEFAULTS.responsesDays) * DAY_MS,
   };
 }
 

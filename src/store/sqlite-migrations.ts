@@ -117,6 +117,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_at ON audit_log (at, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'stored responses',
+    sql: `
+      -- Responses API answers kept for previous_response_id and GET /v1/responses/{id}, per tenant.
+      CREATE TABLE responses (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,       -- epoch ms
+        response TEXT NOT NULL,            -- JSON: the response object
+        items TEXT NOT NULL,               -- JSON array: the conversation's input items
+        PRIMARY KEY (tenant, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX responses_created_at ON responses (created_at);
+    `,
+  },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
 import { applyMigrations, schemaVersion } from './sqlite-migrations.js';
 import { addRollup } from './rollup-math.js';
+import { toStoredResponse, type ResponseDbRow } from './response-rows.js';
 import {
   incidentParams,
   keyParams,
@@ -23,6 +24,8 @@ import {
   type UpdateRow,
 } from './sqlite-rows.js';
 import type {
+  PruneCutoffs,
+  StoredResponse,
   AttemptSample,
   AuditEntry,
   Incident,
@@ -256,8 +259,23 @@ export class SqliteStore implements Store {
     return (rows as Parameters<typeof toAuditEntry>[0][]).map(toAuditEntry);
   }
 
-  async prune(cutoffs: { rollupsBefore: number; samplesBefore: number; incidentsBefore: number }): Promise<void> {
+  async saveResponse(response: StoredResponse): Promise<void> {
+    this.stmt('INSERT OR REPLACE INTO responses (tenant, id, created_at, response, items) VALUES (?, ?, ?, ?, ?)')
+      .run(response.tenant, response.id, response.createdAt, JSON.stringify(response.response), JSON.stringify(response.items));
+  }
+
+  async getResponse(tenant: string, id: string): Promise<StoredResponse | undefined> {
+    const row = this.stmt('SELECT * FROM responses WHERE tenant = ? AND id = ?').get(tenant, id) as ResponseDbRow | undefined;
+    return row === undefined ? undefined : toStoredResponse(row);
+  }
+
+  async deleteResponse(tenant: string, id: string): Promise<boolean> {
+    return this.stmt('DELETE FROM responses WHERE tenant = ? AND id = ?').run(tenant, id).changes > 0;
+  }
+
+  async prune(cutoffs: PruneCutoffs): Promise<void> {
     this.db.transaction(() => {
+      if (cutoffs.responsesBefore !== undefined) this.stmt('DELETE FROM responses WHERE created_at < ?').run(cutoffs.responsesBefore);
       this.stmt('DELETE FROM rollups WHERE minute < ?').run(cutoffs.rollupsBefore);
       this.stmt('DELETE FROM attempt_samples WHERE at < ?').run(cutoffs.samplesBefore);
       // Open incidents are kept however old: they are still news. Their updates go by cascade.

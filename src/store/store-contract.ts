@@ -250,5 +250,28 @@ export function describeStoreContract(name: string, makeHarness: () => Promise<S
       await store.saveIncident(incident('gone', T0 + 9 * M, { updates: [] }));
       expect((await store.getIncident('gone'))?.updates).toEqual([]);
     });
+
+    it('keeps responses per tenant: saved, read back whole, replaced, deleted, never another tenant\'s', async () => {
+      const saved = { id: 'resp_1', tenant: 'acme', createdAt: T0, response: { id: 'resp_1', output: [{ type: 'message', content: [{ text: 'héllo' }] }] }, items: [{ role: 'user', content: 'hi' }] };
+      await store.saveResponse(saved);
+      expect(await store.getResponse('acme', 'resp_1')).toStrictEqual(saved);
+      expect(await store.getResponse('globex', 'resp_1')).toBeUndefined();
+      expect(await store.deleteResponse('globex', 'resp_1')).toBe(false);
+      await store.saveResponse({ ...saved, response: { id: 'resp_1', status: 'completed' } });
+      expect((await store.getResponse('acme', 'resp_1'))?.response).toStrictEqual({ id: 'resp_1', status: 'completed' });
+      expect(await store.deleteResponse('acme', 'resp_1')).toBe(true);
+      expect(await store.getResponse('acme', 'resp_1')).toBeUndefined();
+    });
+
+    it('prunes responses older than their cut-off, and keeps them all without one', async () => {
+      const response = (id: string, createdAt: number) => ({ id, tenant: '', createdAt, response: { id }, items: [] });
+      await store.saveResponse(response('old', T0));
+      await store.saveResponse(response('new', T0 + M));
+      await store.prune({ rollupsBefore: 0, samplesBefore: 0, incidentsBefore: 0 });
+      expect(await store.getResponse('', 'old')).toBeDefined();
+      await store.prune({ rollupsBefore: 0, samplesBefore: 0, incidentsBefore: 0, responsesBefore: T0 + M });
+      expect(await store.getResponse('', 'old')).toBeUndefined();
+      expect(await store.getResponse('', 'new')).toBeDefined();
+    });
   });
 }

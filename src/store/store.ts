@@ -118,6 +118,30 @@ export interface VirtualKeyRecord {
   revokedAt: number | null;
 }
 
+/**
+ * A response Keel served on the Responses API, kept so a later request can continue the conversation
+ * (`previous_response_id`) on whichever provider answers it, and so `GET /v1/responses/{id}` can read it
+ * back. Responses belong to a tenant: another tenant's id is not found.
+ */
+export interface StoredResponse {
+  id: string;
+  /** The caller's tenant; '' for requests without a virtual key. */
+  tenant: string;
+  createdAt: number;
+  /** The Responses API `response` object as the client received it. */
+  response: Record<string, unknown>;
+  /** Every input item of the conversation up to this response, earlier turns first. */
+  items: unknown[];
+}
+
+export interface PruneCutoffs {
+  rollupsBefore: number;
+  samplesBefore: number;
+  incidentsBefore: number;
+  /** Absent: responses are kept. */
+  responsesBefore?: number;
+}
+
 export interface Store {
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
@@ -152,9 +176,15 @@ export interface Store {
   /** Entries with `at >= from`, newest first (entries of the same millisecond: last appended first). */
   listAudit(query: { from?: number; limit: number }): Promise<AuditEntry[]>;
 
+  /** Inserts or replaces the response (same tenant and id). */
+  saveResponse(response: StoredResponse): Promise<void>;
+  getResponse(tenant: string, id: string): Promise<StoredResponse | undefined>;
+  /** True when a response was deleted. */
+  deleteResponse(tenant: string, id: string): Promise<boolean>;
+
   /**
-   * Deletes rollups (by minute), samples (by `at`) and resolved incidents (by `resolvedAt`) strictly
-   * older than the cut-offs. Open incidents are never pruned.
+   * Deletes rollups (by minute), samples (by `at`), resolved incidents (by `resolvedAt`) and stored
+   * responses (by `createdAt`) strictly older than the cut-offs. Open incidents are never pruned.
    */
-  prune(cutoffs: { rollupsBefore: number; samplesBefore: number; incidentsBefore: number }): Promise<void>;
+  prune(cutoffs: PruneCutoffs): Promise<void>;
 }

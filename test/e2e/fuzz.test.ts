@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing (fast-check) of everything a stranger can send Keel: both client surfaces
+ * Property-based fuzzing (fast-check) of everything a stranger can send Keel: every client surface
  * in-process (thousands of cases each, behind a virtual-key gate, against the real simulator), the same
  * surfaces over real HTTP with raw sockets (malformed HTTP, huge headers, slow clients), and the config
  * loader. Every input must end as a 2xx or a clean 4xx in the right error format — never a 5xx from Keel
@@ -36,8 +36,9 @@ beforeAll(async () => {
       deployments: [
         { id: 'oa', provider: 'openai', model: 'sim-oa', simulated: true, capabilities: { prefill: true } },
         { id: 'an', provider: 'anthropic', model: 'sim-an', simulated: true },
+        { id: 'em', provider: 'openai', model: 'sim-embed', simulated: true, capabilities: { embedding_model: 'text-embedding-3-small' } },
       ],
-      routes: { smart: { deployments: ['oa', 'an'] }, claude: { deployments: ['an', 'oa'] } },
+      routes: { smart: { deployments: ['oa', 'an'] }, claude: { deployments: ['an', 'oa'] }, embed: { deployments: ['em'] } },
     },
   });
   key = (await keel.security.keys.create({ name: 'fuzz', priority: 'interactive' }, 'test')).secret;
@@ -56,11 +57,15 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** A clean answer: 2xx, or a 4xx whose body is the surface's own error shape. Never a 5xx. */
-function expectClean(format: 'openai' | 'anthropic', status: number, body: string): void {
+function expectClean(format: 'openai' | 'anthropic' | 'gemini', status: number, body: string): void {
   expect(status, body.slice(0, 300)).toBeLessThan(500);
   if (status < 400) return;
   const json = JSON.parse(body) as Record<string, any>;
-  if (format === 'anthropic') {
+  if (format === 'gemini') {
+    expect(json['error']?.code).toBe(status);
+    expect(typeof json['error']?.status).toBe('string');
+    expect(typeof json['error']?.message).toBe('string');
+  } else if (format === 'anthropic') {
     expect(json['type']).toBe('error');
     expect(typeof json['error']?.type).toBe('string');
     expect(typeof json['error']?.message).toBe('string');
@@ -70,7 +75,7 @@ function expectClean(format: 'openai' | 'anthropic', status: number, body: strin
   }
 }
 
-async function inProcess(path: string, format: 'openai' | 'anthropic', body: Buffer, headers: Record<string, string>): Promise<void> {
+async function inProcess(path: string, format: 'openai' | 'anthropic' | 'gemini', body: Buffer, headers: Record<string, string>): Promise<void> {
   const options: HandleOptions = { gate: security.gate, limits: { maxJsonDepth: 64, maxMessages: 50, maxTools: 20 } };
   const handled = await handleApiRequest(
     { method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, requestId: 'fuzz', signal: new AbortController().signal, trail: {}, readBody: async () => body },
@@ -89,10 +94,19 @@ const authHeaders = (choice: Record<string, string> | 'valid-bearer' | 'valid-x-
   choice === 'valid-bearer' ? { authorization: `Bearer ${key}` } : choice === 'valid-x-api-key' ? { 'x-api-key': key } : choice;
 
 describe('fuzz: client surfaces in-process', () => {
-  for (const [path, format] of [['/v1/chat/completions', 'openai'], ['/v1/messages', 'anthropic']] as const) {
+  const surfaces = [
+    ['/v1/chat/completions', 'openai', 'openai'],
+    ['/v1/messages', 'anthropic', 'anthropic'],
+    ['/v1/responses', 'openai', 'responses'],
+    ['/v1/embeddings', 'openai', 'embeddings'],
+    ['/v1/messages/count_tokens', 'anthropic', 'anthropic'],
+    ['/v1beta/models/smart:generateContent', 'gemini', 'gemini'],
+    ['/v1beta/models/sim-an:streamGenerateContent', 'gemini', 'gemini'],
+  ] as const;
+  for (const [path, format, api] of surfaces) {
     it(`${path}: every body ends in a 2xx or a clean 4xx in ${format} format`, async () => {
       await fc.assert(
-        fc.asyncProperty(bodies(format), headerSets, async (body, auth) => {
+        fc.asyncProperty(bodies(api), headerSets, async (body, auth) => {
           await withTimeout(inProcess(path, format, body, authHeaders(auth)), `${path} ${body.toString('utf8', 0, 200)}`);
         }),
         { numRuns: RUNS_IN_PROCESS, interruptAfterTimeLimit: 60_000 },

@@ -69,6 +69,14 @@ describe('createKeel', () => {
     await expect(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it('serves the Responses API through fetch, conversations kept in memory without a store', async () => {
+    const client = new OpenAI({ baseURL: 'http://keel.local/v1', apiKey: 'x', fetch: keel.fetch, maxRetries: 0 });
+    const first = await client.responses.create({ model: 'smart', input: 'remember me' });
+    const second = await client.responses.create({ model: 'smart', previous_response_id: first.id, input: 'again' });
+    expect(second.output_text).toBe('Hello from sim-fallback. You said: again');
+    expect((await client.responses.retrieve(first.id)).output_text).toBe(first.output_text);
+  });
+
   it('throws a KeelError when nothing can answer', async () => {
     keel.simulator!.setFault('*', { type: 'error', status: 400, kind: 'bad_request', message: 'nope' });
     await expect(keel.chat(hello('x'))).rejects.toBeInstanceOf(KeelError);

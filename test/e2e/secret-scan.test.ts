@@ -104,11 +104,18 @@ describe('secret scan', () => {
     await anthropic.messages.create({ model: 'claude', max_tokens: 50, messages: user('hello') });
     for await (const _ of anthropic.messages.stream({ model: 'gem', max_tokens: 50, messages: user('stream me') })) void _;
 
+    // The Responses API: passed through to OpenAI, translated for Anthropic, streamed, read back.
+    const stored = await openai.responses.create({ model: 'smart', input: 'responses json' });
+    for await (const _ of await openai.responses.create({ model: 'claude', input: 'responses stream', stream: true })) void _;
+    await openai.responses.retrieve(stored.id);
+
     // Failover past an upstream that echoes its key, in the message and in a header.
     sim.setFault('sim-oa', { type: 'error', status: 503, kind: 'overloaded', message: echo(OPENAI_KEY), headers: { 'x-upstream-key': OPENAI_KEY } });
     const failedOver = await openai.chat.completions.create({ model: 'smart', messages: user('fail over') }).withResponse();
     expect(failedOver.response.headers.get('x-keel-deployment')).toBe('an');
     for await (const _ of await openai.chat.completions.create({ model: 'smart', messages: user('stream fail over'), stream: true })) void _;
+    await openai.responses.create({ model: 'smart', input: 'responses fail over' });
+    for await (const _ of await openai.responses.create({ model: 'smart', input: 'responses stream fail over', stream: true })) void _;
 
     // Upstream client errors relayed to the client, echoing each provider's key.
     sim.setFault('sim-oa', { type: 'error', status: 400, kind: 'bad_request', message: echo(OPENAI_KEY) });
@@ -118,6 +125,8 @@ describe('secret scan', () => {
     await expect(anthropic.messages.create({ model: 'claude', max_tokens: 5, messages: user('bad') })).rejects.toThrow(/REDACTED/);
     await expect(anthropic.messages.create({ model: 'gem', max_tokens: 5, messages: user('bad') })).rejects.toThrow();
     await expect(openai.chat.completions.create({ model: 'claude', messages: user('bad stream'), stream: true })).rejects.toThrow();
+    await expect(openai.responses.create({ model: 'smart', input: 'bad responses' })).rejects.toThrow(/REDACTED/);
+    await expect(openai.responses.create({ model: 'gem', input: 'bad responses', stream: true })).rejects.toThrow();
 
     // Keel's own key refused upstream (a 502 naming the deployment), and a raw body that echoes it.
     sim.setFault('sim-oa', { type: 'error', status: 401, kind: 'auth', message: echo(OPENAI_KEY) });

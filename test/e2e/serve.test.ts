@@ -87,6 +87,9 @@ describe('keel serve', () => {
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(await keel.exit).toBe(0);
     expect(keel.output()).toContain('draining in-flight requests');
+    // A config file with its own simulator section is not the keyless demo, and the log says so.
+    expect(keel.output()).toContain('serving the simulated providers of the config');
+    expect(keel.output()).not.toContain('no config file');
   });
 
   it('keeps every committed rollup across a SIGKILL mid-traffic and a restart', async () => {

@@ -2,7 +2,7 @@
  * End to end: virtual keys in front of a real Keel and the real simulator, driven by both official SDKs
  * and raw fetch. Keys are created through the admin API (and once through `keel keys`); each limit and
  * budget is enforced in the client's own error format; revoked and expired keys are refused; tenants see
- * neither each other's cached answers nor each other's usage; open mode is loopback-only.
+ * neither each other's cached answers, stored responses nor usage; open mode is loopback-only.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -191,6 +191,28 @@ describe('isolation', () => {
     const other = await chat(bob.secret, ask('the secret plan'));
     expect(other.status).toBe(503);
     expect(await other.text()).not.toContain('the secret plan');
+  });
+
+  it('lists only the models the key may use, in each SDK', async () => {
+    const { secret } = await newKey({ models: ['other'] });
+    const ids = [];
+    for await (const model of openai(secret).models.list()) ids.push(model.id);
+    expect(ids).toEqual(['other']);
+    const anthropicIds = [];
+    for await (const model of anthropic(secret).models.list()) anthropicIds.push(model.id);
+    expect(anthropicIds).toEqual(['other']);
+  });
+
+  it("never lets one tenant read, continue or delete another tenant's stored response", async () => {
+    const alice = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: (await newKey({ tenant: 'alice' })).secret, maxRetries: 0 });
+    const bob = new OpenAI({ baseURL: `${keel.url}/v1`, apiKey: (await newKey({ tenant: 'bob' })).secret, maxRetries: 0 });
+    const kept = await alice.responses.create({ model: 'other', input: 'the secret plan' });
+    await expect(bob.responses.retrieve(kept.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(bob.responses.delete(kept.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(bob.responses.create({ model: 'other', previous_response_id: kept.id, input: 'go on' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    const continued = await alice.responses.create({ model: 'other', previous_response_id: kept.id, input: 'go on' });
+    expect(continued.output_text).toContain('go on');
+    expect((await alice.responses.retrieve(kept.id)).output_text).toBe(kept.output_text);
   });
 
   it('shows usage only to the admin, never through a client surface', async () => {

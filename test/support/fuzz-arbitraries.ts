@@ -1,8 +1,8 @@
 /**
- * fast-check generators for the fuzz suite: request bodies shaped like each client API (mostly valid, with
- * junk mixed in at every level), byte-level mutations of them (truncation, invalid UTF-8, duplicate and
- * prototype keys, deep nesting, overflowing numbers), auth headers, raw HTTP requests, and mutations of a
- * valid config document.
+ * fast-check generators for the fuzz suite: request bodies shaped like each client API (Chat Completions,
+ * Messages, Responses, embeddings, Gemini; mostly valid, with junk mixed in at every level), byte-level mutations
+ * of them (truncation, invalid UTF-8, duplicate and prototype keys, deep nesting, overflowing numbers),
+ * auth headers, raw HTTP requests, and mutations of a valid config document.
  */
 import fc from 'fast-check';
 
@@ -83,6 +83,75 @@ const anthropicBody = fc.record(
   { requiredKeys: ['messages', 'max_tokens', 'model'] },
 );
 
+const responsesPart = often(
+  fc.oneof(
+    fc.record({ type: fc.constantFrom('input_text', 'output_text'), text }),
+    fc.record({ type: fc.constant('input_image'), image_url: fc.oneof(fc.webUrl(), fc.constant('data:image/png;base64,iVBORw0KGgo=')), detail: fc.constantFrom('auto', 'low', 'high') }, { requiredKeys: ['type'] }),
+    fc.record({ type: fc.constant('input_file'), file_id: text }),
+  ),
+);
+const responsesItem = often(
+  fc.oneof(
+    fc.record({ type: fc.constant('message'), role: fc.constantFrom('user', 'assistant', 'system', 'developer'), content: fc.oneof(text, fc.array(responsesPart, { maxLength: 3 })) }, { requiredKeys: ['role', 'content'] }),
+    fc.record({ type: fc.constant('function_call'), call_id: text, name: toolName, arguments: fc.oneof(fc.json(), text) }),
+    fc.record({ type: fc.constant('function_call_output'), call_id: text, output: fc.oneof(text, fc.array(responsesPart, { maxLength: 2 })) }),
+    fc.record({ type: fc.constantFrom('reasoning', 'item_reference', 'web_search_call'), id: text }),
+  ),
+);
+const responsesBody = fc.record(
+  {
+    model,
+    input: often(fc.oneof(text, fc.array(responsesItem, { minLength: 1, maxLength: 5 })), 10),
+    instructions: often(text),
+    stream: often(fc.boolean()),
+    max_output_tokens: num(tokens),
+    temperature: num(unit),
+    top_p: num(unit),
+    tools: often(fc.array(fc.oneof(fc.record({ type: fc.constant('function'), name: toolName, description: text, parameters: schema }, { requiredKeys: ['type', 'name'] }), fc.record({ type: fc.constantFrom('web_search', 'file_search', 'mcp') })), { maxLength: 3 })),
+    tool_choice: often(fc.oneof(fc.constantFrom('auto', 'none', 'required'), fc.record({ type: fc.constant('function'), name: toolName }))),
+    parallel_tool_calls: often(fc.boolean()),
+    text: often(fc.record({ format: fc.oneof(fc.record({ type: fc.constantFrom('text', 'json_object') }), fc.record({ type: fc.constant('json_schema'), name: toolName, schema })) })),
+    reasoning: often(fc.record({ effort: fc.constantFrom('low', 'medium', 'high') })),
+    metadata: often(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 })),
+    store: often(fc.boolean()),
+    background: often(fc.boolean(), 20),
+    previous_response_id: often(fc.constantFrom('resp_unknown', ''), 20),
+    user: text,
+  },
+  { requiredKeys: ['model', 'input'] },
+);
+
+const embeddingsBody = fc.record(
+  {
+    model: often(fc.constantFrom('embed', 'sim-embed', 'smart', 'unknown-model'), 8),
+    input: often(fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 4 }), fc.array(fc.integer({ min: 0, max: 50_000 }), { maxLength: 4 }))),
+    encoding_format: often(fc.constantFrom('float', 'base64')),
+    dimensions: num(fc.integer({ min: 1, max: 3_072 })),
+    user: text,
+  },
+  { requiredKeys: ['model', 'input'] },
+);
+
+const geminiPart = often(
+  fc.oneof(
+    fc.record({ text }),
+    fc.record({ inlineData: fc.record({ mimeType: fc.constantFrom('image/png', 'audio/wav'), data: fc.constant('iVBORw0KGgo=') }) }),
+    fc.record({ functionCall: fc.record({ name: toolName, args: often(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))) }, { requiredKeys: ['name'] }) }),
+    fc.record({ functionResponse: fc.record({ name: toolName, response: often(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))) }) }),
+  ),
+);
+const geminiBody = fc.record(
+  {
+    contents: often(fc.array(fc.record({ role: fc.constantFrom('user', 'model'), parts: fc.array(geminiPart, { minLength: 1, maxLength: 3 }) }, { requiredKeys: ['parts'] }), { minLength: 1, maxLength: 4 }), 10),
+    systemInstruction: often(fc.record({ parts: fc.array(fc.record({ text }), { maxLength: 2 }) })),
+    tools: often(fc.array(fc.oneof(fc.record({ functionDeclarations: fc.array(fc.record({ name: toolName, description: text, parametersJsonSchema: schema }, { requiredKeys: ['name'] }), { maxLength: 2 }) }), fc.constant({ googleSearch: {} })), { maxLength: 2 })),
+    toolConfig: often(fc.record({ functionCallingConfig: fc.record({ mode: fc.constantFrom('AUTO', 'ANY', 'NONE') }) })),
+    generationConfig: often(fc.record({ temperature: num(unit), topP: num(unit), maxOutputTokens: num(tokens), stopSequences: often(fc.array(text, { maxLength: 3 })), responseMimeType: fc.constantFrom('text/plain', 'application/json') })),
+    safetySettings: often(fc.constant([{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }]), 20),
+  },
+  { requiredKeys: ['contents'] },
+);
+
 type Mutation = (body: Buffer) => Buffer;
 const insertAfterBrace = (insert: string): Mutation => (b) => (b[0] === 0x7b ? Buffer.concat([Buffer.from(`{${insert}`), b.subarray(1)]) : b);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -97,8 +166,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 const serialise = (value: unknown): Buffer => Buffer.from(JSON.stringify(value) ?? 'null');
 
-export function bodies(format: 'openai' | 'anthropic'): fc.Arbitrary<Buffer> {
-  const shaped = fc.oneof({ weight: 8, arbitrary: format === 'openai' ? openaiBody : anthropicBody }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+const SHAPES = { openai: openaiBody, anthropic: anthropicBody, responses: responsesBody, embeddings: embeddingsBody, gemini: geminiBody } as const;
+export type FuzzedApi = keyof typeof SHAPES;
+
+export function bodies(api: FuzzedApi): fc.Arbitrary<Buffer> {
+  const shaped = fc.oneof({ weight: 8, arbitrary: SHAPES[api] as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
   return fc.tuple(shaped, mutation).map(([value, mutate]) => mutate(serialise(value)));
 }
 
@@ -110,7 +182,7 @@ export const headerSets: fc.Arbitrary<'valid-bearer' | 'valid-x-api-key' | Recor
 
 export function rawHttpRequests(key: () => string): fc.Arbitrary<Buffer> {
   const path = fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom('/v1/chat/completions', '/v1/messages', '/v1/models', '/healthz', '/metrics', '/admin/keys', '/', '/v1/chat/completions?x=1') },
+    { weight: 6, arbitrary: fc.constantFrom('/v1/chat/completions', '/v1/messages', '/v1/responses', '/v1/responses/resp_x', '/v1/embeddings', '/v1/models', '/healthz', '/metrics', '/admin/keys', '/', '/v1/chat/completions?x=1') },
     { weight: 1, arbitrary: fc.webPath() },
     { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((s) => `/${s}`) },
   );
@@ -123,7 +195,7 @@ export function rawHttpRequests(key: () => string): fc.Arbitrary<Buffer> {
       contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', ''),
       auth: fc.constantFrom('bearer', 'x-api-key', 'none'),
       anthropic: fc.boolean(),
-      body: fc.oneof(bodies('openai'), bodies('anthropic')),
+      body: fc.oneof(bodies('openai'), bodies('anthropic'), bodies('responses'), bodies('embeddings')),
       chunked: fc.boolean(),
     })
     .map((r) => {

@@ -113,7 +113,7 @@ const blockContent = z.union([z.string(), z.array(anthropicContentBlock)]);
 export const anthropicTextBlock = z.looseObject({ type: z.literal('text'), text: z.string(), cache_control: z.unknown().optional() });
 
 export const anthropicMessage = z.looseObject({
-  // `system` messages in the list are newer than the top-level `system`; both are accepted.
+  // `system` passes the schema so that its refusal can be Anthropic's own words (parse-anthropic-request).
   role: z.enum(['user', 'assistant', 'system']),
   content: blockContent,
 });

@@ -184,22 +184,19 @@ describe('parseAnthropicRequest', () => {
     expect(request.messages[0]!.content).toEqual([{ type: 'text', text: 'summarise' }]);
   });
 
-  it('reads disabled thinking, structured output and system messages in the list', () => {
+  it('refuses a system message in the list with the 400 Anthropic gives', () => {
+    const request = { ...base, messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'later' }] };
+    expect(() => parseAnthropicRequest(request)).toThrow(expect.objectContaining({ status: 400, param: 'messages[1].role', message: expect.stringMatching(/^messages: Unexpected role "system"/) }));
+  });
+
+  it('reads disabled thinking and structured output', () => {
     const request = parseAnthropicRequest({
       ...base,
-      messages: [
-        { role: 'system', content: 'first' },
-        { role: 'user', content: 'x' },
-        { role: 'system', content: [{ type: 'text', text: 'later' }] },
-      ],
+      messages: [{ role: 'user', content: 'x' }],
       thinking: { type: 'disabled' },
       output_config: { effort: 'low', format: { type: 'json_schema', schema: { type: 'object' } } },
     });
-    expect(request.system).toEqual([{ type: 'text', text: 'first' }]);
-    expect(request.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'x' }] },
-      { role: 'system', content: [{ type: 'text', text: 'later' }] },
-    ]);
+    expect(request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'x' }] }]);
     expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'output', schema: { type: 'object' } });
     expect(request.reasoning).toEqual({ effort: 'low' });
     expect(request.untranslatable).toEqual([]);

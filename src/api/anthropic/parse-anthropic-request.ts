@@ -176,6 +176,11 @@ export function parseAnthropicRequest(json: unknown): ChatRequest {
   const parsed = anthropicMessagesRequest.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error, json);
   const body = parsed.data;
+  // Anthropic refuses a system turn in the list; accepting it would answer differently on each upstream.
+  const system = body.messages.findIndex((m) => m.role === 'system');
+  if (system >= 0) {
+    throw new KeelError('invalid_request', 'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.', { param: `messages[${system}].role` });
+  }
   const untranslatable: string[] = [];
 
   const converter = new MessageConverter(untranslatable);

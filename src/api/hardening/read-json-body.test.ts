@@ -86,3 +86,18 @@ describe('readJsonBody', () => {
     }
   });
 });
+
+describe('turn caps on the newer surfaces', () => {
+  const limits = { maxJsonDepth: 64, maxMessages: 2, maxTools: 2 };
+  const body = (json: unknown) => Buffer.from(JSON.stringify(json));
+
+  it('counts Responses input items and Gemini contents like messages, naming the field', () => {
+    expect(() => readJsonBody(body({ input: [{}, {}, {}] }), limits)).toThrow(expect.objectContaining({ param: 'input' }));
+    expect(() => readJsonBody(body({ contents: [{}, {}, {}] }), limits)).toThrow(expect.objectContaining({ param: 'contents' }));
+  });
+
+  it('does not count the strings or token ids of an embeddings input as turns', () => {
+    expect(readJsonBody(body({ input: ['a', 'b', 'c'] }), limits)).toEqual({ input: ['a', 'b', 'c'] });
+    expect(readJsonBody(body({ input: [1, 2, 3] }), limits)).toEqual({ input: [1, 2, 3] });
+  });
+});

@@ -31,8 +31,10 @@ export function decodeUtf8(body: Uint8Array): string {
   }
 }
 
-function checkCount(json: Record<string, unknown>, field: 'messages' | 'tools', max: number): void {
+function checkCount(json: Record<string, unknown>, field: 'messages' | 'input' | 'contents' | 'tools', max: number): void {
   const value = json[field];
+  // `input` holds turns on the Responses API, but strings or token ids on embeddings: only turns count.
+  if (field === 'input' && (!Array.isArray(value) || typeof value[0] !== 'object' || Array.isArray(value[0]))) return;
   if (Array.isArray(value) && value.length > max) {
     throw new KeelError('invalid_request', `Too many ${field}: ${value.length}, at most ${max} are allowed in one request.`, { param: field });
   }
@@ -51,7 +53,8 @@ export function readJsonBody(body: Buffer, limits: BodyLimits = DEFAULT_BODY_LIM
     throw new KeelError('invalid_json', `The request body is not valid JSON: ${detail}.`);
   }
   if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
-    checkCount(json as Record<string, unknown>, 'messages', limits.maxMessages);
+    // The turns of a conversation, by each surface's name for them: Chat/Messages, Responses, Gemini.
+    for (const field of ['messages', 'input', 'contents'] as const) checkCount(json as Record<string, unknown>, field, limits.maxMessages);
     checkCount(json as Record<string, unknown>, 'tools', limits.maxTools);
   }
   return json;

@@ -4,7 +4,8 @@
  * fail so tests can see errors go to `onError` instead of into the router.
  */
 import { addRollup, cloneRollup, rollupKey } from '../../store/rollup-math.js';
-import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, RollupQuery, RollupRow, Store, VirtualKeyRecord } from '../../store/store.js';
+import { MemoryResponses } from '../../store/memory-responses.js';
+import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, PruneCutoffs, RollupQuery, RollupRow, Store, StoredResponse, VirtualKeyRecord } from '../../store/store.js';
 
 /** What survives a close and reopen (a test harness reopens the same data). */
 export interface MemoryData {
@@ -14,10 +15,11 @@ export interface MemoryData {
   maintenance: Map<string, MaintenanceWindow>;
   keys: Map<string, VirtualKeyRecord>;
   audit: AuditEntry[];
+  responses: MemoryResponses;
 }
 
 export function emptyMemoryData(): MemoryData {
-  return { rollups: new Map(), samples: [], incidents: new Map(), maintenance: new Map(), keys: new Map(), audit: [] };
+  return { rollups: new Map(), samples: [], incidents: new Map(), maintenance: new Map(), keys: new Map(), audit: [], responses: new MemoryResponses() };
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -123,7 +125,20 @@ export class MemoryStore implements Store {
       .map(({ e }) => clone(e));
   }
 
-  async prune(c: { rollupsBefore: number; samplesBefore: number; incidentsBefore: number }): Promise<void> {
+  saveResponse(response: StoredResponse): Promise<void> {
+    return this.data.responses.saveResponse(response);
+  }
+
+  getResponse(tenant: string, id: string): Promise<StoredResponse | undefined> {
+    return this.data.responses.getResponse(tenant, id);
+  }
+
+  deleteResponse(tenant: string, id: string): Promise<boolean> {
+    return this.data.responses.deleteResponse(tenant, id);
+  }
+
+  async prune(c: PruneCutoffs): Promise<void> {
+    this.data.responses.prune(c);
     for (const [key, row] of this.data.rollups) if (row.minute < c.rollupsBefore) this.data.rollups.delete(key);
     this.data.samples = this.data.samples.filter((s) => s.at >= c.samplesBefore);
     for (const [id, i] of this.data.incidents) if (i.status === 'resolved' && i.resolvedAt !== undefined && i.resolvedAt < c.incidentsBefore) this.data.incidents.delete(id);

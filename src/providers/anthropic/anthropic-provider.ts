@@ -7,12 +7,11 @@
  */
 import type { Readable } from 'node:stream';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { classifyNetworkFailure } from '../http/network-failure.js';
-import { readSseEvents } from '../http/sse-reader.js';
+import { sseStreamItems } from '../http/sse-stream-items.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyAnthropicError } from './anthropic-error.js';
-import { AnthropicStreamDecoder, type SseEventIn } from './anthropic-stream-decoder.js';
+import { AnthropicStreamDecoder } from './anthropic-stream-decoder.js';
 import { anthropicMessage } from './anthropic-wire.js';
 import { decodeAnthropicResponse } from './decode-anthropic-response.js';
 import { encodeAnthropicRequest } from './encode-anthropic-request.js';
@@ -38,6 +37,7 @@ export class AnthropicProvider implements Provider {
       accept: request.stream ? 'text/event-stream' : 'application/json',
       'anthropic-version': ANTHROPIC_VERSION,
     };
+    if (input.passthroughBody !== undefined) Object.assign(headers, request.protocolHeaders);
     if (deployment.apiKey !== undefined) headers['x-api-key'] = deployment.apiKey;
     return exchange(input, {
       path: '/v1/messages',
@@ -71,34 +71,5 @@ export function anthropicStreamItems(
   options: StreamReadOptions,
   decoder = new AnthropicStreamDecoder(),
 ): AsyncGenerator<StreamItem, void, undefined> {
-  const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-  return anthropicEventItems(readSseEvents(body, reading), options.signal, decoder);
-}
-
-/**
- * Anthropic stream events, however they were framed (SSE from Anthropic and Vertex, AWS event-stream
- * chunks from Bedrock), judged into stream items by one decoder.
- */
-export async function* anthropicEventItems(
-  events: AsyncIterable<SseEventIn>,
-  signal: AbortSignal,
-  decoder: AnthropicStreamDecoder,
-): AsyncGenerator<StreamItem, void, undefined> {
-  try {
-    for await (const event of events) {
-      const decoded = decoder.push(event);
-      if (decoded.failure !== undefined) {
-        yield { kind: 'failure', failure: decoded.failure };
-        return;
-      }
-      if (decoded.raw !== undefined) yield { kind: 'data', events: decoded.events, raw: decoded.raw };
-      if (decoder.finished) {
-        yield { kind: 'end' };
-        return;
-      }
-    }
-    yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
-  } catch (err) {
-    yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
-  }
+  return sseStreamItems(body, options, decoder);
 }

@@ -12,7 +12,8 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ChatRequest } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { anthropicEventItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
+import { readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
+import { decodedStreamItems } from '../http/sse-stream-items.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
 import { AnthropicStreamDecoder, type SseEventIn } from '../anthropic/anthropic-stream-decoder.js';
 import { exchange, type StreamReadOptions } from '../http/exchange.js';
@@ -66,7 +67,7 @@ export class BedrockProvider implements Provider {
 
 export function bedrockStreamItems(body: Readable, options: StreamReadOptions, decoder = new AnthropicStreamDecoder()): AsyncGenerator<StreamItem, void, undefined> {
   const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-  return anthropicEventItems(anthropicEventsOf(body, reading), options.signal, decoder);
+  return decodedStreamItems(anthropicEventsOf(body, reading), options.signal, decoder);
 }
 
 /** The Anthropic events inside a Bedrock response stream; an exception message ends it as a failure. */

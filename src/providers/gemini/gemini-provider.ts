@@ -1,10 +1,12 @@
 /**
  * The `gemini` provider: one attempt against the Gemini API (`generateContent`, or
- * `streamGenerateContent?alt=sse`). No client speaks Gemini to Keel, so every request is translated,
- * and refused by name when Gemini cannot express it. The key travels in `x-goog-api-key`, never in the
- * URL, which ends up in logs and traces.
+ * `streamGenerateContent?alt=sse`). A client of Gemini's own API has its body passed through (its
+ * stream chunks forwarded as they come); any other request is translated, and refused by name when
+ * Gemini cannot express it. The key travels in `x-goog-api-key`, never in the URL, which ends up in logs
+ * and traces.
  */
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
@@ -24,13 +26,27 @@ export function geminiPath(model: string, stream: boolean): string {
   return stream ? `/${API_VERSION}/models/${id}:streamGenerateContent?alt=sse` : `/${API_VERSION}/models/${id}:generateContent`;
 }
 
+/** The client's body without the top-level `model` the router's swap adds: Gemini refuses unknown fields. */
+function withoutModel(body: Buffer): Record<string, unknown> {
+  const { model: _model, ...rest } = z.record(z.string(), z.unknown()).parse(JSON.parse(body.toString('utf8')));
+  return rest;
+}
+
+/**
+ * The body of a generateContent call (Gemini API or Vertex): a Gemini client's own body as it came (the
+ * model lives in the URL, not in the body), any other client's request encoded.
+ */
+export function geminiRequestBody(input: AttemptInput): ReturnType<typeof encodeGeminiRequest> {
+  if (input.passthroughBody !== undefined) return { ok: true, body: withoutModel(input.passthroughBody) as never };
+  return encodeGeminiRequest(input.request, input.deployment);
+}
+
 export class GeminiProvider implements Provider {
   readonly format = 'gemini' as const;
 
   async send(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
-    // Never pass-through: the passthrough body, if any, is in another client's format.
-    const encoded = encodeGeminiRequest(request, deployment);
+    const encoded = geminiRequestBody(input);
     if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -50,12 +66,16 @@ export class GeminiProvider implements Provider {
 }
 
 
-/** Reads a GenerateContentResponse (from the Gemini API or Vertex): always decoded, never forwarded. */
+/**
+ * Reads a GenerateContentResponse (from the Gemini API or Vertex); for a same-format client the provider's
+ * bytes are kept, to be forwarded as they are.
+ */
 export async function readGeminiAnswer(res: UpstreamResponse, input: AttemptInput): Promise<AttemptResult> {
   const read = await readJsonAnswer(res, geminiResponse, 'a GenerateContentResponse', input.request.stream);
   if (!read.ok) return { kind: 'failure', failure: read.failure };
   const decoded = decodeGeminiResponse(read.json, input.deployment, Math.floor(Date.now() / 1000));
-  return decoded.ok ? { kind: 'json', response: decoded.response } : { kind: 'failure', failure: decoded.failure };
+  if (!decoded.ok) return { kind: 'failure', failure: decoded.failure };
+  return input.passthroughBody === undefined || input.request.stream ? { kind: 'json', response: decoded.response } : { kind: 'json', response: decoded.response, raw: read.raw };
 }
 
 /**

@@ -64,15 +64,18 @@ describe('Gemini stream decoding', () => {
     }
   });
 
-  it('numbers blocks by first appearance and reports finish and usage once', async () => {
+  it('numbers blocks by first appearance, reports the prompt count at once, and finish and usage once at the end', async () => {
     const all = events(await collect(piecewise(fixture('text-thinking-stream.sse'), 7)));
     expect(all[0]).toMatchObject({ type: 'start', id: 'Yk4faN3eJ5m-1e8PpsDk0Ak', model: 'gemini-2.5-flash' });
     expect(new Set(all.filter((e) => e.type === 'thinking_delta').map((e) => (e as { index: number }).index))).toEqual(new Set([0]));
     expect(new Set(all.filter((e) => e.type === 'text_delta').map((e) => (e as { index: number }).index))).toEqual(new Set([1]));
     expect(all.filter((e) => e.type === 'finish')).toEqual([{ type: 'finish', finishReason: 'stop' }]);
     expect(all.filter((e) => e.type === 'usage')).toEqual([
+      { type: 'usage', usage: { inputTokens: 9, outputTokens: 0 } },
       { type: 'usage', usage: { inputTokens: 9, outputTokens: 11 + 41, cachedInputTokens: 4, reasoningTokens: 41 } },
     ]);
+    // The early count comes before any content, so a stream's opening event can carry it.
+    expect(all.findIndex((e) => e.type === 'usage')).toBeLessThan(all.findIndex((e) => e.type === 'thinking_delta'));
   });
 
   it('turns each function call into a tool-call start and its whole arguments, and ends as tool_calls', async () => {

@@ -60,6 +60,9 @@ export class GeminiStreamDecoder {
     if (!this.started) {
       this.started = true;
       events.push({ type: 'start', id: chunk.responseId ?? newResponseId(), model: chunk.modelVersion ?? this.deployment.model, created: Math.floor(Date.now() / 1000) });
+      // Gemini counts the prompt from the first chunk on: passed on at once, before any content, so a
+      // client reading input tokens at the start of a stream (Anthropic's message_start) gets the real count.
+      if (chunk.usageMetadata?.promptTokenCount !== undefined) events.push({ type: 'usage', usage: { inputTokens: chunk.usageMetadata.promptTokenCount, outputTokens: 0 } });
     }
     const candidate = chunk.candidates?.[0];
     for (const part of candidate?.content?.parts ?? []) {

@@ -1,10 +1,13 @@
 /**
- * The `openai` and `openai-compatible` providers: one attempt against a Chat Completions endpoint. A
- * same-format client's body goes out as the client sent it (model swapped); stream events come back both
- * decoded (for translation, health and usage) and verbatim (for forwarding).
+ * The `openai` and `openai-compatible` providers: one attempt against a Chat Completions endpoint — or,
+ * for a Responses API client on an `openai` deployment, against its Responses endpoint. A same-format
+ * client's body goes out as the client sent it (model swapped); stream events come back both decoded
+ * (for translation, health and usage) and verbatim (for forwarding).
  */
 import type { Readable } from 'node:stream';
-import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
+import type { Deployment } from '../../config/resolve-config.js';
+import type { WireFormat } from '../../core/chat-request.js';
+import type { AttemptInput, AttemptResult, Provider, StreamItem, UpstreamFailure } from '../types.js';
 import { classifyNetworkFailure } from '../http/network-failure.js';
 import { readSseEvents } from '../http/sse-reader.js';
 import { exchange, readJsonAnswer, type StreamTiming } from '../http/exchange.js';
@@ -13,8 +16,7 @@ import { decodeOpenAIResponse } from './decode-openai-response.js';
 import { encodeOpenAIRequest } from './encode-openai-request.js';
 import { OpenAIStreamDecoder } from './openai-stream-decoder.js';
 import { openaiChatResponse } from './openai-wire.js';
-import type { Deployment } from '../../config/resolve-config.js';
-import type { UpstreamFailure } from '../types.js';
+import { sendOpenAIResponses } from './send-openai-responses.js';
 
 /**
  * Where a Chat Completions endpoint lives and how it is authorised: OpenAI's (and compatible servers')
@@ -40,14 +42,21 @@ export class OpenAIProvider implements Provider {
 
   constructor(private readonly endpoint: OpenAIEndpoint = OPENAI_ENDPOINT) {}
 
+  /** OpenAI itself also takes Responses API bodies; OpenAI-compatible servers know only Chat Completions. */
+  speaks(deployment: Deployment, format: WireFormat): boolean {
+    return format === 'openai' || (format === 'openai-responses' && deployment.provider === 'openai');
+  }
+
   async send(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
-    const body = input.passthroughBody ?? JSON.stringify(encodeOpenAIRequest(request, deployment.model));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: request.stream ? 'text/event-stream' : 'application/json',
       ...this.endpoint.authHeaders(deployment),
     };
+    const passthroughBody = input.passthroughBody;
+    if (request.surface === 'openai-responses' && passthroughBody !== undefined) return sendOpenAIResponses({ ...input, passthroughBody }, headers);
+    const body = passthroughBody ?? JSON.stringify(encodeOpenAIRequest(request, deployment.model));
     const extension = request.extensions.openai;
     const expectedChoices = typeof extension?.['n'] === 'number' ? extension['n'] : 1;
     // A translated request always asks for usage; a passed-through one gets what its client asked for.

@@ -11,7 +11,7 @@ import { chatRequest, type ChatRequest } from '../../core/chat-request.js';
 import type { Deployment } from '../../config/resolve-config.js';
 import type { AttemptResult } from '../types.js';
 import { resetGoogleTokenCaches } from './google-credentials.js';
-import { wireFormatOf } from '../index.js';
+import { deploymentFormatFor } from '../index.js';
 import { VertexProvider, vertexPath } from './vertex-provider.js';
 import { streamItems, streamedText } from '../../../test/support/stream-items.js';
 import { simulatorForTests } from '../../../test/support/simulator-for-tests.js';
@@ -69,8 +69,8 @@ describe('VertexProvider', () => {
 
   it('translates to Gemini, and speaks Gemini\'s format for Gemini models (Anthropic\'s for Claude)', async () => {
     expect(await send(chat(), deployment('gemini-2.5-pro'))).toMatchObject({ kind: 'json', response: { content: [{ type: 'text', text: 'Gemini on Vertex' }] } });
-    expect(wireFormatOf(deployment('gemini-2.5-pro'))).toBe('gemini');
-    expect(wireFormatOf(deployment(CLAUDE))).toBe('anthropic');
+    expect(deploymentFormatFor(deployment('gemini-2.5-pro'), 'anthropic')).toBe('gemini');
+    expect(deploymentFormatFor(deployment(CLAUDE), 'anthropic')).toBe('anthropic');
     // A Gemini-format client's body is sent as it came, and the provider's bytes come back for forwarding.
     const body = Buffer.from(JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { candidateCount: 1 } }));
     const all = await items(await send(chat({ stream: true }), deployment('gemini-2.5-pro'), body));

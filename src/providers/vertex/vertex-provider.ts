@@ -13,8 +13,7 @@ import type { WireFormat } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider } from '../types.js';
 import { anthropicStreamItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
-import { encodeGeminiRequest } from '../gemini/encode-gemini-request.js';
-import { geminiStreamItems, readGeminiAnswer } from '../gemini/gemini-provider.js';
+import { geminiRequestBody, geminiStreamItems, readGeminiAnswer } from '../gemini/gemini-provider.js';
 import { GeminiStreamDecoder } from '../gemini/gemini-stream-decoder.js';
 import { exchange, type ExchangeSpec } from '../http/exchange.js';
 import { googleTokenFor } from './google-credentials.js';
@@ -77,12 +76,9 @@ export class VertexProvider implements Provider {
   private gemini(input: AttemptInput, path: string, headers: Record<string, string>): Promise<AttemptResult> | AttemptResult {
     const { deployment, request } = input;
     // A Gemini-format client's body is Vertex's body too (the model is in the URL): sent as it came.
-    let body: Buffer | string | undefined = input.passthroughBody;
-    if (body === undefined) {
-      const encoded = encodeGeminiRequest(request, deployment);
-      if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
-      body = JSON.stringify(encoded.body);
-    }
+    const encoded = geminiRequestBody(input);
+    if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
+    const body = JSON.stringify(encoded.body);
     const spec: ExchangeSpec = {
       path,
       headers,

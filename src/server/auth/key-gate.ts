@@ -84,7 +84,9 @@ export class KeyGate implements RequestGate {
     if (record.expiresAt !== null && record.expiresAt <= this.options.nowMs()) {
       throw new KeelError('unauthorized', `The API key ${record.prefix} expired at ${isoDay(record.expiresAt)}.`);
     }
-    return { keyId: record.id, keyName: record.name, tenant: record.tenant, priority: record.priority };
+    const caller: Caller = { keyId: record.id, keyName: record.name, tenant: record.tenant, priority: record.priority };
+    if (record.allowedModels !== null) caller.models = record.allowedModels;
+    return caller;
   }
 
   async admit(caller: Caller, request: AdmissionRequest): Promise<Grant> {

@@ -30,7 +30,7 @@ export function shownPrefix(secret: string): string {
 
 /**
  * The candidate secrets a request presents, in the order they are tried: the bearer token, then
- * `x-api-key`. An SDK may send a placeholder in one of them (`apiKey: 'unused'`), so each is tried.
+ * `x-api-key`, then `x-goog-api-key`. An SDK may send a placeholder in one of them (`apiKey: 'unused'`), so each is tried.
  */
 export function presentedSecrets(headers: Record<string, string | string[] | undefined>): string[] {
   const found: string[] = [];
@@ -39,7 +39,10 @@ export function presentedSecrets(headers: Record<string, string | string[] | und
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match !== null) found.push(match[1]!);
   }
-  const apiKey = headers['x-api-key'];
-  if (typeof apiKey === 'string' && apiKey.trim() !== '') found.push(apiKey.trim());
+  // `x-goog-api-key` is where Gemini clients (the @google/genai SDK, Gemini CLI) put theirs.
+  for (const name of ['x-api-key', 'x-goog-api-key']) {
+    const apiKey = headers[name];
+    if (typeof apiKey === 'string' && apiKey.trim() !== '') found.push(apiKey.trim());
+  }
   return found;
 }

@@ -95,5 +95,13 @@ export class SloMemoryStore implements Store {
     return this.audit.filter((e) => q.from === undefined || e.at >= q.from).reverse().slice(0, q.limit);
   }
 
+  async saveResponse(): Promise<void> {}
+  async getResponse(): Promise<undefined> {
+    return undefined;
+  }
+  async deleteResponse(): Promise<boolean> {
+    return false;
+  }
+
   async prune(): Promise<void> {}
 }

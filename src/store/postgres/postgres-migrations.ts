@@ -146,6 +146,22 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX audit_log_at ON ${s}.audit_log (at DESC, seq DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'stored responses',
+    sql: (s) => `
+      -- Responses API answers kept for previous_response_id and GET /v1/responses/{id}, per tenant.
+      CREATE TABLE ${s}.responses (
+        tenant text NOT NULL,
+        id text NOT NULL,
+        created_at bigint NOT NULL,             -- epoch ms
+        response jsonb NOT NULL,
+        items jsonb NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX responses_created_at ON ${s}.responses (created_at);
+    `,
+  },
 ];
 
 /** Applies the missing steps in order on one connection; returns the versions applied (empty when current). */

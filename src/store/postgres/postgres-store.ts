@@ -8,7 +8,8 @@
  */
 import { Pool, type PoolClient } from 'pg';
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, RollupQuery, RollupRow, Store, VirtualKeyRecord } from '../store.js';
+import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, PruneCutoffs, RollupQuery, RollupRow, Store, StoredResponse, VirtualKeyRecord } from '../store.js';
+import { toStoredResponse, type ResponseDbRow } from '../response-rows.js';
 import { insertSamplesSql, insertUpdatesSql, mergeByKey, sampleRecord, upsertRollupsSql } from './postgres-batches.js';
 import { applyPostgresMigrations, inTransaction, postgresSchemaVersion, quoteSchema } from './postgres-migrations.js';
 import {
@@ -260,7 +261,25 @@ export class PostgresStore implements Store {
     return rows.rows.map(toAuditEntry);
   }
 
-  async prune(cutoffs: { rollupsBefore: number; samplesBefore: number; incidentsBefore: number }): Promise<void> {
+  async saveResponse(response: StoredResponse): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.s}.responses (tenant, id, created_at, response, items) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, id) DO UPDATE SET created_at = excluded.created_at, response = excluded.response, items = excluded.items`,
+      [response.tenant, response.id, response.createdAt, JSON.stringify(response.response), JSON.stringify(response.items)],
+    );
+  }
+
+  async getResponse(tenant: string, id: string): Promise<StoredResponse | undefined> {
+    const rows = (await this.pool.query<ResponseDbRow>(`SELECT * FROM ${this.s}.responses WHERE tenant = $1 AND id = $2`, [tenant, id])).rows;
+    return rows[0] === undefined ? undefined : toStoredResponse(rows[0]);
+  }
+
+  async deleteResponse(tenant: string, id: string): Promise<boolean> {
+    const result = await this.pool.query(`DELETE FROM ${this.s}.responses WHERE tenant = $1 AND id = $2`, [tenant, id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async prune(cutoffs: PruneCutoffs): Promise<void> {
     // Batch ids are only needed while a retry could come: keep them a day, or as long as rollups if shorter.
     const batchesBefore = Math.max(cutoffs.rollupsBefore, this.clock.now() - this.batchMemoryMs);
     await this.transaction(async (client) => {
@@ -269,6 +288,7 @@ export class PostgresStore implements Store {
       await client.query(`DELETE FROM ${this.s}.attempt_samples WHERE at < $1`, [cutoffs.samplesBefore]);
       // Open incidents are kept however old: they are still news. Their updates go by cascade.
       await client.query(`DELETE FROM ${this.s}.incidents WHERE status = 'resolved' AND resolved_at < $1`, [cutoffs.incidentsBefore]);
+      if (cutoffs.responsesBefore !== undefined) await client.query(`DELETE FROM ${this.s}.responses WHERE created_at < $1`, [cutoffs.responsesBefore]);
     });
   }
 

@@ -1,0 +1,123 @@
+/**
+ * One JSON request forwarded as is (model swapped) to the first of several deployments that answers:
+ * what the endpoints that are not chat share (`/v1/embeddings`, `/v1/messages/count_tokens`). Each
+ * deployment gets one attempt through its circuit breaker; a transient failure moves on to the next,
+ * a refusal of the request itself (a 400) is returned at once with the provider's reason, and when
+ * every candidate failed the client gets the same error, attempts listed, as a chat request would.
+ * Attempts are reported on the router's events, so health, breakers and incidents see these calls too.
+ */
+import type { z } from 'zod';
+import type { Deployment } from '../../config/resolve-config.js';
+import type { Outcome } from '../../core/outcome.js';
+import { classifyNetworkFailure, StreamTimeoutError } from '../../providers/http/network-failure.js';
+import { readBodyBuffer, readBodyText, sendUpstream } from '../../providers/http/upstream-request.js';
+import type { UpstreamFailure } from '../../providers/index.js';
+import { finalError } from '../../router/final-error.js';
+import type { AttemptRecord, Router } from '../../router/router.js';
+import { swapModel } from '../../router/swap-model.js';
+import type { ApiRequest } from '../api-request.js';
+
+/** One upstream request, made for one deployment. */
+export interface PreparedCall {
+  /** Path under the deployment's base URL. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  classifyError(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>, nowMs: number): UpstreamFailure;
+}
+
+export interface ForwardSpec {
+  route: string;
+  /** In the order to try them. */
+  candidates: Deployment[];
+  /** The call for a deployment, or why the request cannot go there (a refusal, not a fault). */
+  prepare(deployment: Deployment): PreparedCall | { failure: UpstreamFailure };
+  /** What a valid answer looks like; anything else is the provider's fault. */
+  answer: z.ZodType;
+  /** Deployments of the route that cannot serve this request at all, with why. */
+  refusals?: string[];
+}
+
+/** The client's body as is with only the model swapped: the call for a same-format deployment. */
+export function passthroughCall(req: ApiRequest, deployment: Deployment, call: Omit<PreparedCall, 'body'>): PreparedCall {
+  return { ...call, body: swapModel(req.body, deployment.model) };
+}
+
+export interface Forwarded {
+  deployment: Deployment;
+  body: Buffer;
+  attempts: AttemptRecord[];
+}
+
+/** Outcomes that say nothing bad of the deployment and would fail the same anywhere: stop at once. */
+const FINAL: ReadonlySet<Outcome> = new Set<Outcome>(['bad_request', 'auth', 'context_length', 'content_filter']);
+
+export async function forwardJson(req: ApiRequest, router: Router, spec: ForwardSpec): Promise<Forwarded> {
+  const attempts: AttemptRecord[] = [];
+  const skipped: string[] = [];
+  let last: UpstreamFailure | undefined;
+  for (const deployment of spec.candidates) {
+    if (req.signal.aborted) break;
+    const breaker = router.policies.breakers.get(deployment.id);
+    const acquired = breaker.tryAcquire();
+    if (!acquired.allowed) {
+      skipped.push(`${deployment.id}: circuit open`);
+      continue;
+    }
+    const startedAtMs = Date.now();
+    const result = await attempt(req, deployment, spec);
+    breaker.onResult(acquired.permit, result.failure?.outcome ?? 'ok');
+    const record: AttemptRecord = {
+      requestId: req.requestId, route: spec.route, deployment: deployment.id, provider: deployment.provider, model: deployment.model,
+      outcome: result.failure?.outcome ?? 'ok', startedAtMs, latencyMs: Date.now() - startedAtMs, kind: attempts.length === 0 ? 'first' : 'failover',
+    };
+    if (result.failure?.status !== undefined) record.status = result.failure.status;
+    if (result.failure !== undefined) record.message = result.failure.message;
+    attempts.push(record);
+    router.events.emit('attempt', record);
+    if (result.failure === undefined) return { deployment, body: result.body, attempts };
+    last = result.failure;
+    if (FINAL.has(last.outcome)) break;
+  }
+  throw finalError({ clientAborted: req.signal.aborted, deadlineExpired: false, attempts, last, refusals: spec.refusals ?? [], skipped });
+}
+
+async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpec): Promise<{ body: Buffer; failure?: undefined } | { failure: UpstreamFailure }> {
+  const call = spec.prepare(deployment);
+  if ('failure' in call) return call;
+  // The whole answer must come within the deployment's first-token budget (these answers are small).
+  const ttftMs = deployment.timeouts.ttftMs;
+  const late = new AbortController();
+  const timer = setTimeout(() => late.abort(new StreamTimeoutError('first_token', ttftMs)), ttftMs);
+  const signal = AbortSignal.any([req.signal, late.signal]);
+  let body: Buffer;
+  let status: number;
+  try {
+    const sent = await sendUpstream({
+      deployment,
+      path: call.path,
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
+      body: call.body,
+      signal,
+    });
+    if (!sent.ok) return { failure: sent.failure };
+    const res = sent.response;
+    status = res.status;
+    if (res.status >= 400) return { failure: call.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
+    try {
+      body = await readBodyBuffer(res.body, deployment.timeouts.idleMs);
+    } catch (err) {
+      return { failure: classifyNetworkFailure(err, signal, 'body') };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status } };
+  }
+  if (!spec.answer.safeParse(json).success) return { failure: { outcome: 'server_error', message: `the provider's answer is not what ${call.path} returns`, status } };
+  return { body };
+}

@@ -1,0 +1,49 @@
+/**
+ * The items of a stream whose events are named and whose decoder knows when the answer is whole
+ * (Anthropic Messages on Anthropic, Vertex or Bedrock; OpenAI Responses): data items as events arrive,
+ * then exactly one `end` — once the decoder has seen the closing event, the rest of the body is drained,
+ * not waited for — or one `failure`: an error event, a body that ends early, or a connection that breaks
+ * or stalls. The framing (SSE, or AWS event-stream chunks) is the caller's: `decodedStreamItems` takes
+ * the events however they came, `sseStreamItems` reads them from an SSE body.
+ */
+import type { Readable } from 'node:stream';
+import type { StreamEvent } from '../../core/chat-response.js';
+import type { StreamItem, UpstreamFailure } from '../types.js';
+import type { StreamReadOptions } from './exchange.js';
+import { classifyNetworkFailure } from './network-failure.js';
+import { readSseEvents } from './sse-reader.js';
+
+export interface SseEventDecoder {
+  push(event: { event?: string | undefined; data: string }): { events: StreamEvent[]; raw?: string; failure?: UpstreamFailure };
+  /** The closing event arrived: nothing more is needed from the body. */
+  readonly finished: boolean;
+}
+
+export function sseStreamItems(body: Readable, options: StreamReadOptions, decoder: SseEventDecoder): AsyncGenerator<StreamItem, void, undefined> {
+  const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
+  return decodedStreamItems(readSseEvents(body, reading), options.signal, decoder);
+}
+
+export async function* decodedStreamItems(
+  events: AsyncIterable<{ event?: string | undefined; data: string }>,
+  signal: AbortSignal,
+  decoder: SseEventDecoder,
+): AsyncGenerator<StreamItem, void, undefined> {
+  try {
+    for await (const event of events) {
+      const decoded = decoder.push(event);
+      if (decoded.failure !== undefined) {
+        yield { kind: 'failure', failure: decoded.failure };
+        return;
+      }
+      if (decoded.raw !== undefined) yield { kind: 'data', events: decoded.events, raw: decoded.raw };
+      if (decoder.finished) {
+        yield { kind: 'end' };
+        return;
+      }
+    }
+    yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
+  } catch (err) {
+    yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
+  }
+}
