@@ -62,7 +62,9 @@ export async function answerResponses(req: ApiRequest, router: Router, log: Resp
   const json = references.resolved ? { ...(req.json as Record<string, unknown>), input: references.input } : req.json;
   const { request, params, items } = parseResponsesRequest(json, earlier);
   const expanded = earlier.length > 0 || references.resolved;
-  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'openai-responses', rawBody: passthroughBody(req, items, expanded) });
+  // A passed-through Responses stream carries OpenAI's own item ids and numbering, which an encoder taking
+  // over mid-answer cannot continue: such a stream is not resumed on another deployment.
+  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'openai-responses', rawBody: passthroughBody(req, items, expanded), passthroughResumable: false });
   const envelope: Envelope = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), model: params.model, params };
   const keep = async (response: Json | undefined): Promise<void> => {
     if (params.store === false || response === undefined) return;

@@ -27,6 +27,12 @@ export interface DispatchInput {
   priority?: Priority;
   /** Whose request this is: cached answers are never shared across tenants. */
   tenant?: string;
+  /**
+   * False when the client surface cannot take over a passed-through stream mid-answer (its encoder cannot
+   * know the provider's own item ids and numbering): a cut pass-through stream then ends with the
+   * surface's error event instead of being continued. Default true.
+   */
+  passthroughResumable?: boolean;
 }
 
 export interface AttemptRecord {

@@ -306,6 +306,7 @@ export class Router {
     d.answeredBy = verdict.attempt;
     const answer = result.answer;
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
+    if (result.passthrough && d.input.passthroughResumable === false) return { ...result, answer: this.remember(d, answer) };
     const items = continueOnFailure(answer.items, async (partialText) => {
       const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill) ?? nextAdmitted(() => true);
       if (admitted === undefined) return undefined;
