@@ -43,6 +43,7 @@ export function trailHeaders(result: Pick<DispatchResult, 'route' | 'deployment'
     headers['x-keel-deployment'] = result.deployment.id;
     headers['x-keel-provider'] = result.deployment.provider;
     headers['x-keel-model'] = result.deployment.model;
+    if (result.deployment.region !== undefined) headers['x-keel-region'] = result.deployment.region;
   }
   if (result.degraded !== undefined) headers['x-keel-degraded'] = result.degraded;
   return headers;

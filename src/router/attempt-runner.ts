@@ -246,6 +246,8 @@ class Attempt {
   private base(): Omit<AttemptRecord, 'outcome' | 'latencyMs'> {
     const { input, route } = this.d;
     const d = this.deployment;
-    return { requestId: input.requestId, route: route.name, deployment: d.id, provider: d.provider, model: d.model, startedAtMs: this.clock.startedAtMs, kind: this.kind };
+    const base: Omit<AttemptRecord, 'outcome' | 'latencyMs'> = { requestId: input.requestId, route: route.name, deployment: d.id, provider: d.provider, model: d.model, startedAtMs: this.clock.startedAtMs, kind: this.kind };
+    if (d.region !== undefined) base.region = d.region;
+    return base;
   }
 }

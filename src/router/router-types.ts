@@ -42,6 +42,8 @@ export interface AttemptRecord {
   provider: ProviderName;
   /** The upstream model name. */
   model: string;
+  /** Where the deployment runs (`us-east-1`), when it says. */
+  region?: string;
   outcome: Outcome;
   startedAtMs: number;
   /** Time to the answer's headers, or a stream's first content (successful attempts). */

@@ -84,6 +84,7 @@ describe('Claude across Anthropic and two Bedrock regions', () => {
     for (let round = 0; round < 2; round++) {
       const json = await openai.chat.completions.create({ model: 'claude', messages: user(`json ${round}`) }).withResponse();
       deployments.push(json.response.headers.get('x-keel-deployment'));
+      expect(json.response.headers.get('x-keel-region')).toBe('us-west-2');
       texts.push(json.data.choices[0]!.message.content ?? '');
 
       const stream = await openai.chat.completions.create({ model: 'claude', messages: user(`stream ${round}`), stream: true }).withResponse();
