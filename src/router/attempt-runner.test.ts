@@ -11,10 +11,9 @@ import { closeAllPools } from '../providers/http/upstream-pool.js';
 import { Deadline, TypedEmitter } from '../resilience/index.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { simulatedRouterConfig } from '../../test/support/simulated-router-config.js';
-import { needsOf } from './capabilities.js';
 import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
-import type { DispatchContext } from './dispatch-context.js';
+import { newDispatchContext } from './dispatch-context.js';
 import { createPolicies } from './policies.js';
 import type { AttemptRecord, RouterEvents } from './router-types.js';
 
@@ -62,18 +61,7 @@ function setup() {
     const request = chatRequest({ model: 'solo', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
     const rawBody = Buffer.from(JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }] }));
     const deadline = new Deadline({ budgetMs: 600_000, clock, parentSignal: client.signal, timeoutReason: () => new KeelError('deadline_exceeded', 'late') });
-    const d: DispatchContext = {
-      input: { request, clientFormat: 'openai', rawBody, requestId: 'req_runner', signal: client.signal },
-      route: config.routes.get('solo')!,
-      deadline,
-      finish: () => deadline.dispose(),
-      needs: needsOf(request),
-      attempts: [],
-      last: undefined,
-      refusals: [],
-      skipped: [],
-      minContextFailed: undefined,
-    };
+    const d = newDispatchContext({ request, clientFormat: 'openai', rawBody, requestId: 'req_runner', signal: client.signal }, config.routes.get('solo')!, deadline, () => deadline.dispose());
     const limit = policies.limitFor('primary');
     expect(limit.tryAcquire()).toBe(true);
     const admitted = breaker.tryAcquire();

@@ -6,7 +6,7 @@
 import type { Route } from '../config/resolve-config.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Deadline } from '../resilience/index.js';
-import type { RequestNeeds } from './capabilities.js';
+import { needsOf, type RequestNeeds } from './capabilities.js';
 import type { FailureContext } from './final-error.js';
 import type { DispatchInput } from './router-types.js';
 
@@ -25,4 +25,9 @@ export interface DispatchContext extends Omit<FailureContext, 'clientAborted' | 
    * takes over). Not simply the last attempt: a hedge that lost is recorded after the winner.
    */
   answeredBy?: number;
+}
+
+/** A request's context before its first attempt: nothing tried, nothing refused yet. */
+export function newDispatchContext(input: DispatchInput, route: Route, deadline: Deadline, finish: DispatchContext['finish']): DispatchContext {
+  return { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
 }

@@ -15,11 +15,10 @@ import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
 import { soloRoute, type Deployment, type Route, type RuntimeConfig } from '../config/resolve-config.js';
 import { AdmissionRejected, Deadline, TypedEmitter, type CircuitBreakerSnapshot } from '../resilience/index.js';
-import { needsOf } from './capabilities.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
-import type { DispatchContext } from './dispatch-context.js';
+import { newDispatchContext, type DispatchContext } from './dispatch-context.js';
 import { finalError } from './final-error.js';
 import { hedge } from './hedge.js';
 import { admitDeployment, type Admitted } from './admission.js';
@@ -129,18 +128,8 @@ export class Router {
     const route = soloRoute(deployment.model, deployment);
     const budgetMs = this.recovery.settings.timeoutMs;
     const deadline = new Deadline({ budgetMs, clock: this.clock, parentSignal: signal, timeoutReason: () => new KeelError('deadline_exceeded', `The recovery probe got no answer within ${budgetMs} ms.`) });
-    const d: DispatchContext = {
-      input: { request, clientFormat: 'openai', requestId: `${PROBE_ID_PREFIX}${deploymentId}_${randomBytes(6).toString('hex')}`, signal },
-      route: { ...route, retry: { ...route.retry, maxAttemptsPerDeployment: 1 } },
-      deadline,
-      finish: () => undefined,
-      needs: needsOf(request),
-      attempts: [],
-      last: undefined,
-      refusals: [],
-      skipped: [],
-      minContextFailed: undefined,
-    };
+    const input = { request, clientFormat: 'openai' as const, requestId: `${PROBE_ID_PREFIX}${deploymentId}_${randomBytes(6).toString('hex')}`, signal };
+    const d = newDispatchContext(input, { ...route, retry: { ...route.retry, maxAttemptsPerDeployment: 1 } }, deadline, () => undefined);
     try {
       const verdict = await this.runner.run(d, { deployment, limit, permit }, 'recovery_probe', deadline.signal);
       return verdict.kind === 'answered';
@@ -211,7 +200,7 @@ export class Router {
       deadline.dispose();
       this.emitRequest(d, startedAtMs, errorCode);
     };
-    const d: DispatchContext = { input, route, deadline, finish, needs: needsOf(input.request), attempts: [], last: undefined, refusals: [], skipped: [], minContextFailed: undefined };
+    const d = newDispatchContext(input, route, deadline, finish);
     const breakers = this.policies.breakers;
     const refusedByBreaker: string[] = [];
     const plan: (Deployment | undefined)[] = planDeployments(route, this.policies.latency, this.random);

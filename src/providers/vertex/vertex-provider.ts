@@ -74,7 +74,7 @@ export class VertexProvider implements Provider {
   }
 
   private gemini(input: AttemptInput, path: string, headers: Record<string, string>): Promise<AttemptResult> | AttemptResult {
-    const { deployment, request } = input;
+    const { deployment } = input;
     // A Gemini-format client's body is Vertex's body too (the model is in the URL): sent as it came.
     const encoded = geminiRequestBody(input);
     if (!encoded.ok) return { kind: 'failure', failure: encoded.failure };
