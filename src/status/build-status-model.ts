@@ -62,7 +62,7 @@ export async function buildStatusModel(sources: StatusSources, cache = new DayCa
     // A provider's tooltips list its deployments' incidents too: one place to see the provider's story.
     specs.push({ id: componentOfProvider(provider), name: provider, kind: 'provider', incidentScope: new Set([componentOfProvider(provider), ...members]) });
     for (const d of sources.topology.deployments.filter((x) => x.provider === provider)) {
-      specs.push({ id: componentOfDeployment(d.id), name: d.id, kind: 'deployment', groupId: componentOfProvider(provider), incidentScope: new Set([componentOfDeployment(d.id)]) });
+      specs.push({ id: componentOfDeployment(d.id), name: d.region === undefined ? d.id : `${d.id} (${d.region})`, kind: 'deployment', groupId: componentOfProvider(provider), incidentScope: new Set([componentOfDeployment(d.id)]) });
     }
   }
 

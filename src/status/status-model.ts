@@ -8,17 +8,18 @@ import type { ComponentStatus, Incident, IncidentStatus } from '../store/store.j
 
 /** The only config the status page sees. */
 export interface StatusTopology {
-  deployments: { id: string; provider: string }[];
+  /** `region`: where the deployment runs, shown beside its id (the same model in two regions is two rows). */
+  deployments: { id: string; provider: string; region?: string }[];
   routes: { name: string; deployments: string[] }[];
 }
 
 /** Extracts the public topology from a runtime config (ids and names only). */
 export function topologyOf(config: {
-  deployments: ReadonlyMap<string, { id: string; provider: string }>;
+  deployments: ReadonlyMap<string, { id: string; provider: string; region?: string | undefined }>;
   routes: ReadonlyMap<string, { name: string; targets: readonly { deployment: { id: string } }[] }>;
 }): StatusTopology {
   return {
-    deployments: [...config.deployments.values()].map((d) => ({ id: d.id, provider: d.provider })),
+    deployments: [...config.deployments.values()].map((d) => (d.region === undefined ? { id: d.id, provider: d.provider } : { id: d.id, provider: d.provider, region: d.region })),
     routes: [...config.routes.values()].map((r) => ({ name: r.name, deployments: r.targets.map((t) => t.deployment.id) })),
   };
 }

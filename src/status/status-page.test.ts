@@ -91,6 +91,14 @@ describe('status.json', () => {
     expect(incident.components.map((c) => c.id)).toEqual(['deployment:gpt-direct']);
   });
 
+  it('names the region beside a deployment that declares one', async () => {
+    const clock = new ManualClock(T);
+    const snapshot: HealthSnapshot = { atMs: T, keel: { component: 'keel', status: 'operational', reason: '' }, providers: [], deployments: [], routes: [] };
+    const topology = { deployments: [{ id: 'claude-east', provider: 'bedrock', region: 'us-east-1' }, { id: 'claude-direct', provider: 'anthropic' }], routes: [] };
+    const model = await buildStatusModel({ store: new MemoryStore(), topology, clock, health: { evaluate: () => snapshot }, days: 1 });
+    expect(model.components.filter((c) => c.kind === 'deployment').map((c) => c.name)).toEqual(['claude-east (us-east-1)', 'claude-direct']);
+  });
+
   it('says critical when Keel itself fails its clients', async () => {
     const clock = new ManualClock(T);
     const snapshot: HealthSnapshot = { atMs: T, keel: { component: 'keel', status: 'major_outage', reason: 'all down' }, providers: [], deployments: [], routes: [] };
@@ -151,7 +159,9 @@ describe('GET /status', () => {
 
   it('puts no secret and no tenant data on any public surface', () => {
     for (const [name, response] of Object.entries(responses)) {
-      for (const forbidden of [SECRET, 'internal-gateway.example.com', 'org-tenant-acme-private', 'acme', 'alice@example.com', 'req_', 'eu-west']) {
+      // A deployment's region is shown on purpose (which region of a cloud is down is what customers ask);
+      // its URL, key, headers and tenants never are.
+      for (const forbidden of [SECRET, 'internal-gateway.example.com', 'org-tenant-acme-private', 'acme', 'alice@example.com', 'req_']) {
         expect({ name, found: response.body.includes(forbidden) ? forbidden : undefined }).toEqual({ name, found: undefined });
       }
     }
