@@ -7,6 +7,11 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fire` after `ms` unless cancelled first; returns the cancel. Cheaper than `sleep` (no promise,
+   * no listener) for code that re-arms one timer per request, like an attempt's clock.
+   */
+  setTimer(ms: number, fire: () => void): () => void;
 }
 
 export const systemClock: Clock = {
@@ -27,6 +32,10 @@ export const systemClock: Clock = {
       }, ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
+  setTimer: (ms, fire) => {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
 };
 
 /** A clock that moves only when told to: for tests of time-based policies. */
@@ -59,6 +68,14 @@ export class ManualClock implements Clock {
         { once: true },
       );
     });
+  }
+
+  setTimer(ms: number, fire: () => void): () => void {
+    const sleeper = { at: this.nowMs + ms, resolve: fire };
+    this.sleepers.push(sleeper);
+    return () => {
+      this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+    };
   }
 
   /** Moves time forward and wakes every sleeper whose time has come. */

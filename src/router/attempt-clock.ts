@@ -21,6 +21,13 @@ export interface AttemptClockOptions {
   onOverdue?: () => void;
 }
 
+/** Deadlines still pending, in ms after the attempt started. */
+interface Pending {
+  headersOverdue: number | undefined;
+  firstTokenOverdue: number | undefined;
+  cut: number | undefined;
+}
+
 export class AttemptClock {
   readonly startedAtMs: number;
   readonly limits: AttemptLimits;
@@ -29,21 +36,21 @@ export class AttemptClock {
   /** When the attempt became overdue, if it did. */
   overdueAtMs: number | undefined;
   private readonly controller = new AbortController();
-  /** Cancels the pending timers (they are sleeps on the injected clock). */
-  private readonly timers = new AbortController();
-  private readonly headersTimers = new AbortController();
   private readonly onParentAbort: () => void;
+  private readonly pending: Pending;
+  /** One timer for the earliest pending deadline, re-armed as marks come in (one per attempt, cheap). */
+  private cancelTimer: (() => void) | undefined;
+  private armedAt: number | undefined;
 
   constructor(private readonly options: AttemptClockOptions) {
     const { clock, limits, parent } = options;
     this.startedAtMs = clock.now();
     this.limits = limits;
+    this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
     this.onParentAbort = () => this.controller.abort(parent.reason);
     if (parent.aborted) this.onParentAbort();
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
-    this.after(limits.firstTokenLimitMs, this.timers.signal, () => this.controller.abort(new StreamTimeoutError('first_token', limits.firstTokenLimitMs)));
-    if (limits.firstTokenOverdueMs !== undefined) this.after(limits.firstTokenOverdueMs, this.timers.signal, () => this.becomeOverdue());
-    if (limits.headersOverdueMs !== undefined) this.after(limits.headersOverdueMs, this.headersTimers.signal, () => this.becomeOverdue());
+    this.arm();
   }
 
   /** Aborts on a cut, or when the parent aborts (with the parent's reason). */
@@ -58,31 +65,60 @@ export class AttemptClock {
   markHeaders(): void {
     if (this.headersAtMs !== undefined) return;
     this.headersAtMs = this.options.clock.now();
-    this.headersTimers.abort();
+    this.pending.headersOverdue = undefined;
+    this.arm();
   }
 
   /** The answer began (a JSON answer: it is complete): first-token timers stop. Returns the time to it. */
   markFirstToken(): number {
-    this.markHeaders();
+    this.headersAtMs ??= this.options.clock.now();
     this.firstTokenAtMs ??= this.options.clock.now();
-    this.timers.abort();
+    this.pending.headersOverdue = this.pending.firstTokenOverdue = this.pending.cut = undefined;
+    this.arm();
     return this.firstTokenAtMs - this.startedAtMs;
   }
 
   /** The attempt is over (any way): timers stop and the parent is no longer watched. */
   end(): void {
-    this.timers.abort();
-    this.headersTimers.abort();
+    this.pending.headersOverdue = this.pending.firstTokenOverdue = this.pending.cut = undefined;
+    this.arm();
     this.options.parent.removeEventListener('abort', this.onParentAbort);
+  }
+
+  private arm(): void {
+    const { headersOverdue, firstTokenOverdue, cut } = this.pending;
+    let next: number | undefined;
+    for (const at of [headersOverdue, firstTokenOverdue, cut]) if (at !== undefined && (next === undefined || at < next)) next = at;
+    if (next === this.armedAt) return;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.armedAt = next;
+    if (next === undefined) return;
+    const { clock } = this.options;
+    this.cancelTimer = clock.setTimer(Math.max(0, this.startedAtMs + next - clock.now()), () => this.fire());
+  }
+
+  private fire(): void {
+    this.cancelTimer = undefined;
+    this.armedAt = undefined;
+    const elapsed = this.options.clock.now() - this.startedAtMs;
+    const p = this.pending;
+    if (p.cut !== undefined && elapsed >= p.cut) {
+      const limitMs = p.cut;
+      p.headersOverdue = p.firstTokenOverdue = p.cut = undefined;
+      this.controller.abort(new StreamTimeoutError('first_token', limitMs));
+      return;
+    }
+    if ((p.headersOverdue !== undefined && elapsed >= p.headersOverdue) || (p.firstTokenOverdue !== undefined && elapsed >= p.firstTokenOverdue)) {
+      p.headersOverdue = p.firstTokenOverdue = undefined;
+      this.becomeOverdue();
+    }
+    this.arm();
   }
 
   private becomeOverdue(): void {
     if (this.overdueAtMs !== undefined || this.controller.signal.aborted) return;
     this.overdueAtMs = this.options.clock.now();
     this.options.onOverdue?.();
-  }
-
-  private after(ms: number, signal: AbortSignal, fire: () => void): void {
-    this.options.clock.sleep(ms, signal).then(fire, () => undefined);
   }
 }

@@ -35,13 +35,19 @@ export interface NormSettings {
   idleMinExcessMs: number;
 }
 
-/** A ring of recent samples with their times; the p99 is recomputed only when asked after a change. */
+/**
+ * A ring of recent samples with their times. The p99 is recomputed (a sort of at most a few hundred
+ * numbers) only every `RECOMPUTE_EVERY` new samples or when the oldest sample has gone stale: a norm moves
+ * slowly, and every attempt asks for it.
+ */
+const RECOMPUTE_EVERY = 16;
+
 class Samples {
   private readonly values: number[] = [];
   private readonly atMs: number[] = [];
   private next = 0;
   private cachedP99: number | undefined;
-  private dirty = true;
+  private addedSinceCompute = Number.POSITIVE_INFINITY;
 
   constructor(private readonly capacity: number) {}
 
@@ -54,17 +60,21 @@ class Samples {
       this.atMs[this.next] = atMs;
       this.next = (this.next + 1) % this.capacity;
     }
-    this.dirty = true;
+    this.addedSinceCompute += 1;
   }
 
   /** The 99th percentile of the samples newer than `sinceMs`, or undefined with fewer than `min` of them. */
   p99(sinceMs: number, min: number): number | undefined {
-    // Ages only matter once the oldest sample is stale; in steady traffic the cached value is reused.
-    const oldest = Math.min(...this.atMs);
-    if (!this.dirty && oldest >= sinceMs) return this.cachedP99;
-    const fresh = this.values.filter((_, i) => this.atMs[i]! >= sinceMs).sort((a, b) => a - b);
+    // The ring's oldest sample sits where the next one will be written.
+    const oldestAtMs = this.atMs[this.values.length < this.capacity ? 0 : this.next];
+    const stale = oldestAtMs !== undefined && oldestAtMs < sinceMs;
+    // A norm that just gained enough samples is computed at once, not 16 samples later.
+    const justEnough = this.cachedP99 === undefined && this.values.length >= min;
+    if (!stale && !justEnough && this.addedSinceCompute < RECOMPUTE_EVERY) return this.cachedP99;
+    const fresh = stale ? this.values.filter((_, i) => this.atMs[i]! >= sinceMs) : [...this.values];
+    fresh.sort((a, b) => a - b);
     this.cachedP99 = fresh.length < min ? undefined : fresh[Math.min(fresh.length - 1, Math.ceil(fresh.length * 0.99) - 1)];
-    this.dirty = oldest < sinceMs;
+    this.addedSinceCompute = stale ? Number.POSITIVE_INFINITY : 0;
     return this.cachedP99;
   }
 }

@@ -221,7 +221,9 @@ export class Router {
     try {
       for (let admitted = nextAdmitted(); admitted !== undefined; admitted = nextAdmitted()) {
         const kind = d.attempts.length === 0 ? 'first' : 'failover';
-        const verdict = route.hedge.enabled ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind, deadline.signal);
+        // A hedge needs somewhere to go: with no deployment left in the plan, the race is not set up at all.
+        const canHedge = route.hedge.enabled && plan.some((p) => p !== undefined);
+        const verdict = canHedge ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind, deadline.signal);
         if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted);
         if (verdict.kind === 'stop') break;
       }

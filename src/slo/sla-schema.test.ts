@@ -103,7 +103,7 @@ describe('signed webhooks', () => {
   it('retries a failing receiver and signs every attempt', async () => {
     const statuses = [503, 500, 204];
     const seen: string[] = [];
-    const clock = { now: () => 1_750_000_000_000, sleep: async () => {} };
+    const clock = { now: () => 1_750_000_000_000, sleep: async () => {}, setTimer: () => () => undefined };
     const sender = new WebhookSender([{ url: 'https://r.example', secret: 's3cret' }], clock, async (_url, init) => {
       seen.push(init.headers['x-keel-signature']!);
       return { ok: statuses[0] === 204, status: statuses.shift()! };
