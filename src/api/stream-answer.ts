@@ -10,6 +10,7 @@ import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
 import type { UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
 import { SSE_HEADERS } from '../server/sse-writer.js';
+import { closeStream } from '../router/stream-commit.js';
 import { jsonAnswer, noteResult, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
 
 /** What a client surface contributes: its encoders, its terminator and its error event. */
@@ -62,5 +63,34 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
       result.done();
     }
   }
-  return { status: 200, headers: { ...trailHeaders(result), ...SSE_HEADERS }, body: frames() };
+  const stream = answer.items;
+  return { status: 200, headers: { ...trailHeaders(result), ...SSE_HEADERS }, body: settledOnClose(frames(), () => closeStream(stream), () => {
+    req.trail.attempts = result.attempts.length;
+    result.done();
+  }) };
+}
+
+/**
+ * The frames as the transport iterates them, with one guarantee a bare generator lacks: closing them before
+ * the first frame was asked for (the client left while the headers went out) still closes the upstream
+ * stream and releases the dispatch. A generator's `return()` before it started skips its `finally`.
+ */
+function settledOnClose(frames: AsyncGenerator<string, void, undefined>, closeUpstream: () => Promise<void>, release: () => void): AsyncIterable<string> {
+  let started = false;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        started = true;
+        return frames.next();
+      },
+      return: async () => {
+        if (!started) {
+          await closeUpstream().catch(() => undefined);
+          release();
+        }
+        await frames.return(undefined);
+        return { done: true as const, value: undefined };
+      },
+    }),
+  };
 }

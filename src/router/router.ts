@@ -28,6 +28,7 @@ import { RecoveryProber } from './recovery-prober.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
 import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RouterEvents, RouterOptions } from './router-types.js';
 import { continueOnFailure } from './stream-continuation.js';
+import { closeStream } from './stream-commit.js';
 
 export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
 
@@ -354,7 +355,7 @@ export class Router {
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
       discard: (v) => {
-        if (v.kind === 'answered' && v.result.answer.kind === 'stream') void v.result.answer.items.return(undefined);
+        if (v.kind === 'answered' && v.result.answer.kind === 'stream') void closeStream(v.result.answer.items).catch(() => undefined);
       },
     });
   }

@@ -108,3 +108,16 @@ export async function* observeEnd(
     if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, usage);
   }
 }
+
+/**
+ * Closes a stream nobody will read (a hedge that lost after committing). `return()` alone would not do:
+ * on a generator that never started it skips the body, so `observeEnd` would never report the attempt and
+ * its concurrency slot and breaker permit would stay held. Starting it first makes its cleanup run.
+ */
+export async function closeStream(items: AsyncGenerator<StreamItem, void, undefined>): Promise<void> {
+  try {
+    await items.next();
+  } finally {
+    await items.return(undefined);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * How a committed stream reports its end: exactly once, with its usage, including when it is closed
+ * unread (a hedge that lost) — the attempt must still be settled, or its slot and permit stay held.
+ */
+import { describe, expect, it } from 'vitest';
+import type { StreamItem, UpstreamFailure } from '../providers/index.js';
+import { closeStream, observeEnd } from './stream-commit.js';
+
+async function* upstream(log: string[]): AsyncGenerator<StreamItem, void, undefined> {
+  try {
+    yield { kind: 'data', events: [{ type: 'text_delta', index: 0, text: 'Hello' }] };
+    yield { kind: 'data', events: [{ type: 'usage', usage: { inputTokens: 3, outputTokens: 1 } }] };
+    yield { kind: 'end' };
+  } finally {
+    log.push('upstream closed');
+  }
+}
+
+describe('observeEnd', () => {
+  it('reports a stream that ends well once, with its usage', async () => {
+    const ends: [UpstreamFailure | undefined, unknown][] = [];
+    for await (const _ of observeEnd(upstream([]), (failure, usage) => ends.push([failure, usage]))) void _;
+    expect(ends).toEqual([[undefined, { inputTokens: 3, outputTokens: 1 }]]);
+  });
+
+  it('reports a stream closed unread by closeStream as cancelled, and closes the upstream', async () => {
+    const ends: (UpstreamFailure | undefined)[] = [];
+    const log: string[] = [];
+    await closeStream(observeEnd(upstream(log), (failure) => ends.push(failure)));
+    expect(ends).toEqual([{ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }]);
+    expect(log).toEqual(['upstream closed']);
+  });
+
+  it('would not report a stream merely returned before it started (why closeStream exists)', async () => {
+    const ends: unknown[] = [];
+    await observeEnd(upstream([]), (failure) => ends.push(failure)).return(undefined);
+    expect(ends).toEqual([]);
+  });
+});
