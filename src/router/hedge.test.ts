@@ -14,7 +14,10 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 function race(clock: ManualClock, first: Promise<V>, second: Promise<V> | undefined, log: string[]) {
   return hedge<V>({
-    trigger: (signal) => clock.sleep(100, signal),
+    trigger: () => {
+      const timer = new AbortController();
+      return { late: clock.sleep(100, timer.signal).catch(() => undefined), cancel: () => timer.abort() };
+    },
     first: (signal) => {
       signal.addEventListener('abort', () => log.push('first cancelled'));
       return first;

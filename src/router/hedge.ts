@@ -6,12 +6,18 @@
  * so hedging never doubles the load.
  */
 export interface HedgeRace<V> {
-  /** Resolves when the first attempt is late enough to hedge; its signal aborts when the race is decided. */
-  trigger(signal: AbortSignal): Promise<void>;
-  /** Starts the first attempt; its signal aborts when the second wins. */
+  /**
+   * When the first attempt is late enough to hedge: a promise that resolves then, and a cancel called once
+   * the race no longer needs it (a pending timer must not outlive the request).
+   */
+  trigger(): { late: Promise<void>; cancel(): void };
+  /** Starts the first attempt; its signal aborts when the second wins, or when `second` gives it up. */
   first(signal: AbortSignal): Promise<V>;
-  /** Starts the hedge, or returns undefined when none may be sent (no budget, no second deployment). */
-  second(signal: AbortSignal): Promise<V> | undefined;
+  /**
+   * Starts the hedge, or returns undefined when none may be sent (no second deployment). `giveUpFirst`
+   * aborts the first attempt with a reason, for a hedge that replaces it rather than racing it.
+   */
+  second(signal: AbortSignal, giveUpFirst: (reason: unknown) => void): Promise<V> | undefined;
   /** The request is answered: the race is over. */
   isAnswer(value: V): boolean;
   /** The request must stop (a client error): no point waiting for the other. */
@@ -20,21 +26,18 @@ export interface HedgeRace<V> {
   discard(value: V): void;
 }
 
+/** The reason a losing entrant is cancelled with: one shared object, no exception built per request. */
+const HEDGE_LOST = new Error('hedge lost');
+
 export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
   const firstCancel = new AbortController();
   const first = race.first(firstCancel.signal);
-  const timer = new AbortController();
-  const timeUp = race.trigger(timer.signal).then(
-    () => true,
-    () => false,
-  );
-  const early = await Promise.race([first.then((value) => ({ done: true as const, value })), timeUp.then(() => ({ done: false as const }))]);
-  if (early.done) {
-    timer.abort();
-    return early.value;
-  }
+  const trigger = race.trigger();
+  const early = await Promise.race([first.then((value) => ({ done: true as const, value })), trigger.late.then(() => ({ done: false as const }))]);
+  trigger.cancel();
+  if (early.done) return early.value;
   const secondCancel = new AbortController();
-  const second = race.second(secondCancel.signal);
+  const second = race.second(secondCancel.signal, (reason) => firstCancel.abort(reason));
   if (second === undefined) return first;
 
   const entrants = [
@@ -44,7 +47,7 @@ export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
   const settled = await Promise.race(entrants.map((e, i) => e.promise.then((value) => ({ i, value }))));
   const other = entrants[1 - settled.i]!;
   if (race.isAnswer(settled.value) || race.isStop(settled.value)) {
-    other.cancel.abort(new Error('hedge lost'));
+    other.cancel.abort(HEDGE_LOST);
     void other.promise.then((value) => {
       if (race.isAnswer(value)) race.discard(value);
     });

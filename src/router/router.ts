@@ -325,19 +325,21 @@ export class Router {
     const { deadline, route } = d;
     let overdueAtMs: number | undefined;
     let overdue: () => void = () => undefined;
-    const overdueSignal = new Promise<void>((resolve) => (overdue = resolve));
     const fixedDelayMs = route.hedge.delayMs;
-    const giveUpFirst = new AbortController();
     return hedge<DeploymentVerdict>({
-      trigger: (signal) => (fixedDelayMs === undefined ? overdueSignal : this.clock.sleep(fixedDelayMs, signal)),
+      trigger: () => {
+        const late = new Promise<void>((resolve) => (overdue = resolve));
+        if (fixedDelayMs === undefined) return { late, cancel: () => undefined };
+        return { late, cancel: this.clock.setTimer(fixedDelayMs, () => overdue()) };
+      },
       first: (signal) =>
-        this.runner.run(d, first, kind, chain(deadline.signal, signal, giveUpFirst.signal), {
+        this.runner.run(d, first, kind, chain(deadline.signal, signal), {
           onOverdue: () => {
             overdueAtMs ??= this.clock.now();
-            overdue();
+            if (fixedDelayMs === undefined) overdue();
           },
         }),
-      second: (signal) => {
+      second: (signal, giveUpFirst) => {
         const firstId = first.deployment.id;
         const second = nextAdmitted();
         if (second === undefined) return undefined;
@@ -348,7 +350,7 @@ export class Router {
             this.policies.breakers.get(second.deployment.id).release(second.permit);
             return undefined;
           }
-          giveUpFirst.abort(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
+          giveUpFirst(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
         }
         return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', chain(deadline.signal, signal));
       },
