@@ -11,7 +11,7 @@ import { secrets } from '../core/secrets.js';
 import { checkReadiness, readinessAnswer } from '../cluster/readiness.js';
 import type { Lease } from '../cluster/lease.js';
 import type { SharedBreakers } from '../cluster/shared-breakers.js';
-import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
+import { createHealthMonitor, createVendorStatusPoller, type HealthMonitor, type VendorStatusPoller } from '../health/index.js';
 import type { Router } from '../router/router.js';
 import { StatusPage, WebhookDispatcher, topologyOf } from '../status/index.js';
 import { SloMonitor, WebhookSender, parseOpenSlo } from '../slo/index.js';
@@ -51,6 +51,8 @@ export interface BackgroundServices {
   lease: Lease | undefined;
   /** Breaker openings shared with the other replicas (when `cluster.redis_url` is set). */
   sharedBreakers: SharedBreakers | undefined;
+  /** The providers' public status pages, read when `status_sources.enabled`. */
+  vendorStatus: VendorStatusPoller | undefined;
   /** Answers public pages (`/status...`, `/readyz`) or undefined for other paths. */
   page(method: string, path: string, draining: boolean): Promise<PageAnswer | undefined>;
   stop(): Promise<void>;
@@ -122,6 +124,17 @@ export async function startBackgroundServices(options: {
         });
   sharedHealth?.attach(router.events);
 
+  // Every replica reads the vendors' pages (cheap, conditional) so each has the signal for its own plans;
+  // saves are idempotent upserts. A failing page is logged once per streak and never reaches a request.
+  const vendorStatus = createVendorStatusPoller(config.status_sources, runtime.deployments.values(), {
+    store,
+    clock,
+    onProblem: (source, err) => logger.warn({ source, code: err.code }, `vendor status page "${source}" unreadable: ${err.message}; requests are unaffected, retrying with backoff`),
+    onRecovered: (source) => logger.info({ source }, `vendor status page "${source}" readable again`),
+    onError,
+  });
+  const stopVendorStatus = vendorStatus?.start(realIntervalTimer) ?? ((): void => undefined);
+
   let slo: SloMonitor | undefined;
   let stopSlo = (): void => undefined;
   if (config.slo.openslo_file !== undefined) {
@@ -157,7 +170,9 @@ export async function startBackgroundServices(options: {
     },
     lease,
     sharedBreakers,
+    vendorStatus,
     async stop() {
+      stopVendorStatus();
       await sharedBreakers?.stop();
       await sharedHealth?.close();
       if (lease !== undefined) await lease.stop();
