@@ -151,6 +151,7 @@ export async function startBackgroundServices(options: {
         topology: topologyOf(runtime),
         clock,
         health: monitor.windows,
+        ...(vendorStatus === undefined ? {} : { vendorWatched: vendorStatus.watched }),
         page: { name: config.status_page.title, ...(config.status_page.public_url === undefined ? {} : { url: config.status_page.public_url }) },
         onError,
       })

@@ -6,6 +6,7 @@
  * minute fully and a partial-outage minute at 30%, as Atlassian Statuspage does), plus per-route SLIs and
  * hourly latency for the last day.
  */
+import { deploymentsOfComponent, twoVoices } from '../health/vendor/two-voices.js';
 import type { Clock } from '../core/clock.js';
 import type { HealthSnapshot } from '../health/health-windows.js';
 import { STATUS_SEVERITY, worstStatus } from '../health/judge-status.js';
@@ -26,8 +27,10 @@ export const STATUS_PAGE_DEFAULTS = {
 } as const;
 
 export interface StatusSources {
-  store: Pick<Store, 'readRollups' | 'listIncidents' | 'listMaintenance'>;
+  store: Pick<Store, 'readRollups' | 'listIncidents' | 'listMaintenance'> & Partial<Pick<Store, 'listVendorIncidents'>>;
   topology: StatusTopology;
+  /** Deployments a vendor status page is read for; set, incidents carry the vendor's voice beside Keel's. */
+  vendorWatched?: ReadonlySet<string>;
   clock: Clock;
   /** Live health; without it, statuses come from incidents and maintenance alone. */
   health?: { evaluate(nowMs?: number): HealthSnapshot };
@@ -45,8 +48,11 @@ export async function buildStatusModel(sources: StatusSources, cache = new DayCa
   const from = days[0]!.dayStartMs;
   const providerOf = new Map<string, string>(sources.topology.deployments.map((d) => [componentOfDeployment(d.id), d.provider]));
   for (const d of sources.topology.deployments) providerOf.set(componentOfProvider(d.provider), d.provider);
+  const watched = sources.vendorWatched;
+  const vendorIncidents = watched === undefined ? [] : ((await sources.store.listVendorIncidents?.({ from: from - DAY_MS, limit: 1_000 })) ?? []);
   const incidents = (await sources.store.listIncidents({ from, limit: 1_000 })).map((stored) => {
     const incident = publicIncident(stored);
+    if (watched !== undefined) incident.vendor = twoVoices(stored, deploymentsOfComponent(stored.component, sources.topology.deployments).map((d) => d.id), vendorIncidents, watched);
     const provider = providerOf.get(incident.component);
     return provider === undefined ? incident : { ...incident, provider };
   });

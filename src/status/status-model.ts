@@ -4,6 +4,7 @@
  * nothing else of the config, so no key, URL or header can reach the page; incidents are reduced to their
  * public fields (no evidence, no operator names).
  */
+import type { TwoVoices } from '../health/vendor/two-voices.js';
 import type { ComponentStatus, Incident, IncidentStatus } from '../store/store.js';
 
 /** The only config the status page sees. */
@@ -80,6 +81,8 @@ export interface PublicIncident {
   impactStart: number;
   impactEnd?: number;
   updates: PublicIncidentUpdate[];
+  /** The vendor's matching incidents beside Keel's lifecycle (when vendor status pages are read). */
+  vendor?: TwoVoices;
 }
 
 export interface PublicMaintenance {

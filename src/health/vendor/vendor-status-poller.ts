@@ -15,6 +15,7 @@ import { parseGoogleIncidents } from './parse-google-incidents.js';
 import { parseStatusFeed } from './parse-status-feed.js';
 import { parseStatuspage } from './parse-statuspage.js';
 import { deploymentsOf, type ResolvedStatusSource, type StatusSourceFormat } from './vendor-source-defaults.js';
+import { watchedDeployments } from './two-voices.js';
 import { VendorStatusError, type ParsedVendorIncident, type VendorSnapshot } from './vendor-snapshot.js';
 
 export const VENDOR_POLL_DEFAULTS = {
@@ -78,12 +79,15 @@ export class VendorStatusPoller {
   private readonly maxBackoffMs: number;
   private readonly fetchDocument: NonNullable<VendorStatusPollerOptions['fetchDocument']>;
   private running: Promise<void> | undefined;
+  /** Deployments some source maps a component to: where a vendor's silence means something. */
+  readonly watched: ReadonlySet<string>;
 
   constructor(private readonly options: VendorStatusPollerOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? VENDOR_POLL_DEFAULTS.pollIntervalMs;
     this.maxBackoffMs = options.maxBackoffMs ?? VENDOR_POLL_DEFAULTS.maxBackoffMs;
     this.limits = { timeoutMs: options.timeoutMs ?? VENDOR_POLL_DEFAULTS.timeoutMs, maxBodyBytes: options.maxBodyBytes ?? VENDOR_POLL_DEFAULTS.maxBodyBytes };
     this.fetchDocument = options.fetchDocument ?? fetchStatusDocument;
+    this.watched = watchedDeployments(options.sources);
     this.states = options.sources.map((source) => ({ source, validators: new Map(), snapshots: new Map(), nextAt: 0, failures: 0, known: new Map(), outages: [] }));
   }
 
@@ -97,6 +101,12 @@ export class VendorStatusPoller {
   pollDue(): Promise<void> {
     this.running ??= this.pollDueNow().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /** Reads every source now, whatever the schedule: for tests and an operator's explicit refresh. */
+  async pollAll(): Promise<void> {
+    await this.running;
+    await Promise.all(this.states.map((s) => this.pollSource(s)));
   }
 
   /** The vendor-declared major outages on deployments, across sources. */
