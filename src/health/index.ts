@@ -25,6 +25,7 @@ export { VendorStatusPoller, VENDOR_POLL_DEFAULTS, type VendorOutage, type Vendo
 export { createVendorStatusPoller } from './vendor/create-vendor-status-poller.js';
 export { DEFAULT_STATUS_SOURCES, resolveStatusSources, type ResolvedStatusSource } from './vendor/vendor-source-defaults.js';
 export { VendorStatusError } from './vendor/vendor-snapshot.js';
+export { vendorPlanOrder, type VendorSignalMode } from './vendor/vendor-plan-order.js';
 
 export interface HealthMonitorOptions {
   /** Deployment ids with their provider, and route names (a `RuntimeConfig` fits). */

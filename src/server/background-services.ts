@@ -11,7 +11,7 @@ import { secrets } from '../core/secrets.js';
 import { checkReadiness, readinessAnswer } from '../cluster/readiness.js';
 import type { Lease } from '../cluster/lease.js';
 import type { SharedBreakers } from '../cluster/shared-breakers.js';
-import { createHealthMonitor, createVendorStatusPoller, type HealthMonitor, type VendorStatusPoller } from '../health/index.js';
+import { createHealthMonitor, createVendorStatusPoller, vendorPlanOrder, type HealthMonitor, type VendorStatusPoller } from '../health/index.js';
 import type { Router } from '../router/router.js';
 import { StatusPage, WebhookDispatcher, topologyOf } from '../status/index.js';
 import { SloMonitor, WebhookSender, parseOpenSlo } from '../slo/index.js';
@@ -131,8 +131,12 @@ export async function startBackgroundServices(options: {
     clock,
     onProblem: (source, err) => logger.warn({ source, code: err.code }, `vendor status page "${source}" unreadable: ${err.message}; requests are unaffected, retrying with backoff`),
     onRecovered: (source) => logger.info({ source }, `vendor status page "${source}" readable again`),
+    onOutagesChanged: (outages) =>
+      logger.warn({ outages, mode: config.status_sources.on_major_outage }, outages.length === 0 ? 'vendors declare no major outage on a mapped component' : `vendor-declared major outage on: ${outages.map((o) => `${o.deployment} (${o.source}: ${o.component})`).join(', ')}`),
     onError,
   });
+  // The vendor's word may reorder plans (`demote`, `open`); it never touches a breaker.
+  if (vendorStatus !== undefined) router.planOrder = vendorPlanOrder(config.status_sources.on_major_outage, (id) => vendorStatus.outageOf(id) !== undefined);
   const stopVendorStatus = vendorStatus?.start(realIntervalTimer) ?? ((): void => undefined);
 
   let slo: SloMonitor | undefined;
@@ -174,6 +178,7 @@ export async function startBackgroundServices(options: {
     vendorStatus,
     async stop() {
       stopVendorStatus();
+      router.planOrder = undefined;
       await sharedBreakers?.stop();
       await sharedHealth?.close();
       if (lease !== undefined) await lease.stop();

@@ -126,4 +126,35 @@ describe('vendor status pages', () => {
     expect(md).toContain('Disagreement — declared by the vendor, not measured by Keel');
     expect(md).toContain('vend-old');
   });
+
+  const served = async (): Promise<string | null> => {
+    const res = await ask();
+    await res.arrayBuffer();
+    return res.status === 200 ? res.headers.get('x-keel-deployment') : `status ${res.status}`;
+  };
+
+  for (const [mode, expected] of [['annotate', 'primary'], ['demote', 'fallback'], ['open', 'fallback']] as const) {
+    it(`a vendor-declared major outage with on_major_outage: ${mode} sends the first attempt to ${expected}`, async () => {
+      page.components = [{ name: 'Claude API', status: 'major_outage' }];
+      keel = await start({ on_major_outage: mode });
+      await keel.services.vendorStatus!.pollAll();
+      expect(await served()).toBe(expected);
+      expect(lines.some((l) => l.includes('vendor-declared major outage on: primary (anthropic: Claude API)'))).toBe(true);
+    });
+  }
+
+  it('demote still reaches the demoted deployment when the others fail; the vendor never closes a breaker', async () => {
+    page.components = [{ name: 'Claude API', status: 'major_outage' }];
+    keel = await start({ on_major_outage: 'demote' });
+    await keel.services.vendorStatus!.pollAll();
+    keel.gateway.router.forceBreaker('fallback', 'open');
+    expect(await served()).toBe('primary');
+
+    keel.gateway.router.forceBreaker('primary', 'open');
+    page.components = [{ name: 'Claude API', status: 'operational' }];
+    page.changed();
+    await keel.services.vendorStatus!.pollAll();
+    expect(keel.services.vendorStatus!.outages()).toEqual([]);
+    expect(keel.gateway.router.breakerState('primary')).toMatchObject({ state: { state: 'forced_open' } });
+  });
 });

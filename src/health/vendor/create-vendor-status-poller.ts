@@ -11,7 +11,7 @@ import { VendorStatusPoller, type VendorStatusPollerOptions } from './vendor-sta
 export function createVendorStatusPoller(
   config: StatusSourcesConfig,
   deployments: Iterable<{ id: string; provider: string }>,
-  wiring: Pick<VendorStatusPollerOptions, 'store' | 'clock' | 'onProblem' | 'onRecovered' | 'onError' | 'fetchDocument'>,
+  wiring: Pick<VendorStatusPollerOptions, 'store' | 'clock' | 'onProblem' | 'onRecovered' | 'onOutagesChanged' | 'onError' | 'fetchDocument'>,
 ): VendorStatusPoller | undefined {
   if (!config.enabled) return undefined;
   return new VendorStatusPoller({

@@ -55,6 +55,8 @@ export interface VendorStatusPollerOptions {
   onProblem?: (source: string, error: VendorStatusError) => void;
   /** A source that was failing was read again. */
   onRecovered?: (source: string) => void;
+  /** The vendor-declared major outages changed (all of them, across sources). */
+  onOutagesChanged?: (outages: VendorOutage[]) => void;
   /** The store refused a save (retried on the next change). */
   onError?: (err: unknown) => void;
 }
@@ -187,7 +189,9 @@ export class VendorStatusPoller {
         this.options.onError?.(err);
       }
     }
+    const changed = JSON.stringify(state.outages) !== JSON.stringify(outages);
     state.outages = outages;
+    if (changed) this.options.onOutagesChanged?.(this.outages());
   }
 }
 
