@@ -104,9 +104,16 @@ export function sliTable(slis: RouteSli[]): string {
   if (slis.length === 0) return '<p class="muted">No routes configured.</p>';
   const rows = slis.map((s) => {
     const gain = s.providers.ratio === undefined || s.clients.ratio === undefined ? '—' : `${((s.clients.ratio - s.providers.ratio) * 100 >= 0 ? '+' : '')}${((s.clients.ratio - s.providers.ratio) * 100).toFixed(2)} pts`;
-    return `<tr><td>${esc(s.route)}</td><td>${esc(s.windowLabel)}</td><td><span class="sli">${sliBar(s.providers.ratio, 'prov')}${pct(s.providers.ratio)}</span><span class="muted">${s.providers.good.toLocaleString('en-US')} of ${s.providers.total.toLocaleString('en-US')} attempts</span></td><td><span class="sli">${sliBar(s.clients.ratio, 'cli')}${pct(s.clients.ratio)}</span><span class="muted">${s.clients.good.toLocaleString('en-US')} of ${s.clients.total.toLocaleString('en-US')} requests${s.clients.degraded > 0 ? `, ${s.clients.degraded} degraded` : ''}</span></td><td>${gain}</td></tr>`;
+    return `<tr><td>${esc(s.route)}</td><td>${esc(s.windowLabel)}${s.observedMs > 0 && s.observedMs < s.windowMs ? ` <span class="muted">(${spanLabel(s.observedMs)} observed)</span>` : ''}</td><td><span class="sli">${sliBar(s.providers.ratio, 'prov')}${pct(s.providers.ratio)}</span><span class="muted">${s.providers.good.toLocaleString('en-US')} of ${s.providers.total.toLocaleString('en-US')} attempts</span></td><td><span class="sli">${sliBar(s.clients.ratio, 'cli')}${pct(s.clients.ratio)}</span><span class="muted">${s.clients.good.toLocaleString('en-US')} of ${s.clients.total.toLocaleString('en-US')} requests${s.clients.degraded > 0 ? `, ${s.clients.degraded} degraded` : ''}</span></td><td>${gain}</td></tr>`;
   });
   return `<table><thead><tr><th>Route</th><th>Window</th><th>Providers delivered (per upstream attempt)</th><th>Clients received (after retries and failover)</th><th>Keel's difference</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** A span of observed time in words: "47 minutes", "5 hours", "3 days" (whole units, rounded). */
+export function spanLabel(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  const [n, unit] = minutes < 120 ? [minutes, 'minute'] : minutes < 48 * 60 ? [Math.round(minutes / 60), 'hour'] : [Math.round(minutes / 1440), 'day'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 export function incidentCard(i: PublicIncident, open: boolean): string {

@@ -33,6 +33,8 @@ export interface DayFigures {
   dayStartMs: number;
   /** 0..1, or undefined when there is no data for the day (no calls, no incident). */
   uptime: number | undefined;
+  /** Minutes the uptime is over: from the day's first observation (a call or an incident) to its end (or now); 0 without data. */
+  observedMinutes: number;
   majorMinutes: number;
   partialMinutes: number;
   calls: number;
@@ -54,8 +56,11 @@ export interface StatusComponent {
   live: { calls: number; errorRate: number; p50TtftMs?: number; p95TtftMs?: number } | undefined;
   /** Oldest first, one per day. */
   days: DayFigures[];
-  /** Over the days with data. */
+  /** Over observed time only (see `observedMinutes`): never over days or hours Keel did not see. */
   uptime: number | undefined;
+  observedMinutes: number;
+  /** Days with data. */
+  observedDays: number;
 }
 
 export interface PublicIncidentUpdate {
@@ -107,6 +112,8 @@ export interface RouteSli {
   route: string;
   windowLabel: string;
   windowMs: number;
+  /** How much of the window had traffic: from its first hour with data to now (0 without any). */
+  observedMs: number;
   /** Upstream attempts on the route's deployments: ok / (ok + provider faults). */
   providers: SliFigures;
   /** Client requests: ok / (ok + failures to serve); degraded stand-in answers count as failures. */
