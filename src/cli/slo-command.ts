@@ -70,7 +70,7 @@ export function slaCommand(): Command {
         const month = parseMonth(opts.month);
         const config = readReportConfig(opts);
         const slaFile = loadSlaFile(opts.sla);
-        const report = await withStore(config, (store) => buildSlaReport({ store, deployments: config.deployments, sla: slaFile, month }));
+        const report = await withStore(config, (store) => buildSlaReport({ store, deployments: config.deployments, sla: slaFile, month, ...(config.vendorWatched === undefined ? {} : { vendorWatched: config.vendorWatched }) }));
         emit(formatSlaReport(report, opts.format), opts.out);
       } catch (error) {
         fail(error);
@@ -98,6 +98,7 @@ export function postmortemCommand(): Command {
             routes: config.routes,
             sla: slaFile,
             nowMs,
+            ...(config.vendorWatched === undefined ? {} : { vendorWatched: config.vendorWatched }),
             ...(opts.providerFirstUpdate === undefined ? {} : { providerFirstUpdateMs: opts.providerFirstUpdate }),
           }),
         );

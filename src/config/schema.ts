@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FaultSpecError, parseFaultSpec } from '../simulator/faults.js';
 import { DEFAULTS } from './defaults.js';
+import { statusSourcesSchema } from './status-sources-schema.js';
 
 export const PROVIDERS = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'bedrock', 'vertex', 'azure-openai'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -278,6 +279,8 @@ export const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /** Providers' public status pages, read beside Keel's own measurements (off by default). */
+    status_sources: statusSourcesSchema,
     status_page: z.strictObject({ enabled: z.boolean().default(true), title: z.string().min(1).default('Keel status'), public_url: z.url().optional() }).prefault({}),
     /** SLOs on Keel's own routes, from an OpenSLO file; burn-rate alerts go to these webhooks. */
     slo: z
@@ -322,6 +325,16 @@ export const configSchema = z
       if (keyNames.has(k.name)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'name'], message: `expected a unique key name: "${k.name}" is used twice` });
       keyNames.add(k.name);
     });
+    for (const [name, source] of Object.entries(config.status_sources.sources)) {
+      source.providers?.forEach((p, i) => {
+        if (!(PROVIDERS as readonly string[]).includes(p)) ctx.addIssue({ code: 'custom', path: ['status_sources', 'sources', name, 'providers', i], message: `expected one of: ${PROVIDERS.join(', ')}` });
+      });
+      source.components?.forEach((c, i) =>
+        c.deployments?.forEach((d, j) => {
+          if (!ids.has(d)) ctx.addIssue({ code: 'custom', path: ['status_sources', 'sources', name, 'components', i, 'deployments', j], message: `expected the id of a deployment, got "${d}"` });
+        }),
+      );
+    }
     for (const [name, route] of Object.entries(config.routes)) {
       route.deployments.forEach((target, i) => {
         const targetId = typeof target === 'string' ? target : target.id;

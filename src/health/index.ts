@@ -21,6 +21,11 @@ export { ProbeScheduler, type ProbeResult, type ProbeRouter, type ProbeSettings,
 export { isProbeRequestId, newProbeRequestId, rollupSourceOf, withRollupSource, PROBE_REQUEST_ID_PREFIX, type SourcedRouterEvents } from './probe-id.js';
 export { isServedFailure, countsForAvailability } from './served-outcome.js';
 export { percentiles, quantile, type Percentiles } from './histogram.js';
+export { VendorStatusPoller, VENDOR_POLL_DEFAULTS, type VendorOutage, type VendorStatusPollerOptions } from './vendor/vendor-status-poller.js';
+export { createVendorStatusPoller } from './vendor/create-vendor-status-poller.js';
+export { DEFAULT_STATUS_SOURCES, resolveStatusSources, type ResolvedStatusSource } from './vendor/vendor-source-defaults.js';
+export { VendorStatusError } from './vendor/vendor-snapshot.js';
+export { vendorPlanOrder, type VendorSignalMode } from './vendor/vendor-plan-order.js';
 
 export interface HealthMonitorOptions {
   /** Deployment ids with their provider, and route names (a `RuntimeConfig` fits). */

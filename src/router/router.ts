@@ -48,6 +48,11 @@ export class Router {
   readonly recovery: RecoveryProber;
   private readonly clock: Clock;
   private readonly random: () => number;
+  /**
+   * Reorders (or shortens) each request's plan after the strategy: the vendor status signal's hook
+   * (`status_sources.on_major_outage`). It only sees the plan; breakers are never touched from here.
+   */
+  planOrder: ((plan: Deployment[]) => Deployment[]) | undefined = undefined;
 
   constructor(
     private config: RuntimeConfig,
@@ -204,7 +209,8 @@ export class Router {
     const d = newDispatchContext(input, route, deadline, finish);
     const breakers = this.policies.breakers;
     const refusedByBreaker: string[] = [];
-    const plan: (Deployment | undefined)[] = planDeployments(route, this.policies.latency, this.random);
+    const strategic = planDeployments(route, this.policies.latency, this.random);
+    const plan: (Deployment | undefined)[] = this.planOrder?.(strategic) ?? strategic;
     /**
      * The first deployment of the plan not yet tried that is `wanted`, can and may take an attempt now,
      * with its slot and permit. Deployments passed over as unwanted stay available for a later call.

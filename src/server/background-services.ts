@@ -11,7 +11,7 @@ import { secrets } from '../core/secrets.js';
 import { checkReadiness, readinessAnswer } from '../cluster/readiness.js';
 import type { Lease } from '../cluster/lease.js';
 import type { SharedBreakers } from '../cluster/shared-breakers.js';
-import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
+import { createHealthMonitor, createVendorStatusPoller, vendorPlanOrder, type HealthMonitor, type VendorStatusPoller } from '../health/index.js';
 import type { Router } from '../router/router.js';
 import { StatusPage, WebhookDispatcher, topologyOf } from '../status/index.js';
 import { SloMonitor, WebhookSender, parseOpenSlo } from '../slo/index.js';
@@ -51,6 +51,8 @@ export interface BackgroundServices {
   lease: Lease | undefined;
   /** Breaker openings shared with the other replicas (when `cluster.redis_url` is set). */
   sharedBreakers: SharedBreakers | undefined;
+  /** The providers' public status pages, read when `status_sources.enabled`. */
+  vendorStatus: VendorStatusPoller | undefined;
   /** Answers public pages (`/status...`, `/readyz`) or undefined for other paths. */
   page(method: string, path: string, draining: boolean): Promise<PageAnswer | undefined>;
   stop(): Promise<void>;
@@ -122,6 +124,21 @@ export async function startBackgroundServices(options: {
         });
   sharedHealth?.attach(router.events);
 
+  // Every replica reads the vendors' pages (cheap, conditional) so each has the signal for its own plans;
+  // saves are idempotent upserts. A failing page is logged once per streak and never reaches a request.
+  const vendorStatus = createVendorStatusPoller(config.status_sources, runtime.deployments.values(), {
+    store,
+    clock,
+    onProblem: (source, err) => logger.warn({ source, code: err.code }, `vendor status page "${source}" unreadable: ${err.message}; requests are unaffected, retrying with backoff`),
+    onRecovered: (source) => logger.info({ source }, `vendor status page "${source}" readable again`),
+    onOutagesChanged: (outages) =>
+      logger.warn({ outages, mode: config.status_sources.on_major_outage }, outages.length === 0 ? 'vendors declare no major outage on a mapped component' : `vendor-declared major outage on: ${outages.map((o) => `${o.deployment} (${o.source}: ${o.component})`).join(', ')}`),
+    onError,
+  });
+  // The vendor's word may reorder plans (`demote`, `open`); it never touches a breaker.
+  if (vendorStatus !== undefined) router.planOrder = vendorPlanOrder(config.status_sources.on_major_outage, (id) => vendorStatus.outageOf(id) !== undefined);
+  const stopVendorStatus = vendorStatus?.start(realIntervalTimer) ?? ((): void => undefined);
+
   let slo: SloMonitor | undefined;
   let stopSlo = (): void => undefined;
   if (config.slo.openslo_file !== undefined) {
@@ -138,6 +155,7 @@ export async function startBackgroundServices(options: {
         topology: topologyOf(runtime),
         clock,
         health: monitor.windows,
+        ...(vendorStatus === undefined ? {} : { vendorWatched: vendorStatus.watched }),
         page: { name: config.status_page.title, ...(config.status_page.public_url === undefined ? {} : { url: config.status_page.public_url }) },
         onError,
       })
@@ -157,7 +175,10 @@ export async function startBackgroundServices(options: {
     },
     lease,
     sharedBreakers,
+    vendorStatus,
     async stop() {
+      stopVendorStatus();
+      router.planOrder = undefined;
       await sharedBreakers?.stop();
       await sharedHealth?.close();
       if (lease !== undefined) await lease.stop();

@@ -3,6 +3,7 @@
  * the full timeline, cause, what Keel did, SLA credit implications, and an empty action-items table for
  * the humans. Every number says where it came from, so an editor knows what to check.
  */
+import { vendorVoiceLines } from './vendor-voice-lines.js';
 import type { Postmortem } from './postmortem.js';
 import { describeMethod } from './sla-format.js';
 
@@ -41,6 +42,7 @@ export function renderPostmortem(pm: Postmortem, generatedAtMs: number): string 
     `- Incident opened by ${i.updates[0]?.author ?? 'keel'}: ${iso(pm.detection.openedAtMs)}, ${duration(pm.detection.delayMs)} after the first bad minute.`,
     providerLine(pm),
     '',
+    ...(pm.vendor === undefined ? [] : ["## The vendor's voice", '', ...vendorVoiceLines(pm.vendor), '']),
     '## Timeline (UTC)',
     '',
     '| time | status | by | update |',

@@ -10,14 +10,17 @@ import type { ProviderName } from '../config/schema.js';
 import { DETECTOR_DEFAULTS } from '../health/health-defaults.js';
 import { CAUSE_TEXT, dominantCause, type CauseCategory } from '../health/incident-evidence.js';
 import { isServedFailure } from '../health/served-outcome.js';
+import { deploymentsOfComponent, twoVoices, type TwoVoices } from '../health/vendor/two-voices.js';
 import type { Incident, RollupRow, Store } from '../store/store.js';
 import { MINUTE_MS, monthOf } from './month.js';
 import { buildSlaReport, type ProviderSla, type ReportDeployment } from './sla-report.js';
 import type { SlaFile } from './sla-schema.js';
 
 export interface PostmortemInput {
-  store: Pick<Store, 'getIncident' | 'readRollups' | 'listIncidents' | 'listMaintenance'>;
+  store: Pick<Store, 'getIncident' | 'readRollups' | 'listIncidents' | 'listMaintenance' | 'listVendorIncidents'>;
   incidentId: string;
+  /** Deployments a vendor status page is read for (`status_sources`); absent: the vendor's voice is left out. */
+  vendorWatched?: ReadonlySet<string>;
   deployments: readonly (ReportDeployment & { model?: string | undefined })[];
   /** Route name → the deployment ids it may use (from the config). */
   routes: Readonly<Record<string, readonly string[]>>;
@@ -67,12 +70,14 @@ export interface Postmortem {
   /** The SLA standing of each affected provider for the incident's month (when SLA data was given). */
   sla: ProviderSla[] | undefined;
   monthLabel: string;
+  /** The vendor's incidents beside Keel's (when status pages are read). */
+  vendor: TwoVoices | undefined;
 }
 
 export async function buildPostmortem(input: PostmortemInput): Promise<Postmortem> {
   const incident = await input.store.getIncident(input.incidentId);
   if (incident === undefined) throw new Error(`no incident "${input.incidentId}" in the store`);
-  const affected = affectedDeployments(incident.component, input.deployments);
+  const affected = deploymentsOfComponent(incident.component, input.deployments);
   const ids = new Set(affected.map((d) => d.id));
   const endMs = incident.impactEnd ?? incident.resolvedAt ?? input.nowMs;
   const fromMinute = Math.floor(incident.impactStart / MINUTE_MS) * MINUTE_MS;
@@ -126,14 +131,11 @@ export async function buildPostmortem(input: PostmortemInput): Promise<Postmorte
     actions: { failedAttempts, attemptOutcomes, failovers: failoversOf(incident), breakerOpenings: breakerOpenings(incident), degradedAnswers: impact.degraded },
     sla,
     monthLabel: month.label,
+    vendor:
+      input.vendorWatched === undefined
+        ? undefined
+        : twoVoices(incident, [...ids], await input.store.listVendorIncidents({ from: incident.impactStart - 6 * 3_600_000, to: endMs + 3_600_000, limit: 200 }), input.vendorWatched),
   };
-}
-
-function affectedDeployments(component: string, deployments: PostmortemInput['deployments']): PostmortemInput['deployments'] {
-  const [kind, name] = [component.slice(0, component.indexOf(':')), component.slice(component.indexOf(':') + 1)];
-  if (kind === 'deployment') return deployments.filter((d) => d.id === name);
-  if (kind === 'provider') return deployments.filter((d) => d.provider === name);
-  return [];
 }
 
 function addDeployment(m: { faults: number; ok: number }, row: RollupRow, outcomes: Record<string, number>): void {

@@ -8,6 +8,9 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { interpolateEnv, type ConfigIssue } from '../config/load-config.js';
 import { PROVIDERS } from '../config/schema.js';
+import { statusSourcesSchema } from '../config/status-sources-schema.js';
+import { watchedDeployments } from '../health/vendor/two-voices.js';
+import { resolveStatusSources } from '../health/vendor/vendor-source-defaults.js';
 import type { ReportDeployment } from './sla-report.js';
 
 export interface ReportConfig {
@@ -15,6 +18,8 @@ export interface ReportConfig {
   deployments: (ReportDeployment & { model?: string | undefined })[];
   routes: Record<string, string[]>;
   storePath: string;
+  /** Deployments a vendor status page is read for (`status_sources.enabled`), else undefined. */
+  vendorWatched: Set<string> | undefined;
 }
 
 const schema = z.looseObject({
@@ -31,6 +36,7 @@ const schema = z.looseObject({
     .min(1),
   routes: z.record(z.string(), z.looseObject({ deployments: z.array(z.union([z.string(), z.looseObject({ id: z.string() })])) })).optional(),
   store: z.looseObject({ path: z.string().optional() }).optional(),
+  status_sources: statusSourcesSchema.optional(),
 });
 
 type Env = Record<string, string | undefined>;
@@ -46,6 +52,7 @@ export function readReportConfig(options: { config?: string | undefined; store?:
       : raw?.['deployments'],
     routes: raw?.['routes'],
     store: raw?.['store'] === undefined ? undefined : pick(raw['store'] as Record<string, unknown>, ['path']),
+    status_sources: raw?.['status_sources'],
   };
   const issues: ConfigIssue[] = [];
   const interpolated = interpolateEnv(picked, env, issues);
@@ -61,6 +68,7 @@ export function readReportConfig(options: { config?: string | undefined; store?:
     deployments: parsed.data.deployments.map((d) => ({ id: d.id, provider: d.provider, model: d.model, base_url: d.base_url, price: d.price })),
     routes,
     storePath: options.store ?? (parsed.data.store?.path || 'keel.db'),
+    vendorWatched: parsed.data.status_sources?.enabled === true ? watchedDeployments(resolveStatusSources(parsed.data.status_sources, parsed.data.deployments)) : undefined,
   };
 }
 

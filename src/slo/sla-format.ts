@@ -3,6 +3,7 @@
  * claim (every down interval listed), CSV for a spreadsheet (one row per SLA and per deployment) and JSON
  * (everything, times in epoch ms and ISO).
  */
+import { vendorVoiceLines, windowText } from './vendor-voice-lines.js';
 import { isoDate, isoMinute } from './month.js';
 import type { ProviderSla, SlaReport } from './sla-report.js';
 import type { DowntimeMethod } from './sla-schema.js';
@@ -85,7 +86,15 @@ function providerSection(p: ProviderSla): string[] {
     '',
     '### Incidents',
     '',
-    ...(p.incidents.length === 0 ? ['None recorded.'] : p.incidents.map((i) => `- \`${i.id}\` ${esc(i.title)} (${i.component}, ${i.impact}): ${isoMinute(i.openedAt)} → ${i.resolvedAt === undefined ? 'open' : isoMinute(i.resolvedAt)}; \`keel postmortem ${i.id}\``)),
+    ...(p.incidents.length === 0
+      ? ['None recorded.']
+      : p.incidents.flatMap((i) => [
+          `- \`${i.id}\` ${esc(i.title)} (${i.component}, ${i.impact}): ${isoMinute(i.openedAt)} → ${i.resolvedAt === undefined ? 'open' : isoMinute(i.resolvedAt)}; \`keel postmortem ${i.id}\``,
+          ...(i.vendor === undefined ? [] : vendorVoiceLines(i.vendor).map((line) => `  ${line}`)),
+        ])),
+    ...(p.vendorOnly === undefined || p.vendorOnly.length === 0
+      ? []
+      : ['', '**Disagreement — declared by the vendor, not measured by Keel:**', ...p.vendorOnly.map((v) => `- ${v.source} \`${v.id}\` ${esc(v.title)} (${v.impact}, ${v.deployments.join(', ')}): ${windowText({ startMs: v.startedAt, ...(v.resolvedAt === undefined ? {} : { endMs: v.resolvedAt }) })}`)]),
     '',
     `### Evidence: ${u.method.method === 'average-error-rate' ? 'intervals with errors' : 'down intervals'} (${u.evidence.length})`,
     '',

@@ -6,7 +6,8 @@
  */
 import { isProviderFault } from '../core/outcome.js';
 import type { ProviderName } from '../config/schema.js';
-import type { Incident, MaintenanceWindow, RollupRow, Store } from '../store/store.js';
+import { deploymentsOfComponent, twoVoices, vendorOnly, type TwoVoices } from '../health/vendor/two-voices.js';
+import type { Incident, MaintenanceWindow, RollupRow, Store, VendorIncident } from '../store/store.js';
 import { claimDeadline, MINUTE_MS, type Month } from './month.js';
 import { errorOutcomesOf, slaFor, type SlaEntry, type SlaFile } from './sla-schema.js';
 import { creditFor, KEEL_DEFAULT_METHOD, measureUptime, type Credit, type MinuteCount, type UptimeResult } from './sla-uptime.js';
@@ -19,10 +20,12 @@ export interface ReportDeployment {
 }
 
 export interface SlaReportInput {
-  store: Pick<Store, 'readRollups' | 'listIncidents' | 'listMaintenance'>;
+  store: Pick<Store, 'readRollups' | 'listIncidents' | 'listMaintenance' | 'listVendorIncidents'>;
   deployments: readonly ReportDeployment[];
   sla: SlaFile;
   month: Month;
+  /** Deployments a vendor status page is read for (`status_sources`); absent: the vendor's voice is left out. */
+  vendorWatched?: ReadonlySet<string>;
   /** Deployment id → SLA id (e.g. from the config), ahead of the data file's own assignments. */
   overrides?: Readonly<Record<string, string>>;
 }
@@ -35,6 +38,20 @@ export interface IncidentSummary {
   status: Incident['status'];
   openedAt: number;
   resolvedAt?: number | undefined;
+  /** The vendor's matching incidents, Keel's lead and both windows (when status pages are read). */
+  vendor?: TwoVoices;
+}
+
+/** A vendor incident on this SLA's deployments that Keel's traffic never showed (`keel_silent`). */
+export interface VendorOnlyIncident {
+  source: string;
+  id: string;
+  title: string;
+  impact: VendorIncident['impact'];
+  startedAt: number;
+  resolvedAt?: number | undefined;
+  deployments: string[];
+  disagreement: 'keel_silent';
 }
 
 export interface DeploymentSla {
@@ -57,6 +74,8 @@ export interface ProviderSla {
   credit: Credit;
   claimDeadlineMs: number | undefined;
   incidents: IncidentSummary[];
+  /** Present when vendor status pages are read. */
+  vendorOnly?: VendorOnlyIncident[];
   deployments: DeploymentSla[];
 }
 
@@ -77,6 +96,8 @@ export async function buildSlaReport(input: SlaReportInput): Promise<SlaReport> 
   }
   const windows = await input.store.listMaintenance({ from: month.startMs, to: month.endMs });
   const incidents = await input.store.listIncidents({ from: month.startMs, to: month.endMs });
+  const watched = input.vendorWatched;
+  const vendorIncidents = watched === undefined ? [] : await input.store.listVendorIncidents({ from: month.startMs, to: month.endMs });
 
   const providers: ProviderSla[] = [];
   for (const [key, group] of groups) {
@@ -111,7 +132,11 @@ export async function buildSlaReport(input: SlaReportInput): Promise<SlaReport> 
       spendUsd,
       credit: creditFor(entry, uptime.uptimePercent, spendUsd),
       claimDeadlineMs: entry?.claim_window === undefined ? undefined : claimDeadline(month, { days: entry.claim_window.days_after_month_end, months: entry.claim_window.months_after_month_end }),
-      incidents: incidents.filter((i) => components.has(i.component)).sort((a, b) => a.openedAt - b.openedAt).map(summarise),
+      incidents: incidents
+        .filter((i) => components.has(i.component))
+        .sort((a, b) => a.openedAt - b.openedAt)
+        .map((i) => summarise(i, watched === undefined ? undefined : twoVoices(i, ids(i, input.deployments), vendorIncidents, watched))),
+      ...(watched === undefined ? {} : { vendorOnly: vendorOnlyOf(vendorIncidents, incidents, group.deployments, input.deployments) }),
       deployments,
     });
   }
@@ -174,6 +199,21 @@ function spendOf(rows: readonly RollupRow[], d: ReportDeployment): number {
   return (input * d.price.input_per_mtok + output * d.price.output_per_mtok) / 1_000_000;
 }
 
-function summarise(i: Incident): IncidentSummary {
-  return { id: i.id, component: i.component, title: i.title, impact: i.impact, status: i.status, openedAt: i.openedAt, resolvedAt: i.resolvedAt };
+function summarise(i: Incident, vendor: TwoVoices | undefined): IncidentSummary {
+  const summary: IncidentSummary = { id: i.id, component: i.component, title: i.title, impact: i.impact, status: i.status, openedAt: i.openedAt, resolvedAt: i.resolvedAt };
+  if (vendor !== undefined) summary.vendor = vendor;
+  return summary;
+}
+
+function ids(incident: Incident, deployments: readonly ReportDeployment[]): string[] {
+  return deploymentsOfComponent(incident.component, deployments).map((d) => d.id);
+}
+
+/** The month's vendor incidents on the group's deployments that no Keel incident of the month matches. */
+function vendorOnlyOf(vendor: readonly VendorIncident[], incidents: readonly Incident[], group: readonly ReportDeployment[], all: readonly ReportDeployment[]): VendorOnlyIncident[] {
+  const mine = new Set(group.map((d) => d.id));
+  return vendorOnly(
+    vendor.filter((v) => v.deployments.some((d) => mine.has(d))),
+    incidents.map((incident) => ({ incident, affected: ids(incident, all) })),
+  ).map((v) => ({ source: v.source, id: v.id, title: v.title, impact: v.impact, startedAt: v.startedAt, resolvedAt: v.resolvedAt, deployments: v.deployments, disagreement: 'keel_silent' }));
 }

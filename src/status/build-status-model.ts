@@ -6,6 +6,7 @@
  * minute fully and a partial-outage minute at 30%, as Atlassian Statuspage does), plus per-route SLIs and
  * hourly latency for the last day.
  */
+import { deploymentsOfComponent, twoVoices } from '../health/vendor/two-voices.js';
 import type { Clock } from '../core/clock.js';
 import type { HealthSnapshot } from '../health/health-windows.js';
 import { STATUS_SEVERITY, worstStatus } from '../health/judge-status.js';
@@ -26,8 +27,10 @@ export const STATUS_PAGE_DEFAULTS = {
 } as const;
 
 export interface StatusSources {
-  store: Pick<Store, 'readRollups' | 'listIncidents' | 'listMaintenance'>;
+  store: Pick<Store, 'readRollups' | 'listIncidents' | 'listMaintenance'> & Partial<Pick<Store, 'listVendorIncidents'>>;
   topology: StatusTopology;
+  /** Deployments a vendor status page is read for; set, incidents carry the vendor's voice beside Keel's. */
+  vendorWatched?: ReadonlySet<string>;
   clock: Clock;
   /** Live health; without it, statuses come from incidents and maintenance alone. */
   health?: { evaluate(nowMs?: number): HealthSnapshot };
@@ -45,8 +48,11 @@ export async function buildStatusModel(sources: StatusSources, cache = new DayCa
   const from = days[0]!.dayStartMs;
   const providerOf = new Map<string, string>(sources.topology.deployments.map((d) => [componentOfDeployment(d.id), d.provider]));
   for (const d of sources.topology.deployments) providerOf.set(componentOfProvider(d.provider), d.provider);
+  const watched = sources.vendorWatched;
+  const vendorIncidents = watched === undefined ? [] : ((await sources.store.listVendorIncidents?.({ from: from - DAY_MS, limit: 1_000 })) ?? []);
   const incidents = (await sources.store.listIncidents({ from, limit: 1_000 })).map((stored) => {
     const incident = publicIncident(stored);
+    if (watched !== undefined) incident.vendor = twoVoices(stored, deploymentsOfComponent(stored.component, sources.topology.deployments).map((d) => d.id), vendorIncidents, watched);
     const provider = providerOf.get(incident.component);
     return provider === undefined ? incident : { ...incident, provider };
   });
@@ -79,9 +85,20 @@ export async function buildStatusModel(sources: StatusSources, cache = new DayCa
     }
     const figures = days.map((day) => dayFigures(spec.id, day, incidents.filter((i) => spec.incidentScope.has(i.component)), now));
     const withData = figures.filter((f) => f.uptime !== undefined);
-    const minutes = withData.reduce((sum, f) => sum + minutesOf(f.dayStartMs, now), 0);
+    const minutes = withData.reduce((sum, f) => sum + f.observedMinutes, 0);
     const down = withData.reduce((sum, f) => sum + f.majorMinutes + STATUS_PAGE_DEFAULTS.partialOutageWeight * f.partialMinutes, 0);
-    const component: StatusComponent = { id: spec.id, name: spec.name, kind: spec.kind, status, reason, live: live.figures, days: figures, uptime: minutes === 0 ? undefined : 1 - down / minutes };
+    const component: StatusComponent = {
+      id: spec.id,
+      name: spec.name,
+      kind: spec.kind,
+      status,
+      reason,
+      live: live.figures,
+      days: figures,
+      uptime: minutes === 0 ? undefined : 1 - down / minutes,
+      observedMinutes: minutes,
+      observedDays: withData.length,
+    };
     if (spec.groupId !== undefined) component.groupId = spec.groupId;
     return component;
   });
@@ -138,18 +155,23 @@ function dayFigures(id: string, day: DayAggregate, scoped: PublicIncident[], now
     for (let m = first; m < last; m++) levels[m] = Math.max(levels[m]!, level);
   }
   const counted = minutesOf(day.dayStartMs, nowMs);
+  const totals = day.totals.get(id);
+  const own = overlapping.filter((i) => i.component === id);
+  // Observed from the day's first call or incident: minutes before Keel saw anything are not uptime.
+  const firstObserved = Math.max(0, Math.min(totals !== undefined && totals.calls > 0 ? totals.firstMinute : 1440, ...own.map((i) => Math.floor((incidentSpan(i, nowMs).fromMs - day.dayStartMs) / MINUTE_MS))));
+  const observedMinutes = Math.max(1, counted - firstObserved);
   let majorMinutes = 0;
   let partialMinutes = 0;
-  for (let m = 0; m < counted; m++) {
+  for (let m = firstObserved; m < counted; m++) {
     if (levels[m] === 2) majorMinutes++;
     else if (levels[m] === 1) partialMinutes++;
   }
-  const totals = day.totals.get(id);
-  const hasData = (totals !== undefined && totals.calls > 0) || overlapping.some((i) => i.component === id);
+  const hasData = (totals !== undefined && totals.calls > 0) || own.length > 0;
   return {
     day: new Date(day.dayStartMs).toISOString().slice(0, 10),
     dayStartMs: day.dayStartMs,
-    uptime: hasData ? 1 - (majorMinutes + STATUS_PAGE_DEFAULTS.partialOutageWeight * partialMinutes) / counted : undefined,
+    uptime: hasData ? 1 - (majorMinutes + STATUS_PAGE_DEFAULTS.partialOutageWeight * partialMinutes) / observedMinutes : undefined,
+    observedMinutes: hasData ? observedMinutes : 0,
     majorMinutes,
     partialMinutes,
     calls: totals?.calls ?? 0,
@@ -177,7 +199,9 @@ function sliOf(route: { name: string; deployments: string[] }, days: DayAggregat
   const clients = sum(hours(days, nowMs, windowMs, (d) => d.routeHours.get(route.name)));
   const providers = route.deployments.map((id) => sum(hours(days, nowMs, windowMs, (d) => d.deploymentHours.get(id)))).reduce((a, b) => ({ good: a.good + b.good, bad: a.bad + b.bad, degraded: 0 }), { good: 0, bad: 0, degraded: 0 });
   const figures = (c: { good: number; bad: number }) => ({ good: c.good, total: c.good + c.bad, ratio: c.good + c.bad === 0 ? undefined : c.good / (c.good + c.bad) });
-  return { route: route.name, windowLabel, windowMs, providers: figures(providers), clients: { ...figures(clients), degraded: clients.degraded } };
+  const slots = [...hours(days, nowMs, windowMs, (d) => d.routeHours.get(route.name))].filter((h) => h.value !== undefined && h.value.good + h.value.bad > 0);
+  const observedMs = slots.length === 0 ? 0 : Math.min(windowMs, nowMs - slots[0]!.hourStartMs);
+  return { route: route.name, windowLabel, windowMs, observedMs, providers: figures(providers), clients: { ...figures(clients), degraded: clients.degraded } };
 }
 
 function latencyOf(deployment: string, days: DayAggregate[], nowMs: number): LatencySeries {

@@ -26,8 +26,8 @@ export interface DayAggregate {
   dayStartMs: number;
   /** Per component id: 1440 minute levels (0 up, 1 partial, 2 major); absent when it had no calls. */
   levels: Map<string, Uint8Array>;
-  /** Per component id: calls and failures over the day. */
-  totals: Map<string, { calls: number; failures: number }>;
+  /** Per component id: calls and failures over the day, and the minute of the day of its first call. */
+  totals: Map<string, { calls: number; failures: number; firstMinute: number }>;
   /** Per route name and per deployment id: 24 hourly counts. */
   routeHours: Map<string, HourCounts[]>;
   deploymentHours: Map<string, HourCounts[]>;
@@ -101,13 +101,15 @@ export function aggregateDay(rows: readonly RollupRow[], topology: StatusTopolog
     const levels = new Uint8Array(1440);
     let calls = 0;
     let failures = 0;
+    let firstMinute = 1440;
     for (const [minute, m] of minutes) {
       levels[minute] = minuteLevel(m.good, m.bad);
       calls += m.good + m.bad;
       failures += m.bad;
+      if (m.good + m.bad > 0) firstMinute = Math.min(firstMinute, minute);
     }
     aggregate.levels.set(component, levels);
-    aggregate.totals.set(component, { calls, failures });
+    aggregate.totals.set(component, { calls, failures, firstMinute });
   }
   return aggregate;
 }

@@ -2,6 +2,7 @@
  * The pieces of the status page, each a pure function from model data to escaped HTML: uptime bars, the
  * latency chart (inline SVG), the SLI comparison per route, and incident timelines.
  */
+import type { TwoVoices } from '../health/vendor/two-voices.js';
 import type { ComponentStatus } from '../store/store.js';
 import { impactIndicator } from './statuspage-json.js';
 import type { DayFigures, LatencySeries, PublicIncident, PublicMaintenance, RouteSli } from './status-model.js';
@@ -103,9 +104,16 @@ export function sliTable(slis: RouteSli[]): string {
   if (slis.length === 0) return '<p class="muted">No routes configured.</p>';
   const rows = slis.map((s) => {
     const gain = s.providers.ratio === undefined || s.clients.ratio === undefined ? '—' : `${((s.clients.ratio - s.providers.ratio) * 100 >= 0 ? '+' : '')}${((s.clients.ratio - s.providers.ratio) * 100).toFixed(2)} pts`;
-    return `<tr><td>${esc(s.route)}</td><td>${esc(s.windowLabel)}</td><td><span class="sli">${sliBar(s.providers.ratio, 'prov')}${pct(s.providers.ratio)}</span><span class="muted">${s.providers.good.toLocaleString('en-US')} of ${s.providers.total.toLocaleString('en-US')} attempts</span></td><td><span class="sli">${sliBar(s.clients.ratio, 'cli')}${pct(s.clients.ratio)}</span><span class="muted">${s.clients.good.toLocaleString('en-US')} of ${s.clients.total.toLocaleString('en-US')} requests${s.clients.degraded > 0 ? `, ${s.clients.degraded} degraded` : ''}</span></td><td>${gain}</td></tr>`;
+    return `<tr><td>${esc(s.route)}</td><td>${esc(s.windowLabel)}${s.observedMs > 0 && s.observedMs < s.windowMs ? ` <span class="muted">(${spanLabel(s.observedMs)} observed)</span>` : ''}</td><td><span class="sli">${sliBar(s.providers.ratio, 'prov')}${pct(s.providers.ratio)}</span><span class="muted">${s.providers.good.toLocaleString('en-US')} of ${s.providers.total.toLocaleString('en-US')} attempts</span></td><td><span class="sli">${sliBar(s.clients.ratio, 'cli')}${pct(s.clients.ratio)}</span><span class="muted">${s.clients.good.toLocaleString('en-US')} of ${s.clients.total.toLocaleString('en-US')} requests${s.clients.degraded > 0 ? `, ${s.clients.degraded} degraded` : ''}</span></td><td>${gain}</td></tr>`;
   });
   return `<table><thead><tr><th>Route</th><th>Window</th><th>Providers delivered (per upstream attempt)</th><th>Clients received (after retries and failover)</th><th>Keel's difference</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** A span of observed time in words: "47 minutes", "5 hours", "3 days" (whole units, rounded). */
+export function spanLabel(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  const [n, unit] = minutes < 120 ? [minutes, 'minute'] : minutes < 48 * 60 ? [Math.round(minutes / 60), 'hour'] : [Math.round(minutes / 1440), 'day'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 export function incidentCard(i: PublicIncident, open: boolean): string {
@@ -114,10 +122,23 @@ export function incidentCard(i: PublicIncident, open: boolean): string {
     .map((u) => `<li><span class="st">${esc(u.status)}</span>${time(u.at)}${u.automatic ? ' <span class="muted">(automatic)</span>' : ''}<br>${esc(u.message)}</li>`)
     .join('');
   const window = `Impact ${i.impact.replace('_', ' ')} from ${time(i.impactStart)}${i.impactEnd === undefined ? ', ongoing' : ` to ${time(i.impactEnd)}`}`;
-  const body = `<p class="muted">Affects ${esc(i.componentName)}. ${window}.</p><ol class="timeline">${timeline}</ol>`;
+  const body = `<p class="muted">Affects ${esc(i.componentName)}. ${window}.</p><ol class="timeline">${timeline}</ol>${i.vendor === undefined ? '' : vendorVoice(i.vendor)}`;
   const classes = `card incident ${impactIndicator(i.impact)}${i.status === 'resolved' ? ' resolved' : ''}`;
   const heading = `<h3>${esc(i.title)} <span class="muted">${esc(i.status)}</span></h3>`;
   return open ? `<article class="${classes}" id="${esc(i.id)}">${heading}${body}</article>` : `<article class="${classes}" id="${esc(i.id)}"><details><summary>${heading}</summary>${body}</details></article>`;
+}
+
+/** The vendor's voice under Keel's timeline: the lead, each vendor incident's declared window and updates. */
+function vendorVoice(v: TwoVoices): string {
+  const flag = v.disagreement === 'vendor_silent' ? ' <strong>Disagreement: the vendor was silent while Keel measured an outage.</strong>' : '';
+  const incidents = v.vendor
+    .map((x) => {
+      const declared = `declared ${time(x.declared.startMs)}${x.declared.endMs === undefined ? ', ongoing' : ` to ${time(x.declared.endMs)}`}`;
+      const updates = [...x.updates].reverse().map((u) => `<li><span class="st">${esc(u.status)}</span>${time(u.at)} <span class="muted">(vendor)</span><br>${esc(u.body)}</li>`).join('');
+      return `<p class="muted">Vendor (${esc(x.source)}): ${esc(x.title)}, ${declared}.</p><ol class="timeline vendor">${updates}</ol>`;
+    })
+    .join('');
+  return `<section class="vendor-voice"><p>${esc(v.summary.charAt(0).toUpperCase() + v.summary.slice(1))}.${flag}</p>${incidents}</section>`;
 }
 
 export function maintenanceCard(m: PublicMaintenance): string {

@@ -5,7 +5,7 @@
  * incidents. It loads nothing from anywhere; the inline style and module are allowed by hash (STATUS_CSP).
  */
 import { STATUS_CSS, STATUS_SCRIPT } from './status-page-assets.js';
-import { esc, incidentCard, latencyChart, maintenanceCard, pct, pill, sliTable, time, uptimeBars } from './status-html-parts.js';
+import { esc, incidentCard, latencyChart, maintenanceCard, pct, pill, sliTable, spanLabel, time, uptimeBars } from './status-html-parts.js';
 import type { PublicIncident, StatusComponent, StatusModel } from './status-model.js';
 
 function figures(c: StatusComponent): string {
@@ -15,7 +15,8 @@ function figures(c: StatusComponent): string {
     if (c.live.calls > 0) parts.push(`${pct(c.live.errorRate, 1)} failed`);
     if (c.live.p95TtftMs !== undefined) parts.push(`p50 / p95 first token ${c.live.p50TtftMs} / ${c.live.p95TtftMs} ms`);
   }
-  parts.push(`${pct(c.uptime)} uptime over ${c.days.length} days`);
+  // Over observed time only: a Keel started a minute ago has no 90-day uptime to show.
+  parts.push(c.observedMinutes === 0 ? 'no uptime data yet' : `${pct(c.uptime)} uptime over the ${spanLabel(c.observedMinutes * 60_000)} observed`);
   return parts.join(' · ');
 }
 

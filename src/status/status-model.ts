@@ -4,6 +4,7 @@
  * nothing else of the config, so no key, URL or header can reach the page; incidents are reduced to their
  * public fields (no evidence, no operator names).
  */
+import type { TwoVoices } from '../health/vendor/two-voices.js';
 import type { ComponentStatus, Incident, IncidentStatus } from '../store/store.js';
 
 /** The only config the status page sees. */
@@ -32,6 +33,8 @@ export interface DayFigures {
   dayStartMs: number;
   /** 0..1, or undefined when there is no data for the day (no calls, no incident). */
   uptime: number | undefined;
+  /** Minutes the uptime is over: from the day's first observation (a call or an incident) to its end (or now); 0 without data. */
+  observedMinutes: number;
   majorMinutes: number;
   partialMinutes: number;
   calls: number;
@@ -53,8 +56,11 @@ export interface StatusComponent {
   live: { calls: number; errorRate: number; p50TtftMs?: number; p95TtftMs?: number } | undefined;
   /** Oldest first, one per day. */
   days: DayFigures[];
-  /** Over the days with data. */
+  /** Over observed time only (see `observedMinutes`): never over days or hours Keel did not see. */
   uptime: number | undefined;
+  observedMinutes: number;
+  /** Days with data. */
+  observedDays: number;
 }
 
 export interface PublicIncidentUpdate {
@@ -80,6 +86,8 @@ export interface PublicIncident {
   impactStart: number;
   impactEnd?: number;
   updates: PublicIncidentUpdate[];
+  /** The vendor's matching incidents beside Keel's lifecycle (when vendor status pages are read). */
+  vendor?: TwoVoices;
 }
 
 export interface PublicMaintenance {
@@ -104,6 +112,8 @@ export interface RouteSli {
   route: string;
   windowLabel: string;
   windowMs: number;
+  /** How much of the window had traffic: from its first hour with data to now (0 without any). */
+  observedMs: number;
   /** Upstream attempts on the route's deployments: ok / (ok + provider faults). */
   providers: SliFigures;
   /** Client requests: ok / (ok + failures to serve); degraded stand-in answers count as failures. */

@@ -4,6 +4,7 @@
  * incidents, scheduled maintenances, status indicator) and `incidents.json`. Components are Keel, each
  * provider as a group, and its deployments inside it. Times are ISO 8601 in UTC.
  */
+import type { TwoVoices, Window } from '../health/vendor/two-voices.js';
 import type { ComponentStatus } from '../store/store.js';
 import type { PublicIncident, PublicMaintenance, StatusComponent, StatusModel, StatuspageIndicator } from './status-model.js';
 
@@ -73,6 +74,32 @@ export function incidentJson(i: PublicIncident, model: StatusModel) {
       tweet_id: null,
     })),
     components,
+    ...(i.vendor === undefined ? {} : { keel_vendor: vendorJson(i.vendor) }),
+  };
+}
+
+/** Keel's own field (Statuspage has none like it): the vendor's voice beside Keel's, in snake_case. */
+function vendorJson(v: TwoVoices) {
+  const windowJson = (w: Window) => ({ start: iso(w.startMs), end: iso(w.endMs) });
+  return {
+    summary: v.summary,
+    detected_by_keel_at: iso(v.keelDetectedAtMs),
+    measured_window: windowJson(v.measured),
+    disagreement: v.disagreement ?? null,
+    vendor_incidents: v.vendor.map((x) => ({
+      source: x.source,
+      id: x.id,
+      title: x.title,
+      status: x.status,
+      impact: x.impact,
+      url: x.url ?? null,
+      acknowledged_at: iso(x.acknowledgedAtMs),
+      acknowledged_as: x.acknowledgedAs,
+      keel_lead_seconds: Math.round(x.leadMs / 1000),
+      declared_window: windowJson(x.declared),
+      first_seen_by_keel_at: iso(x.firstSeenAtMs),
+      updates: x.updates.map((u) => ({ at: iso(u.at), status: u.status, body: u.body })),
+    })),
   };
 }
 

@@ -18,8 +18,13 @@ export {
   type PruneCutoffs,
   type Store,
   type StoredResponse,
+  type VendorImpact,
+  type VendorIncident,
+  type VendorIncidentQuery,
+  type VendorIncidentUpdate,
   type VirtualKeyRecord,
 } from './store.js';
+export { MemoryVendorIncidents } from './memory-vendor-incidents.js';
 export { SqliteStore, SQLITE_DEFAULTS, type SqliteStoreOptions } from './sqlite-store.js';
 export { SQLITE_MIGRATIONS, applyMigrations, type Migration } from './sqlite-migrations.js';
 export { RollupRecorder, RECORDER_DEFAULTS, type RecorderStats, type RollupRecorderOptions } from './rollup-recorder.js';

@@ -133,6 +133,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX responses_created_at ON responses (created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'vendor incidents',
+    sql: `
+      -- What providers' public status pages declared, as Keel saw it (see VendorIncident).
+      CREATE TABLE vendor_incidents (
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,       -- epoch ms, the vendor's declared start
+        resolved_at INTEGER,               -- epoch ms or NULL while open
+        record TEXT NOT NULL,              -- JSON: the VendorIncident
+        PRIMARY KEY (source, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX vendor_incidents_started_at ON vendor_incidents (started_at);
+    `,
+  },
 ];
 
 const CREATE_MIGRATIONS_TABLE = `

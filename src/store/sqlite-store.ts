@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { applyMigrations, schemaVersion } from './sqlite-migrations.js';
 import { addRollup } from './rollup-math.js';
 import { toStoredResponse, type ResponseDbRow } from './response-rows.js';
+import { VENDOR_INCIDENT_ORDER, vendorIncidentFilter, vendorIncidentParams, type VendorIncidentDbRow } from './vendor-incident-rows.js';
 import {
   incidentParams,
   keyParams,
@@ -33,6 +34,8 @@ import type {
   RollupQuery,
   RollupRow,
   Store,
+  VendorIncident,
+  VendorIncidentQuery,
   VirtualKeyRecord,
 } from './store.js';
 
@@ -273,8 +276,20 @@ export class SqliteStore implements Store {
     return this.stmt('DELETE FROM responses WHERE tenant = ? AND id = ?').run(tenant, id).changes > 0;
   }
 
+  async saveVendorIncident(incident: VendorIncident): Promise<void> {
+    this.stmt('INSERT OR REPLACE INTO vendor_incidents (source, id, started_at, resolved_at, record) VALUES (?, ?, ?, ?, ?)').run(...vendorIncidentParams(incident));
+  }
+
+  async listVendorIncidents(query: VendorIncidentQuery): Promise<VendorIncident[]> {
+    const { where, params } = vendorIncidentFilter(query, () => '?');
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    const rows = this.stmt(`SELECT record FROM vendor_incidents ${where} ${VENDOR_INCIDENT_ORDER}${limit}`).all(...params) as Pick<VendorIncidentDbRow<string>, 'record'>[];
+    return rows.map((r) => JSON.parse(r.record) as VendorIncident);
+  }
+
   async prune(cutoffs: PruneCutoffs): Promise<void> {
     this.db.transaction(() => {
+      this.stmt('DELETE FROM vendor_incidents WHERE resolved_at < ?').run(cutoffs.incidentsBefore);
       if (cutoffs.responsesBefore !== undefined) this.stmt('DELETE FROM responses WHERE created_at < ?').run(cutoffs.responsesBefore);
       this.stmt('DELETE FROM rollups WHERE minute < ?').run(cutoffs.rollupsBefore);
       this.stmt('DELETE FROM attempt_samples WHERE at < ?').run(cutoffs.samplesBefore);

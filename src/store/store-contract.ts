@@ -4,7 +4,7 @@
  * stores that pass it are interchangeable behind Keel.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LATENCY_BUCKETS_MS, type Incident, type RollupRow, type Store, type VirtualKeyRecord } from './store.js';
+import { LATENCY_BUCKETS_MS, type Incident, type RollupRow, type Store, type VendorIncident, type VirtualKeyRecord } from './store.js';
 
 /** One isolated database per test: `open` connects to it (again, after a close), `cleanup` removes it. */
 export interface StoreHarness {
@@ -43,6 +43,24 @@ export function incident(id: string, openedAt: number, overrides: Partial<Incide
     openedAt,
     impactStart: openedAt - 2 * M,
     updates: [{ at: openedAt, status: 'investigating', message: 'errors above 20%', author: 'keel', evidence: { server_error: 12, ok: 30 } }],
+    ...overrides,
+  };
+}
+
+export function vendorIncident(id: string, startedAt: number, overrides: Partial<VendorIncident> = {}): VendorIncident {
+  return {
+    source: 'anthropic',
+    id,
+    title: `Elevated errors on Claude API (${id})`,
+    status: 'investigating',
+    impact: 'major',
+    components: ['Claude API'],
+    deployments: ['claude-direct'],
+    startedAt,
+    firstSeenAt: startedAt + M,
+    lastSeenAt: startedAt + 2 * M,
+    url: `https://status.example/incidents/${id}`,
+    updates: [{ at: startedAt, status: 'investigating', body: 'We are investigating — élevé.' }],
     ...overrides,
   };
 }
@@ -272,6 +290,27 @@ export function describeStoreContract(name: string, makeHarness: () => Promise<S
       await store.prune({ rollupsBefore: 0, samplesBefore: 0, incidentsBefore: 0, responsesBefore: T0 + M });
       expect(await store.getResponse('', 'old')).toBeUndefined();
       expect(await store.getResponse('', 'new')).toBeDefined();
+    });
+  
+    it('keeps vendor incidents: replaced by source and id, listed newest first by source and overlap, limited', async () => {
+      const first = vendorIncident('v1', T0);
+      await store.saveVendorIncident(first);
+      expect(await store.listVendorIncidents({})).toStrictEqual([first]);
+      const resolved = { ...first, status: 'resolved', resolvedAt: T0 + 30 * M, updates: [...first.updates, { at: T0 + 30 * M, status: 'resolved', body: 'fixed' }] };
+      await store.saveVendorIncident(resolved);
+      await store.saveVendorIncident(vendorIncident('v1', T0 + 60 * M, { source: 'openai', components: [], deployments: [] }));
+      await store.saveVendorIncident(vendorIncident('v2', T0 + 120 * M));
+      expect((await store.listVendorIncidents({})).map((i) => `${i.source}/${i.id}`)).toEqual(['anthropic/v2', 'openai/v1', 'anthropic/v1']);
+      expect(await store.listVendorIncidents({ source: 'anthropic', to: T0 + M })).toStrictEqual([resolved]);
+      expect((await store.listVendorIncidents({ from: T0 + 31 * M, to: T0 + 121 * M })).map((i) => i.id)).toEqual(['v2', 'v1']);
+      expect((await store.listVendorIncidents({ limit: 1 })).map((i) => i.id)).toEqual(['v2']);
+    });
+
+    it('prunes resolved vendor incidents older than the incidents cut-off, never an open one', async () => {
+      await store.saveVendorIncident(vendorIncident('old', T0, { status: 'resolved', resolvedAt: T0 + M }));
+      await store.saveVendorIncident(vendorIncident('open', T0));
+      await store.prune({ rollupsBefore: 0, samplesBefore: 0, incidentsBefore: T0 + 2 * M });
+      expect((await store.listVendorIncidents({})).map((i) => i.id)).toEqual(['open']);
     });
   });
 }

@@ -134,6 +134,52 @@ export interface StoredResponse {
   items: unknown[];
 }
 
+/** How bad a vendor says an incident is (Statuspage's scale; other formats are mapped onto it). */
+export type VendorImpact = 'none' | 'minor' | 'major' | 'critical';
+
+export interface VendorIncidentUpdate {
+  /** When the vendor says it posted the update. */
+  at: number;
+  /** The vendor's word, lower-case (`investigating`, `identified`, `monitoring`, `resolved`, …). */
+  status: string;
+  body: string;
+}
+
+/**
+ * An incident as a provider's public status page declared it, with when Keel first and last saw it: the
+ * vendor's voice, kept beside Keel's own incidents (never merged into them).
+ */
+export interface VendorIncident {
+  /** The status source's name (`anthropic`, `openai`, `google`, …). */
+  source: string;
+  /** The vendor's own incident id (unique within the source). */
+  id: string;
+  title: string;
+  /** The vendor's current word for it, lower-case. */
+  status: string;
+  impact: VendorImpact;
+  /** The vendor's component names the incident names (or, for a feed, its title). */
+  components: string[];
+  /** Keel deployments those components map to. */
+  deployments: string[];
+  /** The vendor's declared window: start (its `started_at` or creation) and resolution. */
+  startedAt: number;
+  resolvedAt?: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  url?: string;
+  /** Oldest first. */
+  updates: VendorIncidentUpdate[];
+}
+
+export interface VendorIncidentQuery {
+  source?: string;
+  /** Incidents whose declared window overlaps [from, to): started before `to`, not resolved before `from`. */
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
 export interface PruneCutoffs {
   rollupsBefore: number;
   samplesBefore: number;
@@ -182,8 +228,14 @@ export interface Store {
   /** True when a response was deleted. */
   deleteResponse(tenant: string, id: string): Promise<boolean>;
 
+  /** Inserts or replaces the vendor incident (same source and id). */
+  saveVendorIncident(incident: VendorIncident): Promise<void>;
+  /** Newest first (by `startedAt`). */
+  listVendorIncidents(query: VendorIncidentQuery): Promise<VendorIncident[]>;
+
   /**
-   * Deletes rollups (by minute), samples (by `at`), resolved incidents (by `resolvedAt`) and stored
+   * Deletes rollups (by minute), samples (by `at`), resolved incidents and vendor incidents (by
+   * `resolvedAt`) and stored
    * responses (by `createdAt`) strictly older than the cut-offs. Open incidents are never pruned.
    */
   prune(cutoffs: PruneCutoffs): Promise<void>;

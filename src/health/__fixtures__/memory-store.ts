@@ -5,7 +5,8 @@
  */
 import { addRollup, cloneRollup, rollupKey } from '../../store/rollup-math.js';
 import { MemoryResponses } from '../../store/memory-responses.js';
-import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, PruneCutoffs, RollupQuery, RollupRow, Store, StoredResponse, VirtualKeyRecord } from '../../store/store.js';
+import { MemoryVendorIncidents } from '../../store/memory-vendor-incidents.js';
+import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, PruneCutoffs, RollupQuery, RollupRow, Store, StoredResponse, VendorIncident, VendorIncidentQuery, VirtualKeyRecord } from '../../store/store.js';
 
 /** What survives a close and reopen (a test harness reopens the same data). */
 export interface MemoryData {
@@ -16,10 +17,11 @@ export interface MemoryData {
   keys: Map<string, VirtualKeyRecord>;
   audit: AuditEntry[];
   responses: MemoryResponses;
+  vendorIncidents: MemoryVendorIncidents;
 }
 
 export function emptyMemoryData(): MemoryData {
-  return { rollups: new Map(), samples: [], incidents: new Map(), maintenance: new Map(), keys: new Map(), audit: [], responses: new MemoryResponses() };
+  return { rollups: new Map(), samples: [], incidents: new Map(), maintenance: new Map(), keys: new Map(), audit: [], responses: new MemoryResponses(), vendorIncidents: new MemoryVendorIncidents() };
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -137,8 +139,17 @@ export class MemoryStore implements Store {
     return this.data.responses.deleteResponse(tenant, id);
   }
 
+  saveVendorIncident(incident: VendorIncident): Promise<void> {
+    return this.data.vendorIncidents.saveVendorIncident(incident);
+  }
+
+  listVendorIncidents(query: VendorIncidentQuery): Promise<VendorIncident[]> {
+    return this.data.vendorIncidents.listVendorIncidents(query);
+  }
+
   async prune(c: PruneCutoffs): Promise<void> {
     this.data.responses.prune(c);
+    this.data.vendorIncidents.prune(c);
     for (const [key, row] of this.data.rollups) if (row.minute < c.rollupsBefore) this.data.rollups.delete(key);
     this.data.samples = this.data.samples.filter((s) => s.at >= c.samplesBefore);
     for (const [id, i] of this.data.incidents) if (i.status === 'resolved' && i.resolvedAt !== undefined && i.resolvedAt < c.incidentsBefore) this.data.incidents.delete(id);

@@ -4,7 +4,8 @@
  * audit and samples are kept but barely used here.
  */
 import { addRollup, cloneRollup, rollupKey } from '../../store/rollup-math.js';
-import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, RollupQuery, RollupRow, Store, VirtualKeyRecord } from '../../store/store.js';
+import { MemoryVendorIncidents } from '../../store/memory-vendor-incidents.js';
+import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, RollupQuery, RollupRow, Store, VendorIncident, VendorIncidentQuery, VirtualKeyRecord } from '../../store/store.js';
 
 export class SloMemoryStore implements Store {
   readonly rollups = new Map<string, RollupRow>();
@@ -13,6 +14,7 @@ export class SloMemoryStore implements Store {
   private samples: AttemptSample[] = [];
   private keys: VirtualKeyRecord[] = [];
   private audit: AuditEntry[] = [];
+  readonly vendorIncidents = new MemoryVendorIncidents();
   /** How many times rollups were read (the monitor should re-read only recent minutes). */
   reads = 0;
 
@@ -101,6 +103,13 @@ export class SloMemoryStore implements Store {
   }
   async deleteResponse(): Promise<boolean> {
     return false;
+  }
+
+  saveVendorIncident(incident: VendorIncident): Promise<void> {
+    return this.vendorIncidents.saveVendorIncident(incident);
+  }
+  listVendorIncidents(query: VendorIncidentQuery): Promise<VendorIncident[]> {
+    return this.vendorIncidents.listVendorIncidents(query);
   }
 
   async prune(): Promise<void> {}

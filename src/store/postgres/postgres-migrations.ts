@@ -162,6 +162,22 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX responses_created_at ON ${s}.responses (created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'vendor incidents',
+    sql: (s) => `
+      -- What providers' public status pages declared, as Keel saw it (see VendorIncident).
+      CREATE TABLE ${s}.vendor_incidents (
+        source text NOT NULL,
+        id text NOT NULL,
+        started_at bigint NOT NULL,             -- epoch ms, the vendor's declared start
+        resolved_at bigint,                     -- epoch ms or NULL while open
+        record jsonb NOT NULL,
+        PRIMARY KEY (source, id)
+      );
+      CREATE INDEX vendor_incidents_started_at ON ${s}.vendor_incidents (started_at);
+    `,
+  },
 ];
 
 /** Applies the missing steps in order on one connection; returns the versions applied (empty when current). */

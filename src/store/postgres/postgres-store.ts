@@ -8,8 +8,9 @@
  */
 import { Pool, type PoolClient } from 'pg';
 import { systemClock, type Clock } from '../../core/clock.js';
-import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, PruneCutoffs, RollupQuery, RollupRow, Store, StoredResponse, VirtualKeyRecord } from '../store.js';
+import type { AttemptSample, AuditEntry, Incident, MaintenanceWindow, PruneCutoffs, RollupQuery, RollupRow, Store, StoredResponse, VendorIncident, VendorIncidentQuery, VirtualKeyRecord } from '../store.js';
 import { toStoredResponse, type ResponseDbRow } from '../response-rows.js';
+import { VENDOR_INCIDENT_ORDER, vendorIncidentFilter, vendorIncidentParams, type VendorIncidentDbRow } from '../vendor-incident-rows.js';
 import { insertSamplesSql, insertUpdatesSql, mergeByKey, sampleRecord, upsertRollupsSql } from './postgres-batches.js';
 import { applyPostgresMigrations, inTransaction, postgresSchemaVersion, quoteSchema } from './postgres-migrations.js';
 import {
@@ -279,11 +280,27 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
+  async saveVendorIncident(incident: VendorIncident): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.s}.vendor_incidents (source, id, started_at, resolved_at, record) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (source, id) DO UPDATE SET started_at = excluded.started_at, resolved_at = excluded.resolved_at, record = excluded.record`,
+      vendorIncidentParams(incident),
+    );
+  }
+
+  async listVendorIncidents(query: VendorIncidentQuery): Promise<VendorIncident[]> {
+    const { where, params } = vendorIncidentFilter(query, (n) => `$${n}`);
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    const rows = await this.pool.query<Pick<VendorIncidentDbRow<VendorIncident>, 'record'>>(`SELECT record FROM ${this.s}.vendor_incidents ${where} ${VENDOR_INCIDENT_ORDER}${limit}`, params);
+    return rows.rows.map((r) => r.record);
+  }
+
   async prune(cutoffs: PruneCutoffs): Promise<void> {
     // Batch ids are only needed while a retry could come: keep them a day, or as long as rollups if shorter.
     const batchesBefore = Math.max(cutoffs.rollupsBefore, this.clock.now() - this.batchMemoryMs);
     await this.transaction(async (client) => {
       await client.query(`DELETE FROM ${this.s}.rollups WHERE minute < $1`, [cutoffs.rollupsBefore]);
+      await client.query(`DELETE FROM ${this.s}.vendor_incidents WHERE resolved_at < $1`, [cutoffs.incidentsBefore]);
       await client.query(`DELETE FROM ${this.s}.rollup_batches WHERE added_at < $1`, [batchesBefore]);
       await client.query(`DELETE FROM ${this.s}.attempt_samples WHERE at < $1`, [cutoffs.samplesBefore]);
       // Open incidents are kept however old: they are still news. Their updates go by cascade.
