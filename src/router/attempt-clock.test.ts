@@ -27,7 +27,7 @@ describe('AttemptClock', () => {
     clock.advance(1);
     await settle();
     expect(log).toEqual(['overdue at 1000']);
-    expect(attempt.overdue).toBe(true);
+    expect(attempt.overdueAtMs).toBe(1_000);
     clock.advance(9_000);
     await settle();
     expect(attempt.signal.aborted).toBe(true);

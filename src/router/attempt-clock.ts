@@ -30,7 +30,6 @@ interface Pending {
 
 export class AttemptClock {
   readonly startedAtMs: number;
-  readonly limits: AttemptLimits;
   headersAtMs: number | undefined;
   firstTokenAtMs: number | undefined;
   /** When the attempt became overdue, if it did. */
@@ -45,7 +44,6 @@ export class AttemptClock {
   constructor(private readonly options: AttemptClockOptions) {
     const { clock, limits, parent } = options;
     this.startedAtMs = clock.now();
-    this.limits = limits;
     this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
     this.onParentAbort = () => this.controller.abort(parent.reason);
     if (parent.aborted) this.onParentAbort();
@@ -56,10 +54,6 @@ export class AttemptClock {
   /** Aborts on a cut, or when the parent aborts (with the parent's reason). */
   get signal(): AbortSignal {
     return this.controller.signal;
-  }
-
-  get overdue(): boolean {
-    return this.overdueAtMs !== undefined;
   }
 
   markHeaders(): void {
