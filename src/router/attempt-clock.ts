@@ -5,7 +5,7 @@
  * router can hedge and count the silence against the deployment at once, without waiting for any
  * timeout. Past the first-token limit the attempt is cut: its signal aborts with a `StreamTimeoutError`,
  * which the provider classifies as a `timeout`. The signal also follows the parent (deadline, a hedge
- * that won, the client leaving). Mid-stream silences are the stream reader's to time, with the
+ * that won, the client leaving), through listeners that `end` removes. Mid-stream silences are the stream reader's to time, with the
  * `idleLimitMs` decided here.
  */
 import type { Clock } from '../core/clock.js';
@@ -15,8 +15,10 @@ import type { AttemptLimits } from './attempt-norms.js';
 export interface AttemptClockOptions {
   clock: Clock;
   limits: AttemptLimits;
-  /** Aborts when the request no longer wants this attempt (deadline, a hedge won, the client left). */
+  /** Aborts when the request no longer wants this attempt (the deadline, the client left). */
   parent: AbortSignal;
+  /** A second reason to stop, when there is one (a hedge race: the other attempt won). */
+  cancel?: AbortSignal | undefined;
   /** The attempt went past its deployment's norm without an answer; called at most once. */
   onOverdue?: () => void;
 }
@@ -35,19 +37,25 @@ export class AttemptClock {
   /** When the attempt became overdue, if it did. */
   overdueAtMs: number | undefined;
   private readonly controller = new AbortController();
-  private readonly onParentAbort: () => void;
+  private readonly onParentAbort = (event: Event): void => this.controller.abort((event.target as AbortSignal).reason);
   private readonly pending: Pending;
   /** One timer for the earliest pending deadline, re-armed as marks come in (one per attempt, cheap). */
   private cancelTimer: (() => void) | undefined;
   private armedAt: number | undefined;
 
   constructor(private readonly options: AttemptClockOptions) {
-    const { clock, limits, parent } = options;
+    const { clock, limits, parent, cancel } = options;
     this.startedAtMs = clock.now();
     this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
-    this.onParentAbort = () => this.controller.abort(parent.reason);
-    if (parent.aborted) this.onParentAbort();
-    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+    // Listeners, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
+    for (const source of cancel === undefined ? [parent] : [parent, cancel]) {
+      if (source.aborted) {
+        this.controller.abort(source.reason);
+        return;
+      }
+    }
+    parent.addEventListener('abort', this.onParentAbort, { once: true });
+    cancel?.addEventListener('abort', this.onParentAbort, { once: true });
     this.arm();
   }
 
@@ -77,6 +85,7 @@ export class AttemptClock {
     this.pending.headersOverdue = this.pending.firstTokenOverdue = this.pending.cut = undefined;
     this.arm();
     this.options.parent.removeEventListener('abort', this.onParentAbort);
+    this.options.cancel?.removeEventListener('abort', this.onParentAbort);
   }
 
   private arm(): void {

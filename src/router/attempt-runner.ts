@@ -30,6 +30,8 @@ export interface RunOptions {
   continuation?: ChatRequest;
   /** An attempt went overdue: the caller may hedge. */
   onOverdue?: () => void;
+  /** Aborts when the request no longer wants this deployment (a hedge race that the other attempt won). */
+  cancel?: AbortSignal;
 }
 
 export interface AttemptRunnerDeps {
@@ -50,8 +52,8 @@ export class AttemptRunner {
 
   /**
    * Attempts one deployment until it answers or is given up. `admitted` holds a slot and a breaker permit
-   * for the first attempt; each is released when its attempt ends. `signal` is the deadline's, or a
-   * hedge's that also aborts when the other attempt wins.
+   * for the first attempt; each is released when its attempt ends. `signal` is
+   * the deadline's; `options.cancel` a hedge race's, which aborts when the other attempt wins.
    */
   async run(d: DispatchContext, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal, options: RunOptions = {}): Promise<DeploymentVerdict> {
     const { input, route, deadline } = d;
@@ -80,6 +82,7 @@ export class AttemptRunner {
         clock: this.deps.clock,
         limits: { ...limits, firstTokenLimitMs: Math.max(1, Math.min(limits.firstTokenLimitMs, deadline.remainingMs())) },
         parent: signal,
+        cancel: options.cancel,
         onOverdue: () => {
           attempt.chargeOverdue();
           options.onOverdue?.();
@@ -147,6 +150,7 @@ export class AttemptRunner {
       } catch {
         return { kind: 'stop' };
       }
+      if (options.cancel?.aborted === true) return { kind: 'stop' };
       if (!limit.tryAcquire()) return { kind: 'next' };
       const again = breaker.tryAcquire();
       if (!again.allowed) {

@@ -339,7 +339,8 @@ export class Router {
         return { late, cancel: this.clock.setTimer(fixedDelayMs, () => overdue()) };
       },
       first: (signal) =>
-        this.runner.run(d, first, kind, chain(deadline.signal, signal), {
+        this.runner.run(d, first, kind, deadline.signal, {
+          cancel: signal,
           onOverdue: () => {
             overdueAtMs ??= this.clock.now();
             if (fixedDelayMs === undefined) overdue();
@@ -358,7 +359,7 @@ export class Router {
           }
           giveUpFirst(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
         }
-        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', chain(deadline.signal, signal));
+        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', deadline.signal, { cancel: signal });
       },
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
@@ -367,21 +368,4 @@ export class Router {
       },
     });
   }
-}
-
-/** A signal that aborts with the first of its parents, without `AbortSignal.any`'s lingering registrations. */
-function chain(...parents: AbortSignal[]): AbortSignal {
-  const controller = new AbortController();
-  const aborted = parents.find((p) => p.aborted);
-  if (aborted !== undefined) {
-    controller.abort(aborted.reason);
-    return controller.signal;
-  }
-  const listeners = parents.map((parent) => {
-    const listener = (): void => controller.abort(parent.reason);
-    parent.addEventListener('abort', listener, { once: true });
-    return listener;
-  });
-  controller.signal.addEventListener('abort', () => parents.forEach((parent, i) => parent.removeEventListener('abort', listeners[i]!)), { once: true });
-  return controller.signal;
 }
