@@ -196,7 +196,8 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
       if (res.destroyed) break;
       const next = await frames.next();
       if (next.done === true) break;
-      await writeSse(res, next.value);
+      const full = writeSse(res, next.value);
+      if (full !== undefined) await full;
     }
   } finally {
     await frames.return?.();

@@ -13,9 +13,11 @@ export const SSE_HEADERS: Record<string, string> = {
   'x-accel-buffering': 'no',
 };
 
-export async function writeSse(res: ServerResponse, frames: string): Promise<void> {
-  if (frames === '' || res.destroyed) return;
-  if (!res.write(frames)) {
-    await Promise.race([once(res, 'drain'), once(res, 'close')]);
-  }
+/**
+ * Writes frames; a promise to wait on only when the socket's buffer is full (undefined otherwise), so a
+ * client that keeps up costs no promise per write.
+ */
+export function writeSse(res: ServerResponse, frames: string): Promise<void> | undefined {
+  if (frames === '' || res.destroyed || res.write(frames)) return undefined;
+  return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => undefined);
 }

@@ -70,8 +70,8 @@ export function bedrockStreamItems(body: Readable, options: StreamReadOptions, d
   return decodedStreamItems(anthropicEventsOf(body, reading), options.signal, decoder);
 }
 
-/** The Anthropic events inside a Bedrock response stream; an exception message ends it as a failure. */
-async function* anthropicEventsOf(body: Readable, reading: Parameters<typeof readEventStream>[1]): AsyncGenerator<SseEventIn, void, undefined> {
+/** The Anthropic events inside a Bedrock response stream, one per batch; an exception message ends it as a failure. */
+async function* anthropicEventsOf(body: Readable, reading: Parameters<typeof readEventStream>[1]): AsyncGenerator<SseEventIn[], void, undefined> {
   try {
     for await (const message of readEventStream(body, reading)) {
       const messageType = headerText(message, ':message-type');
@@ -83,7 +83,7 @@ async function* anthropicEventsOf(body: Readable, reading: Parameters<typeof rea
       const payload = safeJson(toUtf8(message.body));
       const chunk = chunkPayload.safeParse(payload);
       // A chunk that is not `{bytes}` is yielded as unreadable data: the decoder drops and counts it.
-      yield { data: chunk.success ? Buffer.from(chunk.data.bytes, 'base64').toString('utf8') : '' };
+      yield [{ data: chunk.success ? Buffer.from(chunk.data.bytes, 'base64').toString('utf8') : '' }];
     }
   } catch (err) {
     if (err instanceof EventStreamCorrupt) throw new InStreamFailure({ outcome: 'stream_cut', message: err.message });

@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
 import { classifyNetworkFailure } from '../http/network-failure.js';
-import { readSseEvents } from '../http/sse-reader.js';
+import { DataBatch } from '../http/data-batch.js';
+import { readSseBatches } from '../http/sse-reader.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyGeminiError } from './gemini-error.js';
@@ -84,15 +85,22 @@ export async function readGeminiAnswer(res: UpstreamResponse, input: AttemptInpu
  * a body that then breaks or stalls has lost nothing, and the stream still ends well.
  */
 export async function* geminiStreamItems(body: Readable, options: StreamReadOptions, decoder: GeminiStreamDecoder): AsyncGenerator<StreamItem, void, undefined> {
+  const batch = new DataBatch();
   try {
     const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-    for await (const event of readSseEvents(body, reading)) {
-      const decoded = decoder.push(event.data);
-      if (decoded.failure !== undefined) {
-        yield { kind: 'failure', failure: decoded.failure };
-        return;
+    for await (const events of readSseBatches(body, reading)) {
+      for (const event of events) {
+        const decoded = decoder.push(event.data);
+        if (decoded.failure !== undefined) {
+          const data = batch.take();
+          if (data !== undefined) yield data;
+          yield { kind: 'failure', failure: decoded.failure };
+          return;
+        }
+        if (decoded.raw !== undefined) batch.add(decoded.events, decoded.raw);
       }
-      if (decoded.raw !== undefined) yield { kind: 'data', events: decoded.events, raw: decoded.raw };
+      const data = batch.take();
+      if (data !== undefined) yield data;
     }
   } catch (err) {
     if (!decoder.finished) {

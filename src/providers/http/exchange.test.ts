@@ -7,7 +7,7 @@ import { testDeployment } from '../../../test/support/test-deployment.js';
 import type { AttemptInput, AttemptResult, UpstreamFailure } from '../types.js';
 import { exchange, readJsonAnswer, type ExchangeSpec } from './exchange.js';
 import { StreamTimeoutError } from './network-failure.js';
-import { readSseEvents } from './sse-reader.js';
+import { readSseBatches } from './sse-reader.js';
 import { closeAllPools } from './upstream-pool.js';
 
 let server: LoopbackServer;
@@ -48,7 +48,7 @@ function spec(overrides: Partial<ExchangeSpec> = {}): ExchangeSpec {
       return { kind: 'json', response: { text: read.json.text } as never, raw: read.raw };
     },
     readStream: async function* (body, timing) {
-      for await (const event of readSseEvents(body, timing)) yield { kind: 'data', events: [{ type: 'text_delta', index: 0, text: event.data }] };
+      for await (const batch of readSseBatches(body, timing)) for (const event of batch) yield { kind: 'data', events: [{ type: 'text_delta', index: 0, text: event.data }] };
       yield { kind: 'end' };
     },
     ...overrides,

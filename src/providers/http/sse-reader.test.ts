@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { StreamTimeoutError } from './network-failure.js';
-import { readSseEvents } from './sse-reader.js';
+import { readSseBatches } from './sse-reader.js';
 
 // Timing here is real (the reader arms a Node timer on the body); margins are wide so a busy 2-core
 // machine cannot flip an assertion: "stalls" waits up to seconds for a 100 ms budget, "does not stall"
@@ -13,7 +13,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function readAll(body: PassThrough, idleMs = IDLE_MS): Promise<{ data: string[]; error?: unknown }> {
   const data: string[] = [];
   try {
-    for await (const event of readSseEvents(body, { idleMs })) data.push(event.data);
+    for await (const batch of readSseBatches(body, { idleMs })) for (const event of batch) data.push(event.data);
     return { data };
   } catch (error) {
     return { data, error };
@@ -28,7 +28,15 @@ function keepWriting(body: PassThrough, chunk: string, everyMs: number): () => v
   return () => clearInterval(timer);
 }
 
-describe('readSseEvents', () => {
+describe('readSseBatches', () => {
+  it('gives the events of one read as one batch', async () => {
+    const body = new PassThrough();
+    body.end('data: a\n\ndata: b\n\ndata: c\n\n');
+    const batches: string[][] = [];
+    for await (const batch of readSseBatches(body, { idleMs: IDLE_MS })) batches.push(batch.map((e) => e.data));
+    expect(batches).toEqual([['a', 'b', 'c']]);
+  });
+
   it('reassembles events split across chunks, even inside a field', async () => {
     const body = new PassThrough();
     const reading = readAll(body);
@@ -94,12 +102,12 @@ describe('readSseEvents', () => {
     body.write('data: 2\n\n');
     body.write('data: 3\n\n');
     const seen: string[] = [];
-    for await (const event of readSseEvents(body, { idleMs: 50 })) {
-      seen.push(event.data);
+    for await (const batch of readSseBatches(body, { idleMs: 50 })) {
+      for (const event of batch) seen.push(event.data);
       await wait(300); // the client reads six idle budgets slower than the provider sends
       // The provider sends its last event as soon as the client has taken the first three: the silence
       // before it was all the client's.
-      if (event.data === '3') body.end('data: 4\n\n');
+      if (seen.at(-1) === '3') body.end('data: 4\n\n');
     }
     expect(seen).toEqual(['1', '2', '3', '4']);
   });
@@ -107,8 +115,8 @@ describe('readSseEvents', () => {
   it('drains the rest of a completed answer so the socket can be reused', async () => {
     const body = new PassThrough();
     body.write('data: answer\n\n');
-    for await (const event of readSseEvents(body, { idleMs: IDLE_MS, completed: () => true })) {
-      expect(event.data).toBe('answer');
+    for await (const batch of readSseBatches(body, { idleMs: IDLE_MS, completed: () => true })) {
+      expect(batch.map((e) => e.data)).toEqual(['answer']);
       break;
     }
     expect(body.destroyed).toBe(false);
@@ -121,8 +129,8 @@ describe('readSseEvents', () => {
   it('destroys the body of an abandoned answer (client gone mid-answer)', async () => {
     const body = new PassThrough();
     body.write('data: half\n\n');
-    for await (const event of readSseEvents(body, { idleMs: IDLE_MS, completed: () => false })) {
-      expect(event.data).toBe('half');
+    for await (const batch of readSseBatches(body, { idleMs: IDLE_MS, completed: () => false })) {
+      expect(batch.map((e) => e.data)).toEqual(['half']);
       break;
     }
     expect(body.destroyed).toBe(true);
@@ -132,7 +140,7 @@ describe('readSseEvents', () => {
   it('destroys the body when the consumer stops and no completion check was given', async () => {
     const body = new PassThrough();
     body.write('data: half\n\n');
-    for await (const _ of readSseEvents(body, { idleMs: IDLE_MS })) break;
+    for await (const _ of readSseBatches(body, { idleMs: IDLE_MS })) break;
     expect(body.destroyed).toBe(true);
   });
 });

@@ -11,7 +11,8 @@ import type { StreamEvent } from '../../core/chat-response.js';
 import type { StreamItem, UpstreamFailure } from '../types.js';
 import type { StreamReadOptions } from './exchange.js';
 import { classifyNetworkFailure } from './network-failure.js';
-import { readSseEvents } from './sse-reader.js';
+import { DataBatch } from './data-batch.js';
+import { readSseBatches } from './sse-reader.js';
 
 export interface SseEventDecoder {
   push(event: { event?: string | undefined; data: string }): { events: StreamEvent[]; raw?: string; failure?: UpstreamFailure };
@@ -21,29 +22,35 @@ export interface SseEventDecoder {
 
 export function sseStreamItems(body: Readable, options: StreamReadOptions, decoder: SseEventDecoder): AsyncGenerator<StreamItem, void, undefined> {
   const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-  return decodedStreamItems(readSseEvents(body, reading), options.signal, decoder);
+  return decodedStreamItems(readSseBatches(body, reading), options.signal, decoder);
 }
 
+/** `batches`: the events as they came, a batch per read of the body (see data-batch.ts). */
 export async function* decodedStreamItems(
-  events: AsyncIterable<{ event?: string | undefined; data: string }>,
+  batches: AsyncIterable<readonly { event?: string | undefined; data: string }[]>,
   signal: AbortSignal,
   decoder: SseEventDecoder,
 ): AsyncGenerator<StreamItem, void, undefined> {
+  const batch = new DataBatch();
   try {
-    for await (const event of events) {
-      const decoded = decoder.push(event);
-      if (decoded.failure !== undefined) {
-        yield { kind: 'failure', failure: decoded.failure };
-        return;
+    for await (const events of batches) {
+      for (const event of events) {
+        const decoded = decoder.push(event);
+        if (decoded.raw !== undefined) batch.add(decoded.events, decoded.raw);
+        if (decoded.failure !== undefined || decoder.finished) {
+          const data = batch.take();
+          if (data !== undefined) yield data;
+          yield decoded.failure !== undefined ? { kind: 'failure', failure: decoded.failure } : { kind: 'end' };
+          return;
+        }
       }
-      if (decoded.raw !== undefined) yield { kind: 'data', events: decoded.events, raw: decoded.raw };
-      if (decoder.finished) {
-        yield { kind: 'end' };
-        return;
-      }
+      const data = batch.take();
+      if (data !== undefined) yield data;
     }
     yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
   } catch (err) {
+    const data = batch.take();
+    if (data !== undefined) yield data;
     yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
   }
 }
