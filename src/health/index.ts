@@ -18,7 +18,7 @@ export { IncidentDetector, type DetectorSettings, type IncidentDetectorEvents, t
 export { CAUSE_TEXT, dominantCause, type CauseCategory, type Evidence } from './incident-evidence.js';
 export { MaintenanceCalendar, componentOfDeployment, componentOfProvider, componentOfRoute, KEEL_COMPONENT } from './maintenance-calendar.js';
 export { ProbeScheduler, type ProbeResult, type ProbeRouter, type ProbeSettings, type ProbedDeployment } from './probes.js';
-export { isProbeRequestId, newProbeRequestId, rollupSourceOf, withRollupSource, PROBE_REQUEST_ID_PREFIX, type SourcedRouterEvents } from './probe-id.js';
+export { isProbeRequestId, newProbeRequestId, PROBE_REQUEST_ID_PREFIX } from './probe-id.js';
 export { isServedFailure, countsForAvailability } from './served-outcome.js';
 export { percentiles, quantile, type Percentiles } from './histogram.js';
 export { VendorStatusPoller, VENDOR_POLL_DEFAULTS, type VendorOutage, type VendorStatusPollerOptions } from './vendor/vendor-status-poller.js';

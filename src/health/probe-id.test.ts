@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { RollupRecorder } from '../store/rollup-recorder.js';
-import { isProbeRequestId, newProbeRequestId, withRollupSource } from './probe-id.js';
+import { isProbeRequestId, newProbeRequestId } from './probe-id.js';
 import { MemoryStore } from './__fixtures__/memory-store.js';
 import { SyntheticTraffic } from './__fixtures__/synthetic-traffic.js';
 
@@ -18,7 +18,7 @@ describe('probe request ids', () => {
     const traffic = new SyntheticTraffic(clock, [{ id: 'gpt-direct', provider: 'openai' }]);
     const store = new MemoryStore();
     const recorder = new RollupRecorder({ store, priceOf: () => undefined, timer: () => () => undefined });
-    recorder.attach(withRollupSource(traffic.events));
+    recorder.attach(traffic.events);
     traffic.request('req_1');
     traffic.request(newProbeRequestId('gpt-direct'));
     await recorder.flush();

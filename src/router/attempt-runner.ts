@@ -102,7 +102,7 @@ export class AttemptRunner {
       const gaps = { clock: this.deps.clock, onGap: (gapMs: number) => attempt.noteGap(gapMs) };
       if (committed.kind === 'stream' && assemble) {
         clock.markFirstToken();
-        committed = await assembleAnswer(committed.items, gaps);
+        committed = await assembleAnswer(committed, gaps);
       }
 
       if (committed.kind !== 'failure') {
@@ -115,7 +115,7 @@ export class AttemptRunner {
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = attempt.placeholder(ttftMs);
-        const items = observeEnd(committed.items, (failure, usage) => attempt.end(failure, usage, mode, index), gaps);
+        const items = observeEnd(committed, (failure, usage) => attempt.end(failure, usage, mode, index), gaps);
         return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } }, attempt: index };
       }
 

@@ -231,7 +231,7 @@ export class Router {
         // A hedge needs somewhere to go: with no deployment left in the plan, the race is not set up at all.
         const canHedge = route.hedge.enabled && plan.some((p) => p !== undefined);
         const verdict = canHedge ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind, deadline.signal);
-        if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted);
+        if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
         if (verdict.kind === 'stop') break;
       }
       // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.
@@ -242,7 +242,7 @@ export class Router {
         if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
           const permit = breakers.get(deployment.id).acquireLastResort();
           const verdict = await this.runner.run(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
-          if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted);
+          if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
         }
       }
     } catch (err) {
@@ -299,12 +299,18 @@ export class Router {
    * otherwise the next one is asked the original question and its answer is used only if it begins with
    * exactly the text the client already has. A route with a degraded-answer cache remembers the answer.
    */
-  private deliver(d: DispatchContext, verdict: Extract<DeploymentVerdict, { kind: 'answered' }>, nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined): DispatchResult {
+  private deliver(
+    d: DispatchContext,
+    verdict: Extract<DeploymentVerdict, { kind: 'answered' }>,
+    nextAdmitted: (wanted: (deployment: Deployment) => boolean) => Admitted | undefined,
+    canContinue: boolean,
+  ): DispatchResult {
     const { result } = verdict;
     d.answeredBy = verdict.attempt;
     const answer = result.answer;
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
-    if (result.passthrough && d.input.passthroughResumable === false) return { ...result, answer: this.remember(d, answer) };
+    // Nothing left that could finish a cut stream: no need to keep its text.
+    if (!canContinue || (result.passthrough && d.input.passthroughResumable === false)) return { ...result, answer: this.remember(d, answer) };
     const items = continueOnFailure(answer.items, async (partialText) => {
       const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill) ?? nextAdmitted(() => true);
       if (admitted === undefined) return undefined;

@@ -9,9 +9,16 @@ import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Clock } from '../core/clock.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 
-export type StreamCommit =
-  | { kind: 'stream'; items: AsyncGenerator<StreamItem, void, undefined> }
-  | { kind: 'failure'; failure: UpstreamFailure };
+/**
+ * A committed stream: `head`, the items read until it showed something, then `rest`, the upstream from
+ * there. Kept apart (not re-joined by a replaying generator) so each item passes one layer fewer.
+ */
+export interface CommittedStream {
+  head: StreamItem[];
+  rest: AsyncGenerator<StreamItem, void, undefined>;
+}
+
+export type StreamCommit = ({ kind: 'stream' } & CommittedStream) | { kind: 'failure'; failure: UpstreamFailure };
 
 /** Items that show the client something: once one is sent, failover is no longer invisible. */
 function showsContent(item: StreamItem): boolean {
@@ -19,7 +26,7 @@ function showsContent(item: StreamItem): boolean {
 }
 
 export async function commitStream(items: AsyncGenerator<StreamItem, void, undefined>): Promise<StreamCommit> {
-  const buffered: StreamItem[] = [];
+  const head: StreamItem[] = [];
   for (;;) {
     const next = await items.next();
     if (next.done === true) return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended without an answer' } };
@@ -28,16 +35,10 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
       await items.return(undefined);
       return { kind: 'failure', failure: item.failure };
     }
-    buffered.push(item);
+    head.push(item);
     if (showsContent(item)) break;
   }
-  return {
-    kind: 'stream',
-    items: (async function* replay() {
-      yield* buffered;
-      yield* items;
-    })(),
-  };
+  return { kind: 'stream', head, rest: items };
 }
 
 /**
@@ -45,24 +46,34 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
  * that fails or ends unfinished is the attempt's failure (the client has seen nothing yet).
  */
 export async function assembleAnswer(
-  items: AsyncGenerator<StreamItem, void, undefined>,
+  stream: CommittedStream,
   gaps?: GapWatch,
 ): Promise<{ kind: 'json'; response: ChatResponse } | { kind: 'failure'; failure: UpstreamFailure }> {
   const accumulator = new StreamAccumulator();
   const markData = gapMeter(gaps);
-  for await (const item of items) {
-    if (item.kind === 'data') {
-      for (const event of item.events) accumulator.push(event);
-      markData();
-    } else if (item.kind === 'failure') {
-      return { kind: 'failure', failure: item.failure };
-    } else if (item.kind === 'end') {
-      const response = accumulator.result();
-      if (response !== undefined) return { kind: 'json', response };
-      break;
+  try {
+    for await (const item of itemsOf(stream)) {
+      if (item.kind === 'data') {
+        for (const event of item.events) accumulator.push(event);
+        markData();
+      } else if (item.kind === 'failure') {
+        return { kind: 'failure', failure: item.failure };
+      } else if (item.kind === 'end') {
+        const response = accumulator.result();
+        if (response !== undefined) return { kind: 'json', response };
+        break;
+      }
     }
+  } finally {
+    await stream.rest.return(undefined);
   }
   return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
+}
+
+/** The head, then the rest: for readers that are not on every stream's path. */
+async function* itemsOf(stream: CommittedStream): AsyncGenerator<StreamItem, void, undefined> {
+  yield* stream.head;
+  yield* stream.rest;
 }
 
 /** Reports the silence before each data item after the first (the stream's pace, for its norm). */
@@ -82,30 +93,48 @@ function gapMeter(gaps: GapWatch | undefined): () => void {
   };
 }
 
-/** Passes items through and reports how the stream ended (undefined = success) and its usage, exactly once. */
+/**
+ * Passes items through (the committed head, then the upstream) and reports how the stream ended
+ * (undefined = success) and its usage, exactly once. A plain async generator over the upstream is
+ * also a committed stream with nothing read ahead.
+ */
 export async function* observeEnd(
-  items: AsyncGenerator<StreamItem, void, undefined>,
+  stream: CommittedStream | AsyncGenerator<StreamItem, void, undefined>,
   onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
   gaps?: GapWatch,
 ): AsyncGenerator<StreamItem, void, undefined> {
+  const { head, rest } = 'rest' in stream ? stream : { head: [], rest: stream };
   let reported = false;
   let usage: Usage | undefined;
   const markData = gapMeter(gaps);
+  /** Notes one item; true when it is the last. */
+  const note = (item: StreamItem): boolean => {
+    if (item.kind === 'data') {
+      for (const event of item.events) if (event.type === 'usage') usage = event.usage;
+      markData();
+      return false;
+    }
+    if (item.kind === 'end' || item.kind === 'failure') {
+      reported = true;
+      onEnd(item.kind === 'failure' ? item.failure : undefined, usage);
+    }
+    return true;
+  };
   try {
-    for await (const item of items) {
-      if (item.kind === 'data') {
-        for (const event of item.events) if (event.type === 'usage') usage = event.usage;
-        markData();
-      }
-      if (item.kind === 'end' || item.kind === 'failure') {
-        reported = true;
-        onEnd(item.kind === 'failure' ? item.failure : undefined, usage);
-      }
+    for (const item of head) {
+      const last = note(item);
       yield item;
-      if (item.kind !== 'data') return;
+      if (last) return;
+    }
+    for await (const item of rest) {
+      const last = note(item);
+      yield item;
+      if (last) return;
     }
   } finally {
     if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, usage);
+    // Closed while still in the head (or ended there): the upstream was never reached by the loop above.
+    await rest.return(undefined);
   }
 }
 

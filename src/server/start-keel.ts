@@ -16,7 +16,6 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createTracing } from '../telemetry/tracing.js';
 import { systemClock } from '../core/clock.js';
 import { RollupRecorder, scheduleRetention, type Store } from '../store/index.js';
-import { withRollupSource } from '../health/index.js';
 import { openStore, startBackgroundServices, type BackgroundServices } from './background-services.js';
 import { RedisAnswerCache } from '../cluster/redis-answer-cache.js';
 import { closeSharedRedis, openSharedRedis } from '../cluster/redis-connection.js';
@@ -110,7 +109,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     ...(config.store.flush_interval_ms === undefined ? {} : { flushIntervalMs: config.store.flush_interval_ms }),
   });
   // Probes are stored apart from client traffic, so they never count toward client availability.
-  recorder.attach(withRollupSource(gateway.router.events));
+  recorder.attach(gateway.router.events);
   services = await startBackgroundServices({ config, runtime, router: gateway.router, store, clock: systemClock, logger });
   gateway.mountPages((method, path, draining) => services.page(method, path, draining));
   const retention = config.store.retention_days;

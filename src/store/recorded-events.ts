@@ -36,11 +36,13 @@ export interface RecordedAttempt {
   message?: string | undefined;
   /** The client went away: says nothing about the provider. */
   cancelled?: boolean | undefined;
+  /** Stored apart as probe traffic or not; when absent, told from the request id (probes' ids say so). */
   source?: RollupSource | undefined;
 }
 
 /** What the recorder reads of the router's `request` event. */
 export interface RecordedRequest {
+  requestId: string;
   route: string;
   startedAtMs: number;
   latencyMs: number;

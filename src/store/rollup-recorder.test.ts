@@ -119,9 +119,9 @@ describe('RollupRecorder', () => {
     const { store, events, recorder } = setup();
     const answered = attempt({ startedAtMs: T0 + 500, ttftMs: 200, usage: { inputTokens: 100, outputTokens: 10 } });
     const failed = attempt({ deployment: 'gpt-direct', outcome: 'overloaded', startedAtMs: T0, latencyMs: 400, usage: { inputTokens: 50, outputTokens: 0 } });
-    events.request({ route: 'smart', startedAtMs: T0, latencyMs: 900, outcome: 'ok', deployment: 'claude-direct', attempts: [failed, answered] });
-    events.request({ route: 'smart', startedAtMs: T0, latencyMs: 50, outcome: 'ok', degraded: 'cache', attempts: [] });
-    events.request({ route: 'smart', startedAtMs: T0, latencyMs: 5_000, outcome: 'all_deployments_failed' });
+    events.request({ requestId: 'req_1', route: 'smart', startedAtMs: T0, latencyMs: 900, outcome: 'ok', deployment: 'claude-direct', attempts: [failed, answered] });
+    events.request({ requestId: 'req_1', route: 'smart', startedAtMs: T0, latencyMs: 50, outcome: 'ok', degraded: 'cache', attempts: [] });
+    events.request({ requestId: 'req_1', route: 'smart', startedAtMs: T0, latencyMs: 5_000, outcome: 'all_deployments_failed' });
     await recorder.flush();
     const [row] = store.rows();
     expect(row).toMatchObject({ scope: 'route', id: 'smart', source: 'client', minute: T0 });
@@ -192,7 +192,7 @@ describe('RollupRecorder', () => {
     store.failRollups = true;
     for (let minute = 0; minute < 5; minute++) {
       events.attempt(attempt({ startedAtMs: T0 + minute * M, outcome: 'server_error' }));
-      events.request({ route: 'smart', startedAtMs: T0 + minute * M, latencyMs: 300, outcome: 'all_deployments_failed' });
+      events.request({ requestId: 'req_1', route: 'smart', startedAtMs: T0 + minute * M, latencyMs: 300, outcome: 'all_deployments_failed' });
       await recorder.flush();
     }
     expect(recorder.stats()).toMatchObject({ pendingRows: 6, pendingSamples: 3, droppedMinutes: 2, droppedRows: 4, droppedSamples: 2, failedFlushes: 5 });

@@ -6,6 +6,7 @@
  * oldest minutes are dropped, and counted, so memory stays bounded. Nothing here throws into the router.
  */
 import { costOf, redactMessage, type RecordedAttempt, type RecordedRequest, type RecordedUsage, type RecorderEventSource, type RecorderPrice } from './recorded-events.js';
+import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import { realIntervalTimer, type IntervalTimer } from './interval-timer.js';
 import { addRollup, bucketIndex, emptyRollup, floorMinute, rollupKey } from './rollup-math.js';
 import type { AttemptSample, RollupRow, RollupScope, RollupSource, Store } from './store.js';
@@ -90,7 +91,7 @@ export class RollupRecorder {
   recordAttempt(a: RecordedAttempt): void {
     if (this.closed) return;
     const at = a.startedAtMs + a.latencyMs;
-    const row = this.row(floorMinute(at), 'deployment', a.deployment, a.source ?? 'client');
+    const row = this.row(floorMinute(at), 'deployment', a.deployment, a.source ?? sourceOf(a.requestId));
     // Tokens a cancelled attempt used are still paid for; its outcome and timing say nothing of the provider.
     addUsage(row, a.usage, costOf(a.usage, this.options.priceOf(a.deployment)));
     if (a.cancelled === true) return;
@@ -100,7 +101,7 @@ export class RollupRecorder {
 
   recordRequest(r: RecordedRequest): void {
     if (this.closed) return;
-    const row = this.row(floorMinute(r.startedAtMs + r.latencyMs), 'route', r.route, r.source ?? 'client');
+    const row = this.row(floorMinute(r.startedAtMs + r.latencyMs), 'route', r.route, r.source ?? sourceOf(r.requestId));
     const outcome = r.degraded === undefined ? r.outcome : 'degraded';
     // What the client waited for its first byte: the answering attempt's TTFT, from the request's start.
     const answer = r.attempts?.find((a) => a.outcome === 'ok' && a.cancelled !== true && a.deployment === r.deployment);
@@ -268,4 +269,9 @@ function addUsage(row: RollupRow, usage: RecordedUsage | undefined, cost: number
   row.inputTokens += usage.inputTokens;
   row.outputTokens += usage.outputTokens;
   row.cost += cost;
+}
+
+/** Probes are known by their request id alone (see health/probe-id.ts): stored apart from clients' traffic. */
+function sourceOf(requestId: string): RollupSource {
+  return requestId.startsWith(PROBE_ID_PREFIX) ? 'probe' : 'client';
 }
