@@ -1,12 +1,14 @@
 /**
- * `npm run bench:compare -- --base DIR`: is this build cheaper or dearer than another, per answer? Two
- * Keels (this `dist/` and the other build, e.g. a `git worktree` of an older commit built with
- * `npm run build`) run side by side against one fast simulator and take turns: short bursts of the same
- * load, alternating which goes first each round, with each process's CPU read from /proc around its
- * burst. A shared 2-core machine drifts by ±30% over minutes (other work, frequency, the host), which
- * swamps a 10% difference between two separate runs; bursts seconds apart see the same drift, so the
- * per-round ratio (this ÷ base) and its median are what to read. Routes: one deployment, and two healthy
- * deployments (where hedging and failover bookkeeping is set up on every request).
+ * `npm run bench:compare`: is one Keel cheaper or dearer than another, per answer? Two Keels run side by
+ * side against one fast simulator and take turns: short bursts of the same load, alternating which goes
+ * first each round, with each process's CPU read from /proc around its burst. A shared 2-core machine
+ * drifts by ±30% over minutes (other work, frequency, the host), which swamps a 10% difference between
+ * two separate runs; bursts seconds apart see the same drift, so the per-round ratio (this ÷ base) and
+ * its median are what to read. Two uses:
+ * - `--base DIR`: this `dist/` against another build (e.g. a `git worktree` of an older commit after
+ *   `npm run build`), on one deployment and on two healthy deployments (where hedging is armed).
+ * - `--variants telemetry,keys,redis`: this build with one production feature on (variants.ts) against
+ *   the same build without it — what telemetry, 1,000 virtual keys or Redis-shared state cost.
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { runLoad } from './load.js';
 import { cpuTimeUs } from './process-sampler.js';
 import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
+import { startVariant, VARIANTS, type VariantName } from './variants.js';
 
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -27,75 +30,142 @@ const DEFAULTS = {
   connections: 32, // the bench's "under load" cell
 } as const;
 
-type RouteShape = 'single' | 'pair';
+const PRICE = { input_per_mtok: 3, output_per_mtok: 15 }; // so spend (and budgets) are computed, as in production
 
-function routeConfig(shape: RouteShape, simUrl: string): KeelBenchConfig {
-  const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY });
-  const ids = shape === 'single' ? ['sim'] : ['a', 'b'];
-  return { deployments: ids.map(deployment), routes: { bench: { deployments: ids } } };
+function routeConfig(deploymentIds: string[], simUrl: string): KeelBenchConfig {
+  const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY, price: PRICE });
+  return { deployments: deploymentIds.map(deployment), routes: { bench: { deployments: deploymentIds } } };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+interface Side {
+  dist: string;
+  config: KeelBenchConfig;
+  requestHeaders?: Array<Record<string, string>> | undefined;
+}
+
+/** One pair of Keels to compare, and what runs beside the "this" side. */
+interface Comparison {
+  label: string;
+  base: Side;
+  this: Side;
+  attach?: (thisUrl: string) => void;
+  notes?: () => string[];
+  stop?: () => Promise<void>;
+}
+
 interface Row {
-  route: RouteShape;
+  label: string;
   mode: Mode;
   baseUs: number[];
   thisUs: number[];
 }
 
-async function compareRoute(shape: RouteShape, simUrl: string, baseDist: string, rounds: number, burstS: number): Promise<Row[]> {
-  const config = routeConfig(shape, simUrl);
-  const sides = { base: await startKeelProcess('keel-base', config, { distDir: baseDist }), this: await startKeelProcess('keel-this', config, { distDir: DIST }) };
-  const rows: Row[] = MODES.map((mode) => ({ route: shape, mode, baseUs: [], thisUs: [] }));
+async function compare(c: Comparison, rounds: number, burstS: number): Promise<Row[]> {
+  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist });
+  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist }).catch(async (err: unknown) => {
+    await base.stop();
+    throw err;
+  });
+  const sides = { base: { ...c.base, process: base }, this: { ...c.this, process: other } };
+  c.attach?.(other.url);
+  const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
+  const burst = (side: (typeof sides)['base'], mode: Mode, durationS: number) =>
+    runLoad({ origin: side.process.url, mode, connections: DEFAULTS.connections, durationS, requestHeaders: side.requestHeaders });
   try {
     // Untimed warm-up of both: JIT tiers, pools and keep-alive sockets.
-    for (const mode of MODES) for (const side of Object.values(sides)) await runLoad({ origin: side.url, mode, connections: DEFAULTS.connections, durationS: 2 });
+    for (const mode of MODES) for (const side of Object.values(sides)) await burst(side, mode, 2);
     for (let round = 0; round < rounds; round++) {
       for (const row of rows) {
         const order = round % 2 === 0 ? (['base', 'this'] as const) : (['this', 'base'] as const);
         for (const name of order) {
           const side = sides[name];
-          const before = cpuTimeUs(side.child.pid);
-          const load = await runLoad({ origin: side.url, mode: row.mode, connections: DEFAULTS.connections, durationS: burstS });
-          if (load.errors > 0) throw new Error(`${name} (${shape}, ${row.mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)}`);
-          (name === 'base' ? row.baseUs : row.thisUs).push((cpuTimeUs(side.child.pid) - before) / Math.max(1, load.ok));
+          const before = cpuTimeUs(side.process.child.pid);
+          const load = await burst(side, row.mode, burstS);
+          if (load.errors > 0) throw new Error(`${name} (${c.label}, ${row.mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
+          (name === 'base' ? row.baseUs : row.thisUs).push((cpuTimeUs(side.process.child.pid) - before) / Math.max(1, load.ok));
         }
       }
-      console.error(`bench:compare: ${shape} round ${round + 1}/${rounds}`);
+      console.error(`bench:compare: ${c.label} round ${round + 1}/${rounds}`);
     }
   } finally {
-    await Promise.all(Object.values(sides).map((s) => s.stop()));
+    await Promise.all([base.stop(), other.stop()]);
   }
   return rows;
 }
 
-function render(rows: Row[], baseDist: string, rounds: number, burstS: number): string {
+function render(title: string, rows: Row[], notes: string[], rounds: number, burstS: number): string {
   const lines = [
-    `# Keel CPU per answer: this build vs ${baseDist}`,
+    `# Keel CPU per answer: ${title}`,
     '',
     `${rounds} rounds of ${burstS} s bursts at ${DEFAULTS.connections} connections, alternating; CPU of each Keel process from /proc ÷ complete answers.`,
     '',
-    '| route | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios |',
+    '| comparison | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios |',
     '| --- | --- | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     const ratios = r.thisUs.map((v, i) => v / r.baseUs[i]!);
-    lines.push(`| ${r.route === 'single' ? 'one deployment' : 'two deployments (can hedge)'} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} |`);
+    lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} |`);
   }
+  if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
   return lines.join('\n');
 }
 
+function buildComparisons(baseDist: string | undefined, simUrl: string): Comparison[] {
+  if (baseDist !== undefined) {
+    return [
+      { label: 'one deployment', base: { dist: baseDist, config: routeConfig(['sim'], simUrl) }, this: { dist: DIST, config: routeConfig(['sim'], simUrl) } },
+      { label: 'two deployments (can hedge)', base: { dist: baseDist, config: routeConfig(['a', 'b'], simUrl) }, this: { dist: DIST, config: routeConfig(['a', 'b'], simUrl) } },
+    ];
+  }
+  return [];
+}
+
+async function variantComparison(name: VariantName, simUrl: string): Promise<Comparison> {
+  const plain = routeConfig(['sim'], simUrl);
+  const variant = await startVariant(name, plain);
+  return {
+    label: `${name} on vs off`,
+    base: { dist: DIST, config: plain },
+    this: { dist: DIST, config: variant.config, requestHeaders: variant.requestHeaders },
+    attach: (url) => variant.attach(url),
+    notes: () => variant.notes(),
+    stop: () => variant.stop(),
+  };
+}
+
+function parseVariants(raw: string | undefined): VariantName[] {
+  if (raw === undefined) return [];
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) if (!(VARIANTS as readonly string[]).includes(n)) throw new Error(`--variants: unknown variant "${n}" (expected ${VARIANTS.join(', ')})`);
+  return names as VariantName[];
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { base: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { base: { type: 'string' }, variants: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } }, strict: true });
   const baseDist = values.base;
-  if (baseDist === undefined || !existsSync(join(baseDist, 'cli', 'keel.js'))) throw new Error('--base DIR: a built Keel (DIR/cli/keel.js), e.g. `git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)` then --base /tmp/base/dist');
+  const variants = parseVariants(values.variants);
+  if (baseDist === undefined && variants.length === 0) throw new Error(`expected --base DIR (another build's dist/) or --variants ${VARIANTS.join(',')}`);
+  if (baseDist !== undefined && !existsSync(join(baseDist, 'cli', 'keel.js'))) throw new Error('--base DIR: a built Keel (DIR/cli/keel.js), e.g. `git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)` then --base /tmp/base/dist');
   const rounds = Math.max(2, Number(values.rounds ?? DEFAULTS.rounds));
   const burstS = Math.max(1, Number(values.burst ?? DEFAULTS.burstS));
   const sim = await startSimulatorProcess('simulator', { tokenDelayMs: 0 });
+  const rows: Row[] = [];
+  const notes: string[] = [];
   try {
-    const rows = [...(await compareRoute('single', sim.url, baseDist, rounds, burstS)), ...(await compareRoute('pair', sim.url, baseDist, rounds, burstS))];
-    console.log(render(rows, baseDist, rounds, burstS));
+    for (const c of buildComparisons(baseDist, sim.url)) rows.push(...(await compare(c, rounds, burstS)));
+    for (const name of variants) {
+      const c = await variantComparison(name, sim.url);
+      try {
+        rows.push(...(await compare(c, rounds, burstS)));
+        notes.push(...(c.notes?.() ?? []));
+      } finally {
+        await c.stop?.();
+      }
+    }
+    const title = baseDist !== undefined ? `this build vs ${baseDist}` : 'features on vs off, this build';
+    console.log(render(title, rows, notes, rounds, burstS));
   } finally {
     await sim.stop();
   }

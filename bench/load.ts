@@ -16,6 +16,8 @@ export interface LoadSpec {
   connections: number;
   durationS: number;
   model?: string;
+  /** Extra headers for each request in turn (e.g. one virtual key each); every request alike when unset. */
+  requestHeaders?: Array<Record<string, string>> | undefined;
 }
 
 export interface LoadResult {
@@ -66,7 +68,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationS,
         pipelining: 1,
         timeout: 10, // s: no answer here takes more than milliseconds; 10 s means something is stuck
-        requests: [{ method: 'POST', path: CHAT_PATH, headers: { ...REQUEST_HEADERS }, body: requestBody(spec.mode, spec.model), onResponse }],
+        requests: (spec.requestHeaders ?? [{}]).map((extra) => ({ method: 'POST', path: CHAT_PATH, headers: { ...REQUEST_HEADERS, ...extra }, body: requestBody(spec.mode, spec.model), onResponse })),
       },
       (err: unknown, res: autocannon.Result) => (err === null || err === undefined ? resolve(res) : reject(err instanceof Error ? err : new Error(String(err)))),
     );

@@ -1,0 +1,80 @@
+/**
+ * The "everything on" variants of `npm run bench:compare -- --variants …`: the same one-deployment route
+ * with one production feature switched on, measured against the plain route in the same interleaved run.
+ * - `telemetry`: tracing to an OTLP/HTTP sink on loopback (this process, answering 200 to every export)
+ *   and a Prometheus scrape of `/metrics` every second (far more often than any real scraper).
+ * - `keys`: 1,000 virtual keys in the config with per-minute request and token limits and a daily budget,
+ *   every request carrying one of them in turn, so authentication, limits and spend are on the path.
+ * - `redis`: the same 1,000 keys with `cluster.redis_url` set, so limits, spend, breaker openings and
+ *   attempt outcomes are shared through Redis (127.0.0.1:6379, as the README's set-up starts it).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KeelBenchConfig } from './keel-process.js';
+
+export type VariantName = 'telemetry' | 'keys' | 'redis';
+export const VARIANTS: readonly VariantName[] = ['telemetry', 'keys', 'redis'];
+
+const KEY_COUNT = 1_000;
+const SCRAPE_EVERY_MS = 1_000;
+const REDIS_URL = process.env['KEEL_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** Limits no bench burst reaches: the bookkeeping runs, nothing is refused. */
+const KEY_LIMITS = { rpm: 10_000_000, tpm: 1_000_000_000, daily_budget_usd: 1_000_000 } as const;
+
+const keySecret = (i: number): string => `sk-keel-bench-${String(i).padStart(4, '0')}-not-a-real-secret`;
+
+export interface RunningVariant {
+  config: KeelBenchConfig;
+  /** Headers for each request in turn (one per key), or undefined for the plain anonymous request. */
+  requestHeaders: Array<Record<string, string>> | undefined;
+  /** Starts whatever runs beside Keel once its URL is known (the scraper). */
+  attach(keelUrl: string): void;
+  notes(): string[];
+  stop(): Promise<void>;
+}
+
+/** An OTLP/HTTP collector that accepts everything: what it costs Keel to export, not a collector's speed. */
+async function startOtlpSink(): Promise<{ url: string; exports: () => number; close: () => Promise<void> }> {
+  let exports = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      exports += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, exports: () => exports, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+export async function startVariant(name: VariantName, base: KeelBenchConfig): Promise<RunningVariant> {
+  if (name === 'telemetry') {
+    const sink = await startOtlpSink();
+    let scrapes = 0;
+    let timer: NodeJS.Timeout | undefined;
+    return {
+      config: { ...base, telemetry: { metrics: true, otlp_endpoint: sink.url } },
+      requestHeaders: undefined,
+      attach(keelUrl) {
+        timer = setInterval(() => {
+          void fetch(`${keelUrl}/metrics`).then(async (res) => {
+            await res.arrayBuffer();
+            if (res.ok) scrapes += 1;
+          }, () => undefined);
+        }, SCRAPE_EVERY_MS);
+      },
+      notes: () => [`telemetry: ${scrapes} scrapes of /metrics, ${sink.exports()} OTLP exports received`],
+      async stop() {
+        clearInterval(timer);
+        await sink.close();
+      },
+    };
+  }
+  const keys = Array.from({ length: KEY_COUNT }, (_, i) => ({ name: `bench-${i}`, key: keySecret(i), ...KEY_LIMITS }));
+  const requestHeaders = keys.map((k) => ({ authorization: `Bearer ${k.key}` }));
+  const config: KeelBenchConfig = { ...base, keys };
+  if (name === 'redis') config.cluster = { redis_url: REDIS_URL };
+  return { config, requestHeaders, attach: () => undefined, notes: () => [`${name}: ${KEY_COUNT} keys used in turn${name === 'redis' ? `, state shared through ${REDIS_URL}` : ''}`], stop: async () => undefined };
+}
