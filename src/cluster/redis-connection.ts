@@ -24,6 +24,8 @@ export interface SharedRedisOptions {
   name: string;
   commandTimeoutMs?: number;
   maxBackoffMs?: number;
+  /** Send the commands issued in one event-loop turn as one write (ioredis `enableAutoPipelining`). */
+  autoPipelining?: boolean;
   /** A connection for SUBSCRIBE only: commands wait for the connection instead of failing. */
   subscriber?: boolean;
   /** Connection errors repeat on every reconnect attempt; this hears each of them. */
@@ -43,6 +45,7 @@ export function openSharedRedis(redis: string | RedisOptions, options: SharedRed
     maxRetriesPerRequest: subscriber ? null : 0,
     retryStrategy: (attempt) => leaseRetryDelayMs(attempt, 50, maxBackoffMs),
     connectionName: options.name,
+    enableAutoPipelining: options.autoPipelining === true,
   };
   const client = typeof redis === 'string' ? new Redis(redis, settings) : new Redis(settings);
   // Without a listener ioredis prints every connection error; they are the caller's to count.

@@ -16,8 +16,9 @@ const prefix = `keel-test-${randomUUID()}`;
 const T0 = Date.UTC(2025, 0, 31, 23, 59, 0);
 const opened: RedisUsageCounters[] = [];
 
-async function redisCounters(options: { redis?: string; commandTimeoutMs?: number } = {}): Promise<RedisUsageCounters> {
-  const c = new RedisUsageCounters({ redis: options.redis ?? REDIS, prefix, ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }) });
+async function redisCounters(options: { redis?: string; commandTimeoutMs?: number; spendReadEveryMs?: number } = {}): Promise<RedisUsageCounters> {
+  const { redis, ...rest } = options;
+  const c = new RedisUsageCounters({ redis: redis ?? REDIS, prefix, ...rest });
   opened.push(c);
   if (options.redis === undefined) expect(await c.whenReady(5_000)).toBe(true);
   return c;
@@ -92,6 +93,20 @@ describe.each([
     expect(await c.spend(k, feb)).toEqual({ dayUsd: 1, monthUsd: 1 });
     expect(await c.spend('other', feb)).toEqual({ dayUsd: 0, monthUsd: 0 });
   });
+
+  it('charges a finished request in one step: tokens reconciled with usage, spend added', async () => {
+    const c = await make();
+    const k = randomUUID();
+    const tpm = { id: `${k}:tpm`, perMinute: 1_000, cost: 100 };
+    await c.take([tpm], T0); // the estimate: 100 tokens
+    await c.charge(k, { id: tpm.id, perMinute: 1_000, amount: 300 }, 0.25, T0); // the answer used 400
+    expect((await c.take([{ ...tpm, cost: 0 }], T0)).buckets[0]!.remaining).toBe(600);
+    expect(await c.spend(k, T0)).toEqual({ dayUsd: 0.25, monthUsd: 0.25 });
+    await c.charge(k, undefined, 0.5, T0); // a key without a token limit: spend only
+    await c.charge(k, { id: tpm.id, perMinute: 1_000, amount: -200 }, 0, T0); // over-estimated: given back, no spend
+    expect((await c.take([{ ...tpm, cost: 0 }], T0)).buckets[0]!.remaining).toBe(800);
+    expect(await c.spend(k, T0)).toEqual({ dayUsd: 0.75, monthUsd: 0.75 });
+  });
 });
 
 describe('RedisUsageCounters across replicas', () => {
@@ -126,6 +141,19 @@ describe('RedisUsageCounters across replicas', () => {
       await seed.commit(now);
     }
     expect(await opened.at(-1)!.spend(k, now)).toEqual({ dayUsd: 2, monthUsd: 2 });
+  });
+
+  it("reads other replicas' spend at most once a period, and its own at once", async () => {
+    const k = randomUUID();
+    const now = Date.now();
+    const [a, b] = await Promise.all([redisCounters({ spendReadEveryMs: 60_000 }), redisCounters({ spendReadEveryMs: 60_000 })]);
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 0, monthUsd: 0 });
+    await a.charge(k, undefined, 2, now);
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 0, monthUsd: 0 }); // b's copy is younger than its period
+    await b.charge(k, undefined, 1, now);
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 1, monthUsd: 1 }); // its own spend shows at once
+    const fresh = await redisCounters({ spendReadEveryMs: 0 });
+    expect(await fresh.spend(k, now)).toEqual({ dayUsd: 3, monthUsd: 3 }); // Redis holds the cluster's total
   });
 
   it('falls back to local counters when Redis is unreachable, without waiting', async () => {

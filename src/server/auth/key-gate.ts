@@ -180,8 +180,8 @@ export class KeyGate implements RequestGate {
       usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
     }
     const nowMs = this.options.nowMs();
-    if (key?.tpm != null) await this.options.counters.adjust(`${entry.keyId}:tpm`, key.tpm, input + output - entry.estimate, nowMs);
-    if (usd > 0) await this.options.counters.addSpend(entry.keyId, usd, nowMs);
+    const tokens = key?.tpm == null ? undefined : { id: `${entry.keyId}:tpm`, perMinute: key.tpm, amount: input + output - entry.estimate };
+    await this.options.counters.charge(entry.keyId, tokens, usd, nowMs);
     this.options.ledger.record(entry.keyId, usd, { input, output }, nowMs);
   }
 

@@ -46,6 +46,18 @@ export interface UsageCounters {
   /** Adds spend to the UTC day and month of `atMs` (spend for a period already past is dropped). */
   addSpend(keyId: string, usd: number, atMs: number): Promise<void>;
   spend(keyId: string, nowMs: number): Promise<Spend>;
+  /**
+   * What a finished request settles in one step: its token estimate reconciled with usage (`tokens`,
+   * as `adjust`) and its spend (as `addSpend`). One round trip in Redis instead of two per request.
+   */
+  charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void>;
+}
+
+export interface BucketAdjustment {
+  id: string;
+  perMinute: number;
+  /** Positive takes more, negative gives back. */
+  amount: number;
 }
 
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
@@ -103,6 +115,11 @@ export class MemoryUsageCounters implements UsageCounters {
     if (day === current.day) current.dayUsd += usd;
     if (month === current.month) current.monthUsd += usd;
     this.spends.set(keyId, current);
+  }
+
+  async charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void> {
+    if (tokens !== undefined) await this.adjust(tokens.id, tokens.perMinute, tokens.amount, nowMs);
+    if (usd > 0) await this.addSpend(keyId, usd, nowMs);
   }
 
   async spend(keyId: string, nowMs: number): Promise<Spend> {
