@@ -13,12 +13,10 @@ import { closeAllPools, providerFor } from '../providers/index.js';
 import type { Simulator } from '../simulator/index.js';
 import { startEmbeddedSimulator } from './embedded-simulator.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { createTracing } from '../telemetry/tracing.js';
+import { openTracing } from '../telemetry/open-tracing.js';
 import { systemClock } from '../core/clock.js';
 import { RollupRecorder, scheduleRetention, type Store } from '../store/index.js';
 import { openStore, startBackgroundServices, type BackgroundServices } from './background-services.js';
-import { RedisAnswerCache } from '../cluster/redis-answer-cache.js';
-import { closeSharedRedis, openSharedRedis } from '../cluster/redis-connection.js';
 import { createGateway, type Gateway } from './gateway-server.js';
 import { literalSecretPaths, rawConfig, registerHeaderSecrets } from './auth/config-secrets.js';
 import { prepareSecurity, type PreparedSecurity } from './auth/gateway-security.js';
@@ -97,8 +95,10 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     throw err;
   });
   // Several replicas share degraded answers through Redis; one replica keeps them in memory.
-  const answersRedis = config.cluster.redis_url === undefined ? undefined : openSharedRedis(config.cluster.redis_url, { name: 'keel-answers' });
-  const answerCache = answersRedis === undefined ? undefined : new RedisAnswerCache(answersRedis, { onError: (err) => logger.debug({ err }, 'shared answer cache unavailable') });
+  // Redis's client (~13 MB resident) is loaded only when the config names a Redis.
+  const cluster = config.cluster.redis_url === undefined ? undefined : { ...(await import('../cluster/redis-connection.js')), ...(await import('../cluster/redis-answer-cache.js')) };
+  const answersRedis = cluster === undefined || config.cluster.redis_url === undefined ? undefined : cluster.openSharedRedis(config.cluster.redis_url, { name: 'keel-answers' });
+  const answerCache = cluster === undefined || answersRedis === undefined ? undefined : new cluster.RedisAnswerCache(answersRedis, { onError: (err) => logger.debug({ err }, 'shared answer cache unavailable') });
   const gateway = createGateway({ config: runtime, logger, security: security.attach, responses: store, ...(answerCache === undefined ? {} : { router: { answerCache } }) });
   gatewayRef = gateway;
   const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
@@ -120,7 +120,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     ...(retention?.responses === undefined ? {} : { responsesDays: retention.responses }),
     onError: onStoreError,
   });
-  const tracing = createTracing(gateway.router, {
+  const tracing = await openTracing(gateway.router, {
     ...(runtime.telemetry.otlp_endpoint === undefined ? {} : { otlpEndpoint: runtime.telemetry.otlp_endpoint }),
     headers: runtime.telemetry.otlp_headers,
     serviceName: runtime.telemetry.service_name,
@@ -142,7 +142,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
       stopRetention();
       await recorder.close();
       await store.close();
-      await closeSharedRedis(answersRedis);
+      await cluster?.closeSharedRedis(answersRedis);
       await tracing.shutdown();
       await simulator?.close();
       await closeAllPools();

@@ -16,6 +16,7 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 import type { ProviderName } from '../config/schema.js';
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
+import { TRACING_OFF } from './open-tracing.js';
 
 export interface TracingOptions {
   /**
@@ -73,14 +74,9 @@ const GEN_AI_PROVIDER: Record<ProviderName, string> = {
   'azure-openai': 'azure.ai.openai',
 };
 
-const DISABLED: Tracing = {
-  enabled: false,
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
 
 export function createTracing(router: Pick<Router, 'events'>, options: TracingOptions = {}): Tracing {
-  if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return DISABLED;
+  if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return TRACING_OFF;
   const exporter = new OTLPTraceExporter({
     url: tracesUrl(options.otlpEndpoint),
     ...(options.headers === undefined ? {} : { headers: options.headers }),

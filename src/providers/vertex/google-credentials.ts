@@ -7,7 +7,7 @@
  * path; other credentials get tokens from Google's token service. One `TokenCache` per credential
  * source refreshes them before they expire.
  */
-import { GoogleAuth, JWT } from 'google-auth-library';
+import type { GoogleAuth as GoogleAuthType } from 'google-auth-library';
 import { z } from 'zod';
 import type { Deployment } from '../../config/resolve-config.js';
 import { SIMULATED_GOOGLE_TOKEN } from '../../config/simulated-credentials.js';
@@ -43,8 +43,11 @@ export async function googleTokenFor(deployment: Deployment): Promise<TokenResul
 }
 
 function tokenSource(keyFile: string | undefined): () => Promise<AccessToken> {
-  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM], ...(keyFile === undefined ? {} : { keyFile }) });
+  // Google's library (~5 MB resident) is loaded by the first Vertex deployment that needs a real token.
+  let auth: GoogleAuthType | undefined;
   return async () => {
+    const { GoogleAuth, JWT } = await import('google-auth-library');
+    auth ??= new GoogleAuth({ scopes: [CLOUD_PLATFORM], ...(keyFile === undefined ? {} : { keyFile }) });
     const client = await auth.getClient();
     if (client instanceof JWT) client.useJWTAccessWithScope = true;
     const headers = await client.getRequestHeaders();
