@@ -153,6 +153,26 @@ export class HealthWindows {
     while (state.breakerTimeline.length > 1 && state.breakerTimeline[1]!.atMs < keepFrom) state.breakerTimeline.shift();
   }
 
+  /** Whether this replica's windows hold any attempt of the deployment in [fromMs, toMs). */
+  hasAttempts(id: string, fromMs: number, toMs: number): boolean {
+    return this.deployments.get(id)?.series.hasAttempts(fromMs, toMs) ?? false;
+  }
+
+  /**
+   * Adds attempts counted elsewhere — a stored rollup of the whole cluster's traffic — at `atMs`, so a
+   * replica that takes over the detector judges the history it did not watch (see seed-from-rollups.ts).
+   */
+  addCounted(id: string, atMs: number, outcomes: Record<string, number>, probe: boolean): void {
+    let successes = 0;
+    let faults = 0;
+    for (const [outcome, n] of Object.entries(outcomes)) {
+      if (outcome === 'ok') successes += n;
+      if (isProviderFault(outcome as Outcome)) faults += n;
+    }
+    const probes = probe ? Object.values(outcomes).reduce((a, b) => a + b, 0) : 0;
+    this.state(id).series.addCounts(atMs, { outcomes, successes, faults, probes });
+  }
+
   deploymentIds(): string[] {
     return [...this.deployments.keys()];
   }
