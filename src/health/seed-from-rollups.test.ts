@@ -136,6 +136,23 @@ describe('seedFromRollups', () => {
     const windows = new HealthWindows({ clock, deployments: DEPLOYMENTS });
     const routeRow = { ...row('gpt-direct', T, { ok: 5 }), scope: 'route' as const };
     expect(seedFromRollups(windows, [routeRow, row('claude-direct', T, {})], clock.now())).toEqual({ minutes: 0, attempts: 0 });
-    expect(windows.hasAttempts('claude-direct', T, T + M)).toBe(false);
+    expect(windows.covers('claude-direct', T, T + M)).toBe(false);
+  });
+
+  it('seeds the minute the windows began watching in, since its start was not watched — once', () => {
+    const clock = new ManualClock(T + 40 * S);
+    const windows = new HealthWindows({ clock, deployments: DEPLOYMENTS });
+    windows.attach(new SyntheticTraffic(clock, DEPLOYMENTS).events); // a replica that started at T + 40 s
+    windows.recordAttempt({ requestId: 'r1', deployment: 'gpt-direct', outcome: 'server_error', startedAtMs: T + 41 * S, latencyMs: 100 });
+    clock.advance(10 * S);
+    // The store has the whole minute: the failures from T on, its own one at T + 41 s among them.
+    const rows = [row('gpt-direct', T - M, { ok: 20 }), row('gpt-direct', T, { server_error: 12, ok: 1 })];
+    expect(seedFromRollups(windows, rows, clock.now())).toEqual({ minutes: 2, attempts: 33 });
+    expect(windows.badRun('gpt-direct')?.startMs).toBe(T);
+    expect(seedFromRollups(windows, rows, clock.now())).toEqual({ minutes: 0, attempts: 0 });
+    // A minute watched from its start is left to the live windows.
+    clock.advance(M);
+    windows.recordAttempt({ requestId: 'r2', deployment: 'gpt-direct', outcome: 'ok', startedAtMs: T + M + 5 * S, latencyMs: 100 });
+    expect(seedFromRollups(windows, [row('gpt-direct', T + M, { server_error: 30 })], clock.now())).toEqual({ minutes: 0, attempts: 0 });
   });
 });

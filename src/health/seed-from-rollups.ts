@@ -5,10 +5,12 @@
  * replicas' outcomes — was down), so without the history it would judge the outage as starting at the
  * takeover, or, once every breaker is open and no attempt reaches the provider, not at all.
  *
- * A minute is seeded only when the windows hold no attempt of that deployment in it: what this replica
- * watched live (finer buckets, latencies) wins, a minute is never counted twice, and seeding again after a
- * second takeover adds nothing. A seeded minute lands in the bucket of its first instant, which is where
- * the detector's impact window (floored to the minute) would start anyway.
+ * A minute this replica watched live from its start is left alone (finer buckets, latencies: live wins);
+ * any other minute of the long window is seeded, once (a second takeover adds nothing). The minute in which
+ * the replica started watching is seeded too, although its own attempts of that minute are then counted
+ * twice: the failures before it started are what dates the outage, and one replica's share of one minute
+ * barely moves an error rate. A seeded minute lands in the bucket of its first instant, which is where the
+ * detector's impact window (floored to the minute) would start anyway.
  */
 import type { RollupRow, Store } from '../store/store.js';
 import type { HealthWindows } from './health-windows.js';
@@ -36,7 +38,7 @@ export function seedFromRollups(windows: HealthWindows, rows: readonly RollupRow
   const result: SeedResult = { minutes: 0, attempts: 0 };
   for (const group of byMinute.values()) {
     const { id, minute } = group[0]!;
-    if (windows.hasAttempts(id, minute, minute + MINUTE_MS)) continue;
+    if (windows.covers(id, minute, minute + MINUTE_MS)) continue;
     let attempts = 0;
     for (const row of group) {
       const n = Object.values(row.outcomes).reduce((a, b) => a + b, 0);
