@@ -127,7 +127,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       leading = true;
       // A stepDown() asked for meanwhile is queued behind this transition and undoes it.
       if (wanted) probes?.start();
-    });
+    }).catch((err: unknown) => void onError?.(err)); // a failed transition must not stall the ones after it
     return transitions;
   };
   const watch = (): void => {
