@@ -30,11 +30,11 @@ const schema = `keel_takeover_${run}`;
 const PRIMARY = 'primary';
 const ADMIN_TOKEN = `admin-${run}-token-0123456789`;
 const MINUTE_MS = 60_000;
-// Small where the test is about them: an incident after 6 s of outage (longer than the kill takes to
+// Small where the test is about them: an incident after 8 s of outage (longer than the kill takes to
 // happen), a short window that forgets the first failures before that, a 3 s drain.
 // The lease's Redis commands time out after a third of its TTL: 3 s, which a shutdown must not wait out.
 const LEASE_TTL_MS = 9_000;
-const OPEN_AFTER_MS = 6_000;
+const OPEN_AFTER_MS = 8_000;
 const DRAIN_TIMEOUT_MS = 3_000;
 
 let sim: Simulator;
@@ -210,6 +210,10 @@ describe('three replicas when the lease holder dies mid-outage and Redis restart
     expect(incident.component).toBe(`deployment:${PRIMARY}`);
     expect(incident.impactStart).toBe(Math.floor(faultAtMs / MINUTE_MS) * MINUTE_MS);
     expect(incident.openedAt).toBeGreaterThan(killedAtMs);
+    // A survivor carries on from its own windows; the replacement, which watched none of the fault's
+    // start, from the store's rollups.
+    const newLeaderPid = await leaseHolderPid();
+    if (newLeaderPid === replacement.pid) expect(replacement.output()).toContain('health windows seeded from the stored history');
 
     // Every live replica's breaker converges on open, the replacement's included (learned from the survivors).
     await vi.waitFor(async () => {
