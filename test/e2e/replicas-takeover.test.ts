@@ -5,7 +5,7 @@
  * lasted long enough for an incident, and Redis is killed and restarted empty. A survivor takes over the
  * detector and records exactly one incident whose impact starts at the fault, not at the takeover; a
  * replacement replica, started after Redis came back empty, learns the open breaker from the survivors;
- * and a replica given SIGTERM while Redis is down exits within its drain timeout.
+ * every replica closes together when the new leader's recovery probe is answered; and a replica given SIGTERM while Redis is down exits within its drain timeout.
  *
  * Short settings where the test is about them (lease TTL, detector windows, drain timeout): the whole run
  * is a few tens of seconds.
@@ -219,6 +219,13 @@ describe('three replicas when the lease holder dies mid-outage and Redis restart
     await vi.waitFor(async () => {
       for (const r of live) expect((await breakerOf(r)).state).toBe('open');
     }, { timeout: 15_000, interval: 200 });
+
+    // The primary recovers: the new leader's recovery probe is answered and every replica closes, the
+    // replacement included.
+    sim.clearFaults();
+    await vi.waitFor(async () => {
+      for (const r of live) expect((await breakerOf(r)).state).toBe('closed');
+    }, { timeout: 20_000, interval: 200 });
 
     await traffic.stop();
     // Every request was answered, by the fallback once the primary failed.
