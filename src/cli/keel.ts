@@ -15,6 +15,9 @@ function port(value: string): number {
   return n;
 }
 
+// Past the drain timeout, how long closing the connections may take before the process exits anyway.
+const SHUTDOWN_GRACE_MS = 2_000; // 2 s
+
 const program = new Command();
 program.name('keel').description('Keel: a reliability gateway for apps that depend on LLM APIs').version('0.1.0');
 
@@ -47,6 +50,13 @@ program
       if (stopping) return;
       stopping = true;
       keel.logger.info({ signal }, 'draining in-flight requests');
+      // The drain owns the drain timeout; closing connections (Redis, PostgreSQL) gets a moment more. Each
+      // of them is bounded already: this is the backstop for one that is not, so a pod never hangs.
+      const backstop = setTimeout(() => {
+        keel.logger.warn({ signal }, 'shutdown overran the drain timeout; exiting anyway');
+        process.exit(1);
+      }, keel.config.server.drain_timeout_ms + SHUTDOWN_GRACE_MS);
+      backstop.unref();
       void keel.stop().then(() => {
         keel.logger.info('stopped');
         process.exit(0);

@@ -113,6 +113,21 @@ describe('LeaderLease (Redis)', () => {
     await waitFor(() => lease.held, 4 * TTL_MS, 'the lease after Redis came back');
   });
 
+  it('stops without waiting out command timeouts or reconnects while Redis is unreachable', async () => {
+    proxy = await startTcpProxy(6379);
+    // A longer TTL than the others, so a command waiting for Redis would wait a noticeable 2 s (ttl / 3).
+    const lease = contender('a', { redis: `redis://127.0.0.1:${proxy.port}`, ttlMs: 6_000 });
+    lease.start();
+    await waitFor(() => lease.held, 6_000, 'the holder');
+    proxy.cut();
+    await sleep(2_100); // a renewal is now queued behind the reconnect
+    const startedMs = Date.now();
+    await lease.stop();
+    expect(Date.now() - startedMs).toBeLessThan(2_000);
+    expect(lease.held).toBe(false);
+    expect(timeline.events.at(-1)).toMatchObject({ who: 'a', event: 'lost' });
+  });
+
   it('reports the lease taken when its key no longer holds its token', async () => {
     const lease = contender('a');
     lease.start();

@@ -39,6 +39,9 @@ export const LEADER_LEASE_DEFAULTS = {
   marginRatio: 0.2,
   // Retries while Redis is down stop growing here, so a recovered Redis gets a leader again quickly.
   maxBackoffMs: 10_000, // 10 s
+  // Each step of letting go (the claim in flight, the release, the goodbye) gets this long: a healthy Redis
+  // answers in a millisecond, and a shutdown must stay well inside the server's drain timeout.
+  stopTimeoutMs: 500,
 } as const;
 
 // Acquire: SET NX PX, or adopt the key if it already holds our token (an earlier attempt whose reply was
@@ -117,20 +120,34 @@ export class LeaderLease implements Lease {
     this.schedule(0);
   }
 
+  /**
+   * Lets go within `stopTimeoutMs` whatever Redis does: a shutdown must not wait out command timeouts and
+   * reconnects. With Redis unreachable nothing is released (the key expires by itself, a TTL later).
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
     clearTimeout(this.timer);
-    await this.running;
+    const redis = this.redis;
+    const reachable = redis?.status === 'ready';
+    // A claim queued behind a reconnect would hold us for its command timeout: fail it now instead.
+    if (redis !== undefined && !reachable) redis.disconnect();
+    await within(this.running, LEADER_LEASE_DEFAULTS.stopTimeoutMs);
     this.validity?.cancel();
     this.validity = undefined;
     // Stop acting before letting go: the next holder may start the moment the key is gone.
     if (this.isHeld) this.lose('stopped');
-    if (!wasRunning || this.redis === undefined) return;
+    if (!wasRunning || redis === undefined) return;
+    if (!reachable || redis.status !== 'ready') {
+      redis.disconnect();
+      return;
+    }
     // Compare-and-delete even when we think we do not hold it: an acquire whose reply we never saw may have set it.
-    await this.redis.eval(RELEASE, 1, this.key, this.token).catch((err: unknown) => this.report(err));
-    await this.redis.quit().catch(() => this.redis?.disconnect());
+    const released = redis.eval(RELEASE, 1, this.key, this.token).catch((err: unknown) => this.report(err));
+    await within(released, LEADER_LEASE_DEFAULTS.stopTimeoutMs);
+    await within(redis.quit(), LEADER_LEASE_DEFAULTS.stopTimeoutMs);
+    redis.disconnect();
   }
 
   private schedule(delayMs: number): void {
@@ -199,4 +216,12 @@ export class LeaderLease implements Lease {
     if (this.lastConnectionError !== undefined && error.cause === undefined) error.cause = this.lastConnectionError;
     safeCall(this.options, () => this.options.onError?.(error));
   }
+}
+
+/** Waits for `promise` (if any), but no longer than `ms`; never rejects. */
+async function within(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (promise === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

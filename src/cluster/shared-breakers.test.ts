@@ -104,11 +104,34 @@ describe('SharedBreakers', () => {
     fail(a, 'late');
     await vi.waitFor(() => expect(sa.stats().published).toBe(1), { timeout: 2_000, interval: 10 });
     const b = fakeRouter();
-    shared(b);
+    const sb = shared(b);
     await vi.waitFor(() => expect(b.policies.breakers.isOpen('late')).toBe(true), { timeout: 2_000, interval: 10 });
+    // (While b holds it open, b would record it again: see the next test.)
+    await sb.stop();
     a.policies.breakers.get('late').forceClose();
     await vi.waitFor(async () => expect(await admin.hget(`${prefix}:breakers:open`, 'late')).toBeNull(), { timeout: 2_000, interval: 10 });
     expect(await admin.pttl(`${prefix}:breakers:open`)).toBeGreaterThan(0);
+  });
+
+  it('records again an opening the hash lost, so a replica starting after Redis came back empty learns it', async () => {
+    const [a, b] = [fakeRouter(), fakeRouter()];
+    const sa = shared(a);
+    const sb = shared(b);
+    await Promise.all([synced(sa), synced(sb)]);
+    fail(a, 'orphan');
+    const untilMs = (a.policies.breakers.get('orphan').state as { untilMs: number }).untilMs;
+    await vi.waitFor(() => expect(b.policies.breakers.isOpen('orphan')).toBe(true), { timeout: 1_000, interval: 10 });
+    // The replica that opened it dies (nothing released), and Redis loses the hash.
+    await sa.stop();
+    await admin.hdel(`${prefix}:breakers:open`, 'orphan');
+    // b learned it from a, and records it again under its own name at its next resync.
+    await vi.waitFor(async () => expect(JSON.parse((await admin.hget(`${prefix}:breakers:open`, 'orphan')) ?? '{}')).toMatchObject({ untilMs, origin: sb.origin }), { timeout: 2_000, interval: 20 });
+    const c = fakeRouter();
+    shared(c);
+    await vi.waitFor(() => expect(c.policies.breakers.get('orphan').state).toMatchObject({ state: 'open', untilMs }), { timeout: 2_000, interval: 10 });
+    // Recording it again changed nothing for b: no second opening, no echo.
+    expect(b.changes.filter((e) => e.deploymentId === 'orphan' && e.to === 'open')).toHaveLength(1);
+    expect(sb.stats().published).toBe(1);
   });
 
   it('ignores deployments it does not serve and malformed messages', async () => {

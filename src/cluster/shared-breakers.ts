@@ -2,10 +2,13 @@
  * Breaker openings shared between replicas through Redis. When this replica's breaker for a deployment
  * opens on its own evidence, the opening (`untilMs`, `openCount`, our origin) is recorded in a Redis hash
  * and published on a channel, in one script; every other replica opens its own breaker for that
- * deployment until the same `untilMs` (`CircuitBreaker.openUntil`, reason `remote_open`). Remote openings
- * are never re-published, so there is no echo between replicas. The hash lets a replica that starts late,
+ * deployment until the same `untilMs` (`CircuitBreaker.openUntil`, reason `remote_open`). Applying a remote
+ * opening publishes nothing, so there is no echo between replicas. The hash lets a replica that starts late,
  * or missed messages while disconnected, catch up; its entries carry `untilMs`, so stale ones are ignored,
- * and the key expires a minute after its last opening ends.
+ * and the key expires a minute after its last opening ends. Every replica keeps the hash true: at each
+ * resync it records any breaker open here (its own or learned) that the hash lacks — Redis restarted
+ * empty, or the replica that opened it died — and the script keeps only the longest opening, so this
+ * neither overwrites nor echoes.
  *
  * Closing by a client call is not shared: each replica's breaker half-opens when the shared `untilMs`
  * passes and its own call decides, so one replica's lucky success never closes the others onto a provider
@@ -17,7 +20,7 @@
  *
  * Redis is never on the request path: breaker events publish in the background, and Redis being slow or
  * down only means each replica runs on its own breakers (counted in `stats()`); when it answers again the
- * replica re-reads the hash and re-publishes its still-open breakers. Replicas' clocks are assumed to agree
+ * replica re-reads the hash and records there its still-open breakers. Replicas' clocks are assumed to agree
  * (NTP): a skew of a few hundred ms only shifts when each half-opens.
  */
 import { randomUUID } from 'node:crypto';
@@ -141,7 +144,7 @@ export class SharedBreakers {
     const remember = (err: Error): void => void (this.lastError = err);
     this.commands = openSharedRedis(this.options.redis, { name: 'keel-breakers', ...timeouts, onConnectionError: remember });
     this.commands.on('close', () => this.fail(this.lastError ?? new Error('redis connection closed')));
-    this.commands.on('ready', () => void this.resync(true));
+    this.commands.on('ready', () => void this.resync());
     this.subscriber = openSharedRedis(this.options.redis, { name: 'keel-breakers-sub', ...timeouts, subscriber: true, onConnectionError: remember });
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.receive(text);
@@ -149,11 +152,11 @@ export class SharedBreakers {
       else if (channel === this.recoveredChannel) this.applyRecovered(text);
     });
     // ioredis re-subscribes after a reconnect; what was published meanwhile is read back from the hash.
-    this.subscriber.on('ready', () => void this.resync(false));
+    this.subscriber.on('ready', () => void this.resync());
     this.subscriber.subscribe(this.channel, this.forceChannel, this.recoveredChannel).catch((err: unknown) => this.fail(err));
     this.detach = this.options.router.events.on('breaker', (event) => this.onBreaker(event));
     const every = this.options.resyncIntervalMs ?? SHARED_BREAKERS_DEFAULTS.resyncIntervalMs;
-    this.interval = setInterval(() => void this.resync(false), every);
+    this.interval = setInterval(() => void this.resync(), every);
     this.interval.unref();
   }
 
@@ -269,12 +272,8 @@ export class SharedBreakers {
   }
 
   private apply(text: string): void {
-    let opening: Opening;
-    try {
-      opening = Opening.parse(JSON.parse(text));
-    } catch {
-      return; // not ours to understand: another version, or garbage
-    }
+    const opening = safeOpening(text);
+    if (opening === undefined) return; // not ours to understand: another version, or garbage
     if (opening.origin === this.origin) return;
     if (this.options.knows !== undefined && !this.options.knows(opening.deploymentId)) return;
     const untilMs = Math.min(opening.untilMs, this.nowMs() + SHARED_BREAKERS_DEFAULTS.maxRemoteOpenMs);
@@ -282,16 +281,16 @@ export class SharedBreakers {
     if (breaker.openUntil(untilMs, 'remote', opening.openCount ?? 1)) this.counts.applied++;
   }
 
-  /** Applies every opening in the hash; after a reconnect (`republish`) also shares our open breakers again. */
-  private resync(republish: boolean): Promise<void> {
+  /** Applies every opening in the hash, and records there the open breakers it lacks. */
+  private resync(): Promise<void> {
     if (this.resyncing !== undefined || this.stopped) return this.resyncing ?? Promise.resolve();
-    this.resyncing = this.runResync(republish).finally(() => {
+    this.resyncing = this.runResync().finally(() => {
       this.resyncing = undefined;
     });
     return this.resyncing;
   }
 
-  private async runResync(republish: boolean): Promise<void> {
+  private async runResync(): Promise<void> {
     const redis = this.commands;
     if (redis === undefined || redis.status !== 'ready') return;
     let entries: Record<string, string>;
@@ -301,7 +300,6 @@ export class SharedBreakers {
       this.fail(err);
       return;
     }
-    const recovering = this.degraded;
     this.succeed();
     for (const text of Object.values(entries)) this.apply(text);
     try {
@@ -312,12 +310,30 @@ export class SharedBreakers {
       this.fail(err);
     }
     this.counts.resyncs++;
-    if (!republish && !recovering) return;
+    await this.assertOpen(entries);
+  }
+
+  /**
+   * Records every breaker open here — opened on this replica's evidence or learned from another — that the
+   * hash does not hold as long: Redis restarted empty, or the replica that opened it died before it could
+   * republish. A replica that starts (or reconnects) then still learns the cluster's breakers. One that
+   * learned an opening records it under its own origin; the hash keeps the longest opening, so replicas
+   * asserting the same one neither overwrite each other nor echo (nothing changes, nothing is published).
+   */
+  private async assertOpen(entries: Record<string, string>): Promise<void> {
+    const held = new Map<string, number>();
+    for (const [id, text] of Object.entries(entries)) {
+      const parsed = safeOpening(text);
+      if (parsed !== undefined) held.set(id, parsed.untilMs);
+    }
     const nowMs = this.nowMs();
-    for (const [id, open] of this.localOpen) {
-      const state = this.options.router.policies.breakers.get(id).state;
-      if (state.state !== 'open' || open.untilMs <= nowMs) continue;
-      await this.publish({ deploymentId: id, untilMs: open.untilMs, openCount: open.openCount, origin: this.origin });
+    for (const [id, snapshot] of Object.entries(this.options.router.policies.breakers.toJSON())) {
+      const state = snapshot.state;
+      if (state.state !== 'open' || state.untilMs <= nowMs || (held.get(id) ?? -Infinity) >= state.untilMs) continue;
+      if (this.options.knows !== undefined && !this.options.knows(id)) continue;
+      const ours = this.localOpen.get(id);
+      const openCount = ours !== undefined && ours.untilMs === state.untilMs ? ours.openCount : state.openCount;
+      await this.publish({ deploymentId: id, untilMs: state.untilMs, openCount, origin: this.origin });
     }
   }
 
@@ -337,6 +353,14 @@ export class SharedBreakers {
     this.degraded = false;
     this.options.onRecovered?.();
     // Redis was slow rather than gone (no reconnect, so no 'ready'): catch up now.
-    void this.resync(true);
+    void this.resync();
+  }
+}
+
+function safeOpening(text: string): Opening | undefined {
+  try {
+    return Opening.parse(JSON.parse(text));
+  } catch {
+    return undefined;
   }
 }

@@ -102,12 +102,16 @@ interface DeploymentState {
   /** Breaker changes over the retention, plus the last one before it: was it open during a bucket? */
   breakerTimeline: { atMs: number; open: boolean }[];
   baseline: { p95Ms: number; samples: number; atMs: number } | undefined;
+  /** Where history from the store was added (see `addCounted`): never added twice. */
+  seeded: Set<number>;
 }
 
 export class HealthWindows {
   readonly thresholds: HealthThresholds;
   private readonly deployments = new Map<string, DeploymentState>();
   private readonly routes = new Map<string, WindowSeries>();
+  /** When these windows began following a router (`attach`): earlier attempts were not seen here. */
+  private watchingSinceMs: number | undefined;
 
   constructor(private readonly options: HealthWindowsOptions) {
     this.thresholds = { ...HEALTH_DEFAULTS, ...options.thresholds };
@@ -117,6 +121,7 @@ export class HealthWindows {
 
   /** Subscribes to a router's events; returns the function that unsubscribes. */
   attach(events: HealthEventSource): () => void {
+    this.watchingSinceMs ??= this.options.clock.now();
     const offs = [
       events.on('attempt', (e) => this.guard(() => this.recordAttempt(e))),
       events.on('request', (e) => this.guard(() => this.recordRequest(e))),
@@ -151,6 +156,37 @@ export class HealthWindows {
     state.breakerTimeline.push({ atMs: e.atMs, open: isBreakerOpen(e.to) });
     const keepFrom = e.atMs - this.thresholds.longWindowMs - this.thresholds.bucketMs;
     while (state.breakerTimeline.length > 1 && state.breakerTimeline[1]!.atMs < keepFrom) state.breakerTimeline.shift();
+  }
+
+  /**
+   * Whether [fromMs, toMs) of the deployment is already known here: watched live from its start (attempts
+   * landed in it, and the windows were already following the router when it began), or seeded before.
+   */
+  covers(id: string, fromMs: number, toMs: number): boolean {
+    const state = this.deployments.get(id);
+    if (state === undefined) return false;
+    if (state.seeded.has(fromMs)) return true;
+    const watchedFromStart = this.watchingSinceMs === undefined || this.watchingSinceMs <= fromMs;
+    return watchedFromStart && state.series.hasAttempts(fromMs, toMs);
+  }
+
+  /**
+   * Adds attempts counted elsewhere — a stored rollup of the whole cluster's traffic — at `atMs`, so a
+   * replica that takes over the detector judges the history it did not watch (see seed-from-rollups.ts).
+   */
+  addCounted(id: string, atMs: number, outcomes: Record<string, number>, probe: boolean): void {
+    const state = this.state(id);
+    state.seeded.add(atMs);
+    // Only the retention can be judged: older seeded marks are forgotten with their buckets.
+    for (const mark of state.seeded) if (mark < atMs - this.thresholds.longWindowMs - 60_000) state.seeded.delete(mark);
+    let successes = 0;
+    let faults = 0;
+    for (const [outcome, n] of Object.entries(outcomes)) {
+      if (outcome === 'ok') successes += n;
+      if (isProviderFault(outcome as Outcome)) faults += n;
+    }
+    const probes = probe ? Object.values(outcomes).reduce((a, b) => a + b, 0) : 0;
+    state.series.addCounts(atMs, { outcomes, successes, faults, probes });
   }
 
   deploymentIds(): string[] {
@@ -252,7 +288,7 @@ export class HealthWindows {
   private state(id: string, provider = 'unknown'): DeploymentState {
     let state = this.deployments.get(id);
     if (state === undefined) {
-      state = { provider, series: new WindowSeries(this.thresholds.bucketMs, this.thresholds.longWindowMs), breaker: 'closed', breakerTimeline: [], baseline: undefined };
+      state = { provider, series: new WindowSeries(this.thresholds.bucketMs, this.thresholds.longWindowMs), breaker: 'closed', breakerTimeline: [], baseline: undefined, seeded: new Set() };
       this.deployments.set(id, state);
     }
     return state;

@@ -97,7 +97,14 @@ export class IncidentDetector {
   async start(): Promise<void> {
     const now = this.options.clock.now();
     await this.calendar.load(this.options.store, now);
-    for (const incident of await this.options.store.listIncidents({ openOnly: true })) this.adopt(incident);
+    const open = await this.options.store.listIncidents({ openOnly: true });
+    // A replica leading again after another led meanwhile trusts the store, not what it knew back then
+    // (an incident it had open may have been resolved, or another opened, by the other leader).
+    if (this.stopLoop === undefined) {
+      this.tracked.clear();
+      this.others.clear();
+    }
+    for (const incident of open) this.adopt(incident);
     this.stopLoop ??= everyOnClock(this.options.clock, this.settings.evaluateEveryMs, () => this.guard(() => this.tick()));
   }
 

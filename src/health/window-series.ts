@@ -49,6 +49,26 @@ export class WindowSeries {
     }
   }
 
+  /**
+   * Adds counts already summed elsewhere (a stored per-minute rollup) into the bucket holding `atMs`.
+   * Latencies are not carried: the rollups' coarser histogram would distort the percentiles judged here.
+   */
+  addCounts(atMs: number, counts: { outcomes: Record<string, number>; successes: number; faults: number; probes: number }): void {
+    const bucket = this.bucketAt(Math.floor(atMs / this.bucketMs) * this.bucketMs);
+    for (const [outcome, n] of Object.entries(counts.outcomes)) {
+      bucket.outcomes[outcome] = (bucket.outcomes[outcome] ?? 0) + n;
+      bucket.attempts += n;
+    }
+    bucket.successes += counts.successes;
+    bucket.faults += counts.faults;
+    bucket.probes += counts.probes;
+  }
+
+  /** Whether any attempt landed in [fromMs, toMs). */
+  hasAttempts(fromMs: number, toMs: number): boolean {
+    return this.buckets.some((b) => b.attempts > 0 && b.startMs + this.bucketMs > fromMs && b.startMs < toMs);
+  }
+
   /** Buckets that overlap [nowMs − windowMs, nowMs], oldest first. */
   window(nowMs: number, windowMs: number): readonly SeriesBucket[] {
     this.trim(nowMs);

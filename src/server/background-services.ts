@@ -89,6 +89,7 @@ export async function startBackgroundServices(options: {
       ? {}
       : { probes: { enabled: probes.enabled, ...(probes.interval_ms === undefined ? {} : { intervalMs: probes.interval_ms }), ...(probes.daily_cost_cap_usd === undefined ? {} : { dailyCostCapUsd: probes.daily_cost_cap_usd }) } }),
     onError,
+    onSeeded: (seeded) => logger.info(seeded, 'health windows seeded from the stored history of minutes this instance did not watch'),
   });
   for (const hook of config.webhooks) secrets.add(hook.secret);
   const webhooks = new WebhookDispatcher({ endpoints: config.webhooks, clock, onError });
@@ -99,14 +100,17 @@ export async function startBackgroundServices(options: {
     onAcquired: () => {
       logger.info('this instance now runs the incident detector and probes');
       router.recovery.setActive(true);
-      void monitor.start();
+      void monitor.lead();
     },
     onLost: (reason) => {
       logger.warn({ reason }, 'lost the leader lease: incident detector and probes stopped here');
       router.recovery.setActive(false);
-      void monitor.stop();
+      void monitor.stepDown();
     },
   });
+  // Every replica's windows follow its own traffic and breakers, leader or not: the status page reads
+  // them, and a replica that takes over the detector carries on from what it saw rather than from nothing.
+  monitor.watch();
   // With a lease, recovery probes of open breakers are the leader's job too (their answers are shared).
   if (lease !== undefined) router.recovery.setActive(false);
   if (lease === undefined) await monitor.start();
