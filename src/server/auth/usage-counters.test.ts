@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryUsageCounters } from './usage-counters.js';
+import { MemoryUsageCounters, utcDay, utcMonth } from './usage-counters.js';
 import { formatDuration } from './rate-limit-headers.js';
 
 const T0 = Date.UTC(2025, 0, 31, 23, 59, 0);
@@ -60,6 +60,16 @@ describe('MemoryUsageCounters spend', () => {
     await c.addSpend('k', 7, T0); // late spend for a period already past: dropped
     expect(await c.spend('k', feb)).toEqual({ dayUsd: 1, monthUsd: 1 });
     expect(await c.spend('other', feb)).toEqual({ dayUsd: 0, monthUsd: 0 });
+  });
+});
+
+describe('utcDay and utcMonth', () => {
+  it('name the UTC period of any time, back and forth across day, month and year ends', () => {
+    const times = [Date.UTC(2025, 0, 31, 23, 59, 59, 999), Date.UTC(2025, 1, 1), Date.UTC(2024, 1, 29, 12), Date.UTC(2025, 0, 31, 0), Date.UTC(2024, 11, 31, 23, 59, 59, 999), Date.UTC(2025, 0, 1), Date.UTC(2025, 1, 1) - 1];
+    for (const ms of [...times, ...times.reverse()]) {
+      expect(utcDay(ms)).toBe(new Date(ms).toISOString().slice(0, 10));
+      expect(utcMonth(ms)).toBe(new Date(ms).toISOString().slice(0, 7));
+    }
   });
 });
 
