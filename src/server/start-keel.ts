@@ -124,6 +124,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     ...(runtime.telemetry.otlp_endpoint === undefined ? {} : { otlpEndpoint: runtime.telemetry.otlp_endpoint }),
     headers: runtime.telemetry.otlp_headers,
     serviceName: runtime.telemetry.service_name,
+    successSampleRatio: runtime.telemetry.trace_success_ratio,
   });
   const url = await gateway.listen(options.port ?? config.server.port, host);
   return {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKeel, type RunningKeel } from '../server/start-keel.js';
 import { createLogger } from './logger.js';
 import { createTracing, tracesUrl, type Tracing } from './tracing.js';
+import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 
 const SECRET = 'sk-test-SECRET-1234567890';
 
@@ -169,5 +170,22 @@ describe('createTracing', () => {
       expect(BigInt(child.startTimeUnixNano) >= BigInt(root!.startTimeUnixNano)).toBe(true);
       expect(BigInt(child.endTimeUnixNano) <= BigInt(root!.endTimeUnixNano)).toBe(true);
     }
+  });
+
+  it('samples only plain successes: a retried or failed request is traced whatever the ratio', async () => {
+    bodies.length = 0;
+    let emit: (record: RequestRecord) => void = () => undefined;
+    const router = { events: { on: (_name: string, listener: (record: RequestRecord) => void) => ((emit = listener), () => undefined) } } as unknown as Parameters<typeof createTracing>[0];
+    const tracing = createTracing(router, { otlpEndpoint: sinkUrl, successSampleRatio: 0.5, random: () => 0.9 });
+    const attempt = { deployment: 'primary', provider: 'openai', model: 'sim-primary', kind: 'first', outcome: 'ok', startedAtMs: Date.now(), latencyMs: 5 } as unknown as AttemptRecord;
+    const record = (requestId: string, fields: Partial<RequestRecord>): RequestRecord =>
+      ({ requestId, route: 'smart', tenant: undefined, priority: 'interactive', clientFormat: 'openai', stream: false, startedAtMs: Date.now(), latencyMs: 5, outcome: 'ok', degraded: undefined, deployment: 'primary', attempts: [attempt], ...fields }) as RequestRecord;
+    emit(record('plain-success', {}));
+    emit(record('retried', { attempts: [{ ...attempt, outcome: 'overloaded' } as AttemptRecord, { ...attempt, kind: 'retry' } as AttemptRecord] }));
+    emit(record('failed', { outcome: 'all_deployments_failed', deployment: undefined, attempts: [{ ...attempt, outcome: 'overloaded' } as AttemptRecord] }));
+    emit(record('degraded', { degraded: 'cache' }));
+    await tracing.shutdown();
+    const ids = bodies.flatMap((b) => (JSON.parse(b) as OtlpRequest).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => attrs(s.attributes)['keel.request_id']))));
+    expect(ids.filter((id) => id !== undefined).sort()).toEqual(['degraded', 'failed', 'retried']);
   });
 });

@@ -29,6 +29,14 @@ export interface TracingOptions {
   serviceName?: string;
   /** Sent with every export (a collector's auth token, say). */
   headers?: Record<string, string>;
+  /**
+   * Share of plain successes traced (answered by the first attempt, not degraded); default 1. Every other
+   * request — failed, retried, hedged, failed over, degraded — is always traced: spans are built after the
+   * request ended, so Keel can keep exactly the ones worth reading and sample only the uneventful rest.
+   */
+  successSampleRatio?: number;
+  /** For tests: the sampling draw. */
+  random?: () => number;
 }
 
 export interface Tracing {
@@ -87,7 +95,12 @@ export function createTracing(router: Pick<Router, 'events'>, options: TracingOp
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('keel');
-  const unsubscribe = router.events.on('request', (record) => recordRequestSpans(tracer, record));
+  const ratio = options.successSampleRatio ?? 1;
+  const random = options.random ?? Math.random;
+  const unsubscribe = router.events.on('request', (record) => {
+    if (ratio < 1 && isPlainSuccess(record) && random() >= ratio) return;
+    recordRequestSpans(tracer, record);
+  });
   return {
     enabled: true,
     forceFlush: () => provider.forceFlush(),
@@ -96,6 +109,11 @@ export function createTracing(router: Pick<Router, 'events'>, options: TracingOp
       await provider.shutdown();
     },
   };
+}
+
+/** Answered by its first attempt, not degraded: the requests sampling may leave out. */
+export function isPlainSuccess(record: RequestRecord): boolean {
+  return record.outcome === 'ok' && record.degraded === undefined && record.attempts.length === 1;
 }
 
 /** Where the exporter posts: OTLP/HTTP's signal path appended to a base endpoint. */
