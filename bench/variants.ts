@@ -3,6 +3,7 @@
  * with one production feature switched on, measured against the plain route in the same interleaved run.
  * - `telemetry`: tracing to an OTLP/HTTP sink on loopback (this process, answering 200 to every export)
  *   and a Prometheus scrape of `/metrics` every second (far more often than any real scraper).
+ * - `telemetry-sampled`: the same with `telemetry.trace_success_ratio: 0.1` (eventful requests all traced).
  * - `keys`: 1,000 virtual keys in the config with per-minute request and token limits and a daily budget,
  *   every request carrying one of them in turn, so authentication, limits and spend are on the path.
  * - `redis`: the same 1,000 keys with `cluster.redis_url` set, so limits, spend, breaker openings and
@@ -12,10 +13,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeelBenchConfig } from './keel-process.js';
 
-export type VariantName = 'telemetry' | 'keys' | 'redis';
-export const VARIANTS: readonly VariantName[] = ['telemetry', 'keys', 'redis'];
+export type VariantName = 'telemetry' | 'telemetry-sampled' | 'keys' | 'redis';
+export const VARIANTS: readonly VariantName[] = ['telemetry', 'telemetry-sampled', 'keys', 'redis'];
 
 const KEY_COUNT = 1_000;
+const SAMPLED_RATIO = 0.1;
 const SCRAPE_EVERY_MS = 1_000;
 const REDIS_URL = process.env['KEEL_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -50,12 +52,12 @@ async function startOtlpSink(): Promise<{ url: string; exports: () => number; cl
 }
 
 export async function startVariant(name: VariantName, base: KeelBenchConfig): Promise<RunningVariant> {
-  if (name === 'telemetry') {
+  if (name === 'telemetry' || name === 'telemetry-sampled') {
     const sink = await startOtlpSink();
     let scrapes = 0;
     let timer: NodeJS.Timeout | undefined;
     return {
-      config: { ...base, telemetry: { metrics: true, otlp_endpoint: sink.url } },
+      config: { ...base, telemetry: { metrics: true, otlp_endpoint: sink.url, ...(name === 'telemetry-sampled' ? { trace_success_ratio: SAMPLED_RATIO } : {}) } },
       requestHeaders: undefined,
       attach(keelUrl) {
         timer = setInterval(() => {
@@ -65,7 +67,7 @@ export async function startVariant(name: VariantName, base: KeelBenchConfig): Pr
           }, () => undefined);
         }, SCRAPE_EVERY_MS);
       },
-      notes: () => [`telemetry: ${scrapes} scrapes of /metrics, ${sink.exports()} OTLP exports received`],
+      notes: () => [`${name}: ${scrapes} scrapes of /metrics, ${sink.exports()} OTLP exports received`],
       async stop() {
         clearInterval(timer);
         await sink.close();
