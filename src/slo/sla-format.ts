@@ -7,7 +7,7 @@ import { vendorVoiceLines, windowText } from './vendor-voice-lines.js';
 import { isoDate, isoMinute } from './month.js';
 import type { ProviderSla, SlaReport } from './sla-report.js';
 import type { DowntimeMethod } from './sla-schema.js';
-import type { IntervalEvidence } from './sla-uptime.js';
+import type { IntervalEvidence, UptimeResult } from './sla-uptime.js';
 
 export const SLA_FORMATS = ['table', 'md', 'csv', 'json'] as const;
 export type SlaFormat = (typeof SLA_FORMATS)[number];
@@ -44,11 +44,11 @@ export function evidenceRuns(evidence: readonly IntervalEvidence[]): { startMs: 
 }
 
 function table(report: SlaReport): string {
-  const header = ['SLA', 'status', 'target', 'uptime', 'down min', 'incidents', 'spend', 'credit', 'owed', 'claim by'];
+  const header = ['SLA', 'status', 'target', 'uptime', 'observed', 'down min', 'incidents', 'spend', 'credit', 'owed', 'claim by'];
   const rows: string[][] = [];
   for (const p of report.providers) {
-    rows.push([p.name, p.entry?.status ?? 'no entry', target(p), pct(p.uptime.uptimePercent, 4), fmtNum(p.uptime.downtimeMinutes), String(p.incidents.length), usd(p.spendUsd), creditPct(p), owed(p), claimBy(p)]);
-    for (const d of p.deployments) rows.push([`  ${d.id}`, '', '', pct(d.uptime.uptimePercent, 4), fmtNum(d.uptime.downtimeMinutes), '', usd(d.spendUsd), '', '', '']);
+    rows.push([p.name, p.entry?.status ?? 'no entry', target(p), uptimeCell(p.uptime), observedDays(p.uptime), fmtNum(p.uptime.downtimeMinutes), String(p.incidents.length), usd(p.spendUsd), creditPct(p), owed(p), claimBy(p)]);
+    for (const d of p.deployments) rows.push([`  ${d.id}`, '', '', uptimeCell(d.uptime), observedDays(d.uptime), fmtNum(d.uptime.downtimeMinutes), '', usd(d.spendUsd), '', '', '']);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -68,6 +68,21 @@ function markdown(report: SlaReport): string {
   return `${out.join('\n')}\n`;
 }
 
+/** An uptime, or "no data" when Keel saw no traffic: days without data are not days up. */
+function uptimeCell(u: UptimeResult): string {
+  return u.observedMinutes === 0 ? 'no data' : pct(u.uptimePercent, 4);
+}
+
+/** "3.2 d": how much of the month Keel saw traffic in. */
+function observedDays(u: UptimeResult): string {
+  return u.observedMinutes === 0 ? 'none' : `${fmtNum(Math.round((u.observedMinutes / 1440) * 10) / 10)} d`;
+}
+
+function observedText(u: UptimeResult): string {
+  if (u.observedMinutes === 0) return 'no traffic this month: no uptime is claimed and no credit worked out.';
+  return `traffic in ${fmtNum(u.observedMinutes)} of the ${fmtNum(u.consideredMinutes)} minutes considered (${observedDays(u)}). The SLA's method counts a minute without traffic as up; the uptime below says nothing about those minutes.`;
+}
+
 function providerSection(p: ProviderSla): string[] {
   const u = p.uptime;
   const out = [`## ${p.name}${p.entry === undefined ? '' : ` (\`${p.entry.id}\`)`}`, ''];
@@ -77,7 +92,8 @@ function providerSection(p: ProviderSla): string[] {
   } else out.push('- No SLA entry covers these deployments (add one to the SLA data, or assign them under `deployments`).');
   out.push(
     `- Method: ${methodText(p)}.`,
-    `- Measured: ${pct(u.uptimePercent, 4)} over ${fmtNum(u.consideredMinutes)} minutes (${fmtNum(u.excludedMinutes)} excluded for maintenance); ${fmtNum(u.downtimeMinutes)} minutes down; ${fmtNum(u.requests)} requests counted, ${fmtNum(u.errors)} errors (client errors ${p.entry?.exclusions.client_errors === false ? 'included' : 'excluded'}).`,
+    `- Observed: ${observedText(u)}`,
+    `- Measured: ${uptimeCell(u)} over ${fmtNum(u.consideredMinutes)} minutes (${fmtNum(u.excludedMinutes)} excluded for maintenance); ${fmtNum(u.downtimeMinutes)} minutes down; ${fmtNum(u.requests)} requests counted, ${fmtNum(u.errors)} errors (client errors ${p.entry?.exclusions.client_errors === false ? 'included' : 'excluded'}).`,
     `- Spend: ${usd(p.spendUsd)}. Credit: ${creditPct(p)} → ${owed(p)}${p.credit.note === undefined ? '' : ` (${p.credit.note})`}. Claim by: ${claimBy(p)}${p.entry?.claim_window?.how === undefined ? '' : ` (${p.entry.claim_window.how})`}.`,
     '',
     '| deployment | uptime | downtime (min) | requests | errors | spend |',
@@ -106,15 +122,15 @@ function providerSection(p: ProviderSla): string[] {
 }
 
 function csv(report: SlaReport): string {
-  const header = ['month', 'sla', 'name', 'status', 'scope', 'deployment', 'method', 'target_percent', 'uptime_percent', 'downtime_minutes', 'excluded_minutes', 'requests', 'errors', 'down_intervals', 'incidents', 'spend_usd', 'credit_percent', 'credit_usd', 'claim_by'];
+  const header = ['month', 'sla', 'name', 'status', 'scope', 'deployment', 'method', 'target_percent', 'uptime_percent', 'downtime_minutes', 'excluded_minutes', 'requests', 'errors', 'down_intervals', 'incidents', 'spend_usd', 'credit_percent', 'credit_usd', 'claim_by', 'observed_minutes'];
   const rows = [header];
   for (const p of report.providers) {
     const common = [report.month.label, p.key, p.name, p.entry?.status ?? 'no entry'];
     const u = p.uptime;
-    rows.push([...common, 'sla', '', p.methodSource, num(p.targetPercent), num(u.uptimePercent), num(u.downtimeMinutes), num(u.excludedMinutes), num(u.requests), num(u.errors), num(u.evidence.length), num(p.incidents.length), num(p.spendUsd), num(p.credit.creditPercent), num(p.credit.creditUsd), p.claimDeadlineMs === undefined ? '' : isoDate(p.claimDeadlineMs)]);
+    rows.push([...common, 'sla', '', p.methodSource, num(p.targetPercent), num(u.uptimePercent), num(u.downtimeMinutes), num(u.excludedMinutes), num(u.requests), num(u.errors), num(u.evidence.length), num(p.incidents.length), num(p.spendUsd), num(p.credit.creditPercent), num(p.credit.creditUsd), p.claimDeadlineMs === undefined ? '' : isoDate(p.claimDeadlineMs), num(u.observedMinutes)]);
     for (const d of p.deployments) {
       const du = d.uptime;
-      rows.push([...common, 'deployment', d.id, p.methodSource, num(p.targetPercent), num(du.uptimePercent), num(du.downtimeMinutes), num(du.excludedMinutes), num(du.requests), num(du.errors), num(du.evidence.length), '', num(d.spendUsd), '', '', '']);
+      rows.push([...common, 'deployment', d.id, p.methodSource, num(p.targetPercent), num(du.uptimePercent), num(du.downtimeMinutes), num(du.excludedMinutes), num(du.requests), num(du.errors), num(du.evidence.length), '', num(d.spendUsd), '', '', '', num(du.observedMinutes)]);
     }
   }
   return `${rows.map((r) => r.map(csvCell).join(',')).join('\n')}\n`;

@@ -3,6 +3,7 @@ import { SloMemoryStore } from './__fixtures__/memory-store.js';
 import { row } from './__fixtures__/rollups.js';
 import { isoDate, parseMonth } from './month.js';
 import { buildSlaReport, type ReportDeployment } from './sla-report.js';
+import { formatSlaReport } from './sla-format.js';
 import { loadSlaFile, slaFileSchema, type SlaFile } from './sla-schema.js';
 import type { RollupRow } from '../store/store.js';
 
@@ -84,6 +85,27 @@ describe('monthly SLA report', () => {
     expect(b!.incidents).toEqual([]);
     expect(isoDate(a!.claimDeadlineMs!)).toBe('2025-07-31'); // 30 days after the month's end
     expect(isoDate(b!.claimDeadlineMs!)).toBe('2025-09-01'); // the end of the second month after
+  });
+
+  it('says how much of the month was observed, and claims nothing for a month without traffic', async () => {
+    const store = new SloMemoryStore();
+    // dep-a: traffic on three days only (3 × 1,440 minutes), with 25% errors in its first five minutes.
+    const rows: RollupRow[] = [];
+    const first = Date.UTC(2025, 5, 20);
+    for (let m = first; m < first + 3 * 1_440 * M; m += M) rows.push(row({ minute: m, scope: 'deployment', id: 'dep-a', outcomes: m < first + 5 * M ? { ok: 75, server_error: 25 } : { ok: 100 }, cost: 0.01 }));
+    await store.addRollups(rows);
+    const report = await buildSlaReport({ store, deployments, sla, month: june });
+    const [a, b] = report.providers;
+    expect(a!.uptime.observedMinutes).toBe(3 * 1_440);
+    expect(a!.uptime.downtimeMinutes).toBe(5);
+    expect(b!.uptime.observedMinutes).toBe(0);
+    expect(b!.credit).toEqual({ creditPercent: undefined, creditUsd: undefined, note: 'no traffic observed this month' });
+    const table = formatSlaReport(report, 'table');
+    expect(table).toMatch(/Provider A \(per-minute 5% errors\)\s+published\s+99\.9%?\s+\S+\s+3 d/);
+    expect(table).toMatch(/Provider B[^\n]*no data\s+none/);
+    const md = formatSlaReport(report, 'md');
+    expect(md).toContain('traffic in 4,320 of the 43,200 minutes considered (3 d)');
+    expect(md).toContain('no traffic this month: no uptime is claimed and no credit worked out.');
   });
 
   it('applies different tiers when one method counts short error spikes and the other averages them away', async () => {

@@ -130,7 +130,8 @@ export async function buildSlaReport(input: SlaReportInput): Promise<SlaReport> 
       uptime,
       targetPercent: entry?.status === 'published' ? entry.uptime_target_percent : undefined,
       spendUsd,
-      credit: creditFor(entry, uptime.uptimePercent, spendUsd),
+      // Nothing observed is no evidence of anything: no uptime to stand on, so no credit is worked out.
+      credit: uptime.observedMinutes === 0 ? { creditPercent: undefined, creditUsd: undefined, note: 'no traffic observed this month' } : creditFor(entry, uptime.uptimePercent, spendUsd),
       claimDeadlineMs: entry?.claim_window === undefined ? undefined : claimDeadline(month, { days: entry.claim_window.days_after_month_end, months: entry.claim_window.months_after_month_end }),
       incidents: incidents
         .filter((i) => components.has(i.component))

@@ -29,6 +29,11 @@ export interface UptimeResult {
   excludedMinutes: number;
   /** Minutes the uptime is computed over (the month less exclusions). */
   consideredMinutes: number;
+  /**
+   * Considered minutes in which Keel saw at least one request. The SLA methods count a minute without
+   * traffic as up, so an uptime says nothing about the rest: reports show this beside it.
+   */
+  observedMinutes: number;
   /** Down minutes (bad-intervals), or the minutes the average error rate amounts to (average-error-rate). */
   downtimeMinutes: number;
   uptimePercent: number;
@@ -49,6 +54,7 @@ export function measureUptime(month: Month, counts: ReadonlyMap<number, MinuteCo
   const intervals: (IntervalEvidence & { minutes: number })[] = [];
   let requests = 0;
   let errors = 0;
+  let observedMinutes = 0;
   for (let start = month.startMs; start < month.endMs; start += intervalMs) {
     const end = Math.min(start + intervalMs, month.endMs);
     const interval = { startMs: start, endMs: end, requests: 0, errors: 0, errorRate: 0, outcomes: {} as Record<string, number>, minutes: 0 };
@@ -57,6 +63,7 @@ export function measureUptime(month: Month, counts: ReadonlyMap<number, MinuteCo
       interval.minutes++;
       const c = counts.get(minute);
       if (c === undefined) continue;
+      if (c.requests > 0) observedMinutes++;
       interval.requests += c.requests;
       interval.errors += c.errors;
       for (const [o, n] of Object.entries(c.outcomes)) interval.outcomes[o] = (interval.outcomes[o] ?? 0) + n;
@@ -67,7 +74,7 @@ export function measureUptime(month: Month, counts: ReadonlyMap<number, MinuteCo
     if (interval.minutes > 0) intervals.push(interval);
   }
   const consideredMinutes = intervals.reduce((n, i) => n + i.minutes, 0);
-  const base = { method, monthMinutes: month.minutes, excludedMinutes: month.minutes - consideredMinutes, consideredMinutes, requests, errors };
+  const base = { method, monthMinutes: month.minutes, excludedMinutes: month.minutes - consideredMinutes, consideredMinutes, observedMinutes, requests, errors };
   const strip = ({ minutes: _minutes, ...evidence }: (typeof intervals)[number]): IntervalEvidence => evidence;
 
   if (method.method === 'average-error-rate') {
