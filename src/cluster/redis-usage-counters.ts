@@ -77,13 +77,6 @@ local now, idle, per = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local level, at = level_of(KEYS[1], per, now)
 store(KEYS[1], per, math.min(per, level - tonumber(ARGV[4])), at, idle)
 return 1`;
-// KEYS: day, month. ARGV: usd, dayTtlMs, monthTtlMs.
-const ADD_SPEND = `
-redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('INCRBYFLOAT', KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return 1`;
 // A finished request: spend to its day and month, then optionally its token bucket reconciled.
 // KEYS: day, month[, bucket]. ARGV: now, idleMs, usd, dayTtlMs, monthTtlMs[, perMinute, amount].
 const CHARGE = `${LEVEL}
@@ -110,7 +103,6 @@ return 1`;
 interface Scripts {
   keelTake(keys: number, ...args: (string | number)[]): Promise<string[] | [number, ...string[]]>;
   keelAdjust(key: string, ...args: (string | number)[]): Promise<number>;
-  keelAddSpend(day: string, month: string, ...args: (string | number)[]): Promise<number>;
   keelSeedSpend(day: string, month: string, ...args: (string | number)[]): Promise<number>;
   keelCharge(keys: number, ...args: (string | number)[]): Promise<number>;
 }
@@ -165,7 +157,6 @@ export class RedisUsageCounters implements UsageCounters {
     });
     this.redis.defineCommand('keelTake', { lua: TAKE });
     this.redis.defineCommand('keelAdjust', { numberOfKeys: 1, lua: ADJUST });
-    this.redis.defineCommand('keelAddSpend', { numberOfKeys: 2, lua: ADD_SPEND });
     this.redis.defineCommand('keelSeedSpend', { numberOfKeys: 2, lua: SEED_SPEND });
     this.redis.defineCommand('keelCharge', { lua: CHARGE });
     this.scripts = this.redis as unknown as Scripts;
@@ -190,25 +181,19 @@ export class RedisUsageCounters implements UsageCounters {
     );
   }
 
-  async addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
-    await this.local.addSpend(keyId, usd, atMs);
-    this.addToCopy(keyId, usd, atMs);
-    const { dayTtlMs, monthTtlMs } = REDIS_COUNTERS_DEFAULTS;
-    await this.run(
-      async () => void (await this.scripts.keelAddSpend(this.dayKey(keyId, atMs), this.monthKey(keyId, atMs), String(usd), String(dayTtlMs), String(monthTtlMs))),
-      async () => undefined,
-    );
+  addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
+    return this.charge(keyId, undefined, usd, atMs);
   }
 
   async charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void> {
-    if (usd > 0) {
-      await this.local.addSpend(keyId, usd, nowMs);
-      this.addToCopy(keyId, usd, nowMs);
-    }
-    if (tokens === undefined && !(usd > 0)) return;
+    const spent = usd > 0 ? usd : 0;
+    if (spent > 0) {
+      await this.local.addSpend(keyId, spent, nowMs);
+      this.addToCopy(keyId, spent, nowMs);
+    } else if (tokens === undefined) return;
     const { dayTtlMs, monthTtlMs, bucketIdleMs } = REDIS_COUNTERS_DEFAULTS;
     const keys = [this.dayKey(keyId, nowMs), this.monthKey(keyId, nowMs), ...(tokens === undefined ? [] : [this.bucketKey(tokens.id)])];
-    const args = [String(nowMs), String(bucketIdleMs), String(usd > 0 ? usd : 0), String(dayTtlMs), String(monthTtlMs), ...(tokens === undefined ? [] : [String(tokens.perMinute), String(tokens.amount)])];
+    const args = [String(nowMs), String(bucketIdleMs), String(spent), String(dayTtlMs), String(monthTtlMs), ...(tokens === undefined ? [] : [String(tokens.perMinute), String(tokens.amount)])];
     await this.run(
       async () => void (await this.scripts.keelCharge(keys.length, ...keys, ...args)),
       async () => (tokens === undefined ? undefined : this.local.adjust(tokens.id, tokens.perMinute, tokens.amount, nowMs)),

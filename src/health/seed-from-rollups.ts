@@ -33,7 +33,9 @@ export function seedFromRollups(windows: HealthWindows, rows: readonly RollupRow
   for (const row of rows) {
     if (row.scope !== 'deployment' || !known.has(row.id) || row.minute < oldestMinute || row.minute > nowMs) continue;
     const key = `${row.id}\u0000${row.minute}`;
-    byMinute.set(key, [...(byMinute.get(key) ?? []), row]);
+    const group = byMinute.get(key);
+    if (group === undefined) byMinute.set(key, [row]);
+    else group.push(row);
   }
   const result: SeedResult = { minutes: 0, attempts: 0 };
   for (const group of byMinute.values()) {
