@@ -3,6 +3,7 @@
  * starts the embedded simulator when the config asks for one, and serves the gateway. Used by `keel serve`
  * and by end-to-end tests, so what the tests start is what users run.
  */
+import type { AnswerCache } from '../router/response-cache.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configFromEnv, simulatedConfig } from '../config/default-config.js';
@@ -96,9 +97,15 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   });
   // Several replicas share degraded answers through Redis; one replica keeps them in memory.
   // Redis's client (~13 MB resident) is loaded only when the config names a Redis.
-  const cluster = config.cluster.redis_url === undefined ? undefined : { ...(await import('../cluster/redis-connection.js')), ...(await import('../cluster/redis-answer-cache.js')) };
-  const answersRedis = cluster === undefined || config.cluster.redis_url === undefined ? undefined : cluster.openSharedRedis(config.cluster.redis_url, { name: 'keel-answers' });
-  const answerCache = cluster === undefined || answersRedis === undefined ? undefined : new cluster.RedisAnswerCache(answersRedis, { onError: (err) => logger.debug({ err }, 'shared answer cache unavailable') });
+  let answerCache: AnswerCache | undefined;
+  let closeAnswersRedis = (): Promise<void> => Promise.resolve();
+  if (config.cluster.redis_url !== undefined) {
+    const { openSharedRedis, closeSharedRedis } = await import('../cluster/redis-connection.js');
+    const { RedisAnswerCache } = await import('../cluster/redis-answer-cache.js');
+    const answersRedis = openSharedRedis(config.cluster.redis_url, { name: 'keel-answers' });
+    answerCache = new RedisAnswerCache(answersRedis, { onError: (err) => logger.debug({ err }, 'shared answer cache unavailable') });
+    closeAnswersRedis = () => closeSharedRedis(answersRedis);
+  }
   const gateway = createGateway({ config: runtime, logger, security: security.attach, responses: store, ...(answerCache === undefined ? {} : { router: { answerCache } }) });
   gatewayRef = gateway;
   const onStoreError = (err: unknown): void => logger.warn({ err }, 'store write failed; will retry');
@@ -143,7 +150,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
       stopRetention();
       await recorder.close();
       await store.close();
-      await cluster?.closeSharedRedis(answersRedis);
+      await closeAnswersRedis();
       await tracing.shutdown();
       await simulator?.close();
       await closeAllPools();
