@@ -17,6 +17,7 @@ import { Router, type RouterOptions } from '../router/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { isAdminPath } from './admin/admin-api.js';
+import { isConsolePath } from '../console/operator-console.js';
 import type { GatewaySecurity } from './auth/gateway-security.js';
 import { readBody } from './read-body.js';
 import { writeSse } from './sse-writer.js';
@@ -106,6 +107,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
         const readAdminBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
         await write(res, requestId, await security.admin.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, readBody: readAdminBody }, requestId));
+        return;
+      }
+      if (security?.console !== undefined && isConsolePath(path)) {
+        const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+        const forwarded = req.headers['x-forwarded-proto'];
+        const secure = 'encrypted' in req.socket || (typeof forwarded === 'string' && forwarded.split(',')[0]!.trim() === 'https');
+        const readConsoleBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
+        await write(res, requestId, await security.console.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, readBody: readConsoleBody, remoteAddress: req.socket.remoteAddress, secure }, requestId));
         return;
       }
       const handled = await handleApiRequest(

@@ -44,7 +44,8 @@ export interface AdminApiOptions {
 }
 
 export interface AdminApi {
-  handle(req: AdminRequest, requestId: string): Promise<ApiAnswer>;
+  /** `actor` is who the audit log names for a change: `admin` for API calls, `console` for the console's. */
+  handle(req: AdminRequest, requestId: string, actor?: string): Promise<ApiAnswer>;
 }
 
 export function isAdminPath(path: string): boolean {
@@ -72,7 +73,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   ];
 
   return {
-    async handle(req, requestId) {
+    async handle(req, requestId, actor = ADMIN_ACTOR) {
       try {
         token.check(req.headers);
         const matching = routes.map((route) => ({ route, params: matchPattern(route.pattern, req.path) })).filter((m) => m.params !== undefined);
@@ -82,7 +83,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
           const allowed = matching.map((m) => m.route.method).join(', ');
           throw new KeelError('method_not_allowed', `Method ${req.method} is not allowed on ${req.path}; use ${allowed}.`, { headers: { allow: allowed } });
         }
-        const result = await found.route.handle(makeContext(req, found.params!, store, options.nowMs(), ADMIN_ACTOR));
+        const result = await found.route.handle(makeContext(req, found.params!, store, options.nowMs(), actor));
         return jsonAnswer(result.status ?? 200, result.body, { 'cache-control': 'no-store' });
       } catch (err) {
         if (!(err instanceof KeelError)) options.onInternalError?.(err);

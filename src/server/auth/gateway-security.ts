@@ -13,6 +13,8 @@ import type { Router } from '../../router/router.js';
 import { realIntervalTimer, type IntervalTimer, type Store } from '../../store/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { createAdminApi, type AdminApi } from '../admin/admin-api.js';
+import { LiveTraffic } from '../../console/live-traffic.js';
+import { createOperatorConsole, type OperatorConsole } from '../../console/operator-console.js';
 import { KeyGate } from './key-gate.js';
 import { KeyManager } from './key-manager.js';
 import { KeyRing } from './key-ring.js';
@@ -47,6 +49,8 @@ export interface GatewaySecurity {
   gate: KeyGate;
   /** Undefined when no admin token is configured: `/admin/...` is then an unknown path (404). */
   admin: AdminApi | undefined;
+  /** The operator console (`/console`), with the admin API: undefined without an admin token. */
+  console: OperatorConsole | undefined;
   /** Stops the refresh and writes the spend not yet written. */
   close(): Promise<void>;
 }
@@ -137,11 +141,31 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
               ...(options.reload === undefined ? {} : { reload: options.reload }),
               ...(options.shareBreakerForce === undefined ? {} : { shareBreakerForce: options.shareBreakerForce }),
             });
+      // The console's traffic view follows the router only where there is a console to show it.
+      const traffic = admin === undefined ? undefined : new LiveTraffic(nowMs);
+      const detachTraffic = traffic?.attach(router.events);
+      const providers = new Set([...runtime.deployments.values()].map((d) => d.provider));
+      const console =
+        admin === undefined || token === undefined || traffic === undefined
+          ? undefined
+          : createOperatorConsole({
+              token,
+              admin,
+              router,
+              traffic,
+              components: [...[...runtime.deployments.keys()].map((id) => `deployment:${id}`), ...[...providers].map((p) => `provider:${p}`)],
+              configSource: runtime.source,
+              canReload: options.reload !== undefined,
+              nowMs,
+              audit: (entry) => store.appendAudit(entry),
+            });
       return {
         gate,
         admin,
+        console,
         async close() {
           detach();
+          detachTraffic?.();
           ring.stop();
           await ledger.close();
           await shared?.close();
