@@ -66,6 +66,7 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
     const routes = [...keel.config.routes.values()].map((r) => `${r.name} → ${r.targets.map((t) => t.deployment.id).join(' → ')}`);
     keel.logger.info({ url: keel.url, config: keel.source, routes }, `Keel listening on ${keel.url}`);
+    if (keel.gateway.console !== undefined) keel.logger.info({ console: `${keel.url}/console` }, `operator console at ${keel.url}/console (sign in with the admin token)`);
     if (keel.simulator !== undefined) {
       // The demo explains itself; a config file's own `simulator` section needs no excuse, just the address.
       if (keel.source === 'simulated demo') keel.logger.warn({ simulator: keel.simulator.url }, 'no config file and no provider API keys: serving simulated providers (the primary fails half its requests, so you can watch failover)');

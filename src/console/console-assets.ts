@@ -134,9 +134,7 @@ async function send(source, body, contentType) {
   try { res = await fetch(source.dataset.api, init); } catch (e) { note('err', 'Keel did not answer: ' + e.message); return false; }
   if (res.status === 401) { location.assign('/console/login'); return false; }
   const json = await res.json().catch(() => undefined);
-  const ok = showAnswer(source, res.status, json);
-  await refresh();
-  return ok;
+  return showAnswer(source, res.status, json);
 }
 
 document.addEventListener('submit', async (event) => {
@@ -148,6 +146,9 @@ document.addEventListener('submit', async (event) => {
     ? await send(form, form.elements[raw].value === '' ? undefined : form.elements[raw].value, 'application/yaml')
     : await send(form, JSON.stringify(fieldsOf(form)), 'application/json');
   if (ok && form.dataset.keep === undefined) form.reset();
+  // After the reset: the refresh leaves a live part alone while a form in it holds text.
+  document.activeElement?.blur();
+  await refresh();
 });
 
 document.addEventListener('click', async (event) => {
@@ -155,6 +156,7 @@ document.addEventListener('click', async (event) => {
   if (button === null || button.form?.dataset.api !== undefined) return;
   event.preventDefault();
   await send(button, button.dataset.body, 'application/json');
+  await refresh();
 });
 
 localTimes(document);

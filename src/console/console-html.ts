@@ -24,7 +24,7 @@ export function isConsoleView(name: string): name is ConsoleView {
 
 function head(title: string, extra = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)} · Keel console</title><style>${CONSOLE_CSS}</style>${extra}</head>`;
+<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${esc(title)} · Keel console</title><style>${CONSOLE_CSS}</style>${extra}</head>`;
 }
 
 export function loginPage(message?: string): string {

@@ -39,9 +39,9 @@ function pcts(p: Percentiles): string {
   return `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)}`;
 }
 
-function counts(map: Record<string, number>): string {
+function counts(map: Record<string, number>, cls = 'bad'): string {
   const entries = Object.entries(map).sort((a, b) => b[1] - a[1]);
-  return entries.length === 0 ? '—' : entries.map(([k, n]) => `<span class="bad">${esc(k)}</span> ${num(n)}`).join(', ');
+  return entries.length === 0 ? '—' : entries.map(([k, n]) => `<span class="${cls}">${esc(k)}</span> ${num(n)}`).join(', ');
 }
 
 export function breakerPill(state: string): string {
@@ -65,7 +65,7 @@ export function trafficFragment(traffic: TrafficSnapshot, breakers: BreakerView[
     .join('');
   const routeRows = traffic.routes.map(
     (r) => `<tr data-route="${esc(r.route)}"><td>${esc(r.route)}</td><td class="n req">${num(r.requests)}</td><td>${spark(r.perMinute)}</td><td class="n">${ratio(r.ok, r.requests)}</td>
-<td class="n">${num(r.failedOver)}</td><td class="n">${num(r.degraded)}</td><td>${counts(r.errors)}</td><td class="n">${pcts(r.latencyMs)}</td><td class="n">${ms(r.ttftMs.p50)} / ${ms(r.ttftMs.p95)}</td></tr>`,
+<td class="by">${counts(r.answeredBy, 'dep')}</td><td class="n">${num(r.failedOver)}</td><td class="n">${num(r.degraded)}</td><td>${counts(r.errors)}</td><td class="n">${pcts(r.latencyMs)}</td><td class="n">${ms(r.ttftMs.p50)} / ${ms(r.ttftMs.p95)}</td></tr>`,
   );
   const stateOf = new Map(breakers.map((b) => [b.id, b]));
   const seen = new Set(traffic.deployments.map((d) => d.deployment));
@@ -82,8 +82,8 @@ export function trafficFragment(traffic: TrafficSnapshot, breakers: BreakerView[
   ];
   const empty = (cols: number, text: string): string => `<tr><td colspan="${cols}" class="muted">${text}</td></tr>`;
   return `<div class="card">${stats}<div class="muted">Last ${traffic.minutes} minutes, updated ${time(traffic.atMs)}</div></div>
-<h2>Routes</h2><div class="card"><table id="routes"><thead><tr><th>Route</th><th class="n">Requests</th><th>Per minute</th><th class="n">Answered</th><th class="n">Failed over</th><th class="n">Degraded</th><th>Errors to clients</th><th class="n">Latency p50 / p95 / p99</th><th class="n">First token p50 / p95</th></tr></thead>
-<tbody>${routeRows.join('') || empty(9, 'No requests in these minutes.')}</tbody></table></div>
+<h2>Routes</h2><div class="card"><table id="routes"><thead><tr><th>Route</th><th class="n">Requests</th><th>Per minute</th><th class="n">Answered</th><th>Answered by</th><th class="n">Failed over</th><th class="n">Degraded</th><th>Errors to clients</th><th class="n">Latency p50 / p95 / p99</th><th class="n">First token p50 / p95</th></tr></thead>
+<tbody>${routeRows.join('') || empty(10, 'No requests in these minutes.')}</tbody></table></div>
 <h2>Deployments</h2><div class="card"><table id="deployments"><thead><tr><th>Deployment</th><th>Breaker</th><th class="n">Attempts</th><th>Per minute</th><th class="n">Succeeded</th><th>Failures</th><th class="n">Failovers / retries / hedges in</th><th class="n">Latency p50 / p95 / p99</th><th class="n">First token p50 / p95</th><th class="n">In flight / limit</th></tr></thead>
 <tbody>${deploymentRows.join('') || empty(10, 'No deployments.')}</tbody></table></div>`;
 }

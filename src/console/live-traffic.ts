@@ -53,6 +53,8 @@ interface RouteMinute {
   errors: Map<string, number>;
   /** Requests that needed more than one attempt to be answered. */
   failedOver: number;
+  /** Answered requests by the deployment that answered (`degraded` for a cached or static answer). */
+  answeredBy: Map<string, number>;
   latency: Histogram;
   /** First content of answered streams. */
   ttft: Histogram;
@@ -84,6 +86,7 @@ export interface RouteTraffic {
   degraded: number;
   failedOver: number;
   errors: Record<string, number>;
+  answeredBy: Record<string, number>;
   latencyMs: Percentiles;
   ttftMs: Percentiles;
   /** Requests per minute, oldest first, the current (partial) minute last. */
@@ -123,6 +126,10 @@ const bump = (map: Map<string, number>, key: string): void => {
   map.set(key, (map.get(key) ?? 0) + 1);
 };
 
+const addAll = (into: Map<string, number>, from: Map<string, number>): void => {
+  for (const [key, n] of from) into.set(key, (into.get(key) ?? 0) + n);
+};
+
 const percentiles = (h: Histogram): Percentiles => ({ p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99) });
 
 export class LiveTraffic {
@@ -144,12 +151,14 @@ export class LiveTraffic {
     const minute = this.minute();
     let m = minute.routes.get(r.route);
     if (m === undefined) {
-      m = { requests: 0, ok: 0, degraded: 0, errors: new Map(), failedOver: 0, latency: new Histogram(), ttft: new Histogram() };
+      m = { requests: 0, ok: 0, degraded: 0, errors: new Map(), failedOver: 0, answeredBy: new Map(), latency: new Histogram(), ttft: new Histogram() };
       minute.routes.set(r.route, m);
     }
     m.requests++;
-    if (r.outcome === 'ok') m.ok++;
-    else bump(m.errors, r.outcome);
+    if (r.outcome === 'ok') {
+      m.ok++;
+      bump(m.answeredBy, r.degraded === undefined ? (r.deployment ?? 'unknown') : 'degraded');
+    } else bump(m.errors, r.outcome);
     if (r.degraded !== undefined) m.degraded++;
     if (r.attempts.some((a) => a.kind === 'failover')) m.failedOver++;
     m.latency.add(r.latencyMs);
@@ -188,7 +197,7 @@ export class LiveTraffic {
 
     const routeNames = new Set(window.flatMap((m) => (m === undefined ? [] : [...m.routes.keys()])));
     const routes = [...routeNames].map((route): RouteTraffic => {
-      const sum = { requests: 0, ok: 0, degraded: 0, failedOver: 0, errors: new Map<string, number>(), latency: new Histogram(), ttft: new Histogram() };
+      const sum = { requests: 0, ok: 0, degraded: 0, failedOver: 0, errors: new Map<string, number>(), answeredBy: new Map<string, number>(), latency: new Histogram(), ttft: new Histogram() };
       const perMinute = window.map((m) => {
         const r = m?.routes.get(route);
         if (r === undefined) return 0;
@@ -196,12 +205,13 @@ export class LiveTraffic {
         sum.ok += r.ok;
         sum.degraded += r.degraded;
         sum.failedOver += r.failedOver;
-        for (const [code, n] of r.errors) sum.errors.set(code, (sum.errors.get(code) ?? 0) + n);
+        addAll(sum.errors, r.errors);
+        addAll(sum.answeredBy, r.answeredBy);
         sum.latency.merge(r.latency);
         sum.ttft.merge(r.ttft);
         return r.requests;
       });
-      return { route, requests: sum.requests, ok: sum.ok, degraded: sum.degraded, failedOver: sum.failedOver, errors: Object.fromEntries(sum.errors), latencyMs: percentiles(sum.latency), ttftMs: percentiles(sum.ttft), perMinute };
+      return { route, requests: sum.requests, ok: sum.ok, degraded: sum.degraded, failedOver: sum.failedOver, errors: Object.fromEntries(sum.errors), answeredBy: Object.fromEntries(sum.answeredBy), latencyMs: percentiles(sum.latency), ttftMs: percentiles(sum.ttft), perMinute };
     });
 
     const deploymentIds = new Set(window.flatMap((m) => (m === undefined ? [] : [...m.deployments.keys()])));
@@ -215,7 +225,7 @@ export class LiveTraffic {
         sum.failovers += d.failovers;
         sum.retries += d.retries;
         sum.hedges += d.hedges;
-        for (const [outcome, n] of d.failures) sum.failures.set(outcome, (sum.failures.get(outcome) ?? 0) + n);
+        addAll(sum.failures, d.failures);
         sum.latency.merge(d.latency);
         sum.ttft.merge(d.ttft);
         return d.attempts;
@@ -224,7 +234,7 @@ export class LiveTraffic {
     });
 
     const tenants = new Map<string, number>();
-    for (const m of window) for (const [t, n] of m?.tenants ?? []) tenants.set(t, (tenants.get(t) ?? 0) + n);
+    for (const m of window) if (m !== undefined) addAll(tenants, m.tenants);
     routes.sort((a, b) => b.requests - a.requests || a.route.localeCompare(b.route));
     deployments.sort((a, b) => b.attempts - a.attempts || a.deployment.localeCompare(b.deployment));
     return { atMs, minutes: span, routes, deployments, tenants: Object.fromEntries(tenants) };

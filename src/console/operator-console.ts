@@ -111,7 +111,7 @@ export function createOperatorConsole(options: ConsoleOptions): OperatorConsole 
       }
       case 'keys': {
         const keys = await read<{ data: KeyView[] }>(requestId, '/admin/keys');
-        return keysFragment(keys.data, options.traffic.snapshot(TRAFFIC_MINUTES).tenants, TRAFFIC_MINUTES);
+        return keysFragment(keys.data, options.traffic.snapshot(1).tenants);
       }
       case 'slo':
         return sloFragment((await read<{ data: Parameters<typeof sloFragment>[0] }>(requestId, '/admin/slo')).data);

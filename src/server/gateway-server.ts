@@ -39,6 +39,8 @@ export interface Gateway {
   readonly router: Router;
   /** Prometheus metrics, when `telemetry.metrics` is on. */
   readonly metrics: Metrics | undefined;
+  /** The operator console, when an admin token is configured. */
+  readonly console: GatewaySecurity['console'];
   /** Public pages served before the API (status page, readiness); undefined from the handler = not mine. */
   mountPages(handler: PageHandler): void;
   /** The bound URL, once listening. */
@@ -148,6 +150,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     router,
     metrics,
+    console: security?.console,
     mountPages(handler) {
       pages = handler;
     },

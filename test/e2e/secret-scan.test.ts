@@ -1,9 +1,9 @@
 /**
  * End to end: secrets never leave Keel. A representative flow — both official SDKs, JSON and streams,
  * failover, upstream errors that echo the provider's key (in messages, raw bodies and headers), a client
- * that sends a provider key to Keel by mistake, the admin API, /metrics, /healthz, /status — runs with
+ * that sends a provider key to Keel by mistake, the admin API, /metrics, /healthz, /status —  runs with
  * recognisable fake provider keys (`sk-test-CANARY-...`, from the environment and from a key file) and a
- * canary admin token. Every log line, response header and body is then scanned for them, and for every
+ * canary admin token, and the operator console signs in and opens every view. Every log line, response header and body is then scanned for them, and for every
  * virtual key secret except in the one answer that issued it. Upstream requests are scanned too: a
  * virtual key must never reach a provider.
  */
@@ -150,6 +150,29 @@ describe('secret scan', () => {
     await admin('GET', '/admin/breakers');
     await admin('POST', '/admin/config/validate', undefined);
 
+    // The operator console: sign-in, every view and its live fragment, its module, reads and an action.
+    const signIn = await capturingFetch(`${keel.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: keel.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${encodeURIComponent(ADMIN_TOKEN)}`,
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    let csrf = '';
+    for (const view of ['traffic', 'breakers', 'incidents', 'keys', 'slo', 'config', 'audit']) {
+      const page = await (await capturingFetch(`${keel.url}/console/${view}`, { headers: { cookie } })).text();
+      csrf = /name="csrf" content="([^"]+)"/.exec(page)![1]!;
+      await capturingFetch(`${keel.url}/console/fragments/${view}`, { headers: { cookie } });
+    }
+    await capturingFetch(`${keel.url}/console/assets/console.js`, { headers: { cookie } });
+    const consolePost = (path: string, body?: unknown) =>
+      capturingFetch(`${keel.url}/console/api/${path}`, { method: 'POST', headers: { cookie, origin: keel.url, 'x-keel-csrf': csrf, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    await issue((await (await consolePost('keys', { name: 'console-made' })).json()) as { key: string });
+    await consolePost('config/validate');
+    await capturingFetch(`${keel.url}/console/api/audit`, { headers: { cookie } });
+    await capturingFetch(`${keel.url}/console/login`, { method: 'POST', headers: { origin: keel.url, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(`${ADMIN_TOKEN}x`)}` });
+
     for (const path of ['/metrics', '/healthz', '/status', '/v1/models']) await capturingFetch(`${keel.url}${path}`, { headers: { 'x-api-key': virtualSecrets.at(-1)! } });
 
     // The flow really used the canaries: the simulator received the provider keys.
@@ -171,7 +194,7 @@ describe('secret scan', () => {
   });
 
   it('finds each virtual key secret only in the answer that issued it', async () => {
-    expect(virtualSecrets).toHaveLength(3);
+    expect(virtualSecrets).toHaveLength(4);
     for (const secret of virtualSecrets) {
       const places = seen.filter(({ text }) => text.includes(secret)).map(({ text }) => text);
       expect(places).toEqual([issuedIn.get(secret)]);
