@@ -183,6 +183,23 @@ describe('operator console in a browser', () => {
     await card.locator('button[type=submit]').click();
     await expect.poll(() => card.locator('.timeline li').count()).toBe(2);
     expect(await card.locator('.timeline li').first().innerText()).toContain('by console');
+
+    await tab.selectOption('#maintenance-form select[name=component]', 'deployment:fallback');
+    // Tomorrow, in the browser's local time (what a datetime-local field holds).
+    const [starts, ends] = await tab.evaluate(() => {
+      const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      const start = new Date(Date.now() + 86_400_000);
+      start.setMinutes(0, 0, 0);
+      return [local(start), local(new Date(start.getTime() + 3_600_000))];
+    });
+    await tab.fill('#maintenance-form input[name=starts_at]', starts);
+    await tab.fill('#maintenance-form input[name=ends_at]', ends);
+    await tab.fill('#maintenance-form input[name=description]', 'Fallback provider migration');
+    await tab.click('#maintenance-form button[type=submit]');
+    await expect.poll(() => tab.locator('#maintenance').innerText()).toContain('Fallback provider migration');
+    const [window] = await keel.store.listMaintenance({ from: Date.now(), to: Date.now() + 3 * 86_400_000 });
+    expect(window).toMatchObject({ component: 'deployment:fallback', createdBy: 'console' });
+    expect(window!.endsAt - window!.startsAt).toBe(3_600_000);
     await shot('incidents');
 
     const status = await context.newPage();
@@ -216,7 +233,7 @@ describe('operator console in a browser', () => {
     await tab.click('nav a[href="/console/audit"]');
     await tab.waitForURL(`${keel.url}/console/audit`);
     const audit = await tab.locator('#audit').innerText();
-    for (const action of ['console.sign_in', 'breaker.force_open', 'breaker.force_close', 'key.create', 'key.revoke', 'incident.update']) expect(audit).toContain(action);
+    for (const action of ['console.sign_in', 'breaker.force_open', 'breaker.force_close', 'key.create', 'key.revoke', 'incident.update', 'maintenance.create']) expect(audit).toContain(action);
     const stored = await keel.store.listAudit({ limit: 100 });
     expect(stored.filter((e) => e.action !== 'console.sign_in_refused').every((e) => e.actor === 'console')).toBe(true);
     await shot('audit');
