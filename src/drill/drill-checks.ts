@@ -9,6 +9,7 @@ import { formatDurationMs } from './duration.js';
 import { formatPercent } from './report-stats.js';
 import type { Check, CrossChecks, IncidentStats, PhaseStats } from './report-types.js';
 import type { Scenario } from './scenario-schema.js';
+import type { VendorLead } from './vendor-voice.js';
 
 export interface CheckInput {
   expect: Scenario['expect'];
@@ -18,6 +19,8 @@ export interface CheckInput {
   crossChecks: CrossChecks;
   /** The deployment whose detection and recovery are judged. */
   primary: string;
+  /** Keel's lead over the simulated vendor page, when the scenario has one. */
+  vendor?: VendorLead;
 }
 
 const ms = (value: number | null): string => (value === null ? '—' : formatDurationMs(value));
@@ -40,6 +43,7 @@ export function drillChecks(input: CheckInput): Check[] {
   const primaryIncidents = input.incidents.filter((i) => i.deployment === input.primary);
   if (expect.max_time_to_detect_ms !== undefined) checks.push(detectCheck(primaryIncidents, input.primary, expect.max_time_to_detect_ms));
   if (expect.max_time_to_recover_ms !== undefined) checks.push(recoverCheck(primaryIncidents, input.primary, expect.max_time_to_recover_ms));
+  if (input.vendor !== undefined) checks.push(vendorCheck(input.vendor));
   return checks;
 }
 
@@ -74,4 +78,20 @@ function recoverCheck(incidents: readonly IncidentStats[], primary: string, limi
   const late = ended.filter((i) => i.time_to_recover_ms === null || i.time_to_recover_ms > limitMs);
   const describe = (i: IncidentStats): string => `${i.time_to_recover_ms === null ? 'never back' : formatDurationMs(i.time_to_recover_ms)} (recovered at ${formatDurationMs(i.scenario_fault_end_ms!)})`;
   return { name, ok: late.length === 0, detail: (late.length > 0 ? late : ended).map(describe).join('; ') };
+}
+
+/**
+ * Keel must have known before the vendor said so: its breaker opened (and, when its detector opened an
+ * incident, that too) before the page's first update, and its poller read that update from the page.
+ */
+function vendorCheck(v: VendorLead): Check {
+  const name = "Keel knew before the vendor's status page";
+  if (!v.seen_by_keel || v.vendor_investigating_ms === null) return { name, ok: false, detail: `Keel's poller stored nothing from ${v.page}` };
+  if (v.lead_over_vendor_ms === null) return { name, ok: false, detail: `no breaker of ${v.deployments.join(', ')} opened during the fault` };
+  const incident = v.incident_lead_ms === null ? 'no Keel incident' : `Keel's incident ${v.incident_lead_ms >= 0 ? '' : '−'}${formatDurationMs(Math.abs(v.incident_lead_ms))} before`;
+  return {
+    name,
+    ok: v.lead_over_vendor_ms > 0 && (v.incident_lead_ms === null || v.incident_lead_ms > 0),
+    detail: `breaker open ${formatDurationMs(v.lead_over_vendor_ms)} before the vendor's first update; ${incident}`,
+  };
 }

@@ -8,6 +8,7 @@ import type { RequestRecord } from '../router/router.js';
 import { describeAction, faultEpisodes } from './fault-episodes.js';
 import { drillChecks } from './drill-checks.js';
 import { incidentStats, primaryTimesByPhase } from './incident-stats.js';
+import { vendorLead } from './vendor-voice.js';
 import type { LoadRecord } from './load-generator.js';
 import { sliceStats, type PriceTable } from './phase-stats.js';
 import { countBy, percentiles, ratio } from './report-stats.js';
@@ -62,7 +63,22 @@ export function buildReport(run: DrillRun): DrillReport {
   const primaryTimes = primaryTimesByPhase(incidents, loaded.primary, phases);
   for (const stats of phaseStats) Object.assign(stats, primaryTimes.get(stats.name));
   const crossChecks = crossCheck(run, keel);
-  const checks = drillChecks({ expect: scenario.expect, overall, phases: phaseStats, incidents, crossChecks, primary: loaded.primary });
+  const vendorStatus = scenario.vendor_status;
+  const vendor =
+    vendorStatus === undefined || run.vendor === undefined
+      ? undefined
+      : vendorLead({
+          vendor: vendorStatus,
+          primary: loaded.primary,
+          startEpochMs: run.startEpochMs,
+          posted: run.vendor.posted,
+          breakerOpens: breakers.filter((b) => b.to === 'open'),
+          firstFaultMs: episodes.filter((e) => (vendorStatus.deployments ?? [loaded.primary]).includes(e.deployment)).map((e) => e.startMs).sort((a, b) => a - b)[0] ?? null,
+          incidents: run.vendor.incidents,
+          vendorIncidents: run.vendor.vendorIncidents,
+          deployments: loaded.keel.deployments,
+        });
+  const checks = drillChecks({ expect: scenario.expect, overall, phases: phaseStats, incidents, crossChecks, primary: loaded.primary, ...(vendor === undefined ? {} : { vendor }) });
 
   return {
     scenario: {
@@ -93,6 +109,7 @@ export function buildReport(run: DrillRun): DrillReport {
     overall,
     phases: phaseStats,
     incidents,
+    ...(vendor === undefined ? {} : { vendor }),
     deployments: deploymentStats(run, keel, overall.succeeded, breakers),
     cross_checks: crossChecks,
     timeline: run.applied.map((a) => ({ scenario_ms: Math.round(a.offsetMs * timeScale), wall_ms: Math.round(a.offsetMs), phase: a.phase, action: describeAction(a.action) })),

@@ -112,6 +112,9 @@ export function parseScenario(raw: unknown, file: string, locate?: Locate): Load
       if (endpoint !== undefined && endpoint !== '*' && !deploymentIds.has(endpoint)) issue([...at, Object.keys(action)[0]!], `expected a deployment id (one of: ${[...deploymentIds].join(', ')})${action.set_latency ? '' : ' or "*"'}`);
     }),
   );
+  scenario.vendor_status?.deployments?.forEach((d, i) => {
+    if (!deploymentIds.has(d)) issue(['vendor_status', 'deployments', i], `expected a deployment id (one of: ${[...deploymentIds].join(', ')})`);
+  });
   if (issues.length > 0) throw new ScenarioError(file, issues);
   return { file, scenario, keelConfig, keel, route: route!, primary };
 }

@@ -4,6 +4,7 @@
  * the tables of the text report, and the report JSON embedded as data. No script, no network, no
  * external file: it opens from disk in any browser.
  */
+import { vendorRows } from './vendor-voice.js';
 import { formatDurationMs } from './duration.js';
 import { describeExtraCost, formatBack, formatDetect, formatPercent, formatUsd } from './report-stats.js';
 import type { DrillReport, PhaseStats } from './report-types.js';
@@ -112,6 +113,9 @@ ${table(['phase', 'at', 'sent', 'ok', 'degraded', 'failed', 'lost', 'availabilit
 <h2>Incidents</h2>
 <p>Time to detect: fault start → the deployment's breaker opened, and from the moment the fault hit every request (a breaker may rightly stay closed while a fault hits only a share of requests). Time to recover: fault end → the first request it answered again.</p>
 ${table(['deployment', 'fault (scenario time)', 'cause', 'time to detect', 'every request failing from', 'time to detect from then', 'in phase', 'breaker opens', 'breaker closed after', 'time to recover'], report.incidents.map((i) => [i.deployment, `${formatDurationMs(i.scenario_fault_start_ms)} – ${i.scenario_fault_end_ms === null ? 'end' : formatDurationMs(i.scenario_fault_end_ms)}`, i.causes.join(' → '), i.time_to_detect_ms === null ? 'breaker not opened' : formatDurationMs(i.time_to_detect_ms), i.scenario_full_outage_start_ms === null ? '—' : formatDurationMs(i.scenario_full_outage_start_ms), i.scenario_full_outage_start_ms === null ? '—' : formatDetect(i.time_to_detect_full_outage_ms), i.detected_in_phase ?? '—', String(i.breaker_opens), ms(i.breaker_closed_after_ms), ms(i.time_to_recover_ms)]), { text: [1, 2, 6] })}
+${report.vendor === undefined ? '' : `<h2>The vendor's word</h2>
+<p>${escapeXml(report.vendor.page)}, component "${escapeXml(report.vendor.component)}": a simulated status page that posts on the drill's timeline, read by Keel's status-page poller as it reads a real one.</p>
+${table(['', ''], vendorRows(report.vendor, formatDurationMs), { text: [0, 1] })}`}
 <h2>Deployments</h2>
 ${table(['deployment', 'provider', 'model', 'upstream attempts', 'by outcome', 'answered', 'share', 'breaker opens', 'price in/out per Mtok'], report.deployments.map((d) => [d.id, d.provider, d.model, String(d.upstream_attempts), Object.entries(d.attempts_by_outcome).map(([k, n]) => `${k} ${n}`).join(', '), String(d.answered), formatPercent(d.share_of_answers, 1), String(d.breaker_opens), d.price === null ? '—' : `$${d.price.input_per_mtok} / $${d.price.output_per_mtok}`]), { text: [1, 2, 4] })}
 <h2>Cost of failing over</h2>

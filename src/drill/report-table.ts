@@ -3,6 +3,7 @@
  * errors clients received, incidents (time to detect and recover), deployments, cost, cross-checks and
  * the pass/fail checks.
  */
+import { vendorRows } from './vendor-voice.js';
 import { describeServedFrom } from './served-from.js';
 import { formatDurationMs } from './duration.js';
 import { describeExtraCost, formatBack, formatDetect, formatPercent, formatUsd } from './report-stats.js';
@@ -80,6 +81,10 @@ export function renderReportTable(report: DrillReport): string {
         ]),
       ),
     );
+  }
+  if (report.vendor !== undefined) {
+    out.push('', `The vendor's word (${report.vendor.page}, component "${report.vendor.component}"):`);
+    out.push(renderTable(['', ''], vendorRows(report.vendor, formatDurationMs)));
   }
   out.push('', 'Deployments:');
   out.push(

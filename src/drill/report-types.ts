@@ -3,6 +3,7 @@
  * Times named `*_ms` are wall-clock milliseconds unless named `scenario_*`; shares are 0..1 (null: no
  * data). Field names are snake_case like keel.yaml's, since people read and diff this file.
  */
+import type { VendorLead } from './vendor-voice.js';
 import type { Percentiles } from './report-stats.js';
 
 export interface CostUsd {
@@ -172,6 +173,8 @@ export interface DrillReport {
   overall: PhaseStats;
   phases: PhaseStats[];
   incidents: IncidentStats[];
+  /** Keel's lead over the simulated vendor status page, when the scenario has one. */
+  vendor?: VendorLead;
   deployments: DeploymentStats[];
   cross_checks: CrossChecks;
   timeline: { scenario_ms: number; wall_ms: number; phase: string; action: string }[];

@@ -14,6 +14,8 @@ import { KeelObserver } from './keel-observer.js';
 import { LoadGenerator, type LoadCounters, type LoadRecord } from './load-generator.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { phaseAt, phaseWindows, playTimeline, type AppliedAction, type PhaseWindow } from './timeline.js';
+import { playVendorUpdates, vendorSchedule, vendorSourcesConfig, type PostedUpdate } from './vendor-voice.js';
+import type { Incident, VendorIncident } from '../store/index.js';
 
 export interface DrillOptions {
   /** Overrides the scenario's `time_scale`. */
@@ -51,6 +53,8 @@ export interface DrillRun {
   applied: AppliedAction[];
   observer: KeelObserver;
   simulator: SimStats;
+  /** The simulated vendor page's updates and what Keel stored (incidents, vendor incidents), when the scenario has one. */
+  vendor?: { posted: PostedUpdate[]; incidents: Incident[]; vendorIncidents: VendorIncident[] };
   /** Deployment id → the client format of its provider (for direct probes), its upstream model and region. */
   deployments: Map<string, { provider: ProviderName; model: string; region?: string | undefined }>;
 }
@@ -76,18 +80,26 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
   const gates = new Map<string, ConnectionGate>();
   const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
   let keel: Awaited<ReturnType<typeof startKeel>> | undefined;
+  const vendor = scenario.vendor_status;
+  let vendorGate: ConnectionGate | undefined;
   let run: DrillRun;
   try {
     for (const d of config.deployments) gates.set(d.id, await ConnectionGate.open());
+    // The simulated vendor page is served by the simulator, reached (like each deployment) through a gate
+    // whose address is known before Keel starts and reads it.
+    if (vendor !== undefined) vendorGate = await ConnectionGate.open();
     // Each deployment reaches the embedded simulator through its own gate. Still `simulated`, so cloud
     // deployments sign and authorise with the simulator's credentials, sent through the gate.
     const deployments = (loaded.keelConfig['deployments'] as Record<string, unknown>[]).map((d, i) => {
       const parsed = config.deployments[i]!;
       return { ...d, simulated: true, base_url: gates.get(parsed.id)!.url + ROOT_PREFIX[parsed.provider] };
     });
-    keel = await startKeel({ config: { ...loaded.keelConfig, deployments }, port: 0, host: '127.0.0.1', env: {} });
+    const statusSources = vendor === undefined ? {} : { status_sources: vendorSourcesConfig(vendor, vendorGate!.url, loaded.primary) };
+    keel = await startKeel({ config: { ...loaded.keelConfig, deployments, ...statusSources }, port: 0, host: '127.0.0.1', env: {} });
     const simulator = keel.simulator!;
     for (const gate of gates.values()) gate.setTarget(simulator.port);
+    vendorGate?.setTarget(simulator.port);
+    if (vendor !== undefined) simulator.vendorStatus.configure({ name: vendor.name, components: [vendor.component] });
     const observer = new KeelObserver(keel.gateway.router);
 
     const primary = config.deployments.find((d) => d.id === loaded.primary)!;
@@ -111,10 +123,12 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
       options.onProgress?.({ elapsedMs, totalMs: wallDurationMs, phase: phaseAt(phases, elapsedMs).name, counters: load.counters });
     }, 250);
     let applied: AppliedAction[];
+    let posted: PostedUpdate[];
     try {
-      [applied] = await Promise.all([
+      [applied, , posted] = await Promise.all([
         playTimeline(scenario, phases, { simulator, gates }, start, signal, options.onPhase),
         load.run(start, signal),
+        playVendorUpdates(vendorSchedule(scenario, phases, timeScale), simulator.vendorStatus, start, signal),
       ]);
     } finally {
       clearInterval(ticker);
@@ -122,6 +136,15 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
     options.onProgress?.({ elapsedMs: performance.now() - start, totalMs: wallDurationMs, phase: phases.at(-1)!.name, counters: load.counters });
     await new Promise((resolve) => setTimeout(resolve, EVENT_SETTLE_MS));
     observer.stop();
+    // One last read of the vendor's page, so the report holds its final word; then what Keel stored.
+    const vendorRecord =
+      vendor === undefined
+        ? undefined
+        : await (async () => {
+            await keel!.services.vendorStatus?.pollAll();
+            const [incidents, vendorIncidents] = await Promise.all([keel!.store.listIncidents({ from: startEpochMs, limit: 100 }), keel!.store.listVendorIncidents({ from: startEpochMs })]);
+            return { posted, incidents, vendorIncidents };
+          })();
     run = {
       loaded,
       timeScale,
@@ -137,6 +160,7 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
       applied,
       observer,
       simulator: simulator.stats(),
+      ...(vendorRecord === undefined ? {} : { vendor: vendorRecord }),
       deployments: new Map(config.deployments.map((d) => [d.id, { provider: d.provider, model: d.model, region: d.region }])),
     };
   } finally {
@@ -148,6 +172,7 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
     }
     await keel?.stop();
     for (const gate of gates.values()) await gate.close();
+    await vendorGate?.close();
     await dispatcher.close();
   }
   run.elapsedMs = performance.now() - runStarted;

@@ -107,6 +107,33 @@ export const expectSchema = z.strictObject({
   max_time_to_recover_ms: positiveInt.optional(),
 });
 
+/**
+ * The provider's own voice, for drills: a simulated status page (Statuspage v2) that Keel reads through
+ * `status_sources`, posting its updates on the drill's timeline. Each update comes `delay` (scenario time,
+ * scaled like the timeline) after the start of the phase it follows, as a vendor's page lags what its
+ * users see. The report then shows Keel's lead over the vendor.
+ */
+export const vendorStatusSchema = z.strictObject({
+  /** The page's name. */
+  name: z.string().min(1).default('Simulated provider status'),
+  /** The vendor's component name that the incidents affect. */
+  component: z.string().min(1).default('API'),
+  /** The Keel deployments that component stands for; default the primary. */
+  deployments: z.array(z.string().min(1)).min(1).optional(),
+  updates: z
+    .array(
+      z.strictObject({
+        /** The phase this update follows. */
+        after: z.string().min(1),
+        delay: duration.default(0),
+        status: z.enum(['investigating', 'identified', 'monitoring', 'resolved']),
+        message: z.string().min(1).optional(),
+        impact: z.enum(['minor', 'major', 'critical']).optional(),
+      }),
+    )
+    .min(1),
+});
+
 export const scenarioSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lower-case name of letters, digits and "-"'),
@@ -123,6 +150,7 @@ export const scenarioSchema = z
     /** A Keel config (keel.yaml's shape) merged over the drill default; deployments use `simulated: true`. */
     keel: z.record(z.string(), z.unknown()),
     timeline: z.array(phaseSchema).min(1),
+    vendor_status: vendorStatusSchema.optional(),
     expect: expectSchema.prefault({}),
   })
   .superRefine((scenario, ctx) => {
@@ -136,6 +164,11 @@ export const scenarioSchema = z
       if (names.has(phase.name)) ctx.addIssue({ code: 'custom', path: ['timeline', i, 'name'], message: `expected a unique phase name: "${phase.name}" is used twice` });
       names.add(phase.name);
     });
+    scenario.vendor_status?.updates.forEach((u, i) => {
+      const phase = scenario.timeline.find((p) => p.name === u.after);
+      if (phase === undefined) ctx.addIssue({ code: 'custom', path: ['vendor_status', 'updates', i, 'after'], message: `expected the name of a phase (${scenario.timeline.map((p) => p.name).join(', ')}), got "${u.after}"` });
+      else if (phase.at + u.delay >= scenario.duration) ctx.addIssue({ code: 'custom', path: ['vendor_status', 'updates', i, 'delay'], message: 'expected the update to come before the end of the scenario (duration)' });
+    });
     const { openai, anthropic } = scenario.load.clients;
     if (openai + anthropic <= 0) ctx.addIssue({ code: 'custom', path: ['load', 'clients'], message: 'expected at least one client format with a positive weight' });
   });
@@ -144,3 +177,4 @@ export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioPhase = z.output<typeof phaseSchema>;
 export type ScenarioAction = z.output<typeof actionSchema>;
 export type ScenarioLoad = z.output<typeof loadSchema>;
+export type ScenarioVendorStatus = z.output<typeof vendorStatusSchema>;

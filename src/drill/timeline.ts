@@ -92,7 +92,7 @@ export async function playTimeline(
   const applied: AppliedAction[] = [];
   for (const [i, phase] of phases.entries()) {
     const waitMs = phase.startMs - (performance.now() - startMs);
-    if (waitMs > 0) await sleep(waitMs, signal);
+    if (waitMs > 0) await abortableSleep(waitMs, signal);
     if (signal.aborted) break;
     onPhase(phase);
     for (const action of scenario.timeline[i]!.actions) {
@@ -103,7 +103,8 @@ export async function playTimeline(
   return applied;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done(): void {

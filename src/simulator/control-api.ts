@@ -1,17 +1,34 @@
 /**
  * The simulator's own HTTP endpoints under `/_sim/`, so drills and other processes (the `keel simulate`
  * CLI, a load generator) can switch faults and read stats without holding the `Simulator` object:
- * GET /_sim/health, GET /_sim/stats, GET|POST|DELETE /_sim/faults, POST /_sim/reset.
+ * GET /_sim/health, GET /_sim/stats, GET|POST|DELETE /_sim/faults, POST /_sim/reset, and
+ * POST /_sim/vendor-status (`{status, message?, impact?, name?}`: an update on the simulated status page).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultSpecError, parseFaultSpec, type FaultBook } from './faults.js';
 import { readBody, sendJson } from './http-io.js';
 import { isRecord } from './json-shape.js';
 import type { StatsRecorder } from './stats.js';
+import { VENDOR_STATUSES, type VendorStatusPage, type VendorUpdateInput } from './vendor-status-page.js';
 
 export interface ControlTarget {
   faults: FaultBook;
   stats: StatsRecorder;
+  vendorStatus: VendorStatusPage;
+}
+
+async function postVendorUpdate(req: IncomingMessage, res: ServerResponse, target: ControlTarget): Promise<void> {
+  let input: unknown;
+  try {
+    input = JSON.parse(await readBody(req)) as unknown;
+  } catch {
+    return badRequest(res, 'body must be JSON: {"status": "investigating" | "identified" | "monitoring" | "resolved", "message"?: string}');
+  }
+  if (!isRecord(input) || !(VENDOR_STATUSES as readonly unknown[]).includes(input['status'])) return badRequest(res, `status must be one of ${VENDOR_STATUSES.join(', ')}`);
+  if (input['impact'] !== undefined && !['minor', 'major', 'critical'].includes(String(input['impact']))) return badRequest(res, 'impact must be minor, major or critical');
+  for (const field of ['message', 'name']) if (input[field] !== undefined && typeof input[field] !== 'string') return badRequest(res, `${field} must be a string`);
+  target.vendorStatus.post(input as unknown as VendorUpdateInput);
+  sendJson(res, 200, { ok: true });
 }
 
 function badRequest(res: ServerResponse, message: string): void {
@@ -57,6 +74,8 @@ export async function handleControl(
     case 'DELETE /_sim/faults':
       target.faults.clear();
       return sendJson(res, 200, { ok: true });
+    case 'POST /_sim/vendor-status':
+      return postVendorUpdate(req, res, target);
     case 'POST /_sim/reset':
       target.faults.clear();
       target.stats.reset();

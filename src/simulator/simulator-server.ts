@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handleControl } from './control-api.js';
+import { VendorStatusPage } from './vendor-status-page.js';
 import { FaultBook, parseFaultSpec, seededRandom } from './faults.js';
 import { sendJson } from './http-io.js';
 import { handleGenerate, handleListModels, type SimulatorCore } from './provider-handler.js';
@@ -65,6 +66,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     models: new Map((opts.models ?? []).map((spec) => [spec.name, spec])),
     newId: idMaker(seed),
   };
+  const vendorStatus = new VendorStatusPage();
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // One signal per request: aborted when the response closes, finished or not, so every pause and
@@ -72,7 +74,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
-    if (url.pathname.startsWith('/_sim/')) return handleControl(req, res, url.pathname, core);
+    if (url.pathname.startsWith('/_sim/')) return handleControl(req, res, url.pathname, { ...core, vendorStatus });
+    if (req.method === 'GET' && url.pathname.startsWith('/api/v2/')) {
+      const ifNoneMatch = req.headers['if-none-match'];
+      const answer = vendorStatus.handle(url.pathname, typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined);
+      if (answer !== undefined) {
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+        return;
+      }
+    }
     const route = matchRoute(req.method ?? 'GET', url, req.headers);
     if (route === null) return notFound(req, res, url.pathname);
     if (route.kind === 'list-models') return handleListModels(req, res, url, route, core);
@@ -111,6 +121,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    vendorStatus,
     // Validated like the control API's faults, for callers outside the type checker (JS, YAML drills).
     setFault: (model: string, fault: FaultSpec | null) => core.faults.set(model, fault === null ? null : parseFaultSpec(fault)),
     clearFaults: () => core.faults.clear(),

@@ -40,10 +40,14 @@ export interface SimModelSpec {
   reply?: string;
 }
 
+import type { VendorStatusPage } from './vendor-status-page.js';
+
 export interface Simulator {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:43121. */
   readonly url: string;
   readonly port: number;
+  /** A simulated vendor status page (Statuspage v2 JSON under `/api/v2/`), for drills. */
+  readonly vendorStatus: VendorStatusPage;
   /** Install (or with null, clear) a fault for one model; model '*' applies to every model. */
   setFault(model: string, fault: FaultSpec | null): void;
   clearFaults(): void;
