@@ -89,12 +89,18 @@ function budgetBar(spent: number, budget: number | null): string {
   return `<svg class="bar" width="80" height="8" viewBox="0 0 80 8" role="img" aria-label="${Math.round(used * 100)}% of the budget"><rect class="track" width="80" height="8" rx="4"></rect><rect class="fill${used >= 0.9 ? ' low' : ''}" width="${w}" height="8" rx="4"></rect></svg> ${usd(spent)} of ${usd(budget)}`;
 }
 
-/** `thisMinute`: client requests per tenant in the current minute, what a key's rpm limit counts. */
-export function keysFragment(keys: KeyView[], thisMinute: Record<string, number>): string {
+/** This minute's client requests and tokens per tenant: what a key's rpm and tpm limits count. */
+export interface TenantMinute {
+  requests: Record<string, number>;
+  tokens: Record<string, number>;
+}
+
+export function keysFragment(keys: KeyView[], thisMinute: TenantMinute): string {
   const rows = keys
     .sort((a, b) => Number(a.status !== 'active') - Number(b.status !== 'active') || a.name.localeCompare(b.name))
     .map((k) => {
-      const rate = `${num(thisMinute[k.tenant] ?? 0)}${k.rpm === null ? '' : ` of ${num(k.rpm)}`}`;
+      const rate = `${num(thisMinute.requests[k.tenant] ?? 0)}${k.rpm === null ? '' : ` of ${num(k.rpm)}`}`;
+      const tokens = `${num(thisMinute.tokens[k.tenant] ?? 0)}${k.tpm === null ? '' : ` of ${num(k.tpm)}`}`;
       const actions =
         k.source === 'config'
           ? '<span class="muted">from the config file</span>'
@@ -103,10 +109,10 @@ export function keysFragment(keys: KeyView[], thisMinute: Record<string, number>
             : `<button type="button" data-api="/console/api/keys/${enc(k.id)}/rotate" data-confirm="Rotate ${esc(k.name)}? The old secret stops working now." data-done="${esc(k.name)} rotated.">Rotate</button>
 <button type="button" class="danger" data-api="/console/api/keys/${enc(k.id)}/revoke" data-confirm="Revoke ${esc(k.name)}? Its clients get 401 from now on." data-done="${esc(k.name)} revoked.">Revoke</button>`;
       return `<tr data-key="${esc(k.name)}"><td>${esc(k.name)}<div class="muted">${esc(k.prefix)} · tenant ${esc(k.tenant)}</div></td><td><span class="pill k-${esc(k.status)}">${esc(k.status)}</span></td>
-<td>${k.models === null ? '<span class="muted">all</span>' : esc(k.models.join(', '))}</td><td class="n">${rate}</td><td class="n">${k.tpm === null ? '—' : num(k.tpm)}</td>
+<td>${k.models === null ? '<span class="muted">all</span>' : esc(k.models.join(', '))}</td><td class="n">${rate}</td><td class="n">${tokens}</td>
 <td>${budgetBar(k.spend_today_usd, k.daily_budget_usd)}</td><td>${budgetBar(k.spend_this_month_usd, k.monthly_budget_usd)}</td><td>${esc(k.priority)}</td><td>${k.expires_at === null ? '—' : time(Date.parse(k.expires_at))}</td><td>${actions}</td></tr>`;
     });
-  return `<div class="card"><table id="keys"><thead><tr><th>Key</th><th>Status</th><th>Models</th><th class="n">Requests this minute / rpm</th><th class="n">tpm</th><th>Spend today / daily budget</th><th>This month / monthly budget</th><th>Priority</th><th>Expires</th><th></th></tr></thead>
+  return `<div class="card"><table id="keys"><thead><tr><th>Key</th><th>Status</th><th>Models</th><th class="n">Requests this minute / rpm</th><th class="n">Tokens this minute / tpm</th><th>Spend today / daily budget</th><th>This month / monthly budget</th><th>Priority</th><th>Expires</th><th></th></tr></thead>
 <tbody>${rows.join('') || empty(10, 'No keys yet: the gateway is open to loopback clients only. Create one below.')}</tbody></table></div>`;
 }
 

@@ -21,7 +21,7 @@ describe('console views', () => {
     const html = [
       incidentsFragment([incident], [{ id: 'm', component: 'deployment:a', startsAt: NOW, endsAt: NOW + 1, description: EVIL, createdBy: 'console' }], NOW),
       auditFragment([{ at: NOW, actor: 'console', action: 'key.create', target: EVIL, details: { name: EVIL } }]),
-      keysFragment([key({ name: 'a', tenant: EVIL, models: [EVIL] })], {}),
+      keysFragment([key({ name: 'a', tenant: EVIL, models: [EVIL] })], { requests: {}, tokens: {} }),
     ].join('');
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;');
@@ -39,10 +39,11 @@ describe('console views', () => {
 
   it('shows keys against their limits, with actions only for active keys from the store', () => {
     const html = keysFragment(
-      [key({ id: 'k1', name: 'web', tenant: 'acme', rpm: 600, daily_budget_usd: 10, spend_today_usd: 9.5 }), key({ id: 'k2', name: 'old', status: 'revoked' }), key({ id: 'k3', name: 'cfg', source: 'config' })],
-      { acme: 42 },
+      [key({ id: 'k1', name: 'web', tenant: 'acme', rpm: 600, tpm: 20_000, daily_budget_usd: 10, spend_today_usd: 9.5 }), key({ id: 'k2', name: 'old', status: 'revoked' }), key({ id: 'k3', name: 'cfg', source: 'config' })],
+      { requests: { acme: 42 }, tokens: { acme: 1_234 } },
     );
     expect(html).toContain('42 of 600');
+    expect(html).toContain('1,234 of 20,000');
     expect(html).toContain('$9.50 of $10.00');
     expect(html).toContain('class="fill low"');
     expect(html).toContain('/console/api/keys/k1/revoke');

@@ -35,7 +35,7 @@ describe('LiveTraffic', () => {
     const events = new TypedEmitter<RouterEvents>();
     const detach = traffic.attach(events);
     events.emit('attempt', attempt('primary'));
-    events.emit('request', request({ tenant: 'acme' }));
+    events.emit('request', request({ tenant: 'acme', attempts: [attempt('primary', { usage: { inputTokens: 10, outputTokens: 5 } })] }));
     const failed = attempt('primary', { outcome: 'server_error', status: 503 });
     const rescued = attempt('fallback', { kind: 'failover', latencyMs: 250, ttftMs: 40 });
     events.emit('attempt', failed);
@@ -56,6 +56,7 @@ describe('LiveTraffic', () => {
     expect(primary).toMatchObject({ attempts: 2, ok: 1, failures: { server_error: 1 } });
     expect(snap.deployments.find((d) => d.deployment === 'fallback')).toMatchObject({ attempts: 1, ok: 1, failovers: 1 });
     expect(snap.tenants).toEqual({ acme: 2 });
+    expect(snap.tenantTokens).toEqual({ acme: 15 });
 
     detach();
     events.emit('request', request());

@@ -113,6 +113,8 @@ export interface TrafficSnapshot {
   deployments: DeploymentTraffic[];
   /** Client requests per tenant over the same minutes (a key's tenant), for usage against limits. */
   tenants: Record<string, number>;
+  /** Tokens (input + output, as the providers reported them) per tenant over the same minutes. */
+  tenantTokens: Record<string, number>;
 }
 
 interface Minute {
@@ -120,6 +122,7 @@ interface Minute {
   routes: Map<string, RouteMinute>;
   deployments: Map<string, DeploymentMinute>;
   tenants: Map<string, number>;
+  tenantTokens: Map<string, number>;
 }
 
 const bump = (map: Map<string, number>, key: string): void => {
@@ -164,7 +167,12 @@ export class LiveTraffic {
     m.latency.add(r.latencyMs);
     const answering = r.attempts.find((a) => a.outcome === 'ok' && a.deployment === r.deployment);
     if (r.stream && answering?.ttftMs !== undefined) m.ttft.add(answering.ttftMs);
-    if (r.tenant !== undefined) bump(minute.tenants, r.tenant);
+    if (r.tenant !== undefined) {
+      bump(minute.tenants, r.tenant);
+      let tokens = 0;
+      for (const a of r.attempts) if (a.usage !== undefined) tokens += a.usage.inputTokens + a.usage.outputTokens;
+      if (tokens > 0) minute.tenantTokens.set(r.tenant, (minute.tenantTokens.get(r.tenant) ?? 0) + tokens);
+    }
   }
 
   recordAttempt(a: AttemptRecord): void {
@@ -234,10 +242,15 @@ export class LiveTraffic {
     });
 
     const tenants = new Map<string, number>();
-    for (const m of window) if (m !== undefined) addAll(tenants, m.tenants);
+    const tenantTokens = new Map<string, number>();
+    for (const m of window) {
+      if (m === undefined) continue;
+      addAll(tenants, m.tenants);
+      addAll(tenantTokens, m.tenantTokens);
+    }
     routes.sort((a, b) => b.requests - a.requests || a.route.localeCompare(b.route));
     deployments.sort((a, b) => b.attempts - a.attempts || a.deployment.localeCompare(b.deployment));
-    return { atMs, minutes: span, routes, deployments, tenants: Object.fromEntries(tenants) };
+    return { atMs, minutes: span, routes, deployments, tenants: Object.fromEntries(tenants), tenantTokens: Object.fromEntries(tenantTokens) };
   }
 
   private minute(): Minute {
@@ -247,7 +260,7 @@ export class LiveTraffic {
     if (last !== undefined && last.startMs === startMs) return last;
     // A clock that stepped back lands in the newest minute rather than reordering the ring.
     if (last !== undefined && startMs < last.startMs) return last;
-    const minute: Minute = { startMs, routes: new Map(), deployments: new Map(), tenants: new Map() };
+    const minute: Minute = { startMs, routes: new Map(), deployments: new Map(), tenants: new Map(), tenantTokens: new Map() };
     this.minutes.push(minute);
     while (this.minutes.length > 0 && this.minutes[0]!.startMs <= startMs - KEPT_MINUTES * MINUTE_MS) this.minutes.shift();
     return minute;

@@ -111,7 +111,8 @@ export function createOperatorConsole(options: ConsoleOptions): OperatorConsole 
       }
       case 'keys': {
         const keys = await read<{ data: KeyView[] }>(requestId, '/admin/keys');
-        return keysFragment(keys.data, options.traffic.snapshot(1).tenants);
+        const minute = options.traffic.snapshot(1);
+        return keysFragment(keys.data, { requests: minute.tenants, tokens: minute.tenantTokens });
       }
       case 'slo':
         return sloFragment((await read<{ data: Parameters<typeof sloFragment>[0] }>(requestId, '/admin/slo')).data);
