@@ -70,13 +70,17 @@ describe('ConsoleSessions', () => {
 
 describe('isSameOrigin', () => {
   it('accepts only an Origin naming the host the request was sent to, or Sec-Fetch-Site same-origin', () => {
-    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' }, false)).toBe(true);
-    expect(isSameOrigin({ host: 'keel.example', origin: 'https://keel.example' }, true)).toBe(true);
-    expect(isSameOrigin({ host: 'keel.example', origin: 'http://keel.example' }, true)).toBe(false);
-    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'http://localhost:8080' }, false)).toBe(false);
-    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'null' }, false)).toBe(false);
-    expect(isSameOrigin({ host: '127.0.0.1:8080', 'sec-fetch-site': 'same-origin' }, false)).toBe(true);
-    expect(isSameOrigin({ host: '127.0.0.1:8080', 'sec-fetch-site': 'cross-site' }, false)).toBe(false);
-    expect(isSameOrigin({ host: '127.0.0.1:8080' }, false)).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' })).toBe(true);
+    expect(isSameOrigin({ host: 'keel.example', origin: 'https://keel.example' })).toBe(true);
+    expect(isSameOrigin({ host: 'Keel.Example', origin: 'https://keel.example' })).toBe(true);
+    expect(isSameOrigin({ host: 'keel.example', origin: 'https://keel.example.evil.com' })).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'http://localhost:8080' })).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8081' })).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'null' })).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', origin: 'not a url' })).toBe(false);
+    expect(isSameOrigin({ origin: 'http://127.0.0.1:8080' })).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', 'sec-fetch-site': 'same-origin' })).toBe(true);
+    expect(isSameOrigin({ host: '127.0.0.1:8080', 'sec-fetch-site': 'cross-site' })).toBe(false);
+    expect(isSameOrigin({ host: '127.0.0.1:8080' })).toBe(false);
   });
 });

@@ -129,10 +129,20 @@ function safeEqual(a: string, b: string): boolean {
  * Whether a state-changing request comes from a page of this origin: its `Origin` (or, from a browser
  * that sends none, `Sec-Fetch-Site`) must name the host the request was sent to. Requests that show
  * neither are refused too: a browser always shows one on a POST, and other clients have the admin API.
+ * The scheme is not compared: behind a TLS-terminating proxy that sends no `X-Forwarded-Proto`, Keel
+ * sees http while the browser says https, and a page on another scheme of the same host is not another
+ * site to the strict cookie either.
  */
-export function isSameOrigin(headers: Headers, secure: boolean): boolean {
+export function isSameOrigin(headers: Headers): boolean {
   const host = headers['host'];
   const origin = headers['origin'];
-  if (typeof origin === 'string' && origin !== 'null') return typeof host === 'string' && origin === `${secure ? 'https' : 'http'}://${host}`;
+  if (typeof origin === 'string' && origin !== 'null') {
+    try {
+      const url = new URL(origin);
+      return typeof host === 'string' && (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host.toLowerCase();
+    } catch {
+      return false;
+    }
+  }
   return headers['sec-fetch-site'] === 'same-origin';
 }

@@ -131,7 +131,7 @@ export function createOperatorConsole(options: ConsoleOptions): OperatorConsole 
   }
 
   async function signIn(req: ConsoleRequest): Promise<ApiAnswer> {
-    if (!isSameOrigin(req.headers, req.secure)) return html(403, loginPage('Refused: the sign-in did not come from this console.'));
+    if (!isSameOrigin(req.headers)) return html(403, loginPage('Refused: the sign-in did not come from this console.'));
     const client = req.remoteAddress ?? 'unknown';
     const waitS = sessions.lockedForS(client);
     if (waitS > 0) return html(429, loginPage(`Too many wrong tokens: try again in ${waitS} s.`), { 'retry-after': String(waitS) });
@@ -151,7 +151,7 @@ export function createOperatorConsole(options: ConsoleOptions): OperatorConsole 
   async function signedIn(req: ConsoleRequest, session: ConsoleSession, requestId: string): Promise<ApiAnswer> {
     const { method, path } = req;
     const changes = method !== 'GET' && method !== 'HEAD';
-    if (changes && !isSameOrigin(req.headers, req.secure)) return refusal(new KeelError('forbidden', 'Refused: the request did not come from a page of this console.'), requestId);
+    if (changes && !isSameOrigin(req.headers)) return refusal(new KeelError('forbidden', 'Refused: the request did not come from a page of this console.'), requestId);
 
     if (path === '/console/logout') {
       if (method !== 'POST') return refusal(new KeelError('method_not_allowed', 'Sign out with POST.', { headers: { allow: 'POST' } }), requestId);
