@@ -153,7 +153,8 @@ document.addEventListener('submit', async (event) => {
 
 document.addEventListener('click', async (event) => {
   const button = event.target.closest('button[data-api]');
-  if (button === null || button.form?.dataset.api !== undefined) return;
+  // A form's own submit button is the submit handler's; any other button with an action sends its own.
+  if (button === null || (button.type === 'submit' && button.form?.dataset.api !== undefined)) return;
   event.preventDefault();
   await send(button, button.dataset.body, 'application/json');
   await refresh();

@@ -214,6 +214,11 @@ describe('operator console in a browser', () => {
       )
       .toContain('Primary is failing; traffic is on the fallback provider.');
     await status.close();
+
+    // Resolve, from the button inside the update form.
+    await card.locator('button:has-text("Resolve")').click();
+    await expect.poll(async () => (await keel.store.getIncident(incident.id))?.status).toBe('resolved');
+    await expect.poll(() => tab.locator(`[data-incident="${incident.id}"] .pill`).first().innerText()).toBe('resolved');
   });
 
   it('shows a broken config inline, the SLO view, and every action in the audit log by console', async () => {
@@ -233,7 +238,7 @@ describe('operator console in a browser', () => {
     await tab.click('nav a[href="/console/audit"]');
     await tab.waitForURL(`${keel.url}/console/audit`);
     const audit = await tab.locator('#audit').innerText();
-    for (const action of ['console.sign_in', 'breaker.force_open', 'breaker.force_close', 'key.create', 'key.revoke', 'incident.update', 'maintenance.create']) expect(audit).toContain(action);
+    for (const action of ['console.sign_in', 'breaker.force_open', 'breaker.force_close', 'key.create', 'key.revoke', 'incident.update', 'incident.resolve', 'maintenance.create']) expect(audit).toContain(action);
     const stored = await keel.store.listAudit({ limit: 100 });
     expect(stored.filter((e) => e.action !== 'console.sign_in_refused').every((e) => e.actor === 'console')).toBe(true);
     await shot('audit');
