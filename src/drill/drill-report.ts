@@ -73,7 +73,7 @@ export function buildReport(run: DrillRun): DrillReport {
           startEpochMs: run.startEpochMs,
           posted: run.vendor.posted,
           breakerOpens: breakers.filter((b) => b.to === 'open'),
-          firstFaultMs: episodes.filter((e) => (vendorStatus.deployments ?? [loaded.primary]).includes(e.deployment)).map((e) => e.startMs).sort((a, b) => a - b)[0] ?? null,
+          episodes,
           incidents: run.vendor.incidents,
           vendorIncidents: run.vendor.vendorIncidents,
           deployments: loaded.keel.deployments,

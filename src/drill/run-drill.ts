@@ -14,7 +14,7 @@ import { KeelObserver } from './keel-observer.js';
 import { LoadGenerator, type LoadCounters, type LoadRecord } from './load-generator.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { phaseAt, phaseWindows, playTimeline, type AppliedAction, type PhaseWindow } from './timeline.js';
-import { playVendorUpdates, vendorSchedule, vendorSourcesConfig, type PostedUpdate } from './vendor-voice.js';
+import { playVendorUpdates, vendorSchedule, vendorSourcesConfig, type ScheduledUpdate } from './vendor-voice.js';
 import type { Incident, VendorIncident } from '../store/index.js';
 
 export interface DrillOptions {
@@ -54,7 +54,7 @@ export interface DrillRun {
   observer: KeelObserver;
   simulator: SimStats;
   /** The simulated vendor page's updates and what Keel stored (incidents, vendor incidents), when the scenario has one. */
-  vendor?: { posted: PostedUpdate[]; incidents: Incident[]; vendorIncidents: VendorIncident[] };
+  vendor?: { posted: ScheduledUpdate[]; incidents: Incident[]; vendorIncidents: VendorIncident[] };
   /** Deployment id → the client format of its provider (for direct probes), its upstream model and region. */
   deployments: Map<string, { provider: ProviderName; model: string; region?: string | undefined }>;
 }
@@ -123,7 +123,7 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
       options.onProgress?.({ elapsedMs, totalMs: wallDurationMs, phase: phaseAt(phases, elapsedMs).name, counters: load.counters });
     }, 250);
     let applied: AppliedAction[];
-    let posted: PostedUpdate[];
+    let posted: ScheduledUpdate[];
     try {
       [applied, , posted] = await Promise.all([
         playTimeline(scenario, phases, { simulator, gates }, start, signal, options.onPhase),
@@ -137,14 +137,12 @@ export async function runDrill(loaded: LoadedScenario, options: DrillOptions = {
     await new Promise((resolve) => setTimeout(resolve, EVENT_SETTLE_MS));
     observer.stop();
     // One last read of the vendor's page, so the report holds its final word; then what Keel stored.
-    const vendorRecord =
-      vendor === undefined
-        ? undefined
-        : await (async () => {
-            await keel!.services.vendorStatus?.pollAll();
-            const [incidents, vendorIncidents] = await Promise.all([keel!.store.listIncidents({ from: startEpochMs, limit: 100 }), keel!.store.listVendorIncidents({ from: startEpochMs })]);
-            return { posted, incidents, vendorIncidents };
-          })();
+    let vendorRecord: DrillRun['vendor'];
+    if (vendor !== undefined) {
+      await keel.services.vendorStatus?.pollAll();
+      const [incidents, vendorIncidents] = await Promise.all([keel.store.listIncidents({ from: startEpochMs, limit: 100 }), keel.store.listVendorIncidents({ from: startEpochMs })]);
+      vendorRecord = { posted, incidents, vendorIncidents };
+    }
     run = {
       loaded,
       timeScale,

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { FaultSpecError, parseFaultSpec } from '../simulator/index.js';
+import { VENDOR_PAGE_IMPACTS, VENDOR_STATUSES } from '../simulator/vendor-status-page.js';
 import { parseDurationMs } from './duration.js';
 
 const positiveInt = z.number().int().positive();
@@ -126,9 +127,9 @@ export const vendorStatusSchema = z.strictObject({
         /** The phase this update follows. */
         after: z.string().min(1),
         delay: duration.default(0),
-        status: z.enum(['investigating', 'identified', 'monitoring', 'resolved']),
+        status: z.enum(VENDOR_STATUSES),
         message: z.string().min(1).optional(),
-        impact: z.enum(['minor', 'major', 'critical']).optional(),
+        impact: z.enum(VENDOR_PAGE_IMPACTS).optional(),
       }),
     )
     .min(1),

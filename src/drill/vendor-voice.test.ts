@@ -85,7 +85,7 @@ describe('the vendor voice in a drill', () => {
       startEpochMs: T0,
       posted: [],
       breakerOpens: [{ deploymentId: 'gpt', offsetMs: 50 * S }, { deploymentId: 'claude', offsetMs: 5 * S }, { deploymentId: 'claude', offsetMs: 62 * S }],
-      firstFaultMs: 60 * S,
+      episodes: [{ deployment: 'claude', startMs: 60 * S }],
       incidents: [incident],
       vendorIncidents: [vendorIncident],
       deployments: [{ id: 'claude', provider: 'anthropic' }, { id: 'gpt', provider: 'openai' }],

@@ -6,7 +6,7 @@
  * postmortems and SLA reports use, from what Keel's poller actually stored.
  */
 import { DEFAULT_STATUS_SOURCES } from '../health/vendor/vendor-source-defaults.js';
-import { deploymentsOfComponent, twoVoices, watchedDeployments, type TwoVoices } from '../health/vendor/two-voices.js';
+import { deploymentsOfComponent, twoVoices } from '../health/vendor/two-voices.js';
 import type { Incident, VendorIncident } from '../store/index.js';
 import type { VendorStatusPage } from '../simulator/vendor-status-page.js';
 import type { Scenario, ScenarioVendorStatus } from './scenario-schema.js';
@@ -23,9 +23,9 @@ export interface ScheduledUpdate {
   update: ScenarioVendorStatus['updates'][number];
 }
 
-export interface PostedUpdate extends ScheduledUpdate {
-  /** Epoch ms at which the page showed it. */
-  atMs: number;
+/** The Keel deployments the vendor's component stands for: as the scenario says, else the primary. */
+export function vendorDeployments(vendor: ScenarioVendorStatus, primary: string): string[] {
+  return vendor.deployments ?? [primary];
 }
 
 export function vendorSchedule(scenario: Scenario, phases: readonly PhaseWindow[], timeScale: number): ScheduledUpdate[] {
@@ -34,16 +34,16 @@ export function vendorSchedule(scenario: Scenario, phases: readonly PhaseWindow[
     .sort((a, b) => a.offsetMs - b.offsetMs);
 }
 
-/** Posts each update on the page at its time; bounded by the signal. */
-export async function playVendorUpdates(schedule: readonly ScheduledUpdate[], page: VendorStatusPage, startMs: number, signal: AbortSignal): Promise<PostedUpdate[]> {
-  const posted: PostedUpdate[] = [];
+/** Posts each update on the page at its time; bounded by the signal. Returns the ones posted. */
+export async function playVendorUpdates(schedule: readonly ScheduledUpdate[], page: VendorStatusPage, startMs: number, signal: AbortSignal): Promise<ScheduledUpdate[]> {
+  const posted: ScheduledUpdate[] = [];
   for (const item of schedule) {
     const waitMs = item.offsetMs - (performance.now() - startMs);
     if (waitMs > 0) await abortableSleep(waitMs, signal);
     if (signal.aborted) break;
     const { status, message, impact } = item.update;
     page.post({ status, ...(message === undefined ? {} : { message }), ...(impact === undefined ? {} : { impact }) });
-    posted.push({ ...item, atMs: Date.now() });
+    posted.push(item);
   }
   return posted;
 }
@@ -54,7 +54,7 @@ export function vendorSourcesConfig(vendor: ScenarioVendorStatus, url: string, p
   return {
     enabled: true,
     poll_interval_ms: DRILL_POLL_INTERVAL_MS,
-    sources: { ...off, [VENDOR_SOURCE]: { format: 'statuspage', url, components: [{ match: vendor.component, deployments: vendor.deployments ?? [primary] }] } },
+    sources: { ...off, [VENDOR_SOURCE]: { format: 'statuspage', url, components: [{ match: vendor.component, deployments: vendorDeployments(vendor, primary) }] } },
   };
 }
 
@@ -85,24 +85,24 @@ export interface VendorLeadInput {
   vendor: ScenarioVendorStatus;
   primary: string;
   startEpochMs: number;
-  posted: readonly PostedUpdate[];
+  posted: readonly ScheduledUpdate[];
   breakerOpens: readonly { deploymentId: string; offsetMs: number }[];
-  firstFaultMs: number | null;
+  /** The drill's fault episodes (wall-clock ms): Keel's breaker signal is its first opening after one began. */
+  episodes: readonly { deployment: string; startMs: number }[];
   incidents: readonly Incident[];
   vendorIncidents: readonly VendorIncident[];
   deployments: readonly { id: string; provider: string }[];
 }
 
 export function vendorLead(input: VendorLeadInput): VendorLead {
-  const mapped = input.vendor.deployments ?? [input.primary];
+  const mapped = vendorDeployments(input.vendor, input.primary);
   const offset = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms - input.startEpochMs));
-  const breaker = input.breakerOpens.find((b) => mapped.includes(b.deploymentId) && b.offsetMs >= (input.firstFaultMs ?? 0));
-  const incident = input.incidents
-    .filter((i) => deploymentsOfComponent(i.component, input.deployments).some((d) => mapped.includes(d.id)))
-    .sort((a, b) => a.openedAt - b.openedAt)[0];
+  const firstFaultMs = Math.min(...input.episodes.filter((e) => mapped.includes(e.deployment)).map((e) => e.startMs));
+  const breaker = input.breakerOpens.find((b) => mapped.includes(b.deploymentId) && b.offsetMs >= firstFaultMs);
+  const affected = (i: Incident): string[] => deploymentsOfComponent(i.component, input.deployments).map((d) => d.id);
+  const incident = input.incidents.filter((i) => affected(i).some((d) => mapped.includes(d))).sort((a, b) => a.openedAt - b.openedAt)[0];
   const stored = input.vendorIncidents.filter((v) => v.source === VENDOR_SOURCE && v.deployments.some((d) => mapped.includes(d)));
-  const voices: TwoVoices | undefined =
-    incident === undefined ? undefined : twoVoices(incident, deploymentsOfComponent(incident.component, input.deployments).map((d) => d.id), stored, watchedDeployments([{ components: [{ deployments: mapped }] }]));
+  const voices = incident === undefined ? undefined : twoVoices(incident, affected(incident), stored, new Set(mapped));
   const acknowledged = voices?.vendor[0]?.acknowledgedAtMs ?? stored[0]?.updates[0]?.at ?? stored[0]?.startedAt;
   const investigatingMs = offset(acknowledged);
   const breakerMs = breaker === undefined ? null : Math.round(breaker.offsetMs);

@@ -9,7 +9,7 @@ import { FaultSpecError, parseFaultSpec, type FaultBook } from './faults.js';
 import { readBody, sendJson } from './http-io.js';
 import { isRecord } from './json-shape.js';
 import type { StatsRecorder } from './stats.js';
-import { VENDOR_STATUSES, type VendorStatusPage, type VendorUpdateInput } from './vendor-status-page.js';
+import { VENDOR_PAGE_IMPACTS, VENDOR_STATUSES, type VendorStatusPage, type VendorUpdateInput } from './vendor-status-page.js';
 
 export interface ControlTarget {
   faults: FaultBook;
@@ -25,7 +25,7 @@ async function postVendorUpdate(req: IncomingMessage, res: ServerResponse, targe
     return badRequest(res, 'body must be JSON: {"status": "investigating" | "identified" | "monitoring" | "resolved", "message"?: string}');
   }
   if (!isRecord(input) || !(VENDOR_STATUSES as readonly unknown[]).includes(input['status'])) return badRequest(res, `status must be one of ${VENDOR_STATUSES.join(', ')}`);
-  if (input['impact'] !== undefined && !['minor', 'major', 'critical'].includes(String(input['impact']))) return badRequest(res, 'impact must be minor, major or critical');
+  if (input['impact'] !== undefined && !(VENDOR_PAGE_IMPACTS as readonly unknown[]).includes(input['impact'])) return badRequest(res, `impact must be one of ${VENDOR_PAGE_IMPACTS.join(', ')}`);
   for (const field of ['message', 'name']) if (input[field] !== undefined && typeof input[field] !== 'string') return badRequest(res, `${field} must be a string`);
   target.vendorStatus.post(input as unknown as VendorUpdateInput);
   sendJson(res, 200, { ok: true });

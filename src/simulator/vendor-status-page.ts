@@ -8,7 +8,8 @@
 
 export const VENDOR_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type VendorStatus = (typeof VENDOR_STATUSES)[number];
-export type VendorPageImpact = 'minor' | 'major' | 'critical';
+export const VENDOR_PAGE_IMPACTS = ['minor', 'major', 'critical'] as const;
+export type VendorPageImpact = (typeof VENDOR_PAGE_IMPACTS)[number];
 
 export interface VendorUpdateInput {
   status: VendorStatus;
