@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKeel, type RunningKeel } from '../server/start-keel.js';
 import { silentLogger } from '../../test/support/silent-logger.js';
+import { startSimulatedKeel } from '../../test/support/simulated-keel.js';
 import { CONSOLE_VIEWS } from './console-html.js';
 
 const TOKEN = 'operator-console-token-0123456789';
@@ -21,19 +22,13 @@ async function signIn(token: string, headers: Record<string, string> = { origin:
 }
 
 beforeAll(async () => {
-  keel = await startKeel({
-    port: 0,
-    logger: silentLogger(),
-    env: {},
-    config: {
-      server: { admin_token: TOKEN },
-      simulator: { token_delay_ms: 0 },
-      deployments: [
-        { id: 'a', provider: 'openai', model: 'sim-a', simulated: true },
-        { id: 'b', provider: 'anthropic', model: 'sim-b', simulated: true },
-      ],
-      routes: { smart: { deployments: ['a', 'b'] } },
-    },
+  keel = await startSimulatedKeel({
+    settings: { server: { admin_token: TOKEN } },
+    deployments: [
+      { id: 'a', provider: 'openai', model: 'sim-a' },
+      { id: 'b', provider: 'anthropic', model: 'sim-b' },
+    ],
+    routes: { smart: { deployments: ['a', 'b'] } },
   });
   const res = await signIn(TOKEN);
   expect(res.status).toBe(303);

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
-import { silentLogger } from '../support/silent-logger.js';
+import type { RunningKeel } from '../../src/server/start-keel.js';
+import { startSimulatedKeel } from '../support/simulated-keel.js';
 import { launchChromium } from '../support/test-services.js';
 
 const TOKEN = 'console-admin-token-0123456789abcdef';
@@ -29,21 +29,13 @@ const problems: string[] = [];
 const foreign: string[] = [];
 
 beforeAll(async () => {
-  keel = await startKeel({
-    port: 0,
-    logger: silentLogger(),
-    env: {},
-    config: {
-      server: { admin_token: TOKEN },
-      simulator: { token_delay_ms: 0 },
-      store: { flush_interval_ms: 100 },
-      resilience: { adaptive_throttle: { enabled: false } },
-      deployments: [
-        { id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true },
-        { id: 'fallback', provider: 'anthropic', model: 'sim-fallback', simulated: true },
-      ],
-      routes: { smart: { deployments: ['primary', 'fallback'] } },
-    },
+  keel = await startSimulatedKeel({
+    settings: { server: { admin_token: TOKEN }, store: { flush_interval_ms: 100 } },
+    deployments: [
+      { id: 'primary', provider: 'openai', model: 'sim-primary' },
+      { id: 'fallback', provider: 'anthropic', model: 'sim-fallback' },
+    ],
+    routes: { smart: { deployments: ['primary', 'fallback'] } },
   });
   mkdirSync(OUT, { recursive: true });
   browser = await launchChromium();
