@@ -125,12 +125,12 @@ interface Minute {
   tenantTokens: Map<string, number>;
 }
 
-const bump = (map: Map<string, number>, key: string): void => {
-  map.set(key, (map.get(key) ?? 0) + 1);
+const bump = (map: Map<string, number>, key: string, n = 1): void => {
+  map.set(key, (map.get(key) ?? 0) + n);
 };
 
 const addAll = (into: Map<string, number>, from: Map<string, number>): void => {
-  for (const [key, n] of from) into.set(key, (into.get(key) ?? 0) + n);
+  for (const [key, n] of from) bump(into, key, n);
 };
 
 const percentiles = (h: Histogram): Percentiles => ({ p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99) });
@@ -171,7 +171,7 @@ export class LiveTraffic {
       bump(minute.tenants, r.tenant);
       let tokens = 0;
       for (const a of r.attempts) if (a.usage !== undefined) tokens += a.usage.inputTokens + a.usage.outputTokens;
-      if (tokens > 0) minute.tenantTokens.set(r.tenant, (minute.tenantTokens.get(r.tenant) ?? 0) + tokens);
+      if (tokens > 0) bump(minute.tenantTokens, r.tenant, tokens);
     }
   }
 
