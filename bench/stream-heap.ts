@@ -10,6 +10,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { BENCH_API_KEY } from './failover.js';
 import { startKeelProcess } from './keel-process.js';
@@ -21,7 +22,6 @@ interface Tally {
   bytes: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
