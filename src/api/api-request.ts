@@ -33,7 +33,8 @@ export function jsonAnswer(status: number, body: unknown, headers: Record<string
 
 /** Response headers naming who answered: clients and operators see failover without reading logs. */
 export function trailHeaders(result: Pick<DispatchResult, 'route' | 'deployment' | 'attempts' | 'degraded'>): Record<string, string> {
-  const fallbacks = new Set(result.attempts.map((a) => a.deployment)).size - 1;
+  const attempts = result.attempts;
+  const fallbacks = attempts.length < 2 ? 0 : new Set(attempts.map((a) => a.deployment)).size - 1;
   const headers: Record<string, string> = {
     'x-keel-route': result.route,
     'x-keel-attempts': String(result.attempts.length),

@@ -114,14 +114,13 @@ export interface HandleOptions {
 export async function handleApiRequest(incoming: IncomingApiRequest, router: Router, options: HandleOptions = {}): Promise<HandledRequest> {
   const found = findResource(incoming.path);
   const endpoint = found?.resource.endpoints.find((e) => e.method === incoming.method);
-  const allowed = found?.resource.endpoints.map((e) => e.method).join(', ');
   const declared = (endpoint ?? found?.resource.endpoints[0])?.format ?? 'by-header';
   const format: WireFormat = declared !== 'by-header' ? declared : incoming.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
   let grant: Grant | undefined;
   try {
     if (found === undefined) throw new KeelError('not_found', `Unknown path: ${incoming.method} ${incoming.path}. Keel serves ${SERVED}.`);
     if (endpoint === undefined) {
-      throw new KeelError('method_not_allowed', `Method ${incoming.method} is not allowed on ${incoming.path}; use ${allowed!.replace(', ', ' or ')}.`);
+      throw new KeelError('method_not_allowed', `Method ${incoming.method} is not allowed on ${incoming.path}; use ${allowedMethods(found.resource).replace(', ', ' or ')}.`);
     }
     // Before the body is read: an unknown key costs Keel a hash, not a 10 MiB upload.
     const caller = options.gate?.authenticate(incoming.headers);
@@ -146,11 +145,16 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
     incoming.trail.outcome = error.code;
     const answer = errorAnswer(error, format, incoming.requestId);
     const headers = { ...grant?.headers, ...answer.headers };
-    if (error.code === 'method_not_allowed' && allowed !== undefined) headers['allow'] = allowed;
+    if (error.code === 'method_not_allowed' && found !== undefined) headers['allow'] = allowedMethods(found.resource);
     const handled: HandledRequest = { answer: jsonAnswer(answer.status, answer.body, headers), errorCode: error.code };
     if (error.code === 'internal') handled.internal = error.cause;
     return handled;
   }
+}
+
+/** The methods a resource answers, for a 405's message and `Allow` header. */
+function allowedMethods(resource: Resource): string {
+  return resource.endpoints.map((e) => e.method).join(', ');
 }
 
 export function isJsonContentType(value: string | undefined): boolean {

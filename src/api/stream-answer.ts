@@ -7,7 +7,7 @@
  * signal left. The dispatch is released (`done`) when the answer has been delivered or abandoned.
  */
 import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
-import type { UpstreamFailure } from '../providers/index.js';
+import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
 import { SSE_HEADERS } from '../server/sse-writer.js';
 import { closeStream } from '../router/stream-commit.js';
@@ -37,60 +37,87 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
     result.done();
     return jsonAnswer(200, answer.raw ?? JSON.stringify(surface.encodeResponse(answer.response)), trailHeaders(result));
   }
-  const encoder = surface.streamEncoder();
-  // Pass-through until a mid-stream continuation switches the rest of the answer to encoding.
-  let passthrough = result.passthrough;
-  async function* frames(): AsyncGenerator<string, void, undefined> {
-    try {
-      for await (const item of answer.kind === 'stream' ? answer.items : []) {
-        if (item.kind === 'data') {
-          yield passthrough && item.raw !== undefined ? item.raw : encoder.encode(item.events);
-        } else if (item.kind === 'resync') {
-          // The client has these already (as the provider's bytes): bring the encoder up to date silently.
-          if (passthrough) encoder.encode(item.events);
-          passthrough = false;
-        } else if (item.kind === 'end') {
-          yield passthrough ? surface.passthroughEnd : encoder.finish();
-          req.trail.outcome = 'ok';
-        } else {
-          yield surface.failure(item.failure, req.requestId);
-          req.trail.outcome = item.failure.outcome;
-        }
-        if (req.signal.aborted) return;
-      }
-    } finally {
-      req.trail.attempts = result.attempts.length;
-      result.done();
-    }
-  }
-  const stream = answer.items;
-  return { status: 200, headers: { ...trailHeaders(result), ...SSE_HEADERS }, body: settledOnClose(frames(), () => closeStream(stream), () => {
-    req.trail.attempts = result.attempts.length;
-    result.done();
-  }) };
+  return { status: 200, headers: { ...trailHeaders(result), ...SSE_HEADERS }, body: new SurfaceFrames(req, result, answer.items, surface) };
 }
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
- * The frames as the transport iterates them, with one guarantee a bare generator lacks: closing them before
- * the first frame was asked for (the client left while the headers went out) still closes the upstream
- * stream and releases the dispatch. A generator's `return()` before it started skips its `finally`.
+ * The frames of a streamed answer as the transport iterates them. One object rather than an async
+ * generator wrapped in a guard: a frame costs one promise hop here, not two. It also gives the guarantee a
+ * bare generator lacks: closed before the first frame was asked for (the client left while the headers
+ * went out), it still closes the upstream stream and releases the dispatch; a generator's `return()`
+ * before it started would skip its `finally`. The dispatch is released exactly once, however it ends.
  */
-function settledOnClose(frames: AsyncGenerator<string, void, undefined>, closeUpstream: () => Promise<void>, release: () => void): AsyncIterable<string> {
-  let started = false;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        started = true;
-        return frames.next();
-      },
-      return: async () => {
-        if (!started) {
-          await closeUpstream().catch(() => undefined);
-          release();
-        }
-        await frames.return(undefined);
-        return { done: true as const, value: undefined };
-      },
-    }),
-  };
+class SurfaceFrames implements AsyncIterableIterator<string> {
+  private readonly encoder: ReturnType<Surface['streamEncoder']>;
+  /** Pass-through until a mid-stream continuation switches the rest of the answer to encoding. */
+  private passthrough: boolean;
+  private started = false;
+  private settled = false;
+
+  constructor(
+    private readonly req: ApiRequest,
+    private readonly result: DispatchResult,
+    private readonly items: AsyncGenerator<StreamItem, void, undefined>,
+    private readonly surface: Surface,
+  ) {
+    this.encoder = surface.streamEncoder();
+    this.passthrough = result.passthrough;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<string, undefined>> {
+    if (this.settled) return DONE;
+    if (this.started && this.req.signal.aborted) return this.return();
+    this.started = true;
+    try {
+      for (;;) {
+        const next = await this.items.next();
+        if (next.done === true) break;
+        const frame = this.frameOf(next.value);
+        if (frame !== undefined) return { done: false, value: frame };
+      }
+    } catch (err) {
+      this.settle();
+      throw err;
+    }
+    this.settle();
+    return DONE;
+  }
+
+  async return(): Promise<IteratorResult<string, undefined>> {
+    if (!this.settled) {
+      await (this.started ? this.items.return(undefined) : closeStream(this.items)).catch(() => undefined);
+      this.settle();
+    }
+    return DONE;
+  }
+
+  /** The frame for one item, or undefined when it has none for the client. */
+  private frameOf(item: StreamItem): string | undefined {
+    const { req, surface, encoder } = this;
+    if (item.kind === 'data') return this.passthrough && item.raw !== undefined ? item.raw : encoder.encode(item.events);
+    if (item.kind === 'resync') {
+      // The client has these already (as the provider's bytes): bring the encoder up to date silently.
+      if (this.passthrough) encoder.encode(item.events);
+      this.passthrough = false;
+      return undefined;
+    }
+    if (item.kind === 'end') {
+      req.trail.outcome = 'ok';
+      return this.passthrough ? surface.passthroughEnd : encoder.finish();
+    }
+    req.trail.outcome = item.failure.outcome;
+    return surface.failure(item.failure, req.requestId);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.req.trail.attempts = this.result.attempts.length;
+    this.result.done();
+  }
 }

@@ -197,7 +197,9 @@ class Attempt {
 
   /** A committed stream's record while it runs (outcome `ok` so far); replaced when it ends. */
   placeholder(ttftMs: number): number {
-    this.d.attempts.push({ ...this.base(), outcome: 'ok', latencyMs: ttftMs, ttftMs });
+    const entry = this.record('ok', ttftMs);
+    entry.ttftMs = ttftMs;
+    this.d.attempts.push(entry);
     return this.d.attempts.length - 1;
   }
 
@@ -225,7 +227,7 @@ class Attempt {
     }
     if (outcome === 'ok' && failure === undefined) this.learn(mode, ttftMs);
 
-    const entry: AttemptRecord = { ...this.base(), outcome, latencyMs: this.deps.clock.now() - clock.startedAtMs };
+    const entry = this.record(outcome, this.deps.clock.now() - clock.startedAtMs);
     if (failure?.status !== undefined) entry.status = failure.status;
     if (overdueCancel) entry.message = `no answer within the deployment's norm (overdue after ${clock.overdueAtMs! - clock.startedAtMs} ms); the request moved on`;
     else if (failure !== undefined) entry.message = failure.message;
@@ -247,11 +249,15 @@ class Attempt {
     if (mode === 'stream') norms.record(this.deployment.id, mode, 'gap', this.maxGapMs);
   }
 
-  private base(): Omit<AttemptRecord, 'outcome' | 'latencyMs'> {
+  /** The attempt's record with its outcome (built once, fields in the order logs and stores show them). */
+  private record(outcome: Outcome, latencyMs: number): AttemptRecord {
     const { input, route } = this.d;
     const d = this.deployment;
     const base: Omit<AttemptRecord, 'outcome' | 'latencyMs'> = { requestId: input.requestId, route: route.name, deployment: d.id, provider: d.provider, model: d.model, startedAtMs: this.clock.startedAtMs, kind: this.kind };
     if (d.region !== undefined) base.region = d.region;
-    return base;
+    const entry = base as AttemptRecord;
+    entry.outcome = outcome;
+    entry.latencyMs = latencyMs;
+    return entry;
   }
 }

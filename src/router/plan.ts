@@ -23,6 +23,8 @@ function familyOf(deployment: Deployment): string {
 
 /** A stable grouping by family: each family's members follow its first, in their own order. */
 export function sameFamilyFirst(order: Deployment[]): Deployment[] {
+  // Without a declared family every deployment stands alone: the order is already grouped (most routes).
+  if (order.length < 2 || order.every((d) => d.family === undefined)) return order;
   const groups = new Map<string, Deployment[]>();
   for (const deployment of order) {
     const family = familyOf(deployment);

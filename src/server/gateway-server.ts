@@ -142,7 +142,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       res.destroy();
     } finally {
       inFlight.delete(res);
-      logger.info({ requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round((performance.now() - startedAt) * 10) / 10, ...trail }, 'request');
+      // The access log's line is built only when it will be written (below `info` it is not).
+      if (logger.isLevelEnabled('info')) logger.info({ requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round((performance.now() - startedAt) * 10) / 10, ...trail }, 'request');
     }
   }
 

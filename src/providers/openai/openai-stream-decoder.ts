@@ -12,7 +12,8 @@ import { safeMessage } from '../http/upstream-request.js';
 import { decodeOpenAIUsage } from './decode-openai-response.js';
 import { isOpenAIQuotaExhausted } from './openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
-import { openaiChunk, openaiErrorBody } from './openai-wire.js';
+import { readOpenAIChunk, type OpenAIChunkDelta } from './openai-chunk.js';
+import { openaiErrorBody } from './openai-wire.js';
 
 export interface DecodedEvent {
   events: StreamEvent[];
@@ -57,25 +58,26 @@ export class OpenAIStreamDecoder {
       return { events: [] };
     }
     if (json !== null && typeof json === 'object' && 'error' in json) return { events: [], failure: this.inStreamFailure(json) };
-    const parsed = openaiChunk.safeParse(json);
-    if (!parsed.success) {
+    const chunk = readOpenAIChunk(json);
+    if (chunk === undefined) {
       this.malformedEvents += 1;
       return { events: [] };
     }
-    const chunk = parsed.data;
+    const choices = chunk.choices ?? [];
     // Azure OpenAI opens a stream with a chunk of `prompt_filter_results` and no choices: nothing an OpenAI
     // client can read (and a crash for clients that index choices[0]), so it is neither decoded nor forwarded.
-    if (chunk.choices.length === 0 && !chunk.usage) return { events: [] };
+    if (choices.length === 0 && !chunk.usage) return { events: [] };
     const events: StreamEvent[] = [];
     if (!this.started) {
       this.started = true;
       events.push({ type: 'start', id: chunk.id ?? '', model: chunk.model ?? '', created: chunk.created ?? Math.floor(Date.now() / 1000) });
     }
-    for (const choice of chunk.choices) {
-      if (choice.index === 0) this.decodeDelta(choice.delta, events);
+    for (const choice of choices) {
+      const index = choice.index ?? 0;
+      if (index === 0 && choice.delta !== undefined) this.decodeDelta(choice.delta, events);
       if (choice.finish_reason) {
-        this.finishedChoices.add(choice.index);
-        if (choice.index === 0) events.push({ type: 'finish', finishReason: mapOpenAIFinishReason(choice.finish_reason) });
+        this.finishedChoices.add(index);
+        if (index === 0) events.push({ type: 'finish', finishReason: mapOpenAIFinishReason(choice.finish_reason) });
       }
     }
     if (chunk.usage) {
@@ -85,7 +87,7 @@ export class OpenAIStreamDecoder {
     return { events, raw: `data: ${data}\n\n` };
   }
 
-  private decodeDelta(delta: (typeof openaiChunk)['_output']['choices'][number]['delta'], events: StreamEvent[]): void {
+  private decodeDelta(delta: OpenAIChunkDelta, events: StreamEvent[]): void {
     if (delta.reasoning_content) {
       this.reasoningBlock ??= this.nextBlock++;
       events.push({ type: 'thinking_delta', index: this.reasoningBlock, text: delta.reasoning_content });
@@ -96,10 +98,11 @@ export class OpenAIStreamDecoder {
       events.push({ type: 'text_delta', index: this.textBlock, text });
     }
     for (const call of delta.tool_calls ?? []) {
-      let block = this.toolBlocks.get(call.index);
+      const callIndex = call.index ?? 0;
+      let block = this.toolBlocks.get(callIndex);
       if (block === undefined) {
         block = this.nextBlock++;
-        this.toolBlocks.set(call.index, block);
+        this.toolBlocks.set(callIndex, block);
         events.push({ type: 'tool_call_start', index: block, id: call.id ?? `call_${block}`, name: call.function?.name ?? '' });
       }
       if (call.function?.arguments) events.push({ type: 'tool_call_delta', index: block, argumentsDelta: call.function.arguments });
