@@ -31,9 +31,24 @@ describe('observeEnd', () => {
     expect(log).toEqual(['upstream closed']);
   });
 
-  it('would not report a stream merely returned before it started (why closeStream exists)', async () => {
+  it('reports a stream returned before it was read as cancelled (a generator would have skipped it), and closes the upstream', async () => {
     const ends: unknown[] = [];
-    await observeEnd(upstream([]), (failure) => ends.push(failure)).return(undefined);
-    expect(ends).toEqual([]);
+    const log: string[] = [];
+    const upstreamItems = upstream(log);
+    await upstreamItems.next();
+    await observeEnd(upstreamItems, (failure) => ends.push(failure)).return(undefined);
+    expect(ends).toEqual([{ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }]);
+    expect(log).toEqual(['upstream closed']);
+  });
+
+  it('reports once and closes the upstream once, however often it is closed', async () => {
+    const ends: unknown[] = [];
+    const log: string[] = [];
+    const observed = observeEnd(upstream(log), (failure) => ends.push(failure));
+    for await (const _ of observed) void _;
+    await observed.return(undefined);
+    await observed.return(undefined);
+    expect(ends).toEqual([undefined]);
+    expect(log).toEqual(['upstream closed']);
   });
 });

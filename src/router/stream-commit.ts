@@ -98,43 +98,92 @@ function gapMeter(gaps: GapWatch | undefined): () => void {
  * (undefined = success) and its usage, exactly once. A plain async generator over the upstream is
  * also a committed stream with nothing read ahead.
  */
-export async function* observeEnd(
+export function observeEnd(
   stream: CommittedStream | AsyncGenerator<StreamItem, void, undefined>,
   onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
   gaps?: GapWatch,
 ): AsyncGenerator<StreamItem, void, undefined> {
-  const { head, rest } = 'rest' in stream ? stream : { head: [], rest: stream };
-  let reported = false;
-  let usage: Usage | undefined;
-  const markData = gapMeter(gaps);
-  /** Notes one item; true when it is the last. */
-  const note = (item: StreamItem): boolean => {
+  return 'rest' in stream ? new ObservedStream(stream.head, stream.rest, onEnd, gaps) : new ObservedStream([], stream, onEnd, gaps);
+}
+
+const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+
+/**
+ * `observeEnd`'s stream: one object on every committed stream's path, rather than a generator with its
+ * closures (an item costs one promise hop, and an open stream holds a few fields). Unlike a generator, it
+ * reports and closes the upstream even when returned before it was read.
+ */
+class ObservedStream implements AsyncGenerator<StreamItem, void, undefined> {
+  private nextHead = 0;
+  private usage: Usage | undefined;
+  private reported = false;
+  /** The last item (end or failure) went out: the next call closes the upstream. */
+  private last = false;
+  private closed = false;
+  private lastDataAtMs: number | undefined;
+
+  constructor(
+    private readonly head: StreamItem[],
+    private readonly rest: AsyncGenerator<StreamItem, void, undefined>,
+    private readonly onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
+    private readonly gaps: GapWatch | undefined,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<StreamItem, void>> {
+    if (this.closed) return DONE;
+    if (this.last) return this.return();
+    let item: StreamItem;
+    if (this.nextHead < this.head.length) {
+      item = this.head[this.nextHead++]!;
+    } else {
+      let next: IteratorResult<StreamItem, void>;
+      try {
+        next = await this.rest.next();
+      } catch (err) {
+        await this.return();
+        throw err;
+      }
+      if (next.done === true) return this.return();
+      item = next.value;
+    }
+    this.note(item);
+    return { done: false, value: item };
+  }
+
+  async return(): Promise<IteratorResult<StreamItem, void>> {
+    if (this.closed) return DONE;
+    this.closed = true;
+    if (!this.reported) this.onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, this.usage);
+    await this.rest.return(undefined);
+    return DONE;
+  }
+
+  async throw(err: unknown): Promise<IteratorResult<StreamItem, void>> {
+    await this.return();
+    throw err;
+  }
+
+  /** Notes one item: usage and pace from data, the report from the last. */
+  private note(item: StreamItem): void {
     if (item.kind === 'data') {
-      for (const event of item.events) if (event.type === 'usage') usage = event.usage;
-      markData();
-      return false;
+      for (const event of item.events) if (event.type === 'usage') this.usage = event.usage;
+      const gaps = this.gaps;
+      if (gaps !== undefined) {
+        const nowMs = gaps.clock.now();
+        if (this.lastDataAtMs !== undefined) gaps.onGap(nowMs - this.lastDataAtMs);
+        this.lastDataAtMs = nowMs;
+      }
+      return;
     }
+    this.last = true;
     if (item.kind === 'end' || item.kind === 'failure') {
-      reported = true;
-      onEnd(item.kind === 'failure' ? item.failure : undefined, usage);
+      this.reported = true;
+      this.onEnd(item.kind === 'failure' ? item.failure : undefined, this.usage);
     }
-    return true;
-  };
-  try {
-    for (const item of head) {
-      const last = note(item);
-      yield item;
-      if (last) return;
-    }
-    for await (const item of rest) {
-      const last = note(item);
-      yield item;
-      if (last) return;
-    }
-  } finally {
-    if (!reported) onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, usage);
-    // Closed while still in the head (or ended there): the upstream was never reached by the loop above.
-    await rest.return(undefined);
   }
 }
 

@@ -27,7 +27,8 @@ export class OpenAIStreamDecoder {
   private started = false;
   private textBlock: number | undefined;
   private reasoningBlock: number | undefined;
-  private readonly toolBlocks = new Map<number, number>();
+  /** Tool call index → block, made at the first tool call (most streams have none). */
+  private toolBlocks: Map<number, number> | undefined;
   private nextBlock = 0;
   private readonly finishedChoices = new Set<number>();
   private usageSeen = false;
@@ -99,10 +100,11 @@ export class OpenAIStreamDecoder {
     }
     for (const call of delta.tool_calls ?? []) {
       const callIndex = call.index ?? 0;
-      let block = this.toolBlocks.get(callIndex);
+      const blocks = (this.toolBlocks ??= new Map());
+      let block = blocks.get(callIndex);
       if (block === undefined) {
         block = this.nextBlock++;
-        this.toolBlocks.set(callIndex, block);
+        blocks.set(callIndex, block);
         events.push({ type: 'tool_call_start', index: block, id: call.id ?? `call_${block}`, name: call.function?.name ?? '' });
       }
       if (call.function?.arguments) events.push({ type: 'tool_call_delta', index: block, argumentsDelta: call.function.arguments });

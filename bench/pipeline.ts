@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:pipeline`: Keel's own cost per request, without sockets. The HTTP cells of `npm run bench`
+ * cannot tell Keel's work apart from node:http's and undici's, and a shared 2-core machine drifts by ±30%
+ * between runs; here the whole request path runs in one process (`handleApiRequest`: endpoint, body
+ * checks, parse, router, attempt bookkeeping, commit, the client's frames) with the upstream exchange
+ * replaced by the simulator's own answer, decoded by the real OpenAI decoder. It prints CPU per request
+ * and, with `--heap`, the bytes allocated per request by function (V8's sampling heap profiler, counting
+ * objects already collected): garbage is what the HTTP cells pay for as GC.
+ *
+ *   npm run bench:pipeline                      # stream and JSON, 50,000 requests each
+ *   npm run bench:pipeline -- --heap            # and where the allocations come from
+ *   npm run bench:pipeline -- --requests 20000 --mode stream
+ */
+import { Session } from 'node:inspector/promises';
+import { parseArgs } from 'node:util';
+import { handleApiRequest } from '../src/api/handle-request.js';
+import { parseConfig } from '../src/config/load-config.js';
+import { resolveConfig } from '../src/config/resolve-config.js';
+import type { AttemptInput, AttemptResult, StreamItem } from '../src/providers/index.js';
+import { OpenAIProvider } from '../src/providers/openai/openai-provider.js';
+import { OpenAIStreamDecoder } from '../src/providers/openai/openai-stream-decoder.js';
+import { decodeOpenAIResponse } from '../src/providers/openai/decode-openai-response.js';
+import { openaiChatResponse } from '../src/providers/openai/openai-wire.js';
+import { Router } from '../src/router/router.js';
+import { createMetrics } from '../src/telemetry/metrics.js';
+import { CHAT_PATH, MODES, requestBody, UPSTREAM_MODEL, type Mode } from './requests.js';
+
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '50000' }, mode: { type: 'string' }, heap: { type: 'boolean', default: false } },
+});
+const requests = Number(values.requests);
+const modes = values.mode === undefined ? MODES : [values.mode as Mode];
+
+/** What the simulator answers in its fastest mode (`tokenDelayMs: 0`): the bench's upstream. */
+const WORDS = ['Hello', ' from', ' sim-1.', ' You', ' said:', ' Hello,', ' Keel'];
+const chunk = (delta: object, finish: string | null): string =>
+  JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1796357597, model: UPSTREAM_MODEL, service_tier: 'default', system_fingerprint: 'fp_keelsim', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+const CHUNKS = [...WORDS.map((text, i) => chunk(i === 0 ? { role: 'assistant', content: text } : { content: text }, null)), chunk({}, 'stop'), '[DONE]'];
+const ANSWER = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 1796357597,
+    model: UPSTREAM_MODEL,
+    choices: [{ index: 0, message: { role: 'assistant', content: WORDS.join(''), refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 },
+  }),
+);
+
+/**
+ * The exchange replaced: the upstream's events in one read, decoded as the provider decodes them (the
+ * stream reader batches every event of a read into one data item), or its JSON answer read and checked.
+ */
+function stubbedSend(input: AttemptInput): Promise<AttemptResult> {
+  if (!input.request.stream) {
+    const response = decodeOpenAIResponse(openaiChatResponse.parse(JSON.parse(ANSWER.toString('utf8'))), 1796357597);
+    return Promise.resolve({ kind: 'json', response, raw: ANSWER });
+  }
+  async function* items(): AsyncGenerator<StreamItem, void, undefined> {
+    const decoder = new OpenAIStreamDecoder(1, input.request.streamUsage);
+    const events = [];
+    let raw = '';
+    for (const data of CHUNKS) {
+      const decoded = decoder.push(data);
+      if (decoded.raw !== undefined) {
+        events.push(...decoded.events);
+        raw += decoded.raw;
+      }
+    }
+    yield { kind: 'data', events, raw };
+    yield { kind: 'end' };
+  }
+  return Promise.resolve({ kind: 'stream', items: items() });
+}
+OpenAIProvider.prototype.send = stubbedSend;
+
+const config = resolveConfig(
+  parseConfig({ deployments: [{ id: 'sim', provider: 'openai', model: UPSTREAM_MODEL, base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-bench-not-a-real-key' }], routes: { bench: { deployments: ['sim'] } } }, 'pipeline', {}),
+  { source: 'pipeline' },
+);
+const router = new Router(config);
+// Metrics are on by default in `keel serve`, so they are on here.
+const metrics = createMetrics(router, { deployments: config.deployments.keys() });
+
+async function oneRequest(body: Buffer): Promise<void> {
+  const handled = await handleApiRequest(
+    { method: 'POST', path: CHAT_PATH, headers: { 'content-type': 'application/json' }, requestId: 'req_bench', signal: new AbortController().signal, trail: {}, readBody: () => Promise.resolve(body) },
+    router,
+  );
+  const answer = handled.answer;
+  if (answer.status !== 200) throw new Error(`answered ${answer.status}: ${String(answer.body)}`);
+  if (typeof answer.body !== 'string' && !Buffer.isBuffer(answer.body)) for await (const frame of answer.body) void frame;
+}
+
+async function allocationsPerRequest(body: Buffer, count: number): Promise<{ bytes: number; top: [string, number][] }> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  // Sampling every 256 bytes, counting objects that GC has already collected: the garbage is the point.
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  for (let i = 0; i < count; i++) await oneRequest(body);
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  const walk = (node: typeof profile.head): void => {
+    const frame = node.callFrame;
+    const name = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}`;
+    if (node.selfSize > 0) byFunction.set(name, (byFunction.get(name) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  return { bytes: total / count, top: [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([name, bytes]) => [name, bytes / count]) };
+}
+
+for (const mode of modes) {
+  const body = Buffer.from(requestBody(mode));
+  for (let i = 0; i < Math.min(20_000, requests); i++) await oneRequest(body); // JIT and norms warm
+  const startCpu = process.cpuUsage();
+  const startNs = process.hrtime.bigint();
+  for (let i = 0; i < requests; i++) await oneRequest(body);
+  const cpu = process.cpuUsage(startCpu);
+  const wallUs = Number(process.hrtime.bigint() - startNs) / 1000 / requests;
+  console.log(`${mode}: ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (${wallUs.toFixed(1)} µs wall, ${requests} requests, one at a time)`);
+  if (values.heap === true) {
+    const { bytes, top } = await allocationsPerRequest(body, Math.min(5_000, requests));
+    console.log(`  allocated per request: ${(bytes / 1024).toFixed(1)} KB (sampled), by function:`);
+    for (const [name, perRequest] of top) console.log(`  ${String(Math.round(perRequest)).padStart(7)} B  ${name}`);
+  }
+}
+metrics.close();
+router.stop();
