@@ -48,10 +48,13 @@ export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise
   }
 }
 
-/** Reads and validates a JSON answer; invalid JSON or the wrong shape is the provider's fault. */
+/**
+ * Reads and validates a JSON answer; invalid JSON or the wrong shape is the provider's fault. The shape is
+ * a schema, or a hand-written check (the parsed JSON typed, or undefined) where the schema costs too much.
+ */
 export async function readJsonAnswer<T>(
   res: UpstreamResponse,
-  schema: z.ZodType<T>,
+  schema: z.ZodType<T> | ((json: unknown) => T | undefined),
   what: string,
   streamWanted: boolean,
 ): Promise<{ ok: true; json: T; raw: Buffer } | { ok: false; failure: UpstreamFailure }> {
@@ -62,10 +65,15 @@ export async function readJsonAnswer<T>(
   } catch {
     return { ok: false, failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status: res.status } };
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
+  const shaped = typeof schema === 'function' ? schema(json) : validated(schema, json);
+  if (shaped === undefined) {
     const note = streamWanted ? ' (a JSON body where a stream was asked for)' : '';
     return { ok: false, failure: { outcome: 'server_error', message: `the provider's answer is not ${what}${note}`, status: res.status } };
   }
-  return { ok: true, json: parsed.data, raw };
+  return { ok: true, json: shaped, raw };
+}
+
+function validated<T>(schema: z.ZodType<T>, json: unknown): T | undefined {
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 }

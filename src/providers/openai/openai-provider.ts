@@ -16,7 +16,7 @@ import { classifyOpenAIError } from './openai-error.js';
 import { decodeOpenAIResponse } from './decode-openai-response.js';
 import { encodeOpenAIRequest } from './encode-openai-request.js';
 import { OpenAIStreamDecoder } from './openai-stream-decoder.js';
-import { openaiChatResponse } from './openai-wire.js';
+import { readOpenAIChatResponse } from './openai-wire-check.js';
 import { sendOpenAIResponses } from './send-openai-responses.js';
 
 /**
@@ -68,7 +68,7 @@ export class OpenAIProvider implements Provider {
       body,
       classifyError: this.endpoint.classifyError,
       readJson: async (res) => {
-        const read = await readJsonAnswer(res, openaiChatResponse, 'a chat completion', request.stream);
+        const read = await readJsonAnswer(res, readOpenAIChatResponse, 'a chat completion', request.stream);
         if (!read.ok) return { kind: 'failure', failure: read.failure };
         const response = decodeOpenAIResponse(read.json, Math.floor(Date.now() / 1000));
         if (this.endpoint.filteredAnswerIsRefusal && response.finishReason === 'content_filter' && response.content.length === 0) {

@@ -12,7 +12,7 @@ import { safeMessage } from '../http/upstream-request.js';
 import { decodeOpenAIUsage } from './decode-openai-response.js';
 import { isOpenAIQuotaExhausted } from './openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
-import { readOpenAIChunk, type OpenAIChunkDelta } from './openai-chunk.js';
+import { readOpenAIChunk, type OpenAIChunkDelta } from './openai-wire-check.js';
 import { openaiErrorBody } from './openai-wire.js';
 
 export interface DecodedEvent {

@@ -1,12 +1,12 @@
 /**
- * One Chat Completions stream chunk, checked by hand rather than through the zod schema (`openaiChunk` in
- * openai-wire.ts), because it runs on every event of every OpenAI-format stream: the schema built a copy
- * of each chunk and cost about as much as `JSON.parse` itself. The check accepts exactly what the schema
- * accepts (a test holds the two together) and returns the parsed JSON itself, typed, with no copy and no
- * defaults filled in: readers treat a missing `choices`, `index` or `delta` as the schema's defaults
- * (none, 0, empty).
+ * What an OpenAI-format upstream sends on every request, checked by hand rather than through the zod
+ * schemas of openai-wire.ts (`openaiChunk`, `openaiChatResponse`): a stream chunk on every event of every
+ * OpenAI-format stream, a chat completion on every JSON answer. The schemas built a copy of each and cost
+ * about as much as `JSON.parse` itself. Each check accepts exactly what its schema accepts (a test holds
+ * them together) and returns the parsed JSON itself, typed, with no copy and no defaults filled in: chunk
+ * readers treat a missing `choices`, `index` or `delta` as the schema's defaults (none, 0, empty).
  */
-import type { OpenAIUsage } from './openai-wire.js';
+import type { OpenAIChatResponse, OpenAIUsage } from './openai-wire.js';
 
 export interface OpenAIChunkToolCall {
   index?: number;
@@ -103,4 +103,31 @@ export function readOpenAIChunk(json: unknown): OpenAIChunkView | undefined {
   if (choices !== undefined && !(Array.isArray(choices) && allOf(choices, isChoice))) return undefined;
   if (!isUsage(json['usage'])) return undefined;
   return json as OpenAIChunkView;
+}
+
+/** A complete tool call of an answer: `id`, `type: "function"` and a name and arguments, all present. */
+function isAnswerToolCall(value: unknown): boolean {
+  if (!isObject(value) || typeof value['id'] !== 'string' || value['type'] !== 'function') return false;
+  const fn = value['function'];
+  return isObject(fn) && typeof fn['name'] === 'string' && typeof fn['arguments'] === 'string';
+}
+
+function isAnswerChoice(value: unknown): boolean {
+  if (!isObject(value) || !optionalInt(value['index']) || !optionalString(value['finish_reason'], true)) return false;
+  const message = value['message'];
+  if (!isObject(message) || !optionalString(message['role'], false)) return false;
+  for (const field of ['content', 'refusal', 'reasoning_content']) if (!optionalString(message[field], true)) return false;
+  const calls = message['tool_calls'];
+  return calls === undefined || calls === null || (Array.isArray(calls) && allOf(calls, isAnswerToolCall));
+}
+
+/** The answer, typed, when it has the shape of a chat completion (at least one choice); undefined otherwise. */
+export function readOpenAIChatResponse(json: unknown): OpenAIChatResponse | undefined {
+  if (!isObject(json) || typeof json['id'] !== 'string' || typeof json['model'] !== 'string') return undefined;
+  const created = json['created'];
+  if (created !== undefined && typeof created !== 'number') return undefined;
+  const choices = json['choices'];
+  if (!Array.isArray(choices) || choices.length === 0 || !allOf(choices, isAnswerChoice)) return undefined;
+  if (!isUsage(json['usage'])) return undefined;
+  return json as OpenAIChatResponse;
 }

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { readOpenAIChatResponse, readOpenAIChunk } from './openai-wire-check.js';
+import { openaiChatResponse, openaiChunk } from './openai-wire.js';
+
+const usage = { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
+const valid = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion.chunk',
+  created: 1796357597,
+  model: 'sim-1',
+  choices: [
+    {
+      index: 0,
+      delta: { role: 'assistant', content: 'Hi', reasoning_content: null, refusal: null, tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      logprobs: null,
+      finish_reason: null,
+    },
+  ],
+  usage,
+};
+
+type Path = (string | number)[];
+
+/** Every path to a value inside `value`. */
+function paths(value: unknown, prefix: Path = []): Path[] {
+  if (typeof value !== 'object' || value === null) return [prefix];
+  const own = Object.keys(value).map((k) => (Array.isArray(value) ? Number(k) : k));
+  return [prefix, ...own.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...prefix, k]))];
+}
+
+function withValue(base: object, path: Path, replacement: unknown): unknown {
+  const copy = structuredClone(base) as Record<string | number, unknown>;
+  if (path.length === 0) return replacement;
+  let at = copy;
+  for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+  const last = path.at(-1)!;
+  if (replacement === DELETE) delete at[last];
+  else at[last] = replacement;
+  return copy;
+}
+
+const DELETE = Symbol('delete');
+const REPLACEMENTS: unknown[] = [DELETE, null, 'text', '', 0, -1, 1.5, 2 ** 60, true, [], {}, [{}], { index: 0 }];
+
+/** Every field of `base` replaced by every kind of value: where the hand check and the schema disagree. */
+function disagreements(base: object, byHand: (json: unknown) => unknown, schema: { safeParse(json: unknown): { success: boolean } }): { compared: number; found: string[] } {
+  let compared = 0;
+  const found: string[] = [];
+  for (const path of paths(base)) {
+    for (const replacement of REPLACEMENTS) {
+      const json = withValue(base, path, replacement);
+      const hand = byHand(json) !== undefined;
+      const bySchema = schema.safeParse(json).success;
+      compared += 1;
+      if (hand !== bySchema) found.push(`${path.join('.') || '(root)'} = ${String(replacement === DELETE ? '(deleted)' : JSON.stringify(replacement))}: hand ${hand}, schema ${bySchema}`);
+    }
+  }
+  return { compared, found };
+}
+
+describe('readOpenAIChunk', () => {
+  it('accepts exactly what the openaiChunk schema accepts, for every field replaced by every kind of value', () => {
+    const { compared, found } = disagreements(valid, readOpenAIChunk, openaiChunk);
+    expect(found).toEqual([]);
+    expect(compared).toBeGreaterThan(300);
+  });
+
+  it('rejects what a provider might send that is not a chunk', () => {
+    for (const notAChunk of [null, [], 'data', 42, { choices: {} }, { id: null }, { usage: { prompt_tokens: 1 } }, { choices: [{ delta: { content: 7 } }] }]) {
+      expect(readOpenAIChunk(notAChunk)).toBeUndefined();
+      expect(openaiChunk.safeParse(notAChunk).success).toBe(false);
+    }
+  });
+
+  it('returns the parsed JSON itself, without a copy', () => {
+    expect(readOpenAIChunk(valid)).toBe(valid);
+  });
+});
+
+const answer = {
+  id: 'chatcmpl-2',
+  object: 'chat.completion',
+  created: 1796357597,
+  model: 'sim-1',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hi', refusal: null, reasoning_content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
+  usage,
+};
+
+describe('readOpenAIChatResponse', () => {
+  it('accepts exactly what the openaiChatResponse schema accepts, for every field replaced by every kind of value', () => {
+    const { compared, found } = disagreements(answer, readOpenAIChatResponse, openaiChatResponse);
+    expect(found).toEqual([]);
+    expect(compared).toBeGreaterThan(300);
+  });
+
+  it('refuses an answer without choices, and returns an accepted one itself', () => {
+    expect(readOpenAIChatResponse({ ...answer, choices: [] })).toBeUndefined();
+    expect(openaiChatResponse.safeParse({ ...answer, choices: [] }).success).toBe(false);
+    expect(readOpenAIChatResponse(answer)).toBe(answer);
+  });
+});
