@@ -124,7 +124,7 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
     }
     // Before the body is read: an unknown key costs Keel a hash, not a 10 MiB upload.
     const caller = options.gate?.authenticate(incoming.headers);
-    const req: ApiRequest = { ...incoming, body: Buffer.alloc(0), json: undefined };
+    const req: ApiRequest = { ...incoming, body: NO_BODY, json: undefined };
     if (caller !== undefined) req.caller = caller;
     if (caller?.keyName !== undefined) incoming.trail.key = caller.keyName;
     if (endpoint.method === 'POST') {
@@ -157,8 +157,12 @@ function allowedMethods(resource: Resource): string {
   return resource.endpoints.map((e) => e.method).join(', ');
 }
 
+/** A GET's body: one shared empty buffer (nothing writes into a zero-length buffer). */
+const NO_BODY = Buffer.alloc(0);
+
 export function isJsonContentType(value: string | undefined): boolean {
   if (value === undefined) return false;
+  if (value === 'application/json') return true; // what nearly every client sends
   const type = value.split(';')[0]!.trim().toLowerCase();
   return type === 'application/json' || type.endsWith('+json');
 }
