@@ -10,6 +10,7 @@
  *   npm run bench:pipeline                      # stream and JSON, 50,000 requests each
  *   npm run bench:pipeline -- --heap            # and where the allocations come from
  *   npm run bench:pipeline -- --requests 20000 --mode stream
+ *   npm run bench:pipeline -- --messages 40   # a 42 KB conversation: what each KB of a prompt costs
  */
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -23,11 +24,16 @@ import { decodeOpenAIResponse } from '../src/providers/openai/decode-openai-resp
 import { openaiChatResponse } from '../src/providers/openai/openai-wire.js';
 import { Router } from '../src/router/router.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
-import { CHAT_PATH, MODES, requestBody, UPSTREAM_MODEL, type Mode } from './requests.js';
+import { CHAT_PATH, CLIENT_MODEL, MODES, requestBody, UPSTREAM_MODEL, type Mode } from './requests.js';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '50000' }, mode: { type: 'string' }, heap: { type: 'boolean', default: false } },
+  options: { requests: { type: 'string', default: '50000' }, mode: { type: 'string' }, heap: { type: 'boolean', default: false }, messages: { type: 'string' } },
 });
+/** `--messages N`: a conversation of N turns of about 1 KB each instead of one short question (per-KB costs). */
+const conversation =
+  values.messages === undefined
+    ? undefined
+    : Array.from({ length: Number(values.messages) }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(18) }));
 const requests = Number(values.requests);
 const modes = values.mode === undefined ? MODES : [values.mode as Mode];
 
@@ -115,14 +121,14 @@ async function allocationsPerRequest(body: Buffer, count: number): Promise<{ byt
 }
 
 for (const mode of modes) {
-  const body = Buffer.from(requestBody(mode));
+  const body = Buffer.from(conversation === undefined ? requestBody(mode) : JSON.stringify({ model: CLIENT_MODEL, ...(mode === 'stream' ? { stream: true } : {}), messages: conversation }));
   for (let i = 0; i < Math.min(20_000, requests); i++) await oneRequest(body); // JIT and norms warm
   const startCpu = process.cpuUsage();
   const startNs = process.hrtime.bigint();
   for (let i = 0; i < requests; i++) await oneRequest(body);
   const cpu = process.cpuUsage(startCpu);
   const wallUs = Number(process.hrtime.bigint() - startNs) / 1000 / requests;
-  console.log(`${mode}: ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (${wallUs.toFixed(1)} µs wall, ${requests} requests, one at a time)`);
+  console.log(`${mode}: ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (${wallUs.toFixed(1)} µs wall, ${requests} requests of ${body.length} bytes, one at a time)`);
   if (values.heap === true) {
     const { bytes, top } = await allocationsPerRequest(body, Math.min(5_000, requests));
     console.log(`  allocated per request: ${(bytes / 1024).toFixed(1)} KB (sampled), by function:`);

@@ -24,4 +24,16 @@ describe('swapModel', () => {
   it('escapes a model name that needs it', () => {
     expect(JSON.parse(swap('{"model":"a"}', 'we"ird')).model).toBe('we"ird');
   });
+
+  it('finds the model after long strings full of quotes, backslashes and multibyte text', () => {
+    const content = 'a "quoted" word, a \\ backslash, \\" an escaped quote after one, ☃ and "model":"inner" '.repeat(200);
+    const body = JSON.stringify({ messages: [{ role: 'user', content }, { role: 'assistant', content: '\\' }], model: 'smart', n: 1 });
+    const swapped = swap(body, 'gpt-4.1');
+    expect(swapped).toBe(body.replace('"model":"smart"', '"model":"gpt-4.1"'));
+    expect(JSON.parse(swapped)).toEqual({ ...JSON.parse(body), model: 'gpt-4.1' });
+  });
+
+  it('falls back to re-encoding when the key is written with an escape', () => {
+    expect(JSON.parse(swap('{"mod\\u0065l":"a","n":1}', 'b'))).toEqual({ model: 'b', n: 1 });
+  });
 });

@@ -4,26 +4,49 @@
  * formatting) and Keel spends no time encoding. The body has already been parsed once, so it is valid
  * JSON; like JSON.parse, the last top-level "model" wins.
  */
-import { isJsonSpace, jsonStringEnd } from '../core/json-text.js';
+import { isJsonSpace } from '../core/json-text.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MODEL = Buffer.from('model');
+
+/**
+ * The index of the quote closing the JSON string that opens at `start` (or the body's end). Strings are
+ * most of a request's bytes (the conversation), so they are skipped with the native `indexOf`, not byte by
+ * byte: in UTF-8 no byte of a multibyte character is a quote or a backslash.
+ */
+function stringEnd(body: Buffer, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const quote = body.indexOf(QUOTE, from);
+    if (quote === -1) return body.length;
+    let backslashes = 0;
+    for (let k = quote - 1; k > start && body[k] === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
 
 export function swapModel(body: Buffer, model: string): Buffer {
-  const text = body.toString('latin1'); // byte-preserving: offsets in the string are offsets in the buffer
   let depth = 0;
-  let lastSpan: [number, number] | undefined;
+  let lastStart = -1;
+  let lastEnd = -1;
   let i = 0;
   let expectKey = false;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      const end = jsonStringEnd(text, i);
-      if (depth === 1 && expectKey && text.slice(i + 1, end) === 'model') {
+  const n = body.length;
+  while (i < n) {
+    const c = body[i]!;
+    if (c === QUOTE) {
+      const end = stringEnd(body, i);
+      if (depth === 1 && expectKey && end - i - 1 === MODEL.length && body.compare(MODEL, 0, MODEL.length, i + 1, end) === 0) {
         let j = end + 1;
-        while (isJsonSpace(text.charCodeAt(j))) j++;
+        while (isJsonSpace(body[j]!)) j++;
         j++; // the colon
-        while (isJsonSpace(text.charCodeAt(j))) j++;
-        if (text.charCodeAt(j) === 0x22) {
-          const valueEnd = jsonStringEnd(text, j);
-          lastSpan = [j, valueEnd + 1];
+        while (isJsonSpace(body[j]!)) j++;
+        if (body[j] === QUOTE) {
+          const valueEnd = stringEnd(body, j);
+          lastStart = j;
+          lastEnd = valueEnd + 1;
           i = valueEnd + 1;
           expectKey = false;
           continue;
@@ -41,12 +64,11 @@ export function swapModel(body: Buffer, model: string): Buffer {
     else if (c === 0x2c /* , */ && depth === 1) expectKey = true;
     i++;
   }
-  if (lastSpan === undefined) {
+  if (lastStart === -1) {
     const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     return Buffer.from(JSON.stringify({ ...parsed, model }));
   }
-  const current = text.slice(lastSpan[0], lastSpan[1]);
-  const replacement = JSON.stringify(model);
-  if (current === replacement) return body;
-  return Buffer.concat([body.subarray(0, lastSpan[0]), Buffer.from(replacement, 'utf8'), body.subarray(lastSpan[1])]);
+  const replacement = Buffer.from(JSON.stringify(model), 'utf8');
+  if (replacement.equals(body.subarray(lastStart, lastEnd))) return body;
+  return Buffer.concat([body.subarray(0, lastStart), replacement, body.subarray(lastEnd)], body.length - (lastEnd - lastStart) + replacement.length);
 }
