@@ -118,6 +118,7 @@ const usage = z.looseObject({
 });
 export type OpenAIUsage = z.infer<typeof usage>;
 
+/** The shape of a chat completion; answers are checked by `readOpenAIChatResponse` (openai-wire-check.ts), held to this by a test. */
 export const openaiChatResponse = z.looseObject({
   id: z.string(),
   model: z.string(),
@@ -141,6 +142,7 @@ export const openaiChatResponse = z.looseObject({
 });
 export type OpenAIChatResponse = z.infer<typeof openaiChatResponse>;
 
+/** The shape of a stream chunk; chunks are checked by `readOpenAIChunk` (openai-wire-check.ts), held to this by a test. */
 export const openaiChunk = z.looseObject({
   id: z.string().optional(),
   model: z.string().optional(),
