@@ -30,10 +30,7 @@ const { values } = parseArgs({
   options: { requests: { type: 'string', default: '50000' }, mode: { type: 'string' }, heap: { type: 'boolean', default: false }, messages: { type: 'string' } },
 });
 /** `--messages N`: a conversation of N turns of about 1 KB each instead of one short question (per-KB costs). */
-const conversation =
-  values.messages === undefined
-    ? undefined
-    : Array.from({ length: Number(values.messages) }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(18) }));
+const turns = Number(values.messages ?? 0);
 const requests = Number(values.requests);
 const modes = values.mode === undefined ? MODES : [values.mode as Mode];
 
@@ -121,7 +118,7 @@ async function allocationsPerRequest(body: Buffer, count: number): Promise<{ byt
 }
 
 for (const mode of modes) {
-  const body = Buffer.from(conversation === undefined ? requestBody(mode) : JSON.stringify({ model: CLIENT_MODEL, ...(mode === 'stream' ? { stream: true } : {}), messages: conversation }));
+  const body = Buffer.from(requestBody(mode, CLIENT_MODEL, turns));
   for (let i = 0; i < Math.min(20_000, requests); i++) await oneRequest(body); // JIT and norms warm
   const startCpu = process.cpuUsage();
   const startNs = process.hrtime.bigint();

@@ -12,8 +12,13 @@ export const CLIENT_MODEL = 'bench';
 export const UPSTREAM_MODEL = 'sim-1';
 export const CHAT_PATH = '/v1/chat/completions';
 
-export function requestBody(mode: Mode, model = CLIENT_MODEL): string {
-  const body: Record<string, unknown> = { model, messages: [{ role: 'user', content: 'Hello, Keel' }] };
+/** A past conversation of `turns` turns of about 1 KB each (a realistic prompt's size), instead of one question. */
+function conversation(turns: number): { role: string; content: string }[] {
+  return Array.from({ length: turns }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(18) }));
+}
+
+export function requestBody(mode: Mode, model = CLIENT_MODEL, turns = 0): string {
+  const body: Record<string, unknown> = { model, messages: turns > 0 ? conversation(turns) : [{ role: 'user', content: 'Hello, Keel' }] };
   if (mode === 'stream') body['stream'] = true;
   return JSON.stringify(body);
 }

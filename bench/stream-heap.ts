@@ -5,7 +5,8 @@
  * printed per constructor (count and bytes per stream), largest first. The snapshots are taken by Keel's
  * own `--heapsnapshot-signal`, so nothing in Keel changes for the measurement.
  *
- *   npm run bench:heap -- [--streams 1000] [--top 30] [--keep]   (--keep leaves the .heapsnapshot files)
+ *   npm run bench:heap -- [--streams 1000] [--top 30] [--messages N] [--keep]   (--keep leaves the .heapsnapshot files;
+ *   --messages N sends a conversation of N turns of about 1 KB each, a realistic prompt, instead of one question)
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,7 @@ async function snapshot(pid: number, dir: string): Promise<string> {
 async function main(): Promise<void> {
   const n = arg('streams', 1000);
   const top = arg('top', 30);
+  const turns = arg('messages', 0);
   const sim = await startSimulatorProcess('slow simulator', { tokenDelayMs: 1_000, models: [{ name: UPSTREAM_MODEL, reply: 'Keel keeps answering while a provider is down. '.repeat(200) }] });
   const max = n + 64;
   const dir = mkdtempSync(join(tmpdir(), 'keel-heap-'));
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
           const client = new AbortController();
           clients.push(client);
           void pool
-            .request({ method: 'POST', path: CHAT_PATH, headers: REQUEST_HEADERS, body: requestBody('stream'), signal: client.signal })
+            .request({ method: 'POST', path: CHAT_PATH, headers: REQUEST_HEADERS, body: requestBody('stream', undefined, turns), signal: client.signal })
             .then((res) => {
               res.body.on('error', () => undefined);
               res.body.once('data', () => {

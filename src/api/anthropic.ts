@@ -44,9 +44,11 @@ export async function answerMessages(req: ApiRequest, router: Router): Promise<A
   const request = parseAnthropicRequest(req.json);
   request.protocolHeaders = anthropicProtocolHeaders(req);
   const result = await router.dispatch({ request, clientFormat: 'anthropic', ...dispatchOptions(req) });
+  // The closures below outlive this call (as long as the stream): they hold a name, never the prompt.
+  const model = request.model;
   return answerDispatch(req, result, {
     encodeResponse: encodeAnthropicResponse,
-    streamEncoder: () => new AnthropicStreamEncoder(request.model),
+    streamEncoder: () => new AnthropicStreamEncoder(model),
     passthroughEnd: anthropicFrame({ type: 'message_stop' }),
     failure: streamFailureFrame,
   });

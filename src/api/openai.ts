@@ -14,9 +14,11 @@ import { answerDispatch } from './stream-answer.js';
 export async function answerChatCompletions(req: ApiRequest, router: Router): Promise<ApiAnswer> {
   const request = parseOpenAIRequest(req.json);
   const result = await router.dispatch({ request, clientFormat: 'openai', ...dispatchOptions(req) });
+  // The closures below outlive this call (as long as the stream): they hold a flag, never the prompt.
+  const streamUsage = request.streamUsage;
   return answerDispatch(req, result, {
     encodeResponse: encodeOpenAIResponse,
-    streamEncoder: () => new OpenAIStreamEncoder(request.streamUsage),
+    streamEncoder: () => new OpenAIStreamEncoder(streamUsage),
     passthroughEnd: 'data: [DONE]\n\n',
     failure: (failure, requestId) => {
       const { body } = errorAnswer(new KeelError('stream_interrupted', `The answer was interrupted: ${failure.message}`), 'openai', requestId);

@@ -37,10 +37,15 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
     result.done();
     return jsonAnswer(200, answer.raw ?? JSON.stringify(surface.encodeResponse(answer.response)), trailHeaders(result));
   }
-  return { status: 200, headers: { ...trailHeaders(result), ...SSE_HEADERS }, body: new SurfaceFrames(req, result, answer.items, surface) };
+  // Only what the frames read of the request: holding all of it would keep its body and parsed JSON (the
+  // whole prompt) for as long as the stream stays open.
+  const client: ClientSide = { signal: req.signal, trail: req.trail, requestId: req.requestId };
+  return { status: 200, headers: { ...trailHeaders(result), ...SSE_HEADERS }, body: new SurfaceFrames(client, result, answer.items, surface) };
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
 
 /**
  * The frames of a streamed answer as the transport iterates them. One object rather than an async
@@ -57,7 +62,7 @@ class SurfaceFrames implements AsyncIterableIterator<string> {
   private settled = false;
 
   constructor(
-    private readonly req: ApiRequest,
+    private readonly req: ClientSide,
     private readonly result: DispatchResult,
     private readonly items: AsyncGenerator<StreamItem, void, undefined>,
     private readonly surface: Surface,

@@ -32,6 +32,11 @@ import { closeStream } from './stream-commit.js';
 
 export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
 
+/** A request's settings without its conversation and tools: what an open stream's record still reads. */
+function withoutPrompt(request: ChatRequest): ChatRequest {
+  return { ...request, system: [], messages: [], tools: [], extensions: {} };
+}
+
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
 
@@ -309,8 +314,19 @@ export class Router {
     d.answeredBy = verdict.attempt;
     const answer = result.answer;
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
-    // Nothing left that could finish a cut stream: no need to keep its text.
-    if (!canContinue || (result.passthrough && d.input.passthroughResumable === false)) return { ...result, answer: this.remember(d, answer) };
+    // The client's bytes go out only on a fresh attempt; what follows a committed stream is a continuation,
+    // asked from the canonical request. An open stream that waits on a slow model should not hold the prompt twice.
+    if (d.input.rawBody !== undefined) {
+      const { rawBody: _sent, ...rest } = d.input;
+      d.input = rest;
+    }
+    // Nothing left that could finish a cut stream: no need to keep its text, nor (without a cache to
+    // remember the answer under it) the prompt — only the settings the request's record reads.
+    if (!canContinue || (result.passthrough && d.input.passthroughResumable === false)) {
+      const remembered = this.remember(d, answer);
+      if (d.route.degraded.cacheTtlMs === undefined) d.input = { ...d.input, request: withoutPrompt(d.input.request) };
+      return { ...result, answer: remembered };
+    }
     const items = continueOnFailure(answer.items, async (partialText) => {
       const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill) ?? nextAdmitted(() => true);
       if (admitted === undefined) return undefined;
