@@ -59,6 +59,20 @@ describe('RecoveryProber', () => {
     expect(clock.now()).toBeLessThan(RESILIENCE_DEFAULTS.circuitBreaker.openDurationBaseMs);
   });
 
+  it('after forget, a breaker that opens again is first probed a whole interval later, not by an old loop', async () => {
+    const { clock, breakers, probes, open, prober } = setup({ answers: () => false });
+    open();
+    await advance(clock, 1_500);
+    prober.forget();
+    expect(prober.watching()).toEqual([]);
+    breakers.get('p').forceClose();
+    open(); // opens again at 1.5 s: its first probe is due at 3.5 s, not when the old loop would wake (2 s)
+    await advance(clock, 1_000);
+    expect(probes).toEqual([]);
+    await advance(clock, 1_100);
+    expect(probes).toEqual([3_500]);
+  });
+
   it('slows to every 5 s after five minutes open, still within 10 s of a recovery', async () => {
     const { clock, probes, open } = setup({ answers: () => false });
     open();

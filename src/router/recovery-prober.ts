@@ -69,6 +69,11 @@ export class RecoveryProber {
 
   stop(): void {
     this.stopped = true;
+    this.forget();
+  }
+
+  /** Ends every probing loop (the breakers they watched were replaced); breakers opening later start new ones. */
+  forget(): void {
     for (const id of [...this.loops.keys()]) this.unwatch(id);
   }
 

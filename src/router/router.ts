@@ -160,6 +160,8 @@ export class Router {
   /** Forgets every breaker, budget, throttle and latency figure (tests, and an operator's reset). */
   resetPolicies(): void {
     this.policies = this.newPolicies();
+    // A loop still sleeping for an old breaker would wake to probe a new one that just opened, early.
+    this.recovery.forget();
   }
 
   /** The names clients may put in `model`: routes first, then each deployment's own model name. */
