@@ -79,7 +79,7 @@ describe('the vendor voice in a drill', () => {
       lastSeenAt: T0 + 295 * S,
       updates: [{ at: T0 + 200 * S, status: 'investigating', body: '' }],
     };
-    const lead = vendorLead({
+    const input = {
       vendor: { name: 'page', component: 'Claude API', updates: [] },
       primary: 'claude',
       startEpochMs: T0,
@@ -89,7 +89,8 @@ describe('the vendor voice in a drill', () => {
       incidents: [incident],
       vendorIncidents: [vendorIncident],
       deployments: [{ id: 'claude', provider: 'anthropic' }, { id: 'gpt', provider: 'openai' }],
-    });
+    };
+    const lead = vendorLead(input);
     expect(lead).toMatchObject({
       seen_by_keel: true,
       vendor_investigating_ms: 200 * S,
@@ -102,6 +103,8 @@ describe('the vendor voice in a drill', () => {
     });
     expect(lead.summary).toContain("vendor 'Investigating' at T+2 min");
     expect(vendorRows(lead, (ms) => `${ms / 1000}s`)).toContainEqual(["Keel's lead (breaker)", '138s before the vendor']);
+    // Without a fault episode on the vendor's deployment, Keel's first opening there still counts.
+    expect(vendorLead({ ...input, episodes: [] }).keel_breaker_open_ms).toBe(5 * S);
   });
 
   it('fails the drill check when the vendor spoke first or Keel never read its page', () => {

@@ -318,17 +318,13 @@ export class Router {
     if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
     // The client's bytes go out only on a fresh attempt; what follows a committed stream is a continuation,
     // asked from the canonical request. An open stream that waits on a slow model should not hold the prompt twice.
-    if (d.input.rawBody !== undefined) {
-      const { rawBody: _sent, ...rest } = d.input;
-      d.input = rest;
-    }
     // Nothing left that could finish a cut stream: no need to keep its text, nor (without a cache to
     // remember the answer under it) the prompt — only the settings the request's record reads.
-    if (!canContinue || (result.passthrough && d.input.passthroughResumable === false)) {
-      const remembered = this.remember(d, answer);
-      if (d.route.degraded.cacheTtlMs === undefined) d.input = { ...d.input, request: withoutPrompt(d.input.request) };
-      return { ...result, answer: remembered };
-    }
+    const final = !canContinue || (result.passthrough && d.input.passthroughResumable === false);
+    const remembered = final ? this.remember(d, answer) : undefined;
+    const { rawBody: _sent, ...rest } = d.input;
+    d.input = final && d.route.degraded.cacheTtlMs === undefined ? { ...rest, request: withoutPrompt(rest.request) } : rest;
+    if (remembered !== undefined) return { ...result, answer: remembered };
     const items = continueOnFailure(answer.items, async (partialText) => {
       const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill) ?? nextAdmitted(() => true);
       if (admitted === undefined) return undefined;
