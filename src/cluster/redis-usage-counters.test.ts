@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MemoryUsageCounters, type UsageCounters } from '../server/auth/usage-counters.js';
 import { TEST_REDIS_URL as REDIS, requireService } from '../../test/support/test-services.js';
 import { RedisUsageCounters } from './redis-usage-counters.js';
@@ -16,7 +16,7 @@ const prefix = `keel-test-${randomUUID()}`;
 const T0 = Date.UTC(2025, 0, 31, 23, 59, 0);
 const opened: RedisUsageCounters[] = [];
 
-async function redisCounters(options: { redis?: string; commandTimeoutMs?: number; spendReadEveryMs?: number } = {}): Promise<RedisUsageCounters> {
+async function redisCounters(options: { redis?: string; commandTimeoutMs?: number; spendReadEveryMs?: number; leases?: { idleMs?: number } } = {}): Promise<RedisUsageCounters> {
   const { redis, ...rest } = options;
   const c = new RedisUsageCounters({ redis: redis ?? REDIS, prefix, ...rest });
   opened.push(c);
@@ -150,10 +150,76 @@ describe('RedisUsageCounters across replicas', () => {
     expect(await b.spend(k, now)).toEqual({ dayUsd: 0, monthUsd: 0 });
     await a.charge(k, undefined, 2, now);
     expect(await b.spend(k, now)).toEqual({ dayUsd: 0, monthUsd: 0 }); // b's copy is younger than its period
-    await b.charge(k, undefined, 1, now);
-    expect(await b.spend(k, now)).toEqual({ dayUsd: 1, monthUsd: 1 }); // its own spend shows at once
+    const sent = b.charge(k, undefined, 1, now);
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 1, monthUsd: 1 }); // its own spend shows at once, before Redis has it
+    await sent;
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 3, monthUsd: 3 }); // the flush that sent it brought back the cluster's total
     const fresh = await redisCounters({ spendReadEveryMs: 0 });
     expect(await fresh.spend(k, now)).toEqual({ dayUsd: 3, monthUsd: 3 }); // Redis holds the cluster's total
+  });
+
+  it("keeps using a spend copy past its age while the next flush refreshes it, without a round trip on the path", async () => {
+    const k = randomUUID();
+    const now = Date.now();
+    const [a, b] = await Promise.all([redisCounters(), redisCounters({ spendReadEveryMs: 0 })]);
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 0, monthUsd: 0 }); // first use: read from Redis
+    await a.charge(k, undefined, 2, now);
+    expect(await b.spend(k, now)).toEqual({ dayUsd: 0, monthUsd: 0 }); // the old copy answers at once...
+    await vi.waitFor(async () => expect(await b.spend(k, now)).toEqual({ dayUsd: 2, monthUsd: 2 })); // ...and a flush refreshes it
+    expect(b.stats().flushes).toBeGreaterThan(0);
+  });
+
+  it('serves a busy bucket from a lease: one round trip admits a hundred takes', async () => {
+    const id = `${randomUUID()}:rpm`;
+    const ask = [{ id, perMinute: 10_000, cost: 1 }];
+    const [a, b] = await Promise.all([redisCounters(), redisCounters()]);
+    expect((await a.take(ask, T0)).buckets[0]!.remaining).toBe(9_999); // took 1 and a lease of 100 (1%)
+    for (let i = 0; i < 100; i++) expect((await a.take(ask, T0)).allowed).toBe(true);
+    expect(a.stats().leasedTakes).toBe(100);
+    const admin = new Redis(REDIS);
+    expect(Number(await admin.hget(`${prefix}:bucket:${id}`, 'level'))).toBe(9_899); // the lease was taken from the shared bucket
+    admin.disconnect();
+    // Another replica sees what the first took (its lease included) and leases its own share.
+    expect((await b.take(ask, T0)).buckets[0]!.remaining).toBe(9_898);
+    expect((await a.take(ask, T0)).allowed).toBe(true); // a's lease is spent: back to Redis
+    expect(a.stats().leasedTakes).toBe(100);
+  });
+
+  it('never admits more than a bucket holds across replicas, leaving at most one lease each unused', async () => {
+    const replicas = await Promise.all([redisCounters(), redisCounters(), redisCounters()]);
+    const ask = [{ id: `${randomUUID()}:rpm`, perMinute: 1_000, cost: 1 }]; // a lease is 10
+    const results = await Promise.all(Array.from({ length: 1_500 }, (_, i) => replicas[i % 3]!.take(ask, T0)));
+    const admitted = results.filter((r) => r.allowed).length;
+    expect(admitted).toBeLessThanOrEqual(1_000);
+    expect(admitted).toBeGreaterThanOrEqual(1_000 - 3 * 10);
+    // Takes that found a lease on its way waited for it (twice at most, so a burst costs at most three round trips).
+    expect(replicas.reduce((n, r) => n + r.stats().leasedTakes, 0)).toBeGreaterThanOrEqual(3 * 10);
+  });
+
+  it('gives an idle lease back to the shared bucket, and every lease at close', async () => {
+    const id = `${randomUUID()}:rpm`;
+    const admin = new Redis(REDIS);
+    const level = async (): Promise<number> => Number(await admin.hget(`${prefix}:bucket:${id}`, 'level'));
+    const idle = await redisCounters({ leases: { idleMs: 200 } });
+    await idle.take([{ id, perMinute: 100_000, cost: 1 }], T0);
+    expect(await level()).toBe(100_000 - 1 - 1_000);
+    await vi.waitFor(async () => expect(await level()).toBeGreaterThanOrEqual(100_000 - 1), { timeout: 3_000 });
+    const closing = await redisCounters();
+    await closing.take([{ id, perMinute: 100_000, cost: 1 }], Date.now());
+    expect(await level()).toBeLessThan(100_000 - 1_000);
+    await closing.close();
+    expect(await level()).toBeGreaterThanOrEqual(100_000 - 2);
+    admin.disconnect();
+  });
+
+  it('sends what many requests settle as one script', async () => {
+    const c = await redisCounters();
+    const k = randomUUID();
+    const before = c.stats().flushes;
+    await Promise.all(Array.from({ length: 50 }, () => c.charge(k, { id: `${k}:tpm`, perMinute: 1_000, amount: 5 }, 0.01, T0)));
+    expect(c.stats().flushes - before).toBe(1);
+    expect((await c.take([{ id: `${k}:tpm`, perMinute: 1_000, cost: 0 }], T0)).buckets[0]!.remaining).toBe(750);
+    expect((await redisCounters({ spendReadEveryMs: 0 }).then((fresh) => fresh.spend(k, T0))).dayUsd).toBeCloseTo(0.5, 9);
   });
 
   it('falls back to local counters when Redis is unreachable, without waiting', async () => {

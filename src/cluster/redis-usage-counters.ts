@@ -1,10 +1,6 @@
 /**
  * Per-key counters shared by every replica through Redis: the same token buckets and spend periods as
- * `MemoryUsageCounters`, each operation one Lua script so replicas never race between read and write. A
- * bucket is a hash (level, at) that expires once it would be full again plus a few idle minutes (a missing
- * bucket is a full one, so expiry loses nothing); spend is one float per key and UTC day (kept 2 days) or
- * month (kept 40 days). Times come from the caller's clock, as in memory; a bucket never refills backwards
- * when replicas' clocks disagree a little.
+ * `MemoryUsageCounters` (the scripts are in `redis-counter-scripts.ts`).
  *
  * Redis is not a single point of failure: a command fails fast (no offline queue, a short timeout), and
  * then this replica uses a local `MemoryUsageCounters` (limits hold per replica instead of per cluster),
@@ -12,16 +8,24 @@
  * Spend is always added to the local counters too, so while Redis is away a budget still sees what was
  * spent before (as rebuilt at start) and what this replica spent since.
  *
- * Cost on the request path (measured with `npm run bench:compare -- --variants redis`): a request with a
- * key used to make four round trips (spend read, take, token reconcile, spend add). Now it makes one on
- * the path (take, auto-pipelined with other requests' takes) and one after it (`charge`: reconcile and
- * spend in one script). A key's spend is read from Redis at most once a second and this replica's own
- * spend is added to that copy at once, so a budget sees other replicas' spend up to a second late: a
- * cluster can overshoot a budget by at most one second of its spend, which budgets in dollars per day
- * or month do not notice.
+ * What stays off the request path (measured with `npm run bench:compare -- --variants redis`):
+ * - Takes are served from leases (`bucket-leases.ts`): a take that must go to Redis asks for 1% of the
+ *   bucket more, and the next takes of that bucket are admitted here until it runs out. Near a limit, and
+ *   for small limits, every take is one atomic script in Redis, as without leases. The cluster never
+ *   admits more than a bucket allows; a replica's unused lease goes back after 2 idle seconds.
+ * - What a finished request settles (its token estimate reconciled with usage, its spend) and leases
+ *   given back are gathered and sent together every `flushEveryMs` (100 ms) as one script, whose answer
+ *   also refreshes this replica's view of the buckets and spend it touched.
+ * - A key's spend is read from Redis on its first use; after that, a copy older than `spendReadEveryMs`
+ *   is still used while the next flush refreshes it. This replica's own spend is added to the copy at
+ *   once, so a budget sees other replicas' spend about a second late: a cluster can overshoot a budget by
+ *   about one second of its spend, which budgets in dollars per day or month do not notice.
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { MemoryUsageCounters, utcDay, utcMonth, type BucketAdjustment, type BucketAsk, type BucketState, type Spend, type TakeResult, type UsageCounters } from '../server/auth/usage-counters.js';
+import { MemoryUsageCounters, utcDay, utcMonth, type BucketAdjustment, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from '../server/auth/usage-counters.js';
+import { BucketLeases, LEASE_DEFAULTS, type BucketDelta } from './bucket-leases.js';
+import { defineCounterScripts, type CounterScripts } from './redis-counter-scripts.js';
+import { SettleBatch, type PendingSpend } from './settle-batch.js';
 import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redis-connection.js';
 
 export const REDIS_COUNTERS_DEFAULTS = {
@@ -34,78 +38,12 @@ export const REDIS_COUNTERS_DEFAULTS = {
   retryAfterFailureMs: 1_000, // 1 s
   // Other replicas' spend is read this often per key; see the header for why a second is harmless.
   spendReadEveryMs: 1_000, // 1 s
+  // Settled changes leave together this often: off the path, and late by at most this much.
+  flushEveryMs: 100,
 } as const;
 
-const MINUTE_MS = 60_000;
 const SPEND_COPIES_MAX = 10_000; // keys whose spend copy is kept; past it the copies start afresh
 
-// The level of bucket KEYS[i] now (refilled since `at`, never backwards); `level` is stored with full precision.
-const LEVEL = `
-local function level_of(key, per, now)
-  local held = redis.call('HMGET', key, 'level', 'at')
-  if not held[1] then return per, now end
-  local at = tonumber(held[2])
-  return math.min(per, tonumber(held[1]) + math.max(0, now - at) * per / 60000), math.max(at, now)
-end
-local function store(key, per, level, at, idle)
-  redis.call('HSET', key, 'level', string.format('%.17g', level), 'at', string.format('%.17g', at))
-  redis.call('PEXPIRE', key, math.ceil((per - level) * 60000 / per) + idle)
-end
-`;
-// KEYS: buckets. ARGV: now, idleMs, then perMinute and cost of each bucket. Returns allowed, then each level.
-const TAKE = `${LEVEL}
-local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local levels, stamps, allowed = {}, {}, true
-for i = 1, #KEYS do
-  local per, cost = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  levels[i], stamps[i] = level_of(KEYS[i], per, now)
-  if levels[i] < math.min(cost, per) then allowed = false end
-end
-local out = { allowed and 1 or 0 }
-for i = 1, #KEYS do
-  local per, cost = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  if allowed then
-    levels[i] = levels[i] - cost
-    store(KEYS[i], per, levels[i], stamps[i], idle)
-  end
-  out[i + 1] = string.format('%.17g', levels[i])
-end
-return out`;
-// KEYS: bucket. ARGV: now, idleMs, perMinute, amount.
-const ADJUST = `${LEVEL}
-local now, idle, per = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local level, at = level_of(KEYS[1], per, now)
-store(KEYS[1], per, math.min(per, level - tonumber(ARGV[4])), at, idle)
-return 1`;
-// A finished request: spend to its day and month, then optionally its token bucket reconciled.
-// KEYS: day, month[, bucket]. ARGV: now, idleMs, usd, dayTtlMs, monthTtlMs[, perMinute, amount].
-const CHARGE = `${LEVEL}
-local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-if tonumber(ARGV[3]) > 0 then
-  redis.call('INCRBYFLOAT', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  redis.call('INCRBYFLOAT', KEYS[2], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[5])
-end
-if #KEYS == 3 then
-  local per = tonumber(ARGV[6])
-  local level, at = level_of(KEYS[3], per, now)
-  store(KEYS[3], per, math.min(per, level - tonumber(ARGV[7])), at, idle)
-end
-return 1`;
-// Seeds spend rebuilt from the store where Redis has none yet; where it has, Redis is the running total.
-// KEYS: day, month. ARGV: dayUsd, monthUsd, dayTtlMs, monthTtlMs.
-const SEED_SPEND = `
-redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[4])
-return 1`;
-
-interface Scripts {
-  keelTake(keys: number, ...args: (string | number)[]): Promise<string[] | [number, ...string[]]>;
-  keelAdjust(key: string, ...args: (string | number)[]): Promise<number>;
-  keelSeedSpend(day: string, month: string, ...args: (string | number)[]): Promise<number>;
-  keelCharge(keys: number, ...args: (string | number)[]): Promise<number>;
-}
 
 /** A key's spend as last read from Redis, plus what this replica spent since. */
 interface SpendCopy extends Spend {
@@ -121,6 +59,12 @@ export interface RedisUsageCountersOptions {
   commandTimeoutMs?: number;
   /** How often a key's spend is re-read from Redis (default `REDIS_COUNTERS_DEFAULTS.spendReadEveryMs`). */
   spendReadEveryMs?: number;
+  /** Default `REDIS_COUNTERS_DEFAULTS.flushEveryMs`. */
+  flushEveryMs?: number;
+  /** Leases: the share of a bucket's minute leased at once, and how long an unused lease is kept. */
+  leases?: { fraction?: number; idleMs?: number };
+  /** The clock of leases given back when idle (default `Date.now`). */
+  nowMs?: () => number;
   /** Redis became unreachable or too slow (once per episode). */
   onDegraded?: (err: Error) => void;
   onRecovered?: () => void;
@@ -132,22 +76,34 @@ export interface RedisUsageCountersStats {
   fallbacks: number;
   failures: number;
   degradedEpisodes: number;
+  /** Takes admitted from this replica's leases, without a round trip. */
+  leasedTakes: number;
+  /** Batches of settled changes sent to Redis. */
+  flushes: number;
   lastError: string | undefined;
 }
 
 export class RedisUsageCounters implements UsageCounters {
   private readonly redis: Redis;
-  private readonly scripts: Scripts;
+  private readonly scripts: CounterScripts;
   private readonly local = new MemoryUsageCounters();
+  private readonly leases: BucketLeases;
   private readonly prefix: string;
-  private readonly counts = { fallbacks: 0, failures: 0, degradedEpisodes: 0 };
+  private readonly nowMs: () => number;
+  private readonly counts = { fallbacks: 0, failures: 0, degradedEpisodes: 0, leasedTakes: 0, flushes: 0 };
   private skipUntilMs = 0;
   private degraded = false;
   private lastError: Error | undefined;
   private readonly spendCopies = new Map<string, SpendCopy>();
+  private readonly batch: SettleBatch;
+  private readonly leasesOnTheirWay = new Map<string, Promise<unknown>>();
+  private readonly releaseTimer: NodeJS.Timeout;
 
   constructor(private readonly options: RedisUsageCountersOptions) {
     this.prefix = options.prefix ?? SHARED_REDIS_DEFAULTS.prefix;
+    this.nowMs = options.nowMs ?? Date.now;
+    this.leases = new BucketLeases(options.leases);
+    this.batch = new SettleBatch(options.flushEveryMs ?? REDIS_COUNTERS_DEFAULTS.flushEveryMs, () => void this.flush());
     this.redis = openSharedRedis(options.redis, {
       name: 'keel-counters',
       // Concurrent requests' takes leave in one write instead of one each.
@@ -155,56 +111,93 @@ export class RedisUsageCounters implements UsageCounters {
       ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
       onConnectionError: (err) => void (this.lastError = err),
     });
-    this.redis.defineCommand('keelTake', { lua: TAKE });
-    this.redis.defineCommand('keelAdjust', { numberOfKeys: 1, lua: ADJUST });
-    this.redis.defineCommand('keelSeedSpend', { numberOfKeys: 2, lua: SEED_SPEND });
-    this.redis.defineCommand('keelCharge', { lua: CHARGE });
-    this.scripts = this.redis as unknown as Scripts;
+    this.scripts = defineCounterScripts(this.redis);
     // A reconnect ends any wait: the next operation goes to Redis again.
     this.redis.on('ready', () => void (this.skipUntilMs = 0));
+    const idleMs = options.leases?.idleMs ?? LEASE_DEFAULTS.idleMs;
+    this.releaseTimer = setInterval(() => this.giveBack(this.leases.release(this.nowMs())), Math.max(100, idleMs / 2));
+    this.releaseTimer.unref();
   }
 
   async take(asks: BucketAsk[], nowMs: number): Promise<TakeResult> {
     if (asks.length === 0) return { allowed: true, buckets: [] };
+    // A take that finds a lease on its way for one of its buckets waits for it (twice at most) rather than
+    // going to Redis too.
+    for (let waits = 0; ; waits++) {
+      const wait = waits < 2 ? this.leaseOnItsWay(asks) : undefined;
+      const leased = this.leases.tryTake(asks, nowMs);
+      if (leased !== undefined) {
+        this.counts.leasedTakes++;
+        return leased;
+      }
+      if (wait === undefined) break;
+      await wait;
+    }
     return this.run(async () => {
-      const args = asks.flatMap((a) => [String(a.perMinute), String(a.cost)]);
-      const reply = await this.scripts.keelTake(asks.length, ...asks.map((a) => this.bucketKey(a.id)), String(nowMs), String(REDIS_COUNTERS_DEFAULTS.bucketIdleMs), ...args);
-      const allowed = Number(reply[0]) === 1;
-      return { allowed, buckets: asks.map((ask, i) => bucketState(ask, Number(reply[i + 1]), allowed)) };
+      const keys: string[] = [];
+      const args: (string | number)[] = [String(nowMs), String(REDIS_COUNTERS_DEFAULTS.bucketIdleMs)];
+      const leasing: string[] = [];
+      for (const ask of asks) {
+        const lease = this.leases.leaseFor(ask);
+        if (lease > 0) leasing.push(ask.id);
+        keys.push(this.bucketKey(ask.id));
+        args.push(String(ask.perMinute), String(ask.cost), String(lease));
+      }
+      const reply = this.scripts.keelTake(asks.length, ...keys, ...args);
+      for (const id of leasing) this.leasesOnTheirWay.set(id, reply);
+      try {
+        const answer = await reply;
+        const n = asks.length;
+        return this.leases.granted(asks, Number(answer[0]) === 1, answer.slice(1, n + 1).map(Number), answer.slice(n + 1).map(Number), nowMs);
+      } finally {
+        this.leases.done(asks);
+        for (const id of leasing) this.leasesOnTheirWay.delete(id);
+      }
     }, () => this.local.take(asks, nowMs));
   }
 
+  private leaseOnItsWay(asks: BucketAsk[]): Promise<unknown> | undefined {
+    if (this.leasesOnTheirWay.size === 0) return undefined;
+    for (const ask of asks) {
+      const reply = this.leasesOnTheirWay.get(ask.id);
+      if (reply !== undefined) return reply.catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** Settled against this replica's lease first; the rest reaches Redis with the next flush. */
   async adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void> {
-    await this.run(
-      async () => void (await this.scripts.keelAdjust(this.bucketKey(id), String(nowMs), String(REDIS_COUNTERS_DEFAULTS.bucketIdleMs), String(perMinute), String(amount))),
-      () => this.local.adjust(id, perMinute, amount, nowMs),
-    );
+    if (!this.queueBucket(id, perMinute, amount, nowMs)) return;
+    await this.batch.wait();
   }
 
   addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
     return this.charge(keyId, undefined, usd, atMs);
   }
 
+  /** Resolves once Redis holds the change (or, Redis away, the local counters do). */
   async charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void> {
-    const spent = usd > 0 ? usd : 0;
-    if (spent > 0) {
-      await this.local.addSpend(keyId, spent, nowMs);
-      this.addToCopy(keyId, spent, nowMs);
-    } else if (tokens === undefined) return;
-    const { dayTtlMs, monthTtlMs, bucketIdleMs } = REDIS_COUNTERS_DEFAULTS;
-    const keys = [this.dayKey(keyId, nowMs), this.monthKey(keyId, nowMs), ...(tokens === undefined ? [] : [this.bucketKey(tokens.id)])];
-    const args = [String(nowMs), String(bucketIdleMs), String(spent), String(dayTtlMs), String(monthTtlMs), ...(tokens === undefined ? [] : [String(tokens.perMinute), String(tokens.amount)])];
-    await this.run(
-      async () => void (await this.scripts.keelCharge(keys.length, ...keys, ...args)),
-      async () => (tokens === undefined ? undefined : this.local.adjust(tokens.id, tokens.perMinute, tokens.amount, nowMs)),
-    );
+    let queued = false;
+    if (usd > 0) {
+      this.addToCopy(keyId, usd, nowMs);
+      this.queueSpend(keyId, usd, nowMs);
+      queued = true;
+      await this.local.addSpend(keyId, usd, nowMs);
+    }
+    if (tokens !== undefined && this.queueBucket(tokens.id, tokens.perMinute, tokens.amount, nowMs)) queued = true;
+    if (queued) await this.batch.wait();
   }
 
   async spend(keyId: string, nowMs: number): Promise<Spend> {
     const day = utcDay(nowMs);
     const month = utcMonth(nowMs);
     const copy = this.spendCopies.get(keyId);
-    if (copy !== undefined && copy.day === day && copy.month === month && Date.now() - copy.readAtMs < (this.options.spendReadEveryMs ?? REDIS_COUNTERS_DEFAULTS.spendReadEveryMs)) {
+    if (copy !== undefined && copy.day === day && copy.month === month) {
+      // A copy past its age is still used while the next flush refreshes it.
+      if (Date.now() - copy.readAtMs >= (this.options.spendReadEveryMs ?? REDIS_COUNTERS_DEFAULTS.spendReadEveryMs) && this.usable()) {
+        this.queueSpend(keyId, 0, nowMs);
+        this.batch.schedule();
+      }
       return { dayUsd: copy.dayUsd, monthUsd: copy.monthUsd };
     }
     return this.run(async () => {
@@ -280,12 +273,74 @@ export class RedisUsageCounters implements UsageCounters {
     return { healthy: !this.degraded && this.redis.status === 'ready', ...this.counts, lastError: this.lastError?.message };
   }
 
+  /** Gives back every lease and sends what is settled, then closes the connection. */
   async close(): Promise<void> {
+    clearInterval(this.releaseTimer);
+    this.giveBack(this.leases.release(this.nowMs(), true));
+    await this.flush();
     await closeSharedRedis(this.redis);
   }
 
+  /** Queues a bucket change that the lease could not absorb; false when nothing is left for Redis. */
+  private queueBucket(id: string, perMinute: number, amount: number, nowMs: number): boolean {
+    const rest = this.leases.settle(id, perMinute, amount, nowMs);
+    if (rest !== 0) this.batch.addBucket({ id, perMinute, amount: rest }, nowMs);
+    return rest !== 0;
+  }
+
+  private queueSpend(keyId: string, usd: number, atMs: number): void {
+    this.batch.addSpend(this.dayKey(keyId, atMs), { keyId, day: utcDay(atMs), month: utcMonth(atMs), atMs, usd });
+  }
+
+  private giveBack(deltas: BucketDelta[]): void {
+    const nowMs = this.nowMs();
+    for (const delta of deltas) this.batch.addBucket(delta, nowMs);
+    if (deltas.length > 0) this.batch.schedule();
+  }
+
+  /** Sends every queued change as one script; its answer refreshes the leases' levels and the spend copies. */
+  private async flush(): Promise<void> {
+    const { buckets, spends, atMs, waiters } = this.batch.drain();
+    if (buckets.length > 0 || spends.length > 0) {
+      const { bucketIdleMs, dayTtlMs, monthTtlMs } = REDIS_COUNTERS_DEFAULTS;
+      const keys = buckets.map((b) => this.bucketKey(b.id));
+      const args: string[] = [String(atMs), String(bucketIdleMs), String(buckets.length), String(dayTtlMs), String(monthTtlMs)];
+      for (const b of buckets) args.push(String(b.perMinute), String(b.amount));
+      for (const s of spends) {
+        keys.push(this.dayKey(s.keyId, s.atMs), this.monthKey(s.keyId, s.atMs));
+        args.push(String(s.usd));
+      }
+      this.counts.flushes++;
+      await this.run(
+        async () => this.observe(buckets, spends, await this.scripts.keelFlush(keys.length, ...keys, ...args), atMs),
+        async () => {
+          for (const b of buckets) await this.local.adjust(b.id, b.perMinute, b.amount, atMs);
+        },
+      );
+    }
+    for (const resolve of waiters) resolve();
+  }
+
+  private observe(buckets: BucketDelta[], spends: PendingSpend[], reply: string[], atMs: number): void {
+    buckets.forEach((b, i) => this.leases.observed(b.id, b.perMinute, Number(reply[i]), this.batch.bucketAmount(b.id), atMs));
+    const readAtMs = Date.now();
+    spends.forEach((s, j) => {
+      const copy = this.spendCopies.get(s.keyId);
+      if (copy === undefined || copy.day !== s.day || copy.month !== s.month) return;
+      // Spend queued since this flush left is in the copy already and not yet in Redis.
+      const since = this.batch.spendUsd(this.dayKey(s.keyId, s.atMs));
+      copy.dayUsd = Number(reply[buckets.length + 2 * j]) + since;
+      copy.monthUsd = Number(reply[buckets.length + 2 * j + 1]) + since;
+      copy.readAtMs = readAtMs;
+    });
+  }
+
+  private usable(): boolean {
+    return this.redis.status === 'ready' && Date.now() >= this.skipUntilMs;
+  }
+
   private async run<T>(remote: () => Promise<T>, local: () => Promise<T>): Promise<T> {
-    if (this.redis.status === 'ready' && Date.now() >= this.skipUntilMs) {
+    if (this.usable()) {
       try {
         const value = await remote();
         if (this.degraded) {
@@ -325,17 +380,4 @@ export class RedisUsageCounters implements UsageCounters {
   private monthKey(keyId: string, atMs: number): string {
     return `${this.prefix}:spend:${keyId}:${utcMonth(atMs)}`;
   }
-}
-
-/** What a caller learns about one bucket, computed exactly as `MemoryUsageCounters` does. */
-function bucketState(ask: BucketAsk, level: number, allowed: boolean): BucketState {
-  const ratePerMs = ask.perMinute / MINUTE_MS;
-  const missing = allowed ? 0 : Math.max(0, Math.min(ask.cost, ask.perMinute) - level);
-  return {
-    id: ask.id,
-    limit: ask.perMinute,
-    remaining: Math.max(0, Math.floor(level)),
-    resetMs: Math.ceil((ask.perMinute - level) / ratePerMs),
-    retryAfterMs: Math.ceil(missing / ratePerMs),
-  };
 }

@@ -1,0 +1,86 @@
+/**
+ * Changes that need not hold up a request, gathered for one write: bucket changes (reconciled estimates,
+ * leases given back) summed per bucket, spend summed per key and UTC day (a spend of 0 asks only to read
+ * the key's totals), and the callers waiting to know their change was sent. `wait` starts a timer of
+ * `everyMs`; `drain` hands the sender everything gathered and starts a new batch, so changes made while
+ * one is on its way join the next.
+ */
+import type { BucketDelta } from './bucket-leases.js';
+
+export interface PendingSpend {
+  keyId: string;
+  day: string;
+  month: string;
+  atMs: number;
+  usd: number;
+}
+
+export interface Batch {
+  buckets: BucketDelta[];
+  spends: PendingSpend[];
+  /** The latest caller time among the changes: the time the buckets are refilled to. */
+  atMs: number;
+  waiters: (() => void)[];
+}
+
+export class SettleBatch {
+  private buckets = new Map<string, BucketDelta>();
+  private spends = new Map<string, PendingSpend>();
+  private atMs = 0;
+  private waiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly everyMs: number,
+    private readonly send: () => void,
+  ) {}
+
+  addBucket(delta: BucketDelta, atMs: number): void {
+    const pending = this.buckets.get(delta.id);
+    if (pending === undefined) this.buckets.set(delta.id, { ...delta });
+    else pending.amount += delta.amount;
+    this.atMs = Math.max(this.atMs, atMs);
+  }
+
+  /** `spendKey` names the key's day (one entry per key and day). */
+  addSpend(spendKey: string, spend: PendingSpend): void {
+    const pending = this.spends.get(spendKey);
+    if (pending === undefined) this.spends.set(spendKey, { ...spend });
+    else pending.usd += spend.usd;
+    this.atMs = Math.max(this.atMs, spend.atMs);
+  }
+
+  /** What is gathered and not yet sent for a bucket, or for a key's day. */
+  bucketAmount(id: string): number {
+    return this.buckets.get(id)?.amount ?? 0;
+  }
+
+  spendUsd(spendKey: string): number {
+    return this.spends.get(spendKey)?.usd ?? 0;
+  }
+
+  /** Resolves once the changes gathered so far have been sent (or failed over to local counters). */
+  wait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.schedule();
+    });
+  }
+
+  schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(this.send, this.everyMs);
+    this.timer.unref();
+  }
+
+  drain(): Batch {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch: Batch = { buckets: [...this.buckets.values()], spends: [...this.spends.values()], atMs: this.atMs, waiters: this.waiters };
+    this.buckets = new Map();
+    this.spends = new Map();
+    this.atMs = 0;
+    this.waiters = [];
+    return batch;
+  }
+}
