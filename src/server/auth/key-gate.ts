@@ -123,6 +123,8 @@ export class KeyGate implements RequestGate {
   private async checkBudgets(key: VirtualKeyRecord, nowMs: number): Promise<void> {
     if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return;
     const spend = await this.options.counters.spend(key.id, nowMs);
+    const overDaily = key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd;
+    if (!overDaily && (key.monthlyBudgetUsd === null || spend.monthUsd < key.monthlyBudgetUsd)) return;
     const now = new Date(nowMs);
     const budgets = [
       { name: 'daily', budget: key.dailyBudgetUsd, spent: spend.dayUsd, resetMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) },

@@ -15,12 +15,18 @@ export function formatDuration(ms: number): string {
   return `${minutes}m${Math.round((whole - minutes * 60_000) / 1_000)}s`;
 }
 
+const HEADER_NAMES: Record<LimitKind, { limit: string; remaining: string; reset: string }> = {
+  requests: { limit: 'x-ratelimit-limit-requests', remaining: 'x-ratelimit-remaining-requests', reset: 'x-ratelimit-reset-requests' },
+  tokens: { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens', reset: 'x-ratelimit-reset-tokens' },
+};
+
 export function rateLimitHeaders(states: readonly { kind: LimitKind; state: BucketState }[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const { kind, state } of states) {
-    headers[`x-ratelimit-limit-${kind}`] = String(state.limit);
-    headers[`x-ratelimit-remaining-${kind}`] = String(state.remaining);
-    headers[`x-ratelimit-reset-${kind}`] = formatDuration(state.resetMs);
+    const names = HEADER_NAMES[kind];
+    headers[names.limit] = String(state.limit);
+    headers[names.remaining] = String(state.remaining);
+    headers[names.reset] = formatDuration(state.resetMs);
   }
   return headers;
 }

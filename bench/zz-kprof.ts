@@ -1,0 +1,16 @@
+import { startKeelProcess, type KeelBenchConfig } from './keel-process.js';
+import { runLoad } from './load.js';
+import { startSimulatorProcess } from './simulator-process.js';
+import { startVariant, type VariantName } from './variants.js';
+import { UPSTREAM_MODEL, type Mode } from './requests.js';
+import { BENCH_API_KEY } from './failover.js';
+const PRICE = { input_per_mtok: 3, output_per_mtok: 15 };
+const sim = await startSimulatorProcess('simulator', { tokenDelayMs: 0 });
+const plain: KeelBenchConfig = { deployments: [{ id: 'sim', provider: 'openai', model: UPSTREAM_MODEL, base_url: `${sim.url}/v1`, api_key: BENCH_API_KEY, price: PRICE }], routes: { bench: { deployments: ['sim'] } } } as KeelBenchConfig;
+const vname = process.env.VARIANT as VariantName | undefined;
+const variant = vname ? await startVariant(vname, plain) : undefined;
+const keel = await startKeelProcess('keel', variant?.config ?? plain, { profileDir: process.env.PROF });
+const mode = (process.env.MODE ?? 'json') as Mode;
+const r = await runLoad({ origin: keel.url, mode, connections: 32, durationS: Number(process.env.DUR ?? 8), requestHeaders: variant?.requestHeaders });
+console.log(JSON.stringify({ rps: (r as any).requestsPerSecond ?? r }, null, 0).slice(0, 300));
+await keel.stop(); await sim.stop(); await variant?.stop();
