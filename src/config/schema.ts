@@ -298,6 +298,8 @@ export const configSchema = z
         /** OTLP/HTTP collector base URL; tracing is off (and free) when unset. */
         otlp_endpoint: z.url({ protocol: /^https?$/ }).optional(),
         otlp_headers: z.record(z.string(), z.string()).default({}),
+        /** The OTLP/HTTP encoding: binary protobuf (OTLP's default, accepted by every collector) or JSON. */
+        otlp_protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
         /** Share of plain successes traced; failed, retried, hedged, failed-over and degraded requests always are. */
         trace_success_ratio: z.number().min(0).max(1).default(1),
         service_name: z.string().min(1).default('keel'),

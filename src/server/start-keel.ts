@@ -130,6 +130,7 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
   const tracing = await openTracing(gateway.router, {
     ...(runtime.telemetry.otlp_endpoint === undefined ? {} : { otlpEndpoint: runtime.telemetry.otlp_endpoint }),
     headers: runtime.telemetry.otlp_headers,
+    protocol: runtime.telemetry.otlp_protocol,
     serviceName: runtime.telemetry.service_name,
     successSampleRatio: runtime.telemetry.trace_success_ratio,
   });

@@ -4,4 +4,4 @@
  */
 export { createLogger, type Logger } from './logger.js';
 export { BREAKER_STATE_VALUE, LLM_LATENCY_BUCKETS_S, createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
-export { createTracing, recordRequestSpans, tracesUrl, type Tracing, type TracingOptions } from './tracing.js';
+export { createTracing, tracesUrl, type OtlpProtocol, type Tracing, type TracingOptions } from './tracing.js';

@@ -12,22 +12,9 @@ import { startKeel, type RunningKeel } from '../server/start-keel.js';
 import { createLogger } from './logger.js';
 import { createTracing, tracesUrl, type Tracing } from './tracing.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
+import { decodeTraceExport, type OtlpSpan } from '../../test/support/otlp-trace-decoder.js';
 
 const SECRET = 'sk-test-SECRET-1234567890';
-
-interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string | number;
-  endTimeUnixNano: string | number;
-  attributes: { key: string; value: OtlpValue }[];
-  status?: { code?: number; message?: string };
-}
-interface OtlpRequest { resourceSpans: { resource: { attributes: OtlpSpan['attributes'] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -43,7 +30,8 @@ describe('createTracing', () => {
   let keel: RunningKeel;
   let sink: Server;
   let sinkUrl: string;
-  const bodies: string[] = [];
+  /** Each export as the collector read it, and its raw text (to search for what must never be there). */
+  const exports: { request: ReturnType<typeof decodeTraceExport>; raw: string; contentType: string | undefined }[] = [];
   const paths: string[] = [];
 
   beforeAll(async () => {
@@ -53,7 +41,8 @@ describe('createTracing', () => {
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
         paths.push(`${req.method} ${req.url} ${req.headers['content-type']} ${req.headers['x-collector-token']}`);
-        bodies.push((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'));
+        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        exports.push({ request: decodeTraceExport(body, req.headers['content-type']), raw: body.toString('latin1'), contentType: req.headers['content-type'] });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -116,12 +105,12 @@ describe('createTracing', () => {
     await tracing.shutdown(); // flushes
 
     expect(paths.length).toBeGreaterThan(0);
-    expect(paths[0]).toBe('POST /v1/traces application/json t0k');
-    const payload = bodies.join("\n");
+    expect(paths[0]).toBe('POST /v1/traces application/x-protobuf t0k'); // OTLP's default encoding
+    const payload = exports.map((e) => e.raw).join('\n');
     expect(payload).not.toContain(SECRET);
     expect(payload).not.toContain('a private prompt');
 
-    const requests = bodies.map((b) => JSON.parse(b) as OtlpRequest);
+    const requests = exports.map((e) => e.request);
     expect(attrs(requests[0]!.resourceSpans[0]!.resource.attributes)['service.name']).toBe('keel-test');
     const spans = requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
     const root = spans.find((s) => attrs(s.attributes)['keel.request_id'] === 'trace-me-1');
@@ -172,11 +161,11 @@ describe('createTracing', () => {
     }
   });
 
-  it('samples only plain successes: a retried or failed request is traced whatever the ratio', async () => {
-    bodies.length = 0;
+  it('samples only plain successes: a retried or failed request is traced whatever the ratio (sent as OTLP/JSON when asked)', async () => {
+    exports.length = 0;
     let emit: (record: RequestRecord) => void = () => undefined;
     const router = { events: { on: (_name: string, listener: (record: RequestRecord) => void) => ((emit = listener), () => undefined) } } as unknown as Parameters<typeof createTracing>[0];
-    const tracing = createTracing(router, { otlpEndpoint: sinkUrl, successSampleRatio: 0.5, random: () => 0.9 });
+    const tracing = createTracing(router, { otlpEndpoint: sinkUrl, successSampleRatio: 0.5, random: () => 0.9, protocol: 'http/json' });
     const attempt = { deployment: 'primary', provider: 'openai', model: 'sim-primary', kind: 'first', outcome: 'ok', startedAtMs: Date.now(), latencyMs: 5 } as unknown as AttemptRecord;
     const record = (requestId: string, fields: Partial<RequestRecord>): RequestRecord =>
       ({ requestId, route: 'smart', tenant: undefined, priority: 'interactive', clientFormat: 'openai', stream: false, startedAtMs: Date.now(), latencyMs: 5, outcome: 'ok', degraded: undefined, deployment: 'primary', attempts: [attempt], ...fields }) as RequestRecord;
@@ -185,7 +174,8 @@ describe('createTracing', () => {
     emit(record('failed', { outcome: 'all_deployments_failed', deployment: undefined, attempts: [{ ...attempt, outcome: 'overloaded' } as AttemptRecord] }));
     emit(record('degraded', { degraded: 'cache' }));
     await tracing.shutdown();
-    const ids = bodies.flatMap((b) => (JSON.parse(b) as OtlpRequest).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => attrs(s.attributes)['keel.request_id']))));
+    expect(exports.map((e) => e.contentType)).toEqual(exports.map(() => 'application/json'));
+    const ids = exports.flatMap((e) => e.request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => attrs(s.attributes)['keel.request_id']))));
     expect(ids.filter((id) => id !== undefined).sort()).toEqual(['degraded', 'failed', 'retried']);
   });
 });

@@ -1,18 +1,23 @@
 /**
- * OpenTelemetry traces of what the router did, exported over OTLP/HTTP (JSON). The router is never
- * instrumented inline: when a request finishes, its `RequestRecord` already holds every attempt with its
- * start time and duration, so the spans are built after the fact with explicit start and end times — a
- * SERVER span for the client request and a CLIENT child per upstream attempt. Without an endpoint nothing
- * is subscribed and nothing is built, so tracing that is off costs the request path nothing. Attributes
- * are bounded facts (route, deployment, outcome, status, token counts); prompts, answers, upstream error
- * messages, tenants and keys are never exported. The provider is not registered globally: Keel's spans
- * go to Keel's exporter, and an application embedding Keel keeps its own global tracer provider.
+ * OpenTelemetry traces of what the router did, exported over OTLP/HTTP (binary protobuf by default, the
+ * protocol OTLP names as the default; JSON on request). The router is never instrumented inline: when a
+ * request finishes, its `RequestRecord` already holds every attempt with its start time and duration, so
+ * the spans are built after the fact — a SERVER span for the client request and a CLIENT child per
+ * upstream attempt. They are built as finished `ReadableSpan`s handed straight to the SDK's batch
+ * processor and OTLP exporter: a live span (sampler, context, attribute checks, clock reads) would only
+ * be started and ended at once, and cost about as much again as the export itself (measured with
+ * `npm run bench:compare -- --variants telemetry`). Without an endpoint nothing is subscribed and nothing
+ * is built, so tracing that is off costs the request path nothing. Attributes are bounded facts (route,
+ * deployment, outcome, status, token counts); prompts, answers, upstream error messages, tenants and keys
+ * are never exported. Nothing is registered globally: an application embedding Keel keeps its own global
+ * tracer provider.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, RandomIdGenerator, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import type { ProviderName } from '../config/schema.js';
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
@@ -29,6 +34,8 @@ export interface TracingOptions {
   serviceName?: string;
   /** Sent with every export (a collector's auth token, say). */
   headers?: Record<string, string>;
+  /** The OTLP/HTTP encoding; default `http/protobuf` (OTLP's default; every collector accepts it). */
+  protocol?: OtlpProtocol;
   /**
    * Share of plain successes traced (answered by the first attempt, not degraded); default 1. Every other
    * request — failed, retried, hedged, failed over, degraded — is always traced: spans are built after the
@@ -38,6 +45,8 @@ export interface TracingOptions {
   /** For tests: the sampling draw. */
   random?: () => number;
 }
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 export interface Tracing {
   readonly enabled: boolean;
@@ -53,23 +62,12 @@ const TRACING_DEFAULTS = {
   exportTimeoutMs: 10_000, // 10 s
 };
 
-/**
- * GenAI semantic-convention attribute names. The conventions are incubating (the JS package marks them
- * deprecated in favour of a separate GenAI repository), so they are copied here, as OTel advises, rather
- * than imported from `@opentelemetry/semantic-conventions/incubating`.
+/*
+ * Attribute names: GenAI semantic conventions (`gen_ai.*`) where they exist, written out rather than
+ * imported: the conventions are incubating (the JS package marks them deprecated in favour of a separate
+ * GenAI repository), so OTel advises copying them. `gen_ai.system` is the older name for the provider,
+ * which many backends still read alone, so both are set. Keel's own facts are `keel.*`.
  */
-const GEN_AI = {
-  operationName: 'gen_ai.operation.name',
-  providerName: 'gen_ai.provider.name',
-  // The older name for the provider; many backends still read only this one.
-  system: 'gen_ai.system',
-  requestModel: 'gen_ai.request.model',
-  requestStream: 'gen_ai.request.stream',
-  responseModel: 'gen_ai.response.model',
-  inputTokens: 'gen_ai.usage.input_tokens',
-  outputTokens: 'gen_ai.usage.output_tokens',
-  cacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
-} as const;
 
 /** Keel's provider names as the GenAI conventions spell them; `openai-compatible` has no well-known value. */
 const GEN_AI_PROVIDER: Record<ProviderName, string> = {
@@ -85,28 +83,29 @@ const GEN_AI_PROVIDER: Record<ProviderName, string> = {
 
 export function createTracing(router: Pick<Router, 'events'>, options: TracingOptions = {}): Tracing {
   if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return TRACING_OFF;
-  const exporter = new OTLPTraceExporter({
+  const Exporter = options.protocol === 'http/json' ? OTLPJsonTraceExporter : OTLPProtobufTraceExporter;
+  const exporter = new Exporter({
     url: tracesUrl(options.otlpEndpoint),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
     timeoutMillis: TRACING_DEFAULTS.exportTimeoutMs,
   });
-  const provider = new NodeTracerProvider({
+  const processor = new BatchSpanProcessor(exporter);
+  const source: SpanSource = {
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName ?? TRACING_DEFAULTS.serviceName }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
-  const tracer = provider.getTracer('keel');
+    ids: new RandomIdGenerator(),
+  };
   const ratio = options.successSampleRatio ?? 1;
   const random = options.random ?? Math.random;
   const unsubscribe = router.events.on('request', (record) => {
     if (ratio < 1 && isPlainSuccess(record) && random() >= ratio) return;
-    recordRequestSpans(tracer, record);
+    for (const span of requestSpans(source, record)) processor.onEnd(span);
   });
   return {
     enabled: true,
-    forceFlush: () => provider.forceFlush(),
+    forceFlush: () => processor.forceFlush(),
     async shutdown() {
       unsubscribe();
-      await provider.shutdown();
+      await processor.shutdown();
     },
   };
 }
@@ -122,13 +121,20 @@ export function tracesUrl(endpoint: string): string {
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
 }
 
+/** Where spans come from: the resource they describe and the ids they get. */
+export interface SpanSource {
+  resource: Resource;
+  ids: { generateTraceId(): string; generateSpanId(): string };
+}
+
 /** The request's span and one child span per attempt, with the times the router recorded. */
-export function recordRequestSpans(tracer: Tracer, record: RequestRecord): void {
+export function requestSpans(source: SpanSource, record: RequestRecord): ReadableSpan[] {
   const answered = answeringAttempt(record);
+  // Literal keys (not computed ones): V8 builds these objects from a template, which the request path feels.
   const attributes: Attributes = {
-    [GEN_AI.operationName]: 'chat',
-    [GEN_AI.requestModel]: record.route,
-    [GEN_AI.requestStream]: record.stream,
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.request.model': record.route,
+    'gen_ai.request.stream': record.stream,
     'keel.request_id': record.requestId,
     'keel.route': record.route,
     'keel.outcome': record.outcome,
@@ -139,38 +145,87 @@ export function recordRequestSpans(tracer: Tracer, record: RequestRecord): void 
   };
   if (record.degraded !== undefined) attributes['keel.degraded'] = record.degraded;
   if (record.deployment !== undefined) attributes['keel.deployment'] = record.deployment;
-  if (answered !== undefined) Object.assign(attributes, modelAttributes(answered));
+  if (answered !== undefined) addModelAttributes(attributes, answered);
   if (record.outcome !== 'ok') attributes[ATTR_ERROR_TYPE] = record.outcome;
 
-  const span = tracer.startSpan(`chat ${record.route}`, { kind: SpanKind.SERVER, startTime: record.startedAtMs, attributes }, ROOT_CONTEXT);
-  // The status message is the error code, never the upstream's text, which may quote the prompt.
-  if (record.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: record.outcome });
-  const parent = trace.setSpan(ROOT_CONTEXT, span);
+  const traceId = source.ids.generateTraceId();
+  const root = new FinishedSpan(source, `chat ${record.route}`, SpanKind.SERVER, traceId, source.ids.generateSpanId(), undefined, record.startedAtMs, record.latencyMs, attributes, record.outcome);
+  const spans: ReadableSpan[] = [root];
   for (const attempt of record.attempts) {
-    const failed = attempt.outcome !== 'ok';
-    const child = tracer.startSpan(
-      `chat ${attempt.model}`,
-      { kind: SpanKind.CLIENT, startTime: attempt.startedAtMs, attributes: attemptAttributes(attempt) },
-      parent,
-    );
-    if (failed) child.setStatus({ code: SpanStatusCode.ERROR, message: attempt.outcome });
-    child.end(attempt.startedAtMs + attempt.latencyMs);
+    spans.push(new FinishedSpan(source, `chat ${attempt.model}`, SpanKind.CLIENT, traceId, source.ids.generateSpanId(), root.context, attempt.startedAtMs, attempt.latencyMs, attemptAttributes(attempt), attempt.outcome));
   }
-  span.end(record.startedAtMs + record.latencyMs);
+  return spans;
+}
+
+const OK_STATUS: SpanStatus = { code: SpanStatusCode.UNSET };
+const NO_LINKS: [] = [];
+const NO_EVENTS: [] = [];
+const INSTRUMENTATION_SCOPE = { name: 'keel' } as const;
+
+/** Milliseconds since the epoch (possibly fractional) as OTel's [seconds, nanoseconds]. */
+function hrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+/** A span that is over before it is made: what the batch processor and the OTLP exporter read. */
+class FinishedSpan implements ReadableSpan {
+  readonly context: SpanContext;
+  readonly parentSpanContext?: SpanContext;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly duration: HrTime;
+  readonly status: SpanStatus;
+  readonly links = NO_LINKS;
+  readonly events = NO_EVENTS;
+  readonly ended = true;
+  readonly resource: Resource;
+  readonly instrumentationScope = INSTRUMENTATION_SCOPE;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+
+  constructor(
+    source: SpanSource,
+    readonly name: string,
+    readonly kind: SpanKind,
+    traceId: string,
+    spanId: string,
+    parent: SpanContext | undefined,
+    startMs: number,
+    durationMs: number,
+    readonly attributes: Attributes,
+    outcome: string,
+  ) {
+    const duration = Math.max(0, durationMs);
+    this.context = { traceId, spanId, traceFlags: TraceFlags.SAMPLED };
+    if (parent !== undefined) this.parentSpanContext = parent;
+    this.startTime = hrTime(startMs);
+    this.endTime = hrTime(startMs + duration);
+    this.duration = hrTime(duration);
+    // The status message is the error code, never the upstream's text, which may quote the prompt.
+    this.status = outcome === 'ok' ? OK_STATUS : { code: SpanStatusCode.ERROR, message: outcome };
+    this.resource = source.resource;
+  }
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
 }
 
 function attemptAttributes(attempt: AttemptRecord): Attributes {
+  const provider = GEN_AI_PROVIDER[attempt.provider];
   const attributes: Attributes = {
-    [GEN_AI.operationName]: 'chat',
-    [GEN_AI.requestModel]: attempt.model,
-    [GEN_AI.providerName]: GEN_AI_PROVIDER[attempt.provider],
-    [GEN_AI.system]: GEN_AI_PROVIDER[attempt.provider],
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.request.model': attempt.model,
+    'gen_ai.provider.name': provider,
+    'gen_ai.system': provider,
     'keel.deployment': attempt.deployment,
     'keel.provider': attempt.provider,
     'keel.attempt.kind': attempt.kind,
     'keel.attempt.outcome': attempt.outcome,
   };
-  if (attempt.outcome === 'ok') Object.assign(attributes, modelAttributes(attempt));
+  if (attempt.outcome === 'ok') addModelAttributes(attributes, attempt);
   else attributes[ATTR_ERROR_TYPE] = attempt.outcome;
   if (attempt.status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = attempt.status;
   if (attempt.cancelled === true) attributes['keel.attempt.cancelled'] = true;
@@ -180,18 +235,13 @@ function attemptAttributes(attempt: AttemptRecord): Attributes {
 }
 
 /** Who answered and what it cost, in GenAI terms. The upstream model is the deployment's configured one. */
-function modelAttributes(attempt: AttemptRecord): Attributes {
-  const attributes: Attributes = {
-    [GEN_AI.responseModel]: attempt.model,
-    [GEN_AI.providerName]: GEN_AI_PROVIDER[attempt.provider],
-    [GEN_AI.system]: GEN_AI_PROVIDER[attempt.provider],
-  };
-  if (attempt.usage !== undefined) {
-    attributes[GEN_AI.inputTokens] = attempt.usage.inputTokens;
-    attributes[GEN_AI.outputTokens] = attempt.usage.outputTokens;
-    if (attempt.usage.cachedInputTokens !== undefined) attributes[GEN_AI.cacheReadInputTokens] = attempt.usage.cachedInputTokens;
-  }
-  return attributes;
+function addModelAttributes(attributes: Attributes, attempt: AttemptRecord): void {
+  attributes['gen_ai.response.model'] = attempt.model;
+  attributes['gen_ai.provider.name'] = attributes['gen_ai.system'] = GEN_AI_PROVIDER[attempt.provider];
+  if (attempt.usage === undefined) return;
+  attributes['gen_ai.usage.input_tokens'] = attempt.usage.inputTokens;
+  attributes['gen_ai.usage.output_tokens'] = attempt.usage.outputTokens;
+  if (attempt.usage.cachedInputTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = attempt.usage.cachedInputTokens;
 }
 
 function answeringAttempt(record: RequestRecord): AttemptRecord | undefined {
