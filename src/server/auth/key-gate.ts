@@ -56,6 +56,14 @@ export function estimateTokens(json: unknown, bodyBytes: number): number {
 
 const isoDay = (ms: number): string => new Date(ms).toISOString();
 
+/** A key's bucket ids, made once per key record rather than concatenated on every request. */
+const bucketIdsOf = new WeakMap<VirtualKeyRecord, { rpm: string; tpm: string }>();
+function bucketIds(key: VirtualKeyRecord): { rpm: string; tpm: string } {
+  let ids = bucketIdsOf.get(key);
+  if (ids === undefined) bucketIdsOf.set(key, (ids = { rpm: `${key.id}:rpm`, tpm: `${key.id}:tpm` }));
+  return ids;
+}
+
 export class KeyGate implements RequestGate {
   private readonly pending = new Map<string, Pending[]>();
   private lastSweepMs = 0;
@@ -98,8 +106,8 @@ export class KeyGate implements RequestGate {
     await this.checkBudgets(key, nowMs);
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const asks: (BucketAsk & { kind: LimitKind })[] = [];
-    if (key.rpm !== null) asks.push({ kind: 'requests', id: `${key.id}:rpm`, perMinute: key.rpm, cost: 1 });
-    if (key.tpm !== null) asks.push({ kind: 'tokens', id: `${key.id}:tpm`, perMinute: key.tpm, cost: estimate });
+    if (key.rpm !== null) asks.push({ kind: 'requests', id: bucketIds(key).rpm, perMinute: key.rpm, cost: 1 });
+    if (key.tpm !== null) asks.push({ kind: 'tokens', id: bucketIds(key).tpm, perMinute: key.tpm, cost: estimate });
     let headers: Record<string, string> = {};
     if (asks.length > 0) {
       const taken = await this.options.counters.take(asks, nowMs);
@@ -151,8 +159,8 @@ export class KeyGate implements RequestGate {
       abandon: () => {
         if (!this.take(requestId, (p) => p === entry)) return;
         // Never dispatched: give back its request and its estimated tokens.
-        if (key.rpm !== null) void this.options.counters.adjust(`${key.id}:rpm`, key.rpm, -1, this.options.nowMs());
-        if (key.tpm !== null) void this.options.counters.adjust(`${key.id}:tpm`, key.tpm, -estimate, this.options.nowMs());
+        if (key.rpm !== null) void this.options.counters.adjust(bucketIds(key).rpm, key.rpm, -1, this.options.nowMs());
+        if (key.tpm !== null) void this.options.counters.adjust(bucketIds(key).tpm, key.tpm, -estimate, this.options.nowMs());
       },
     };
   }
@@ -182,7 +190,7 @@ export class KeyGate implements RequestGate {
       usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
     }
     const nowMs = this.options.nowMs();
-    const tokens = key?.tpm == null ? undefined : { id: `${entry.keyId}:tpm`, perMinute: key.tpm, amount: input + output - entry.estimate };
+    const tokens = key?.tpm == null ? undefined : { id: bucketIds(key).tpm, perMinute: key.tpm, amount: input + output - entry.estimate };
     await this.options.counters.charge(entry.keyId, tokens, usd, nowMs);
     this.options.ledger.record(entry.keyId, usd, { input, output }, nowMs);
   }

@@ -100,27 +100,43 @@ export class MemoryUsageCounters implements UsageCounters {
   private readonly spends = new Map<string, SpendPeriods>();
 
   async take(asks: BucketAsk[], nowMs: number): Promise<TakeResult> {
-    const levels = asks.map((ask) => this.level(ask.id, ask.perMinute, nowMs));
-    const allowed = asks.every((ask, i) => levels[i]! >= Math.min(ask.cost, ask.perMinute));
-    const buckets = asks.map((ask, i): BucketState => {
+    const levels: number[] = [];
+    let allowed = true;
+    for (const ask of asks) {
+      const level = this.level(ask.id, ask.perMinute, nowMs);
+      levels.push(level);
+      if (level < Math.min(ask.cost, ask.perMinute)) allowed = false;
+    }
+    const buckets: BucketState[] = [];
+    for (let i = 0; i < asks.length; i++) {
+      const ask = asks[i]!;
       const ratePerMs = ask.perMinute / MINUTE_MS;
       const level = allowed ? levels[i]! - ask.cost : levels[i]!;
-      if (allowed) this.buckets.set(ask.id, { level, atMs: nowMs });
+      if (allowed) this.store(ask.id, level, nowMs);
       const missing = allowed ? 0 : Math.max(0, Math.min(ask.cost, ask.perMinute) - level);
-      return {
+      buckets.push({
         id: ask.id,
         limit: ask.perMinute,
         remaining: Math.max(0, Math.floor(level)),
         resetMs: Math.ceil((ask.perMinute - level) / ratePerMs),
         retryAfterMs: Math.ceil(missing / ratePerMs),
-      };
-    });
+      });
+    }
     return { allowed, buckets };
   }
 
+  /** Keeps a bucket's level, reusing its record (a busy key's bucket is written on every request). */
+  private store(id: string, level: number, atMs: number): void {
+    const bucket = this.buckets.get(id);
+    if (bucket === undefined) this.buckets.set(id, { level, atMs });
+    else {
+      bucket.level = level;
+      bucket.atMs = atMs;
+    }
+  }
+
   async adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void> {
-    const level = this.level(id, perMinute, nowMs);
-    this.buckets.set(id, { level: Math.min(perMinute, level - amount), atMs: nowMs });
+    this.store(id, Math.min(perMinute, this.level(id, perMinute, nowMs) - amount), nowMs);
   }
 
   async addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
