@@ -16,6 +16,7 @@ import type {
 import { KeelError } from '../../core/errors.js';
 import { openaiChatRequest, type OpenAIChatRequest, type OpenAIContentPart } from '../../providers/openai/openai-wire.js';
 import { validationError } from '../validation-error.js';
+import { isOpenAIChatRequest } from './openai-request-check.js';
 
 const KNOWN_FIELDS = new Set([
   'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p',
@@ -117,9 +118,14 @@ export function parseOpenAIRequest(json: unknown): ChatRequest {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new KeelError('invalid_request', 'The request body must be a JSON object.', { param: 'body' });
   }
-  const parsed = openaiChatRequest.safeParse(json);
-  if (!parsed.success) throw validationError(parsed.error, json);
-  const body = parsed.data;
+  // The hand check accepts exactly what the schema does, without copying the body; the schema names the field of a refusal.
+  let body: OpenAIChatRequest;
+  if (isOpenAIChatRequest(json)) body = json;
+  else {
+    const parsed = openaiChatRequest.safeParse(json);
+    if (!parsed.success) throw validationError(parsed.error, json);
+    body = parsed.data;
+  }
   const untranslatable: string[] = [];
   const { system, messages } = convertMessages(body, untranslatable);
   const extensions: Record<string, unknown> = {};
