@@ -27,6 +27,15 @@ describe('BucketLeases', () => {
     expect(leases.leaseFor({ id: 'small', perMinute: 60, cost: 1 })).toBe(0);
   });
 
+  it('leases nothing with a share of 0 (cluster.limit_lease_share: 0): every take and settlement goes to Redis', () => {
+    const leases = new BucketLeases({ fraction: 0 });
+    expect(leases.leaseFor(tpm)).toBe(0);
+    leases.granted([tpm], true, [90_000], [0], T0);
+    expect(leases.tryTake([{ ...tpm, cost: 0 }], T0)).toBeUndefined();
+    expect(leases.settle('k:tpm', 100_000, -500, T0)).toBe(-500);
+    expect(leases.size).toBe(0);
+  });
+
   it('admits from the lease only when every bucket of the take can pay', () => {
     const leases = new BucketLeases();
     leased(leases, [rpm, tpm]); // 10 requests, 1,000 tokens

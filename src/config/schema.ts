@@ -255,6 +255,11 @@ export const configSchema = z
         /** `none`: this instance always leads (a single instance). */
         lease: z.enum(['none', 'redis', 'postgres']).default('none'),
         lease_ttl_ms: positiveInt.optional(),
+        /**
+         * With Redis: the share of a key's per-minute limit a replica takes from Redis at once and then
+         * admits locally (src/cluster/bucket-leases.ts); 0 makes every take one atomic Redis script.
+         */
+        limit_lease_share: z.number().min(0).max(0.1).default(0.01),
       })
       .prefault({}),
     health: z

@@ -182,6 +182,7 @@ async function sharedCounters(config: KeelConfig, logger: Logger): Promise<Redis
   const { RedisUsageCounters } = await import('../../cluster/redis-usage-counters.js');
   return new RedisUsageCounters({
     redis: url,
+    leases: { fraction: config.cluster.limit_lease_share },
     onDegraded: (err) => logger.warn({ err }, 'redis unreachable: per-key limits now hold per replica until it returns'),
     onRecovered: () => logger.info('redis reachable again: per-key limits are shared again'),
   });
