@@ -11,6 +11,7 @@
 import type { Clock } from '../core/clock.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import type { AttemptLimits } from './attempt-norms.js';
+import type { RaceCancel } from './hedge.js';
 
 export interface AttemptClockOptions {
   clock: Clock;
@@ -18,7 +19,7 @@ export interface AttemptClockOptions {
   /** Aborts when the request no longer wants this attempt (the deadline, the client left). */
   parent: AbortSignal;
   /** A second reason to stop, when there is one (a hedge race: the other attempt won). */
-  cancel?: AbortSignal | undefined;
+  cancel?: RaceCancel | undefined;
   /** The attempt went past its deployment's norm without an answer; called at most once. */
   onOverdue?: () => void;
 }
@@ -39,6 +40,7 @@ export class AttemptClock {
   private readonly controller = new AbortController();
   private readonly onParentAbort = (event: Event): void => this.controller.abort((event.target as AbortSignal).reason);
   private readonly pending: Pending;
+  private detachCancel: (() => void) | undefined;
   /** One timer for the earliest pending deadline, re-armed as marks come in (one per attempt, cheap). */
   private cancelTimer: (() => void) | undefined;
   private armedAt: number | undefined;
@@ -47,15 +49,17 @@ export class AttemptClock {
     const { clock, limits, parent, cancel } = options;
     this.startedAtMs = clock.now();
     this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
-    // Listeners, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
-    for (const source of cancel === undefined ? [parent] : [parent, cancel]) {
-      if (source.aborted) {
-        this.controller.abort(source.reason);
-        return;
-      }
+    // A listener and a detach, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
+    if (parent.aborted) {
+      this.controller.abort(parent.reason);
+      return;
+    }
+    if (cancel?.cancelled === true) {
+      this.controller.abort(cancel.reason);
+      return;
     }
     parent.addEventListener('abort', this.onParentAbort, { once: true });
-    cancel?.addEventListener('abort', this.onParentAbort, { once: true });
+    this.detachCancel = cancel?.attach((reason) => this.controller.abort(reason));
     this.arm();
   }
 
@@ -85,7 +89,7 @@ export class AttemptClock {
     this.pending.headersOverdue = this.pending.firstTokenOverdue = this.pending.cut = undefined;
     this.arm();
     this.options.parent.removeEventListener('abort', this.onParentAbort);
-    this.options.cancel?.removeEventListener('abort', this.onParentAbort);
+    this.detachCancel?.();
   }
 
   private arm(): void {

@@ -15,6 +15,7 @@ import { providerFor, type AttemptResult, type UpstreamFailure } from '../provid
 import { decideRetry, type TypedEmitter } from '../resilience/index.js';
 import type { Admitted } from './admission.js';
 import { AttemptClock } from './attempt-clock.js';
+import type { RaceCancel } from './hedge.js';
 import type { AnswerMode, AttemptNorms } from './attempt-norms.js';
 import type { DispatchContext } from './dispatch-context.js';
 import { passthroughBody } from './pass-through.js';
@@ -30,8 +31,8 @@ export interface RunOptions {
   continuation?: ChatRequest;
   /** An attempt went overdue: the caller may hedge. */
   onOverdue?: () => void;
-  /** Aborts when the request no longer wants this deployment (a hedge race that the other attempt won). */
-  cancel?: AbortSignal;
+  /** Cancelled when the request no longer wants this deployment (a hedge race that the other attempt won). */
+  cancel?: RaceCancel;
 }
 
 export interface AttemptRunnerDeps {
@@ -150,7 +151,7 @@ export class AttemptRunner {
       } catch {
         return { kind: 'stop' };
       }
-      if (options.cancel?.aborted === true) return { kind: 'stop' };
+      if (options.cancel?.cancelled === true) return { kind: 'stop' };
       if (!limit.tryAcquire()) return { kind: 'next' };
       const again = breaker.tryAcquire();
       if (!again.allowed) {

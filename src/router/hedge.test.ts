@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
-import { hedge } from './hedge.js';
+import { hedge, RaceCancel } from './hedge.js';
 
 type V = 'answer-1' | 'answer-2' | 'next' | 'stop';
 
@@ -18,13 +18,13 @@ function race(clock: ManualClock, first: Promise<V>, second: Promise<V> | undefi
       const timer = new AbortController();
       return { late: clock.sleep(100, timer.signal).catch(() => undefined), cancel: () => timer.abort() };
     },
-    first: (signal) => {
-      signal.addEventListener('abort', () => log.push('first cancelled'));
+    first: (cancel) => {
+      cancel.attach(() => log.push('first cancelled'));
       return first;
     },
-    second: (signal) => {
+    second: (cancel) => {
       log.push('hedge sent');
-      signal.addEventListener('abort', () => log.push('second cancelled'));
+      cancel.attach(() => log.push('second cancelled'));
       return second;
     },
     isAnswer: (v) => v.startsWith('answer'),
@@ -76,5 +76,20 @@ describe('hedge', () => {
     clock.advance(100);
     first.resolve('answer-1');
     expect(await pending).toBe('answer-1');
+  });
+});
+
+describe('RaceCancel', () => {
+  it('aborts the attempt running when the race cancels, once, and one attached later at once', () => {
+    const cancel = new RaceCancel();
+    const aborted: unknown[] = [];
+    const detachFirst = cancel.attach((reason) => aborted.push(['first', reason]));
+    detachFirst(); // that attempt ended (a retry follows)
+    cancel.attach((reason) => aborted.push(['retry', reason]));
+    cancel.cancel('lost');
+    cancel.cancel('again');
+    expect(cancel).toMatchObject({ cancelled: true, reason: 'lost' });
+    cancel.attach((reason) => aborted.push(['late', reason]));
+    expect(aborted).toEqual([['retry', 'lost'], ['late', 'lost']]);
   });
 });

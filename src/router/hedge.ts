@@ -5,19 +5,49 @@
  * detour, at the cost of a second call for the late few — which the caller charges to the retry budget,
  * so hedging never doubles the load.
  */
+/**
+ * How a race cancels an entrant: the attempt running for it attaches its own abort, and a cancel reaches
+ * whichever attempt is running then (and tells the entrant not to start another). Not an AbortController:
+ * one costs about 4 µs on Node 20, every request on a route with a second deployment races, and almost no
+ * race is ever cancelled.
+ */
+export class RaceCancel {
+  cancelled = false;
+  reason: unknown;
+  private abortRunning: ((reason: unknown) => void) | undefined;
+
+  /** The running attempt's abort (called at once if the race already cancelled); returns its detach. */
+  attach(abort: (reason: unknown) => void): () => void {
+    if (this.cancelled) abort(this.reason);
+    else this.abortRunning = abort;
+    return () => {
+      if (this.abortRunning === abort) this.abortRunning = undefined;
+    };
+  }
+
+  cancel(reason: unknown): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.reason = reason;
+    const abort = this.abortRunning;
+    this.abortRunning = undefined;
+    abort?.(reason);
+  }
+}
+
 export interface HedgeRace<V> {
   /**
    * When the first attempt is late enough to hedge: a promise that resolves then, and a cancel called once
    * the race no longer needs it (a pending timer must not outlive the request).
    */
   trigger(): { late: Promise<void>; cancel(): void };
-  /** Starts the first attempt; its signal aborts when the second wins, or when `second` gives it up. */
-  first(signal: AbortSignal): Promise<V>;
+  /** Starts the first attempt; it is cancelled when the second wins, or when `second` gives it up. */
+  first(cancel: RaceCancel): Promise<V>;
   /**
    * Starts the hedge, or returns undefined when none may be sent (no second deployment). `giveUpFirst`
    * aborts the first attempt with a reason, for a hedge that replaces it rather than racing it.
    */
-  second(signal: AbortSignal, giveUpFirst: (reason: unknown) => void): Promise<V> | undefined;
+  second(cancel: RaceCancel, giveUpFirst: (reason: unknown) => void): Promise<V> | undefined;
   /** The request is answered: the race is over. */
   isAnswer(value: V): boolean;
   /** The request must stop (a client error): no point waiting for the other. */
@@ -30,14 +60,14 @@ export interface HedgeRace<V> {
 const HEDGE_LOST = new Error('hedge lost');
 
 export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
-  const firstCancel = new AbortController();
-  const first = race.first(firstCancel.signal);
+  const firstCancel = new RaceCancel();
+  const first = race.first(firstCancel);
   const trigger = race.trigger();
   const early = await Promise.race([first.then((value) => ({ done: true as const, value })), trigger.late.then(() => ({ done: false as const }))]);
   trigger.cancel();
   if (early.done) return early.value;
-  const secondCancel = new AbortController();
-  const second = race.second(secondCancel.signal, (reason) => firstCancel.abort(reason));
+  const secondCancel = new RaceCancel();
+  const second = race.second(secondCancel, (reason) => firstCancel.cancel(reason));
   if (second === undefined) return first;
 
   const entrants = [
@@ -47,7 +77,7 @@ export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
   const settled = await Promise.race(entrants.map((e, i) => e.promise.then((value) => ({ i, value }))));
   const other = entrants[1 - settled.i]!;
   if (race.isAnswer(settled.value) || race.isStop(settled.value)) {
-    other.cancel.abort(HEDGE_LOST);
+    other.cancel.cancel(HEDGE_LOST);
     void other.promise.then((value) => {
       if (race.isAnswer(value)) race.discard(value);
     });

@@ -358,15 +358,15 @@ export class Router {
         if (fixedDelayMs === undefined) return { late, cancel: () => undefined };
         return { late, cancel: this.clock.setTimer(fixedDelayMs, () => overdue()) };
       },
-      first: (signal) =>
+      first: (cancel) =>
         this.runner.run(d, first, kind, deadline.signal, {
-          cancel: signal,
+          cancel,
           onOverdue: () => {
             overdueAtMs ??= this.clock.now();
             if (fixedDelayMs === undefined) overdue();
           },
         }),
-      second: (signal, giveUpFirst) => {
+      second: (cancel, giveUpFirst) => {
         const firstId = first.deployment.id;
         const second = nextAdmitted();
         if (second === undefined) return undefined;
@@ -379,7 +379,7 @@ export class Router {
           }
           giveUpFirst(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
         }
-        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', deadline.signal, { cancel: signal });
+        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', deadline.signal, { cancel });
       },
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
