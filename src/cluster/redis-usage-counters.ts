@@ -44,7 +44,6 @@ export const REDIS_COUNTERS_DEFAULTS = {
 
 const SPEND_COPIES_MAX = 10_000; // keys whose spend copy is kept; past it the copies start afresh
 
-
 /** A key's spend as last read from Redis, plus what this replica spent since. */
 interface SpendCopy extends Spend {
   day: string;

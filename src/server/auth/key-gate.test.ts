@@ -185,6 +185,19 @@ describe('admission', () => {
     await expect(gate.admit(callerA, { requestId: 'z', json: body(), bodyBytes: 40 })).resolves.toBeDefined();
   });
 
+  it('records spend in the ledger at once, while the shared counters still wait to send their batch', async () => {
+    const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
+    const waiting = Object.assign(Object.create(counters) as MemoryUsageCounters, { charge: () => new Promise<void>(() => undefined) }); // Redis's 100 ms batch, never sent
+    const g = new KeyGate({ ring, counters: waiting, ledger, nowMs: () => now, priceOf: () => PRICE });
+    const detach = g.attach(events);
+    await g.admit(g.authenticate(bearer(a.secret)), { requestId: 'w', json: body(), bodyBytes: 40 });
+    events.emit('request', finished('w', 'a', { inputTokens: 3, outputTokens: 4 }));
+    detach();
+    await ledger.close(); // a stop closes the ledger before the counters
+    const entry = (await store.listAudit({ limit: 1 }))[0]!;
+    expect(entry).toMatchObject({ action: 'usage.spend', target: a.record.id, details: { usd: 7, requests: 1 } });
+  });
+
   it('persists spend and rebuilds it on start', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(a.secret));

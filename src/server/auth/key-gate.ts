@@ -191,8 +191,10 @@ export class KeyGate implements RequestGate {
     }
     const nowMs = this.options.nowMs();
     const tokens = key?.tpm == null ? undefined : { id: bucketIds(key).tpm, perMinute: key.tpm, amount: input + output - entry.estimate };
-    await this.options.counters.charge(entry.keyId, tokens, usd, nowMs);
+    // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
+    // before the counters, so spend recorded after that wait could miss the ledger's last flush.
     this.options.ledger.record(entry.keyId, usd, { input, output }, nowMs);
+    await this.options.counters.charge(entry.keyId, tokens, usd, nowMs);
   }
 
   private sweep(nowMs: number): void {
