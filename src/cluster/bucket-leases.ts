@@ -14,7 +14,7 @@
  *
  * This module keeps no connection and no timer: the Redis counters call it and send what it returns.
  */
-import type { BucketAsk, BucketState, TakeResult } from '../server/auth/usage-counters.js';
+import { bucketState, type BucketAsk, type BucketState, type TakeResult } from '../server/auth/usage-counters.js';
 
 export const LEASE_DEFAULTS = {
   // A lease is 1% of a minute's allowance: with N replicas at most N% of it sits unused in leases.
@@ -59,7 +59,7 @@ export class BucketLeases {
   leaseFor(ask: BucketAsk): number {
     if (this.asking.has(ask.id)) return 0;
     if (!this.held.has(ask.id) && this.held.size >= (this.options.maxBuckets ?? LEASE_DEFAULTS.maxBuckets)) return 0;
-    const lease = Math.floor(ask.perMinute * (this.options.fraction ?? LEASE_DEFAULTS.fraction));
+    const lease = this.leaseSize(ask.perMinute);
     if (lease > 0) this.asking.set(ask.id, ask);
     return lease;
   }
@@ -116,7 +116,7 @@ export class BucketLeases {
       held.tokens -= used;
       return amount - used;
     }
-    const room = Math.max(0, 2 * Math.floor(perMinute * (this.options.fraction ?? LEASE_DEFAULTS.fraction)) - held.tokens);
+    const room = Math.max(0, 2 * this.leaseSize(perMinute) - held.tokens);
     const kept = Math.min(room, -amount);
     held.tokens += kept;
     return amount + kept;
@@ -124,7 +124,7 @@ export class BucketLeases {
 
   /** Leases unused for `idleMs` (or all of them, at close), removed here: give them back to Redis. */
   release(nowMs: number, all = false): BucketDelta[] {
-    const idleMs = this.options.idleMs ?? LEASE_DEFAULTS.idleMs;
+    const idleMs = this.idleMs;
     const out: BucketDelta[] = [];
     for (const [id, held] of this.held) {
       if (!all && nowMs - held.usedAtMs < idleMs) continue;
@@ -139,8 +139,17 @@ export class BucketLeases {
     this.held.clear();
   }
 
+  /** How long an unused lease is kept. */
+  get idleMs(): number {
+    return this.options.idleMs ?? LEASE_DEFAULTS.idleMs;
+  }
+
   get size(): number {
     return this.held.size;
+  }
+
+  private leaseSize(perMinute: number): number {
+    return Math.floor(perMinute * (this.options.fraction ?? LEASE_DEFAULTS.fraction));
   }
 
   private remember(id: string, perMinute: number, level: number, nowMs: number): Held {
@@ -159,17 +168,4 @@ export class BucketLeases {
     const refilled = Math.min(held.perMinute, held.level + (Math.max(0, nowMs - held.atMs) * held.perMinute) / MINUTE_MS);
     return Math.min(held.perMinute, refilled + held.tokens);
   }
-}
-
-/** What a caller learns about one bucket, computed exactly as `MemoryUsageCounters` does. */
-export function bucketState(ask: BucketAsk, level: number, allowed: boolean): BucketState {
-  const ratePerMs = ask.perMinute / MINUTE_MS;
-  const missing = allowed ? 0 : Math.max(0, Math.min(ask.cost, ask.perMinute) - level);
-  return {
-    id: ask.id,
-    limit: ask.perMinute,
-    remaining: Math.max(0, Math.floor(level)),
-    resetMs: Math.ceil((ask.perMinute - level) / ratePerMs),
-    retryAfterMs: Math.ceil(missing / ratePerMs),
-  };
 }

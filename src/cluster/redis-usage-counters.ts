@@ -23,7 +23,7 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { MemoryUsageCounters, utcDay, utcMonth, type BucketAdjustment, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from '../server/auth/usage-counters.js';
-import { BucketLeases, LEASE_DEFAULTS, type BucketDelta } from './bucket-leases.js';
+import { BucketLeases, type BucketDelta } from './bucket-leases.js';
 import { defineCounterScripts, type CounterScripts } from './redis-counter-scripts.js';
 import { SettleBatch, type PendingSpend } from './settle-batch.js';
 import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redis-connection.js';
@@ -113,8 +113,7 @@ export class RedisUsageCounters implements UsageCounters {
     this.scripts = defineCounterScripts(this.redis);
     // A reconnect ends any wait: the next operation goes to Redis again.
     this.redis.on('ready', () => void (this.skipUntilMs = 0));
-    const idleMs = options.leases?.idleMs ?? LEASE_DEFAULTS.idleMs;
-    this.releaseTimer = setInterval(() => this.giveBack(this.leases.release(this.nowMs())), Math.max(100, idleMs / 2));
+    this.releaseTimer = setInterval(() => this.giveBack(this.leases.release(this.nowMs())), Math.max(100, this.leases.idleMs / 2));
     this.releaseTimer.unref();
   }
 

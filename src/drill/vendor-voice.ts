@@ -97,9 +97,9 @@ export interface VendorLeadInput {
 export function vendorLead(input: VendorLeadInput): VendorLead {
   const mapped = vendorDeployments(input.vendor, input.primary);
   const offset = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms - input.startEpochMs));
-  // No fault on the vendor's deployments: any breaker opening counts, as before (not none, which Math.min of nothing would give).
-  const firstFaultMs = Math.min(...input.episodes.filter((e) => mapped.includes(e.deployment)).map((e) => e.startMs), Number.POSITIVE_INFINITY);
-  const since = Number.isFinite(firstFaultMs) ? firstFaultMs : 0;
+  // No fault on the vendor's deployments: any breaker opening counts.
+  const faultStarts = input.episodes.filter((e) => mapped.includes(e.deployment)).map((e) => e.startMs);
+  const since = faultStarts.length === 0 ? 0 : Math.min(...faultStarts);
   const breaker = input.breakerOpens.find((b) => mapped.includes(b.deploymentId) && b.offsetMs >= since);
   const affected = (i: Incident): string[] => deploymentsOfComponent(i.component, input.deployments).map((d) => d.id);
   const incident = input.incidents.filter((i) => affected(i).some((d) => mapped.includes(d))).sort((a, b) => a.openedAt - b.openedAt)[0];

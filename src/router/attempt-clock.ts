@@ -54,12 +54,9 @@ export class AttemptClock {
       this.controller.abort(parent.reason);
       return;
     }
-    if (cancel?.cancelled === true) {
-      this.controller.abort(cancel.reason);
-      return;
-    }
+    this.detachCancel = cancel?.attach((reason) => this.controller.abort(reason)); // aborts at once if the race is already lost
+    if (this.controller.signal.aborted) return;
     parent.addEventListener('abort', this.onParentAbort, { once: true });
-    this.detachCancel = cancel?.attach((reason) => this.controller.abort(reason));
     this.arm();
   }
 

@@ -4,28 +4,10 @@
  * formatting) and Keel spends no time encoding. The body has already been parsed once, so it is valid
  * JSON; like JSON.parse, the last top-level "model" wins.
  */
-import { isJsonSpace } from '../core/json-text.js';
+import { isJsonSpace, jsonStringEndInBytes } from '../core/json-text.js';
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const MODEL = Buffer.from('model');
-
-/**
- * The index of the quote closing the JSON string that opens at `start` (or the body's end). Strings are
- * most of a request's bytes (the conversation), so they are skipped with the native `indexOf`, not byte by
- * byte: in UTF-8 no byte of a multibyte character is a quote or a backslash.
- */
-function stringEnd(body: Buffer, start: number): number {
-  let from = start + 1;
-  for (;;) {
-    const quote = body.indexOf(QUOTE, from);
-    if (quote === -1) return body.length;
-    let backslashes = 0;
-    for (let k = quote - 1; k > start && body[k] === BACKSLASH; k--) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-    from = quote + 1;
-  }
-}
 
 export function swapModel(body: Buffer, model: string): Buffer {
   let depth = 0;
@@ -37,14 +19,14 @@ export function swapModel(body: Buffer, model: string): Buffer {
   while (i < n) {
     const c = body[i]!;
     if (c === QUOTE) {
-      const end = stringEnd(body, i);
+      const end = jsonStringEndInBytes(body, i);
       if (depth === 1 && expectKey && end - i - 1 === MODEL.length && body.compare(MODEL, 0, MODEL.length, i + 1, end) === 0) {
         let j = end + 1;
         while (isJsonSpace(body[j]!)) j++;
         j++; // the colon
         while (isJsonSpace(body[j]!)) j++;
         if (body[j] === QUOTE) {
-          const valueEnd = stringEnd(body, j);
+          const valueEnd = jsonStringEndInBytes(body, j);
           lastStart = j;
           lastEnd = valueEnd + 1;
           i = valueEnd + 1;

@@ -122,13 +122,13 @@ export function tracesUrl(endpoint: string): string {
 }
 
 /** Where spans come from: the resource they describe and the ids they get. */
-export interface SpanSource {
+interface SpanSource {
   resource: Resource;
   ids: { generateTraceId(): string; generateSpanId(): string };
 }
 
 /** The request's span and one child span per attempt, with the times the router recorded. */
-export function requestSpans(source: SpanSource, record: RequestRecord): ReadableSpan[] {
+function requestSpans(source: SpanSource, record: RequestRecord): ReadableSpan[] {
   const answered = answeringAttempt(record);
   // Literal keys (not computed ones): V8 builds these objects from a template, which the request path feels.
   const attributes: Attributes = {

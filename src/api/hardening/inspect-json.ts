@@ -14,6 +14,7 @@
  * quietly and leaves `JSON.parse` to report the syntax error.
  */
 import { KeelError } from '../../core/errors.js';
+import { jsonStringEnd } from '../../core/json-text.js';
 
 interface ObjectFrame {
   kind: 'object';
@@ -48,19 +49,6 @@ function pathOf(stack: readonly Frame[]): string {
 function refuse(message: string, stack: readonly Frame[]): never {
   const param = pathOf(stack);
   throw new KeelError('invalid_request', param === '' ? `${message}.` : `${message} (at '${param}').`, { param: param === '' ? 'body' : param });
-}
-
-/** Index of the quote closing the string that opens at `start`, or -1 when it never closes. */
-function closingQuote(text: string, start: number): number {
-  let from = start + 1;
-  for (;;) {
-    const quote = text.indexOf('"', from);
-    if (quote === -1) return -1;
-    let backslashes = 0;
-    for (let k = quote - 1; k > start && text.charCodeAt(k) === 0x5c; k--) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-    from = quote + 1;
-  }
 }
 
 function isNumberChar(c: number): boolean {
@@ -108,8 +96,8 @@ export function inspectJson(text: string, maxDepth: number): void {
       i++;
     } else if (c === 0x22) {
       // "
-      const end = closingQuote(text, i);
-      if (end === -1) return;
+      const end = jsonStringEnd(text, i);
+      if (end === text.length) return; // never closes
       if (top?.kind === 'object' && top.expectingKey) {
         let key = text.slice(i + 1, end);
         if (key.includes('\\')) {

@@ -56,13 +56,8 @@ export function estimateTokens(json: unknown, bodyBytes: number): number {
 
 const isoDay = (ms: number): string => new Date(ms).toISOString();
 
-/** A key's bucket ids, made once per key record rather than concatenated on every request. */
-const bucketIdsOf = new WeakMap<VirtualKeyRecord, { rpm: string; tpm: string }>();
-function bucketIds(key: VirtualKeyRecord): { rpm: string; tpm: string } {
-  let ids = bucketIdsOf.get(key);
-  if (ids === undefined) bucketIdsOf.set(key, (ids = { rpm: `${key.id}:rpm`, tpm: `${key.id}:tpm` }));
-  return ids;
-}
+/** The id of a key's requests- or tokens-per-minute bucket. */
+const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kind}`;
 
 export class KeyGate implements RequestGate {
   private readonly pending = new Map<string, Pending[]>();
@@ -106,8 +101,8 @@ export class KeyGate implements RequestGate {
     await this.checkBudgets(key, nowMs);
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const asks: (BucketAsk & { kind: LimitKind })[] = [];
-    if (key.rpm !== null) asks.push({ kind: 'requests', id: bucketIds(key).rpm, perMinute: key.rpm, cost: 1 });
-    if (key.tpm !== null) asks.push({ kind: 'tokens', id: bucketIds(key).tpm, perMinute: key.tpm, cost: estimate });
+    if (key.rpm !== null) asks.push({ kind: 'requests', id: bucketId(key.id, 'rpm'), perMinute: key.rpm, cost: 1 });
+    if (key.tpm !== null) asks.push({ kind: 'tokens', id: bucketId(key.id, 'tpm'), perMinute: key.tpm, cost: estimate });
     let headers: Record<string, string> = {};
     if (asks.length > 0) {
       const taken = await this.options.counters.take(asks, nowMs);
@@ -131,21 +126,21 @@ export class KeyGate implements RequestGate {
   private async checkBudgets(key: VirtualKeyRecord, nowMs: number): Promise<void> {
     if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return;
     const spend = await this.options.counters.spend(key.id, nowMs);
-    const overDaily = key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd;
-    if (!overDaily && (key.monthlyBudgetUsd === null || spend.monthUsd < key.monthlyBudgetUsd)) return;
     const now = new Date(nowMs);
-    const budgets = [
-      { name: 'daily', budget: key.dailyBudgetUsd, spent: spend.dayUsd, resetMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) },
-      { name: 'monthly', budget: key.monthlyBudgetUsd, spent: spend.monthUsd, resetMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) },
-    ];
-    for (const { name, budget, spent, resetMs } of budgets) {
-      if (budget === null || spent < budget) continue;
-      throw new KeelError(
-        'budget_exceeded',
-        `The ${name} budget of $${budget} for key '${key.name}' is exhausted ($${spent.toFixed(4)} spent); it resets at ${isoDay(resetMs)}.`,
-        { retryAfterS: Math.ceil((resetMs - nowMs) / 1000) },
-      );
+    if (key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd) {
+      this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1), nowMs);
     }
+    if (key.monthlyBudgetUsd !== null && spend.monthUsd >= key.monthlyBudgetUsd) {
+      this.refuseBudget(key, 'monthly', key.monthlyBudgetUsd, spend.monthUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1), nowMs);
+    }
+  }
+
+  private refuseBudget(key: VirtualKeyRecord, name: 'daily' | 'monthly', budget: number, spent: number, resetMs: number, nowMs: number): never {
+    throw new KeelError(
+      'budget_exceeded',
+      `The ${name} budget of $${budget} for key '${key.name}' is exhausted ($${spent.toFixed(4)} spent); it resets at ${isoDay(resetMs)}.`,
+      { retryAfterS: Math.ceil((resetMs - nowMs) / 1000) },
+    );
   }
 
   private grant(key: VirtualKeyRecord, requestId: string, estimate: number, headers: Record<string, string>, nowMs: number): Grant {
@@ -159,8 +154,8 @@ export class KeyGate implements RequestGate {
       abandon: () => {
         if (!this.take(requestId, (p) => p === entry)) return;
         // Never dispatched: give back its request and its estimated tokens.
-        if (key.rpm !== null) void this.options.counters.adjust(bucketIds(key).rpm, key.rpm, -1, this.options.nowMs());
-        if (key.tpm !== null) void this.options.counters.adjust(bucketIds(key).tpm, key.tpm, -estimate, this.options.nowMs());
+        if (key.rpm !== null) void this.options.counters.adjust(bucketId(key.id, 'rpm'), key.rpm, -1, this.options.nowMs());
+        if (key.tpm !== null) void this.options.counters.adjust(bucketId(key.id, 'tpm'), key.tpm, -estimate, this.options.nowMs());
       },
     };
   }
@@ -190,7 +185,7 @@ export class KeyGate implements RequestGate {
       usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
     }
     const nowMs = this.options.nowMs();
-    const tokens = key?.tpm == null ? undefined : { id: bucketIds(key).tpm, perMinute: key.tpm, amount: input + output - entry.estimate };
+    const tokens = key?.tpm == null ? undefined : { id: bucketId(key.id, 'tpm'), perMinute: key.tpm, amount: input + output - entry.estimate };
     // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
     // before the counters, so spend recorded after that wait could miss the ledger's last flush.
     this.options.ledger.record(entry.keyId, usd, { input, output }, nowMs);

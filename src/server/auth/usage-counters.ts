@@ -110,17 +110,9 @@ export class MemoryUsageCounters implements UsageCounters {
     const buckets: BucketState[] = [];
     for (let i = 0; i < asks.length; i++) {
       const ask = asks[i]!;
-      const ratePerMs = ask.perMinute / MINUTE_MS;
       const level = allowed ? levels[i]! - ask.cost : levels[i]!;
       if (allowed) this.store(ask.id, level, nowMs);
-      const missing = allowed ? 0 : Math.max(0, Math.min(ask.cost, ask.perMinute) - level);
-      buckets.push({
-        id: ask.id,
-        limit: ask.perMinute,
-        remaining: Math.max(0, Math.floor(level)),
-        resetMs: Math.ceil((ask.perMinute - level) / ratePerMs),
-        retryAfterMs: Math.ceil(missing / ratePerMs),
-      });
+      buckets.push(bucketState(ask, level, allowed));
     }
     return { allowed, buckets };
   }
@@ -172,4 +164,17 @@ export class MemoryUsageCounters implements UsageCounters {
     const refilled = bucket.level + ((nowMs - bucket.atMs) * perMinute) / MINUTE_MS;
     return Math.min(perMinute, refilled);
   }
+}
+
+/** What a caller learns about one bucket at `level` (after the take when it was allowed). */
+export function bucketState(ask: BucketAsk, level: number, allowed: boolean): BucketState {
+  const ratePerMs = ask.perMinute / MINUTE_MS;
+  const missing = allowed ? 0 : Math.max(0, Math.min(ask.cost, ask.perMinute) - level);
+  return {
+    id: ask.id,
+    limit: ask.perMinute,
+    remaining: Math.max(0, Math.floor(level)),
+    resetMs: Math.ceil((ask.perMinute - level) / ratePerMs),
+    retryAfterMs: Math.ceil(missing / ratePerMs),
+  };
 }
