@@ -55,7 +55,8 @@ type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
  * before it started would skip its `finally`. The dispatch is released exactly once, however it ends.
  */
 class SurfaceFrames implements AsyncIterableIterator<string> {
-  private readonly encoder: ReturnType<Surface['streamEncoder']>;
+  /** Made at the first frame it encodes: a passed-through stream usually never needs one. */
+  private encoder: ReturnType<Surface['streamEncoder']> | undefined;
   /** Pass-through until a mid-stream continuation switches the rest of the answer to encoding. */
   private passthrough: boolean;
   private started = false;
@@ -67,7 +68,6 @@ class SurfaceFrames implements AsyncIterableIterator<string> {
     private readonly items: AsyncGenerator<StreamItem, void, undefined>,
     private readonly surface: Surface,
   ) {
-    this.encoder = surface.streamEncoder();
     this.passthrough = result.passthrough;
   }
 
@@ -104,20 +104,24 @@ class SurfaceFrames implements AsyncIterableIterator<string> {
 
   /** The frame for one item, or undefined when it has none for the client. */
   private frameOf(item: StreamItem): string | undefined {
-    const { req, surface, encoder } = this;
-    if (item.kind === 'data') return this.passthrough && item.raw !== undefined ? item.raw : encoder.encode(item.events);
+    const { req, surface } = this;
+    if (item.kind === 'data') return this.passthrough && item.raw !== undefined ? item.raw : this.encoderNow().encode(item.events);
     if (item.kind === 'resync') {
       // The client has these already (as the provider's bytes): bring the encoder up to date silently.
-      if (this.passthrough) encoder.encode(item.events);
+      if (this.passthrough) this.encoderNow().encode(item.events);
       this.passthrough = false;
       return undefined;
     }
     if (item.kind === 'end') {
       req.trail.outcome = 'ok';
-      return this.passthrough ? surface.passthroughEnd : encoder.finish();
+      return this.passthrough ? surface.passthroughEnd : this.encoderNow().finish();
     }
     req.trail.outcome = item.failure.outcome;
     return surface.failure(item.failure, req.requestId);
+  }
+
+  private encoderNow(): ReturnType<Surface['streamEncoder']> {
+    return (this.encoder ??= this.surface.streamEncoder());
   }
 
   private settle(): void {

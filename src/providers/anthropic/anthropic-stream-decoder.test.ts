@@ -163,7 +163,7 @@ describe('Anthropic stream decoding', () => {
 
   it('closes an argument-less tool call with {} and starts text blocks only at their first text', () => {
     const decoder = new AnthropicStreamDecoder();
-    const push = (data: object) => decoder.push({ data: JSON.stringify(data) }).events;
+    const push = (data: object) => decoder.push(JSON.stringify(data)).events;
     push({ type: 'message_start', message: { id: 'm', model: 'c', usage: { input_tokens: 1 } } });
     expect(push({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })).toEqual([]);
     expect(push({ type: 'content_block_stop', index: 0 })).toEqual([]);

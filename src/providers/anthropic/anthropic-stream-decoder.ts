@@ -58,16 +58,22 @@ export class AnthropicStreamDecoder {
     return this.stopReasonSeen || this.stopped;
   }
 
-  push(input: SseEventIn): DecodedEvent {
+  /** The reader ends the stream at the stop reason: nothing after it is needed. */
+  get complete(): boolean {
+    return this.finished;
+  }
+
+  /** One event: its data and its `event:` field, when the provider sent one. */
+  push(data: string, eventName?: string): DecodedEvent {
     let json: unknown;
     try {
-      json = JSON.parse(input.data);
+      json = JSON.parse(data);
     } catch {
       return this.malformed();
     }
     const type = json !== null && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
     if (typeof type !== 'string') return this.malformed();
-    const raw = frameSse(input.event ?? type, input.data);
+    const raw = frameSse(eventName ?? type, data);
     // An event type added after this was written: forwarded untouched, decoded to nothing.
     if (!KNOWN_STREAM_EVENTS.has(type)) return { events: [], raw };
     const parsed = anthropicStreamEvent.safeParse(json);

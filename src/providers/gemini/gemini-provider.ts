@@ -8,9 +8,7 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { classifyNetworkFailure } from '../http/network-failure.js';
-import { DataBatch } from '../http/data-batch.js';
-import { readSseBatches } from '../http/sse-reader.js';
+import { readSseItems } from '../http/sse-items.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyGeminiError } from './gemini-error.js';
@@ -84,29 +82,6 @@ export async function readGeminiAnswer(res: UpstreamResponse, input: AttemptInpu
  * stream is read to the end of the body (Gemini's only terminator); once a finish reason has arrived,
  * a body that then breaks or stalls has lost nothing, and the stream still ends well.
  */
-export async function* geminiStreamItems(body: Readable, options: StreamReadOptions, decoder: GeminiStreamDecoder): AsyncGenerator<StreamItem, void, undefined> {
-  const batch = new DataBatch();
-  try {
-    const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-    for await (const events of readSseBatches(body, reading)) {
-      for (const event of events) {
-        const decoded = decoder.push(event.data);
-        if (decoded.failure !== undefined) {
-          const data = batch.take();
-          if (data !== undefined) yield data;
-          yield { kind: 'failure', failure: decoded.failure };
-          return;
-        }
-        if (decoded.raw !== undefined) batch.add(decoded.events, decoded.raw);
-      }
-      const data = batch.take();
-      if (data !== undefined) yield data;
-    }
-  } catch (err) {
-    if (!decoder.finished) {
-      yield { kind: 'failure', failure: classifyNetworkFailure(err, options.signal, 'body') };
-      return;
-    }
-  }
-  yield decoder.finished ? { kind: 'end' } : { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
+export function geminiStreamItems(body: Readable, options: StreamReadOptions, decoder: GeminiStreamDecoder): AsyncGenerator<StreamItem, void, undefined> {
+  return readSseItems(body, options, decoder);
 }

@@ -39,6 +39,9 @@ export class GeminiStreamDecoder {
     return this.finishReason !== undefined;
   }
 
+  /** Usage may follow the finish reason: a Gemini stream is read to the end of its body, its only terminator. */
+  readonly complete = false;
+
   push(data: string): DecodedChunk {
     let json: unknown;
     try {

@@ -7,7 +7,7 @@ import { testDeployment } from '../../../test/support/test-deployment.js';
 import type { AttemptInput, AttemptResult, UpstreamFailure } from '../types.js';
 import { exchange, readJsonAnswer, type ExchangeSpec } from './exchange.js';
 import { StreamTimeoutError } from './network-failure.js';
-import { readSseBatches } from './sse-reader.js';
+import { readSseItems } from './sse-items.js';
 import { closeAllPools } from './upstream-pool.js';
 
 let server: LoopbackServer;
@@ -47,10 +47,9 @@ function spec(overrides: Partial<ExchangeSpec> = {}): ExchangeSpec {
       if (!read.ok) return { kind: 'failure', failure: read.failure };
       return { kind: 'json', response: { text: read.json.text } as never, raw: read.raw };
     },
-    readStream: async function* (body, timing) {
-      for await (const batch of readSseBatches(body, timing)) for (const event of batch) yield { kind: 'data', events: [{ type: 'text_delta', index: 0, text: event.data }] };
-      yield { kind: 'end' };
-    },
+    // Every event is a text delta, and the answer is whole whenever the body ends.
+    readStream: (body, timing) =>
+      readSseItems(body, { ...timing, signal: new AbortController().signal }, { finished: true, complete: false, push: (data) => ({ events: [{ type: 'text_delta', index: 0, text: data }], raw: `data: ${data}\n\n` }) }),
     ...overrides,
   };
 }

@@ -4,40 +4,32 @@
  * then exactly one `end` — once the decoder has seen the closing event, the rest of the body is drained,
  * not waited for — or one `failure`: an error event, a body that ends early, or a connection that breaks
  * or stalls. The framing (SSE, or AWS event-stream chunks) is the caller's: `decodedStreamItems` takes
- * the events however they came, `sseStreamItems` reads them from an SSE body.
+ * the events however they came, `sseStreamItems` reads them from an SSE body (see sse-items.ts).
  */
 import type { Readable } from 'node:stream';
-import type { StreamEvent } from '../../core/chat-response.js';
-import type { StreamItem, UpstreamFailure } from '../types.js';
+import type { StreamItem } from '../types.js';
 import type { StreamReadOptions } from './exchange.js';
 import { classifyNetworkFailure } from './network-failure.js';
 import { DataBatch } from './data-batch.js';
-import { readSseBatches } from './sse-reader.js';
+import { readSseItems, type SseWatch } from './sse-items.js';
 
-export interface SseEventDecoder {
-  push(event: { event?: string | undefined; data: string }): { events: StreamEvent[]; raw?: string; failure?: UpstreamFailure };
-  /** The closing event arrived: nothing more is needed from the body. */
-  readonly finished: boolean;
-}
-
-export function sseStreamItems(body: Readable, options: StreamReadOptions, decoder: SseEventDecoder): AsyncGenerator<StreamItem, void, undefined> {
-  const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-  return decodedStreamItems(readSseBatches(body, reading), options.signal, decoder);
+export function sseStreamItems(body: Readable, options: StreamReadOptions, decoder: SseWatch): AsyncGenerator<StreamItem, void, undefined> {
+  return readSseItems(body, options, decoder);
 }
 
 /** `batches`: the events as they came, a batch per read of the body (see data-batch.ts). */
 export async function* decodedStreamItems(
   batches: AsyncIterable<readonly { event?: string | undefined; data: string }[]>,
   signal: AbortSignal,
-  decoder: SseEventDecoder,
+  decoder: SseWatch,
 ): AsyncGenerator<StreamItem, void, undefined> {
   const batch = new DataBatch();
   try {
     for await (const events of batches) {
       for (const event of events) {
-        const decoded = decoder.push(event);
+        const decoded = decoder.push(event.data, event.event);
         if (decoded.raw !== undefined) batch.add(decoded.events, decoded.raw);
-        if (decoded.failure !== undefined || decoder.finished) {
+        if (decoded.failure !== undefined || decoder.complete) {
           const data = batch.take();
           if (data !== undefined) yield data;
           yield decoded.failure !== undefined ? { kind: 'failure', failure: decoded.failure } : { kind: 'end' };

@@ -8,10 +8,8 @@ import type { Readable } from 'node:stream';
 import type { Deployment } from '../../config/resolve-config.js';
 import type { WireFormat } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, StreamItem, UpstreamFailure } from '../types.js';
-import { classifyNetworkFailure } from '../http/network-failure.js';
-import { DataBatch } from '../http/data-batch.js';
-import { readSseBatches } from '../http/sse-reader.js';
-import { exchange, readJsonAnswer, type StreamTiming } from '../http/exchange.js';
+import { readSseItems } from '../http/sse-items.js';
+import { exchange, readJsonAnswer } from '../http/exchange.js';
 import { classifyOpenAIError } from './openai-error.js';
 import { decodeOpenAIResponse } from './decode-openai-response.js';
 import { encodeOpenAIRequest } from './encode-openai-request.js';
@@ -77,38 +75,7 @@ export class OpenAIProvider implements Provider {
         }
         return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
       },
-      readStream: (stream, timing) => this.readStream(stream, timing, input.signal, new OpenAIStreamDecoder(expectedChoices, usageExpected)),
+      readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new OpenAIStreamDecoder(expectedChoices, usageExpected)),
     });
-  }
-
-  private async *readStream(body: Readable, timing: StreamTiming, signal: AbortSignal, decoder: OpenAIStreamDecoder): AsyncGenerator<StreamItem, void, undefined> {
-    const batch = new DataBatch();
-    try {
-      const reading = { ...timing, completed: () => decoder.finished };
-      for await (const events of readSseBatches(body, reading)) {
-        for (const event of events) {
-          const decoded = decoder.push(event.data);
-          if (decoded.failure !== undefined || decoded.done === true || decoder.complete) {
-            if (decoded.raw !== undefined) batch.add(decoded.events, decoded.raw);
-            const data = batch.take();
-            if (data !== undefined) yield data;
-            if (decoded.failure !== undefined) yield { kind: 'failure', failure: decoded.failure };
-            else if (decoded.done === true && !decoder.finished) yield { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the provider ended the stream before the answer finished' } };
-            else yield { kind: 'end' };
-            return;
-          }
-          if (decoded.raw !== undefined) batch.add(decoded.events, decoded.raw);
-        }
-        const data = batch.take();
-        if (data !== undefined) yield data;
-      }
-      yield decoder.finished
-        ? { kind: 'end' }
-        : { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended before the answer finished' } };
-    } catch (err) {
-      const data = batch.take();
-      if (data !== undefined) yield data;
-      yield { kind: 'failure', failure: classifyNetworkFailure(err, signal, 'body') };
-    }
   }
 }

@@ -21,7 +21,13 @@ export class OpenAIResponsesStreamDecoder {
   finished = false;
   malformedEvents = 0;
 
-  push({ event: eventName, data }: { event?: string | undefined; data: string }): DecodedEvent {
+  /** The reader ends the stream at the closing event: nothing after it is needed. */
+  get complete(): boolean {
+    return this.finished;
+  }
+
+  /** One event: its data and its `event:` field, when the provider sent one. */
+  push(data: string, eventName?: string): DecodedEvent {
     let json: unknown;
     try {
       json = JSON.parse(data);

@@ -30,7 +30,8 @@ export class OpenAIStreamDecoder {
   /** Tool call index → block, made at the first tool call (most streams have none). */
   private toolBlocks: Map<number, number> | undefined;
   private nextBlock = 0;
-  private readonly finishedChoices = new Set<number>();
+  /** Made at the first finish: an open stream that waits on its model holds no set. */
+  private finishedChoices: Set<number> | undefined;
   private usageSeen = false;
   malformedEvents = 0;
 
@@ -41,12 +42,12 @@ export class OpenAIStreamDecoder {
 
   /** Every choice has finished and, when usage was asked for, it has arrived: nothing more is needed. */
   get complete(): boolean {
-    return this.finishedChoices.size >= this.expectedChoices && (this.usageSeen || !this.usageExpected);
+    return this.finished && (this.usageSeen || !this.usageExpected);
   }
 
   /** At least one choice finished: an answer cut after this point lost only its terminator. */
   get finished(): boolean {
-    return this.finishedChoices.size >= this.expectedChoices;
+    return (this.finishedChoices?.size ?? 0) >= this.expectedChoices;
   }
 
   push(data: string): DecodedEvent {
@@ -77,7 +78,7 @@ export class OpenAIStreamDecoder {
       const index = choice.index ?? 0;
       if (index === 0 && choice.delta !== undefined) this.decodeDelta(choice.delta, events);
       if (choice.finish_reason) {
-        this.finishedChoices.add(index);
+        (this.finishedChoices ??= new Set()).add(index);
         if (index === 0) events.push({ type: 'finish', finishReason: mapOpenAIFinishReason(choice.finish_reason) });
       }
     }

@@ -1,0 +1,190 @@
+/**
+ * An upstream SSE body read as the router's stream items, by one object: the body's bytes are framed
+ * into events, each event is handed to the provider's watch (its decoder) at once, and what one read of
+ * the body completed leaves as one data item, then exactly one `end` or `failure`. It replaces a chain of
+ * async generators (the stream's own async iterator, an event batcher, the provider's item generator):
+ * an item costs one promise here, and an open stream holds this object, its parser and its watch.
+ *
+ * The watch decides how a stream ends: a failure event, an explicit terminator (`done`: `[DONE]`), or
+ * nothing more needed (`complete`: the closing event, or every choice finished with its usage). A body
+ * that ends, or breaks, after the answer `finished` ended well (only a terminator was left); before it, it
+ * was cut. Once the end is decided the body is let go at once: a complete answer's rest is drained so the
+ * keep-alive socket goes back to the pool; an abandoned one is destroyed, which stops the provider.
+ *
+ * Timing: once the first event has come, each next one must come within the idle budget (comments and
+ * keep-alive pings are not progress); the wait for the first one is the router's attempt clock's, through
+ * `signal`. Time spent waiting for our own consumer (a slow client) is not charged to the provider.
+ */
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+import type { Readable } from 'node:stream';
+import type { StreamEvent } from '../../core/chat-response.js';
+import type { StreamItem, UpstreamFailure } from '../types.js';
+import { DataBatch } from './data-batch.js';
+import type { StreamReadOptions } from './exchange.js';
+import { classifyNetworkFailure } from './network-failure.js';
+import { releaseBody, StreamWatchdog } from './stream-watchdog.js';
+
+/** What a provider's decoder makes of one event. */
+export interface WatchedEvent {
+  events: StreamEvent[];
+  /** The event re-framed verbatim for a same-format client; absent when it must not be forwarded. */
+  raw?: string;
+  failure?: UpstreamFailure;
+  /** The provider's explicit end of stream (`[DONE]`). */
+  done?: boolean;
+}
+
+/** A provider's decoder, as the reader sees it. */
+export interface SseWatch {
+  push(data: string, event: string | undefined): WatchedEvent;
+  /** The answer is whole: a body that ends or breaks now ended well. */
+  readonly finished: boolean;
+  /** Nothing more is needed from the body: the stream ends now, without waiting for the body's end. */
+  readonly complete: boolean;
+}
+
+export function readSseItems(body: Readable, options: StreamReadOptions, watch: SseWatch): AsyncGenerator<StreamItem, void, undefined> {
+  return new SseItems(body, options, watch);
+}
+
+const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+const END: StreamItem = { kind: 'end' };
+
+function cut(message: string): StreamItem {
+  return { kind: 'failure', failure: { outcome: 'stream_cut', message } };
+}
+
+/** A body that closed with neither an end nor an error (what a stream's async iterator reports too). */
+function prematureClose(): Error {
+  return Object.assign(new Error('the response body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+class SseItems implements AsyncGenerator<StreamItem, void, undefined> {
+  private readonly parser: EventSourceParser;
+  private readonly text = new TextDecoder();
+  private readonly watchdog: StreamWatchdog;
+  private readonly batch = new DataBatch();
+  /** The stream's last item, once decided; the body is then no longer read. */
+  private last: StreamItem | undefined;
+  /** Items decided but not yet taken: a data item, then the last one. */
+  private ready: StreamItem[] = [];
+  private eventsSeen = 0;
+  private bodyEnded = false;
+  private bodyError: unknown;
+  private released = false;
+  private wake: (() => void) | undefined;
+  private readonly onReadable = (): void => this.signal();
+  private readonly onEnd = (): void => {
+    this.bodyEnded = true;
+    this.signal();
+  };
+  private readonly onError = (err: unknown): void => {
+    this.bodyError ??= err;
+    this.signal();
+  };
+  private readonly onClose = (): void => {
+    if (!this.bodyEnded) this.bodyError ??= prematureClose();
+    this.signal();
+  };
+
+  constructor(
+    private readonly body: Readable,
+    private readonly options: StreamReadOptions,
+    private readonly watch: SseWatch,
+  ) {
+    this.parser = createParser({ onEvent: (event) => this.onEvent(event) });
+    this.watchdog = new StreamWatchdog(body, options.idleMs);
+    body.on('readable', this.onReadable);
+    body.on('end', this.onEnd);
+    body.on('error', this.onError);
+    body.on('close', this.onClose);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<StreamItem, void>> {
+    this.watchdog.consumerBusy(false);
+    for (;;) {
+      const item = this.ready.shift();
+      if (item !== undefined) {
+        this.watchdog.consumerBusy(true);
+        return { done: false, value: item };
+      }
+      if (this.last !== undefined || this.released) return DONE;
+      this.read();
+      if (this.ready.length > 0) continue;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async return(): Promise<IteratorResult<StreamItem, void>> {
+    this.ready = [];
+    this.release();
+    this.signal(); // a `next` still waiting returns done
+    return DONE;
+  }
+
+  async throw(err: unknown): Promise<IteratorResult<StreamItem, void>> {
+    await this.return();
+    throw err;
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Reads what the body holds; the items it completes (and the stream's end, if decided) become ready. */
+  private read(): void {
+    if (this.bodyError !== undefined) {
+      this.conclude(this.watch.finished ? END : { kind: 'failure', failure: classifyNetworkFailure(this.bodyError, this.options.signal, 'body') });
+    } else {
+      const seen = this.eventsSeen;
+      for (let chunk: Buffer | null; this.last === undefined && (chunk = this.body.read() as Buffer | null) !== null; ) {
+        this.parser.feed(this.text.decode(chunk, { stream: true }));
+      }
+      // Not once the end is decided: the watchdog is stopped then, and a timer armed now would hold the
+      // stream (and the process) for the idle budget.
+      if (this.eventsSeen !== seen && !this.released) this.watchdog.eventsArrived();
+      if (this.last === undefined && this.bodyEnded) {
+        this.parser.feed(this.text.decode());
+        if (this.last === undefined) this.conclude(this.watch.finished ? END : cut('the stream ended before the answer finished'));
+      }
+    }
+    const data = this.batch.take();
+    if (data !== undefined) this.ready.push(data);
+    if (this.last !== undefined) this.ready.push(this.last);
+  }
+
+  private onEvent(event: EventSourceMessage): void {
+    if (this.last !== undefined) return; // the rest of a read after the end was decided
+    this.eventsSeen += 1;
+    const watch = this.watch;
+    const decoded = watch.push(event.data, event.event);
+    if (decoded.raw !== undefined) this.batch.add(decoded.events, decoded.raw);
+    if (decoded.failure !== undefined) this.conclude({ kind: 'failure', failure: decoded.failure });
+    else if (decoded.done === true) this.conclude(watch.finished ? END : cut('the provider ended the stream before the answer finished'));
+    else if (watch.complete) this.conclude(END);
+  }
+
+  private conclude(last: StreamItem): void {
+    this.last = last;
+    this.release();
+  }
+
+  /** Stops reading: listeners off, timer off, the body drained (a complete answer) or destroyed. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.watchdog.stop();
+    const body = this.body;
+    body.off('readable', this.onReadable);
+    body.off('end', this.onEnd);
+    body.off('error', this.onError);
+    body.off('close', this.onClose);
+    releaseBody(body, this.watch.finished);
+  }
+}
