@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { AdmissionQueue, AdmissionRejected } from './admission-queue.js';
+import { watchSignal } from './deadline.js';
 
-const never = new AbortController().signal;
+const never = watchSignal(new AbortController().signal);
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('AdmissionQueue', () => {
@@ -52,7 +53,7 @@ describe('AdmissionQueue', () => {
     await queue.acquire('interactive', never, 1000);
     const byDeadline = queue.acquire('interactive', never, 200);
     const client = new AbortController();
-    const byClient = queue.acquire('batch', client.signal, 10_000);
+    const byClient = queue.acquire('batch', watchSignal(client.signal), 10_000);
     client.abort();
     await expect(byClient).rejects.toMatchObject({ reason: 'aborted' });
     clock.advance(200);

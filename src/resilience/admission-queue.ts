@@ -7,6 +7,7 @@
  * memory is bounded by its length.
  */
 import type { Clock } from '../core/clock.js';
+import type { AbortWatch } from './deadline.js';
 
 export const PRIORITIES = ['interactive', 'batch'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -55,9 +56,9 @@ export class AdmissionQueue {
 
   /**
    * Resolves with a release function once admitted; rejects with `AdmissionRejected` when shed. The wait
-   * ends at `min(maxWaitMs, deadlineMs)` or when `signal` aborts.
+   * ends at `min(maxWaitMs, deadlineMs)` or when `cancel` aborts.
    */
-  acquire(priority: Priority, signal: AbortSignal, deadlineMs: number): Promise<() => void> {
+  acquire(priority: Priority, cancel: AbortWatch, deadlineMs: number): Promise<() => void> {
     if (this.#inFlight < this.options.maxConcurrent && this.#queue.length === 0) return Promise.resolve(this.#admit());
     const rank = RANK[priority];
     if (this.#queue.length >= this.options.maxQueue) {
@@ -70,10 +71,7 @@ export class AdmissionQueue {
     return new Promise((resolve, reject) => {
       const waitMs = Math.max(0, Math.min(this.options.maxWaitMs, deadlineMs));
       const timer = new AbortController();
-      const onAbort = (): void => {
-        this.#remove(waiter);
-        reject(new AdmissionRejected('aborted'));
-      };
+      let detach: (() => void) | undefined;
       const waiter: Waiter = {
         rank,
         seq: this.#seq++,
@@ -81,10 +79,13 @@ export class AdmissionQueue {
         reject,
         cleanup: () => {
           timer.abort();
-          signal.removeEventListener('abort', onAbort);
+          detach?.();
         },
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      detach = cancel.onAbort(() => {
+        this.#remove(waiter);
+        reject(new AdmissionRejected('aborted'));
+      });
       this.clock.sleep(waitMs, timer.signal).then(
         () => {
           this.#remove(waiter);

@@ -94,4 +94,36 @@ describe('Deadline', () => {
     deadline.dispose();
     expect(timers()).toBe(before);
   });
+
+  it('tells its watchers once, with the reason, and a detached watcher not at all', async () => {
+    const clock = new ManualClock();
+    const deadline = new Deadline({ budgetMs: 1_000, clock });
+    const heard: unknown[] = [];
+    deadline.onAbort((reason) => heard.push(reason));
+    const detach = deadline.onAbort(() => heard.push('detached, yet told'));
+    detach();
+    expect(deadline.aborted).toBe(false);
+    clock.advance(1_000);
+    await flush();
+    expect(deadline.aborted).toBe(true);
+    expect(heard).toEqual([deadline.reason]);
+    expect(deadline.reason).toMatchObject({ name: 'TimeoutError' });
+    // A watcher that comes after the abort is not called: it reads `aborted` first, as for a signal.
+    deadline.onAbort(() => heard.push('late'));
+    expect(heard).toHaveLength(1);
+  });
+
+  it('makes its AbortSignal only when asked, and that signal follows the deadline', async () => {
+    const clock = new ManualClock();
+    const client = new AbortController();
+    const deadline = new Deadline({ budgetMs: 1_000, clock, parentSignal: client.signal });
+    const signal = deadline.signal;
+    expect(deadline.signal).toBe(signal);
+    expect(signal.aborted).toBe(false);
+    const gone = new Error('client left');
+    client.abort(gone);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(gone);
+    expect(deadline.reason).toBe(gone);
+  });
 });

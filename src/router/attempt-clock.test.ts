@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
+import { watchSignal } from '../resilience/index.js';
 import { AttemptClock } from './attempt-clock.js';
 import type { AttemptLimits } from './attempt-norms.js';
 
@@ -12,7 +13,7 @@ function start(limits: Partial<AttemptLimits>, parent = new AbortController()) {
   const attempt = new AttemptClock({
     clock,
     limits: { headersOverdueMs: undefined, firstTokenOverdueMs: undefined, firstTokenLimitMs: 10_000, idleLimitMs: 5_000, ...limits },
-    parent: parent.signal,
+    parent: watchSignal(parent.signal),
     onOverdue: () => log.push(`overdue at ${clock.now()}`),
   });
   return { clock, attempt, log, parent };

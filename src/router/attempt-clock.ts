@@ -9,6 +9,7 @@
  * `idleLimitMs` decided here.
  */
 import type { Clock } from '../core/clock.js';
+import type { AbortWatch } from '../resilience/index.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import type { AttemptLimits } from './attempt-norms.js';
 import type { RaceCancel } from './hedge.js';
@@ -17,7 +18,7 @@ export interface AttemptClockOptions {
   clock: Clock;
   limits: AttemptLimits;
   /** Aborts when the request no longer wants this attempt (the deadline, the client left). */
-  parent: AbortSignal;
+  parent: AbortWatch;
   /** A second reason to stop, when there is one (a hedge race: the other attempt won). */
   cancel?: RaceCancel | undefined;
   /** The attempt went past its deployment's norm without an answer; called at most once. */
@@ -38,7 +39,7 @@ export class AttemptClock {
   /** When the attempt became overdue, if it did. */
   overdueAtMs: number | undefined;
   private readonly controller = new AbortController();
-  private readonly onParentAbort = (event: Event): void => this.controller.abort((event.target as AbortSignal).reason);
+  private detachParent: (() => void) | undefined;
   private readonly pending: Pending;
   private detachCancel: (() => void) | undefined;
   /** One timer for the earliest pending deadline, re-armed as marks come in (one per attempt, cheap). */
@@ -56,7 +57,7 @@ export class AttemptClock {
     }
     this.detachCancel = cancel?.attach((reason) => this.controller.abort(reason)); // aborts at once if the race is already lost
     if (this.controller.signal.aborted) return;
-    parent.addEventListener('abort', this.onParentAbort, { once: true });
+    this.detachParent = parent.onAbort((reason) => this.controller.abort(reason));
     this.arm();
   }
 
@@ -85,7 +86,7 @@ export class AttemptClock {
   end(): void {
     this.pending.headersOverdue = this.pending.firstTokenOverdue = this.pending.cut = undefined;
     this.arm();
-    this.options.parent.removeEventListener('abort', this.onParentAbort);
+    this.detachParent?.();
     this.detachCancel?.();
   }
 

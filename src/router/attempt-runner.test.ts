@@ -66,7 +66,7 @@ function setup() {
     expect(limit.tryAcquire()).toBe(true);
     const admitted = breaker.tryAcquire();
     if (!admitted.allowed) throw new Error('breaker refused');
-    return runner.run(d, { deployment, limit, permit: admitted.permit }, 'first', deadline.signal);
+    return runner.run(d, { deployment, limit, permit: admitted.permit }, 'first');
   }
 
   /** Teaches the norm that `primary` answers JSON in 100 ms: overdue at 1.1 s, cut at 4.1 s. */

@@ -53,10 +53,10 @@ export class AttemptRunner {
 
   /**
    * Attempts one deployment until it answers or is given up. `admitted` holds a slot and a breaker permit
-   * for the first attempt; each is released when its attempt ends. `signal` is
-   * the deadline's; `options.cancel` a hedge race's, which aborts when the other attempt wins.
+   * for the first attempt; each is released when its attempt ends. Every attempt follows the request's
+   * deadline; `options.cancel` is a hedge race's, which aborts when the other attempt wins.
    */
-  async run(d: DispatchContext, admitted: Admitted, firstKind: AttemptRecord['kind'], signal: AbortSignal, options: RunOptions = {}): Promise<DeploymentVerdict> {
+  async run(d: DispatchContext, admitted: Admitted, firstKind: AttemptRecord['kind'], options: RunOptions = {}): Promise<DeploymentVerdict> {
     const { input, route, deadline } = d;
     const { deployment, limit } = admitted;
     const { breakers, budget } = this.deps.policies();
@@ -82,7 +82,7 @@ export class AttemptRunner {
       const clock = new AttemptClock({
         clock: this.deps.clock,
         limits: { ...limits, firstTokenLimitMs: Math.max(1, Math.min(limits.firstTokenLimitMs, deadline.remainingMs())) },
-        parent: signal,
+        parent: deadline,
         cancel: options.cancel,
         onOverdue: () => {
           attempt.chargeOverdue();
@@ -147,7 +147,7 @@ export class AttemptRunner {
       // A retry on the same deployment: only within the retry budget, so an outage is not multiplied.
       if (!budget.tryAcquireRetry(deployment.id)) return { kind: 'next' };
       try {
-        await this.deps.clock.sleep(decision.delayMs, signal);
+        await this.deps.clock.sleep(decision.delayMs, deadline.signal);
       } catch {
         return { kind: 'stop' };
       }

@@ -142,7 +142,7 @@ export class Router {
     const input = { request, clientFormat: 'openai' as const, requestId: `${PROBE_ID_PREFIX}${deploymentId}_${randomBytes(6).toString('hex')}`, signal };
     const d = newDispatchContext(input, { ...route, retry: { ...route.retry, maxAttemptsPerDeployment: 1 } }, deadline, () => undefined);
     try {
-      const verdict = await this.runner.run(d, { deployment, limit, permit }, 'recovery_probe', deadline.signal);
+      const verdict = await this.runner.run(d, { deployment, limit, permit }, 'recovery_probe');
       return verdict.kind === 'answered';
     } finally {
       deadline.dispose();
@@ -193,7 +193,7 @@ export class Router {
     });
     let releaseAdmission: () => void;
     try {
-      releaseAdmission = await this.policies.admission.acquire(input.priority ?? 'interactive', deadline.signal, deadline.remainingMs());
+      releaseAdmission = await this.policies.admission.acquire(input.priority ?? 'interactive', deadline, deadline.remainingMs());
     } catch (err) {
       deadline.dispose();
       const error =
@@ -223,7 +223,7 @@ export class Router {
      * with its slot and permit. Deployments passed over as unwanted stay available for a later call.
      */
     const nextAdmitted = (wanted: (deployment: Deployment) => boolean = () => true): Admitted | undefined => {
-      for (let i = 0; i < plan.length && !deadline.signal.aborted; i++) {
+      for (let i = 0; i < plan.length && !deadline.aborted; i++) {
         const deployment = plan[i];
         if (deployment === undefined || !wanted(deployment)) continue;
         plan[i] = undefined;
@@ -237,18 +237,18 @@ export class Router {
         const kind = d.attempts.length === 0 ? 'first' : 'failover';
         // A hedge needs somewhere to go: with no deployment left in the plan, the race is not set up at all.
         const canHedge = route.hedge.enabled && plan.some((p) => p !== undefined);
-        const verdict = canHedge ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind, deadline.signal);
+        const verdict = canHedge ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind);
         if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
         if (verdict.kind === 'stop') break;
       }
       // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.
-      if (d.attempts.length === 0 && refusedByBreaker.length > 0 && !deadline.signal.aborted) {
+      if (d.attempts.length === 0 && refusedByBreaker.length > 0 && !deadline.aborted) {
         const id = breakers.leastRecentlyFailed(refusedByBreaker);
         const deployment = id === undefined ? undefined : this.config.deployments.get(id);
         const limit = deployment === undefined ? undefined : this.policies.limitFor(deployment.id);
         if (deployment !== undefined && limit !== undefined && limit.tryAcquire()) {
           const permit = breakers.get(deployment.id).acquireLastResort();
-          const verdict = await this.runner.run(d, { deployment, limit, permit }, 'last_resort', deadline.signal);
+          const verdict = await this.runner.run(d, { deployment, limit, permit }, 'last_resort');
           if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
         }
       }
@@ -331,7 +331,7 @@ export class Router {
       const prefill = admitted.deployment.capabilities.prefill;
       const original: ChatRequest = { ...d.input.request, stream: true };
       const request: ChatRequest = prefill ? { ...original, messages: [...original.messages, { role: 'assistant', content: [{ type: 'text', text: partialText }] }] } : original;
-      const verdict = await this.runner.run(d, admitted, 'failover', d.deadline.signal, { continuation: request });
+      const verdict = await this.runner.run(d, admitted, 'failover', { continuation: request });
       if (verdict.kind !== 'answered' || verdict.result.answer.kind !== 'stream') return undefined;
       const takeOver = verdict.attempt;
       return { items: verdict.result.answer.items, mode: prefill ? 'prefill' : 'replay', onTakeOver: () => (d.answeredBy = takeOver) };
@@ -359,7 +359,7 @@ export class Router {
         return { late, cancel: this.clock.setTimer(fixedDelayMs, () => overdue()) };
       },
       first: (cancel) =>
-        this.runner.run(d, first, kind, deadline.signal, {
+        this.runner.run(d, first, kind, {
           cancel,
           onOverdue: () => {
             overdueAtMs ??= this.clock.now();
@@ -379,7 +379,7 @@ export class Router {
           }
           giveUpFirst(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
         }
-        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', deadline.signal, { cancel });
+        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', { cancel });
       },
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
