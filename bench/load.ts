@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import autocannon from 'autocannon';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
-import { CHAT_PATH, isCompleteAnswer, requestBody, REQUEST_HEADERS, type Mode } from './requests.js';
+import { CLIENT_CALLS, type Dialect, type Mode } from './requests.js';
 
 export interface LoadSpec {
   origin: string;
@@ -18,6 +18,8 @@ export interface LoadSpec {
   model?: string;
   /** Extra headers for each request in turn (e.g. one virtual key each); every request alike when unset. */
   requestHeaders?: Array<Record<string, string>> | undefined;
+  /** The client's API; OpenAI Chat Completions when unset. */
+  dialect?: Dialect | undefined;
 }
 
 export interface LoadResult {
@@ -39,6 +41,7 @@ export interface LoadResult {
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const call = CLIENT_CALLS[spec.dialect ?? 'openai'];
   const latency = new LatencyRecorder();
   const byDeployment: Record<string, number> = {};
   let ok = 0;
@@ -49,7 +52,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const onResponse = (status: number, body: string, _context: object, headers: IncomingHttpHeaders | undefined): void => {
     const attempts = Number(headers?.['x-keel-attempts']);
     if (attempts > 1) extraAttempts += attempts - 1;
-    if (!isCompleteAnswer(spec.mode, status, body)) {
+    if (!call.isComplete(spec.mode, status, body)) {
       if (status === 200) incomplete += 1;
       const kind = status === 200 ? 'incomplete 200' : `status ${status}`;
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
@@ -68,7 +71,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationS,
         pipelining: 1,
         timeout: 10, // s: no answer here takes more than milliseconds; 10 s means something is stuck
-        requests: (spec.requestHeaders ?? [{}]).map((extra) => ({ method: 'POST', path: CHAT_PATH, headers: { ...REQUEST_HEADERS, ...extra }, body: requestBody(spec.mode, spec.model), onResponse })),
+        requests: (spec.requestHeaders ?? [{}]).map((extra) => ({ method: 'POST', path: call.path, headers: { ...call.headers, ...extra }, body: call.body(spec.mode, spec.model), onResponse })),
       },
       (err: unknown, res: autocannon.Result) => (err === null || err === undefined ? resolve(res) : reject(err instanceof Error ? err : new Error(String(err)))),
     );

@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 
-export type ScenarioName = 'direct' | 'bare' | 'keel' | 'keel-failover';
-export const SCENARIOS: readonly ScenarioName[] = ['direct', 'bare', 'keel', 'keel-failover'];
+export type ScenarioName = 'direct' | 'bare' | 'keel' | 'keel-failover' | 'keel-translate';
+export const SCENARIOS: readonly ScenarioName[] = ['direct', 'bare', 'keel', 'keel-failover', 'keel-translate'];
 
 export interface BenchOptions {
   quick: boolean;

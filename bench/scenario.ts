@@ -1,7 +1,8 @@
 /**
- * The four side-by-side scenarios — (a) clients call the simulator directly, (b) through the bare proxy,
+ * The side-by-side scenarios — (a) clients call the simulator directly, (b) through the bare proxy,
  * (c) through Keel with one deployment, (d) through Keel with a three-deployment failover route whose
- * primary is dead — and how each is measured: for both modes, a warm-up, then one load cell per
+ * primary is dead, (e) through Keel's one deployment as Anthropic Messages clients, so every request and
+ * every stream event is translated both ways — and how each is measured: for both modes, a warm-up, then one load cell per
  * connection count with the middle process's CPU and memory sampled, then (streams) time to first byte.
  */
 import { startBareProxyProcess } from './bare-proxy-process.js';
@@ -11,7 +12,7 @@ import { keelLaunch, startKeelProcess, type KeelLaunch } from './keel-process.js
 import { runLoad, type LoadResult } from './load.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { MachineSampler, memoryKb, ProcessSampler, type ProcessUsage } from './process-sampler.js';
-import { MODES } from './requests.js';
+import { CLIENT_CALLS, MODES, type Dialect } from './requests.js';
 import type { CellResult, ScenarioResult, UsagePerRequest } from './results.js';
 import type { SimulatorProcess } from './simulator-process.js';
 import { measureTtfb } from './ttfb.js';
@@ -21,11 +22,14 @@ export const SCENARIO_LABELS: Record<ScenarioName, string> = {
   bare: '(b) bare proxy (node:http + undici Pool)',
   keel: '(c) Keel, one deployment',
   'keel-failover': '(d) Keel, failover, primary dead',
+  'keel-translate': '(e) Keel, one deployment, Anthropic clients (translated)',
 };
 
 interface RunningScenario {
   name: ScenarioName;
   origin: string;
+  /** The clients' API (OpenAI Chat Completions unless the scenario is about translation). */
+  dialect?: Dialect;
   /** The process between client and simulator, whose CPU and memory are measured. */
   proxy: ServerProcess | undefined;
   configYaml?: string;
@@ -52,6 +56,11 @@ async function startScenario(name: ScenarioName, sim: SimulatorProcess, options:
     }
     case 'keel-failover':
       return startFailoverScenario(sim, launch);
+    case 'keel-translate': {
+      const keel = await startKeelProcess('keel-translate', singleConfig(sim.url), launch);
+      const notes = ['clients send Anthropic Messages requests (POST /v1/messages) to the OpenAI-format deployment of (c): Keel translates each request, answer and stream event, where (c) passes bytes through'];
+      return { name, origin: keel.url, dialect: 'anthropic', proxy: keel, configYaml: keel.configYaml, notes, stop: () => keel.stop() };
+    }
   }
 }
 
@@ -101,7 +110,7 @@ async function measureCell(run: RunningScenario, sim: SimulatorProcess, mode: Ce
   const stopSamplers = (): { proxyUsage: ProcessUsage | undefined; simUsage: ProcessUsage } => ({ proxyUsage: proxySampler?.stop(), simUsage: simSampler.stop() });
   let load: LoadResult;
   try {
-    load = await runLoad({ origin: run.origin, mode, connections, durationS });
+    load = await runLoad({ origin: run.origin, mode, connections, durationS, dialect: run.dialect });
   } catch (err) {
     stopSamplers(); // their timers would otherwise keep polling a process that may be gone
     throw err;
@@ -139,14 +148,14 @@ export async function runScenario(name: ScenarioName, sim: SimulatorProcess, opt
     if (run.proxy !== undefined) result.idleRssMb = Math.round((memoryKb(run.proxy.child.pid).rssKb / MB) * 10) / 10;
     const loadConnections = Math.max(...options.connections);
     for (const mode of MODES) {
-      if (options.warmupS > 0) await runLoad({ origin: run.origin, mode, connections: loadConnections, durationS: options.warmupS });
+      if (options.warmupS > 0) await runLoad({ origin: run.origin, mode, connections: loadConnections, durationS: options.warmupS, dialect: run.dialect });
       for (const connections of options.connections) {
         const cell = await measureCell(run, sim, mode, connections, options.durationS);
         result.cells.push(cell);
         console.error(`  ${name} ${mode} c=${connections}: ${cell.rps} req/s, p50 ${cell.latency.p50Ms} ms, p99 ${cell.latency.p99Ms} ms${cell.errors > 0 ? `, errors ${JSON.stringify(cell.errorKinds)}` : ''}`);
       }
       if (mode === 'stream') {
-        const ttfb = await measureTtfb(run.origin, options.ttfbCount);
+        const ttfb = await measureTtfb(run.origin, options.ttfbCount, undefined, CLIENT_CALLS[run.dialect ?? 'openai']);
         result.ttfb = { scenario: name, ...ttfb };
         console.error(`  ${name} stream TTFB: p50 ${ttfb.ttfb.p50Ms} ms, p99 ${ttfb.ttfb.p99Ms} ms`);
       }

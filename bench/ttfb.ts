@@ -6,7 +6,7 @@
  */
 import { Client } from 'undici';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
-import { CHAT_PATH, isCompleteAnswer, requestBody, REQUEST_HEADERS } from './requests.js';
+import { OPENAI_CALL, type ClientCall } from './requests.js';
 
 export interface TtfbResult {
   /** Request sent → first body chunk. */
@@ -19,9 +19,9 @@ export interface TtfbResult {
 const WARMUP_REQUESTS = 50; // not recorded: the connection and both ends' JIT warm up
 const TIME_LIMIT_MS = 30_000; // a stream here takes well under a millisecond or two; 30 s means trouble
 
-export async function measureTtfb(origin: string, count: number, model?: string): Promise<TtfbResult> {
+export async function measureTtfb(origin: string, count: number, model?: string, call: ClientCall = OPENAI_CALL): Promise<TtfbResult> {
   const client = new Client(origin, { pipelining: 1 });
-  const body = requestBody('stream', model);
+  const body = call.body('stream', model);
   const ttfb = new LatencyRecorder();
   const total = new LatencyRecorder();
   let errors = 0;
@@ -33,7 +33,7 @@ export async function measureTtfb(origin: string, count: number, model?: string)
       let text = '';
       let status = 0;
       try {
-        const res = await client.request({ method: 'POST', path: CHAT_PATH, headers: REQUEST_HEADERS, body });
+        const res = await client.request({ method: 'POST', path: call.path, headers: call.headers, body });
         status = res.statusCode;
         for await (const chunk of res.body) {
           if (Number.isNaN(firstAt)) firstAt = performance.now();
@@ -44,7 +44,7 @@ export async function measureTtfb(origin: string, count: number, model?: string)
         continue;
       }
       const endAt = performance.now();
-      if (!isCompleteAnswer('stream', status, text)) {
+      if (!call.isComplete('stream', status, text)) {
         errors += 1;
         continue;
       }
