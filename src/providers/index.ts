@@ -49,3 +49,4 @@ export function isSupportedProvider(name: ProviderName): boolean {
 
 export type { AttemptInput, AttemptResult, Provider, StreamItem, UpstreamFailure } from './types.js';
 export { closeAllPools } from './http/upstream-pool.js';
+export { AttemptSignal, type UpstreamSignal } from './attempt-signal.js';

@@ -7,6 +7,7 @@ import type { ChatRequest, WireFormat } from '../core/chat-request.js';
 import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment } from '../config/resolve-config.js';
+import type { UpstreamSignal } from './attempt-signal.js';
 
 export type FailureOutcome = Exclude<Outcome, 'ok'>;
 
@@ -57,7 +58,7 @@ export interface AttemptInput {
   passthroughBody?: Buffer;
   timeouts: AttemptTimeouts;
   /** Aborts on client disconnect, at the request deadline, or when the attempt's clock cuts it. */
-  signal: AbortSignal;
+  signal: UpstreamSignal;
   requestId: string;
   /** Called when the response headers arrive (the attempt's first byte). */
   onHeaders?: () => void;

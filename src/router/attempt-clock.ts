@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { AbortWatch } from '../resilience/index.js';
+import { AttemptSignal } from '../providers/attempt-signal.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import type { AttemptLimits } from './attempt-norms.js';
 import type { RaceCancel } from './hedge.js';
@@ -38,7 +39,7 @@ export class AttemptClock {
   firstTokenAtMs: number | undefined;
   /** When the attempt became overdue, if it did. */
   overdueAtMs: number | undefined;
-  private readonly controller = new AbortController();
+  private readonly attemptSignal = new AttemptSignal();
   private detachParent: (() => void) | undefined;
   private readonly pending: Pending;
   private detachCancel: (() => void) | undefined;
@@ -52,18 +53,18 @@ export class AttemptClock {
     this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
     // A listener and a detach, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
     if (parent.aborted) {
-      this.controller.abort(parent.reason);
+      this.attemptSignal.abort(parent.reason);
       return;
     }
-    this.detachCancel = cancel?.attach((reason) => this.controller.abort(reason)); // aborts at once if the race is already lost
-    if (this.controller.signal.aborted) return;
-    this.detachParent = parent.onAbort((reason) => this.controller.abort(reason));
+    this.detachCancel = cancel?.attach((reason) => this.attemptSignal.abort(reason)); // aborts at once if the race is already lost
+    if (this.attemptSignal.aborted) return;
+    this.detachParent = parent.onAbort((reason) => this.attemptSignal.abort(reason));
     this.arm();
   }
 
   /** Aborts on a cut, or when the parent aborts (with the parent's reason). */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): AttemptSignal {
+    return this.attemptSignal;
   }
 
   markHeaders(): void {
@@ -111,7 +112,7 @@ export class AttemptClock {
     if (p.cut !== undefined && elapsed >= p.cut) {
       const limitMs = p.cut;
       p.headersOverdue = p.firstTokenOverdue = p.cut = undefined;
-      this.controller.abort(new StreamTimeoutError('first_token', limitMs));
+      this.attemptSignal.abort(new StreamTimeoutError('first_token', limitMs));
       return;
     }
     if ((p.headersOverdue !== undefined && elapsed >= p.headersOverdue) || (p.firstTokenOverdue !== undefined && elapsed >= p.firstTokenOverdue)) {
@@ -122,7 +123,7 @@ export class AttemptClock {
   }
 
   private becomeOverdue(): void {
-    if (this.overdueAtMs !== undefined || this.controller.signal.aborted) return;
+    if (this.overdueAtMs !== undefined || this.attemptSignal.aborted) return;
     this.overdueAtMs = this.options.clock.now();
     this.options.onOverdue?.();
   }

@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import type { UpstreamSignal } from '../attempt-signal.js';
 import type { AttemptInput, AttemptResult, StreamItem, UpstreamFailure } from '../types.js';
 import { classifyNetworkFailure } from './network-failure.js';
 import { readBodyBuffer, readBodyText, sendUpstream, type UpstreamResponse } from './upstream-request.js';
@@ -16,7 +17,7 @@ export interface StreamTiming {
 
 /** What a provider's stream reader needs: the timing, and the signal to tell a cancel from a fault. */
 export interface StreamReadOptions extends StreamTiming {
-  signal: AbortSignal;
+  signal: UpstreamSignal;
 }
 
 export interface ExchangeSpec {

@@ -4,6 +4,7 @@
  * provider) when the client went away.
  */
 import { isKeelError } from '../../core/errors.js';
+import type { UpstreamSignal } from '../attempt-signal.js';
 import type { UpstreamFailure } from '../types.js';
 
 export class StreamTimeoutError extends Error {
@@ -26,7 +27,7 @@ export class InStreamFailure extends Error {
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
 
-export function classifyNetworkFailure(err: unknown, signal: AbortSignal, phase: 'connect' | 'body'): UpstreamFailure {
+export function classifyNetworkFailure(err: unknown, signal: UpstreamSignal, phase: 'connect' | 'body'): UpstreamFailure {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     // The attempt's clock cut it (router/attempt-clock.ts): the provider was too slow.

@@ -7,6 +7,7 @@
  * the events however they came, `sseStreamItems` reads them from an SSE body (see sse-items.ts).
  */
 import type { Readable } from 'node:stream';
+import type { UpstreamSignal } from '../attempt-signal.js';
 import type { StreamItem } from '../types.js';
 import type { StreamReadOptions } from './exchange.js';
 import { classifyNetworkFailure } from './network-failure.js';
@@ -20,7 +21,7 @@ export function sseStreamItems(body: Readable, options: StreamReadOptions, decod
 /** `batches`: the events as they came, a batch per read of the body (see data-batch.ts). */
 export async function* decodedStreamItems(
   batches: AsyncIterable<readonly { event?: string | undefined; data: string }[]>,
-  signal: AbortSignal,
+  signal: UpstreamSignal,
   decoder: SseWatch,
 ): AsyncGenerator<StreamItem, void, undefined> {
   const batch = new DataBatch();

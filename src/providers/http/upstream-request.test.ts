@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secrets } from '../../core/secrets.js';
 import { closedPort, startLoopbackServer, type LoopbackServer } from '../../../test/support/loopback-server.js';
 import { testDeployment } from '../../../test/support/test-deployment.js';
+import { AttemptSignal } from '../attempt-signal.js';
 import { StreamTimeoutError } from './network-failure.js';
 import { closeAllPools } from './upstream-pool.js';
 import { readBodyBuffer, readBodyText, safeMessage, sendUpstream } from './upstream-request.js';
@@ -32,6 +33,24 @@ describe('sendUpstream', () => {
     expect(seen.url).toBe('/v1/chat/completions?x=1');
     expect(seen.headers).toMatchObject({ 'x-tenant': 't1', authorization: 'Bearer k' });
     expect(seen.body).toBe('{"a":1}');
+  });
+
+  it("is cut by an attempt's AttemptSignal while waiting for headers, and mid-body, with the signal's reason", async () => {
+    server.answer(() => undefined); // never answers
+    const deployment = testDeployment({ id: 'send-cut', provider: 'openai', model: 'm', baseUrl: server.url });
+    const waiting = new AttemptSignal();
+    const sending = sendUpstream({ deployment, path: '/x', headers: {}, body: '{}', signal: waiting });
+    setTimeout(() => waiting.abort(new StreamTimeoutError('first_token', 50)), 50);
+    expect(await sending).toEqual({ ok: false, failure: { outcome: 'timeout', message: 'no first token within 50 ms' } });
+
+    server.answer((res) => res.write('{"partial":'));
+    const reading = new AttemptSignal();
+    const sent = await sendUpstream({ deployment, path: '/x', headers: {}, body: '{}', signal: reading });
+    if (!sent.ok) throw new Error('expected headers');
+    const body = readBodyBuffer(sent.response.body, 10_000);
+    reading.abort();
+    await expect(body).rejects.toMatchObject({ name: 'AbortError' });
+    expect(reading.listenerCount('abort')).toBe(0); // undici let go of the signal
   });
 
   it('is a connect error when the connection is refused', async () => {

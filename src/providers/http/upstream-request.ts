@@ -3,6 +3,7 @@
  * in, or a classified failure. The time-to-first-token budget bounds the wait for headers; the caller's
  * signal (client gone, deadline, the attempt's clock) aborts everything.
  */
+import type { UpstreamSignal } from '../attempt-signal.js';
 import type { Readable } from 'node:stream';
 import type { Deployment } from '../../config/resolve-config.js';
 import { secrets } from '../../core/secrets.js';
@@ -25,7 +26,7 @@ export interface UpstreamRequestOptions {
   headers: Record<string, string>;
   body: Buffer | string;
   /** Aborts on client disconnect, deadline, or the attempt's clock (which times headers and first token). */
-  signal: AbortSignal;
+  signal: UpstreamSignal;
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024; // enough for any provider error; more is not an error body
