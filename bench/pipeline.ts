@@ -22,6 +22,7 @@ import { OpenAIProvider } from '../src/providers/openai/openai-provider.js';
 import { OpenAIStreamDecoder } from '../src/providers/openai/openai-stream-decoder.js';
 import { decodeOpenAIResponse } from '../src/providers/openai/decode-openai-response.js';
 import { openaiChatResponse } from '../src/providers/openai/openai-wire.js';
+import { Abortable } from '../src/resilience/index.js';
 import { Router } from '../src/router/router.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { CHAT_PATH, CLIENT_MODEL, MODES, requestBody, UPSTREAM_MODEL, type Mode } from './requests.js';
@@ -87,7 +88,7 @@ const metrics = createMetrics(router, { deployments: config.deployments.keys() }
 
 async function oneRequest(body: Buffer): Promise<void> {
   const handled = await handleApiRequest(
-    { method: 'POST', path: CHAT_PATH, headers: { 'content-type': 'application/json' }, requestId: 'req_bench', signal: new AbortController().signal, trail: {}, readBody: () => Promise.resolve(body) },
+    { method: 'POST', path: CHAT_PATH, headers: { 'content-type': 'application/json' }, requestId: 'req_bench', signal: new Abortable(), trail: {}, readBody: () => Promise.resolve(body) },
     router,
   );
   const answer = handled.answer;

@@ -5,6 +5,7 @@
  * when the client goes away.
  */
 import type { DispatchInput, DispatchResult } from '../router/router.js';
+import type { Cancellation } from '../resilience/index.js';
 import type { Caller } from './request-gate.js';
 
 export interface ApiRequest {
@@ -13,7 +14,8 @@ export interface ApiRequest {
   requestId: string;
   body: Buffer;
   json: unknown;
-  signal: AbortSignal;
+  /** Aborts when the client goes away. */
+  signal: Cancellation;
   /** The authenticated caller (virtual key), when a gate checked one. */
   caller?: Caller;
   /** Filled by the handler for the access log. */

@@ -14,6 +14,7 @@ import { resolveConfig, type RuntimeConfig } from '../config/resolve-config.js';
 import type { KeelConfig, KeelConfigInput } from '../config/schema.js';
 import { closeAllPools, providerFor } from '../providers/index.js';
 import { Router, type AttemptRecord, type DispatchInput } from '../router/router.js';
+import { Abortable } from '../resilience/index.js';
 import { startEmbeddedSimulator } from '../server/embedded-simulator.js';
 import type { Simulator } from '../simulator/index.js';
 import { createKeelFetch, type FetchLike } from './keel-fetch.js';
@@ -64,7 +65,7 @@ export async function createKeel(options: KeelOptions): Promise<Keel> {
       request,
       clientFormat: 'openai',
       requestId: newRequestId(),
-      signal: call.signal ?? new AbortController().signal,
+      signal: call.signal ?? new Abortable(),
       ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
       ...(call.priority === undefined ? {} : { priority: call.priority }),
       ...(call.tenant === undefined ? {} : { tenant: call.tenant }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { AdmissionQueue, AdmissionRejected } from './admission-queue.js';
-import { watchSignal } from './deadline.js';
+import { watchSignal } from './abort-watch.js';
 
 const never = watchSignal(new AbortController().signal);
 const settle = () => new Promise((r) => setImmediate(r));

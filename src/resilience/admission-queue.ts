@@ -7,7 +7,7 @@
  * memory is bounded by its length.
  */
 import type { Clock } from '../core/clock.js';
-import type { AbortWatch } from './deadline.js';
+import type { AbortWatch } from './abort-watch.js';
 
 export const PRIORITIES = ['interactive', 'batch'] as const;
 export type Priority = (typeof PRIORITIES)[number];

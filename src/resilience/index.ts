@@ -41,7 +41,8 @@ export {
   type CircuitTransitionReason,
 } from './circuit-breaker.js';
 export { BreakerRegistry } from './breaker-registry.js';
-export { Deadline, watchSignal, type AbortWatch, type DeadlineOptions, type TimeoutKind } from './deadline.js';
+export { Deadline, type DeadlineOptions, type TimeoutKind } from './deadline.js';
+export { Abortable, signalOf, watchOf, watchSignal, type AbortWatch, type Cancellation } from './abort-watch.js';
 export { MemoryStateStore, type StateStore } from './state-store.js';
 export type { WindowBucket, WindowState } from './sliding-window.js';
 export { TypedEmitter, type Listener } from './typed-emitter.js';

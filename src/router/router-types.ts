@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import type { AttemptResult, StreamItem } from '../providers/index.js';
-import type { CircuitStateChangeEvent, Priority } from '../resilience/index.js';
+import type { Cancellation, CircuitStateChangeEvent, Priority } from '../resilience/index.js';
 import type { AnswerCache } from './response-cache.js';
 
 export interface DispatchInput {
@@ -20,7 +20,7 @@ export interface DispatchInput {
   rawBody?: Buffer;
   requestId: string;
   /** Aborts when the client goes away. */
-  signal: AbortSignal;
+  signal: Cancellation;
   /** A per-request deadline (from a header), bounded by the route's. */
   timeoutMs?: number;
   /** Who is shed last under overload; default interactive. */

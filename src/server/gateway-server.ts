@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { isAdminPath } from './admin/admin-api.js';
 import { isConsolePath } from '../console/operator-console.js';
 import type { GatewaySecurity } from './auth/gateway-security.js';
+import { Abortable } from '../resilience/index.js';
 import { readBody } from './read-body.js';
 import { writeSse } from './sse-writer.js';
 
@@ -79,7 +80,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const startedAt = performance.now();
     const requestId = acceptRequestId(req.headers['x-request-id']);
     const path = (req.url ?? '/').split('?')[0]!;
-    const client = new AbortController();
+    const client = new Abortable();
     res.once('close', () => {
       if (!res.writableFinished) client.abort(new KeelError('client_closed', 'The client closed the connection.'));
     });
@@ -125,7 +126,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           path,
           headers: req.headers,
           requestId,
-          signal: client.signal,
+          signal: client,
           trail,
           readBody: () => readBody(req, config.server.body_limit_bytes),
         },

@@ -14,6 +14,7 @@ import { readBodyBuffer, readBodyText, sendUpstream } from '../../providers/http
 import type { UpstreamFailure } from '../../providers/index.js';
 import { finalError } from '../../router/final-error.js';
 import type { AttemptRecord, Router } from '../../router/router.js';
+import { signalOf } from '../../resilience/index.js';
 import { swapModel } from '../../router/swap-model.js';
 import type { ApiRequest } from '../api-request.js';
 
@@ -89,7 +90,7 @@ async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpe
   const ttftMs = deployment.timeouts.ttftMs;
   const late = new AbortController();
   const timer = setTimeout(() => late.abort(new StreamTimeoutError('first_token', ttftMs)), ttftMs);
-  const signal = AbortSignal.any([req.signal, late.signal]);
+  const signal = AbortSignal.any([signalOf(req.signal), late.signal]);
   let body: Buffer;
   let status: number;
   try {
