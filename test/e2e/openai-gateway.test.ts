@@ -213,6 +213,41 @@ describe('OpenAI surface, failover', () => {
   });
 });
 
+describe('a client that leaves', () => {
+  it('cancels the upstream stream at once, and its attempts say nothing of the provider', async () => {
+    // The answer stalls after its first token for a minute: only the client leaving can end it early.
+    sim().setFault('*', { type: 'stream_stall', afterTokens: 1, ms: 60_000 });
+    const attempts: { deployment: string; outcome: string; cancelled?: boolean }[] = [];
+    const onAttempt = (a: { deployment: string; outcome: string; cancelled?: boolean }): void => void attempts.push(a);
+    keel.gateway.router.events.on('attempt', onAttempt);
+    const leaving = new AbortController();
+    const waitFor = async (done: () => boolean): Promise<void> => {
+      const until = Date.now() + 10_000; // far inside the stall: only a cancellation ends the upstream call this soon
+      while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      const res = await fetch(`${keel.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'smart', messages: user('hello'), stream: true }),
+        signal: leaving.signal,
+      });
+      const first = new TextDecoder().decode((await res.body!.getReader().read()).value);
+      expect(first).toContain('data: {');
+      expect(sim().stats().active).toBeGreaterThan(0);
+      leaving.abort();
+      await waitFor(() => sim().stats().active === 0);
+      expect(sim().stats().active).toBe(0);
+      await waitFor(() => attempts.length > 0);
+      expect(attempts.length).toBeGreaterThan(0);
+      for (const attempt of attempts) expect(attempt).toMatchObject({ cancelled: true });
+    } finally {
+      leaving.abort();
+      keel.gateway.router.events.off('attempt', onAttempt);
+    }
+  });
+});
+
 describe('metrics', () => {
   it('serves Prometheus metrics counting what happened, with no key in them', async () => {
     await post({ model: 'smart', messages: user('count me') });
