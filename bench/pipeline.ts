@@ -21,7 +21,7 @@ import type { AttemptInput, AttemptResult, StreamItem } from '../src/providers/i
 import { OpenAIProvider } from '../src/providers/openai/openai-provider.js';
 import { OpenAIStreamDecoder } from '../src/providers/openai/openai-stream-decoder.js';
 import { decodeOpenAIResponse } from '../src/providers/openai/decode-openai-response.js';
-import { openaiChatResponse } from '../src/providers/openai/openai-wire.js';
+import { readOpenAIChatResponse } from '../src/providers/openai/openai-wire-check.js';
 import { Abortable } from '../src/resilience/index.js';
 import { Router } from '../src/router/router.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
@@ -57,7 +57,7 @@ const ANSWER = Buffer.from(
  */
 function stubbedSend(input: AttemptInput): Promise<AttemptResult> {
   if (!input.request.stream) {
-    const response = decodeOpenAIResponse(openaiChatResponse.parse(JSON.parse(ANSWER.toString('utf8'))), 1796357597);
+    const response = decodeOpenAIResponse(readOpenAIChatResponse(JSON.parse(ANSWER.toString('utf8')))!, 1796357597);
     return Promise.resolve({ kind: 'json', response, raw: ANSWER });
   }
   async function* items(): AsyncGenerator<StreamItem, void, undefined> {
