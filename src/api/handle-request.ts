@@ -124,7 +124,8 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
     }
     // Before the body is read: an unknown key costs Keel a hash, not a 10 MiB upload.
     const caller = options.gate?.authenticate(incoming.headers);
-    const req: ApiRequest = { ...incoming, body: NO_BODY, json: undefined };
+    // Built field by field: a spread of `incoming` copies its transport fields (method, path, readBody) too, and costs more.
+    const req: ApiRequest = { headers: incoming.headers, requestId: incoming.requestId, body: NO_BODY, json: undefined, signal: incoming.signal, trail: incoming.trail };
     if (caller !== undefined) req.caller = caller;
     if (caller?.keyName !== undefined) incoming.trail.key = caller.keyName;
     if (endpoint.method === 'POST') {

@@ -81,7 +81,12 @@ export class AttemptRunner {
       const attempt = new Attempt(this.deps, d, deployment, kind, permit, limit);
       const clock = new AttemptClock({
         clock: this.deps.clock,
-        limits: { ...limits, firstTokenLimitMs: Math.max(1, Math.min(limits.firstTokenLimitMs, deadline.remainingMs())) },
+        limits: {
+          headersOverdueMs: limits.headersOverdueMs,
+          firstTokenOverdueMs: limits.firstTokenOverdueMs,
+          firstTokenLimitMs: Math.max(1, Math.min(limits.firstTokenLimitMs, deadline.remainingMs())),
+          idleLimitMs: limits.idleLimitMs,
+        },
         parent: deadline,
         cancel: options.cancel,
         onOverdue: () => {
@@ -100,7 +105,8 @@ export class AttemptRunner {
         onHeaders: () => clock.markHeaders(),
       });
       let committed = result.kind === 'stream' ? await commitStream(result.items) : result;
-      const gaps = { clock: this.deps.clock, onGap: (gapMs: number) => attempt.noteGap(gapMs) };
+      // The stream's pace, for its norm: only a stream has one.
+      const gaps = committed.kind === 'stream' ? { clock: this.deps.clock, onGap: (gapMs: number) => attempt.noteGap(gapMs) } : undefined;
       if (committed.kind === 'stream' && assemble) {
         clock.markFirstToken();
         committed = await assembleAnswer(committed, gaps);
@@ -108,16 +114,20 @@ export class AttemptRunner {
 
       if (committed.kind !== 'failure') {
         const ttftMs = clock.markFirstToken();
-        const base = { route: route.name, deployment, attempts: d.attempts, passthrough: body !== undefined, done: () => d.finish() };
         this.deps.policies().latency.record(deployment.id, ttftMs);
+        const answered = (answer: DispatchResult['answer'], index: number): DeploymentVerdict => ({
+          kind: 'answered',
+          result: { route: route.name, deployment, attempts: d.attempts, passthrough: body !== undefined, done: () => d.finish(), answer },
+          attempt: index,
+        });
         if (committed.kind === 'json') {
           attempt.end(undefined, committed.response.usage, mode);
-          return { kind: 'answered', result: { ...base, answer: committed }, attempt: d.attempts.length - 1 };
+          return answered(committed, d.attempts.length - 1);
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = attempt.placeholder(ttftMs);
         const items = observeEnd(committed, (failure, usage) => attempt.end(failure, usage, mode, index), gaps);
-        return { kind: 'answered', result: { ...base, answer: { kind: 'stream', items } }, attempt: index };
+        return answered({ kind: 'stream', items }, index);
       }
 
       const failure = committed.failure;

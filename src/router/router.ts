@@ -315,7 +315,11 @@ export class Router {
     const { result } = verdict;
     d.answeredBy = verdict.attempt;
     const answer = result.answer;
-    if (answer.kind === 'json') return { ...result, answer: this.remember(d, answer) };
+    // `result` is this request's own, made by the runner for this answer: it is completed in place.
+    if (answer.kind === 'json') {
+      result.answer = this.remember(d, answer);
+      return result;
+    }
     // The client's bytes go out only on a fresh attempt; what follows a committed stream is a continuation,
     // asked from the canonical request. An open stream that waits on a slow model should not hold the prompt twice.
     // Nothing left that could finish a cut stream: no need to keep its text, nor (without a cache to
@@ -324,7 +328,10 @@ export class Router {
     const remembered = final ? this.remember(d, answer) : undefined;
     const { rawBody: _sent, ...rest } = d.input;
     d.input = final && d.route.degraded.cacheTtlMs === undefined ? { ...rest, request: withoutPrompt(rest.request) } : rest;
-    if (remembered !== undefined) return { ...result, answer: remembered };
+    if (remembered !== undefined) {
+      result.answer = remembered;
+      return result;
+    }
     const items = continueOnFailure(answer.items, async (partialText) => {
       const admitted = nextAdmitted((deployment) => deployment.capabilities.prefill) ?? nextAdmitted(() => true);
       if (admitted === undefined) return undefined;
@@ -336,7 +343,8 @@ export class Router {
       const takeOver = verdict.attempt;
       return { items: verdict.result.answer.items, mode: prefill ? 'prefill' : 'replay', onTakeOver: () => (d.answeredBy = takeOver) };
     });
-    return { ...result, answer: this.remember(d, { kind: 'stream', items }) };
+    result.answer = this.remember(d, { kind: 'stream', items });
+    return result;
   }
 
   /**

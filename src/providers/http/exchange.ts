@@ -40,7 +40,8 @@ export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise
     if (res.status >= 400) return { kind: 'failure', failure: spec.classifyError(res.status, await readBodyText(res.body), res.headers, Date.now()) };
     // A provider that answers a stream request with JSON (an error, or no streaming support) is read as JSON.
     if (!input.request.stream || !String(res.headers['content-type'] ?? '').includes(spec.streamContentType ?? 'text/event-stream')) {
-      return await spec.readJson({ ...res, bodyIdleMs: input.timeouts.idleMs });
+      res.bodyIdleMs = input.timeouts.idleMs;
+      return await spec.readJson(res);
     }
     return { kind: 'stream', items: spec.readStream(res.body, { idleMs: input.timeouts.idleMs }) };
   } catch (err) {
