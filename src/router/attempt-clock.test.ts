@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
-import { watchSignal } from '../resilience/index.js';
+import { Abortable, watchSignal } from '../resilience/index.js';
 import { AttemptClock } from './attempt-clock.js';
 import type { AttemptLimits } from './attempt-norms.js';
 
@@ -73,6 +73,24 @@ describe('AttemptClock', () => {
     parent.abort(new Error('hedge lost'));
     expect(attempt.signal.aborted).toBe(true);
     expect((attempt.signal.reason as Error).message).toBe('hedge lost');
+  });
+
+  it("follows a hedge race's cancel: aborted at once when the race is already lost, later with the race's reason, never once ended", () => {
+    const limits = { headersOverdueMs: undefined, firstTokenOverdueMs: undefined, firstTokenLimitMs: 10_000, idleLimitMs: 5_000 };
+    const clock = new ManualClock(0);
+    const parent = watchSignal(new AbortController().signal);
+    const lost = new Abortable();
+    lost.abort(new Error('hedge lost'));
+    const late = new AttemptClock({ clock, limits, parent, cancel: lost });
+    expect((late.signal.reason as Error).message).toBe('hedge lost');
+
+    const race = new Abortable();
+    const ended = new AttemptClock({ clock, limits, parent, cancel: race });
+    ended.end(); // that attempt is over (a retry follows)
+    const running = new AttemptClock({ clock, limits, parent, cancel: race });
+    race.abort(new Error('the other won'));
+    expect((running.signal.reason as Error).message).toBe('the other won');
+    expect(ended.signal.aborted).toBe(false);
   });
 
   it('stops watching the parent once ended', () => {

@@ -13,7 +13,6 @@ import type { AbortWatch } from '../resilience/index.js';
 import { AttemptSignal } from '../providers/attempt-signal.js';
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import type { AttemptLimits } from './attempt-norms.js';
-import type { RaceCancel } from './hedge.js';
 
 export interface AttemptClockOptions {
   clock: Clock;
@@ -21,7 +20,7 @@ export interface AttemptClockOptions {
   /** Aborts when the request no longer wants this attempt (the deadline, the client left). */
   parent: AbortWatch;
   /** A second reason to stop, when there is one (a hedge race: the other attempt won). */
-  cancel?: RaceCancel | undefined;
+  cancel?: AbortWatch | undefined;
   /** The attempt went past its deployment's norm without an answer; called at most once. */
   onOverdue?: () => void;
 }
@@ -51,14 +50,16 @@ export class AttemptClock {
     const { clock, limits, parent, cancel } = options;
     this.startedAtMs = clock.now();
     this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
-    // A listener and a detach, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
-    if (parent.aborted) {
-      this.attemptSignal.abort(parent.reason);
-      return;
+    // Listeners, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
+    for (const source of cancel === undefined ? [parent] : [parent, cancel]) {
+      if (source.aborted) {
+        this.attemptSignal.abort(source.reason);
+        return;
+      }
     }
-    this.detachCancel = cancel?.attach((reason) => this.attemptSignal.abort(reason)); // aborts at once if the race is already lost
-    if (this.attemptSignal.aborted) return;
-    this.detachParent = parent.onAbort((reason) => this.attemptSignal.abort(reason));
+    const abort = (reason: unknown): void => this.attemptSignal.abort(reason);
+    this.detachParent = parent.onAbort(abort);
+    this.detachCancel = cancel?.onAbort(abort);
     this.arm();
   }
 

@@ -12,10 +12,9 @@ import type { Usage } from '../core/chat-response.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route } from '../config/resolve-config.js';
 import { providerFor, type AttemptResult, type UpstreamFailure } from '../providers/index.js';
-import { decideRetry, type TypedEmitter } from '../resilience/index.js';
+import { decideRetry, type AbortWatch, type TypedEmitter } from '../resilience/index.js';
 import type { Admitted } from './admission.js';
 import { AttemptClock } from './attempt-clock.js';
-import type { RaceCancel } from './hedge.js';
 import type { AnswerMode, AttemptNorms } from './attempt-norms.js';
 import type { DispatchContext } from './dispatch-context.js';
 import { passthroughBody } from './pass-through.js';
@@ -32,7 +31,7 @@ export interface RunOptions {
   /** An attempt went overdue: the caller may hedge. */
   onOverdue?: () => void;
   /** Cancelled when the request no longer wants this deployment (a hedge race that the other attempt won). */
-  cancel?: RaceCancel;
+  cancel?: AbortWatch;
 }
 
 export interface AttemptRunnerDeps {
@@ -161,7 +160,7 @@ export class AttemptRunner {
       } catch {
         return { kind: 'stop' };
       }
-      if (options.cancel?.cancelled === true) return { kind: 'stop' };
+      if (options.cancel?.aborted === true) return { kind: 'stop' };
       if (!limit.tryAcquire()) return { kind: 'next' };
       const again = breaker.tryAcquire();
       if (!again.allowed) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
-import { hedge, RaceCancel } from './hedge.js';
+import { hedge } from './hedge.js';
 
 type V = 'answer-1' | 'answer-2' | 'next' | 'stop';
 
@@ -19,12 +19,12 @@ function race(clock: ManualClock, first: Promise<V>, second: Promise<V> | undefi
       return { late: clock.sleep(100, timer.signal).catch(() => undefined), cancel: () => timer.abort() };
     },
     first: (cancel) => {
-      cancel.attach(() => log.push('first cancelled'));
+      cancel.onAbort(() => log.push('first cancelled'));
       return first;
     },
     second: (cancel) => {
       log.push('hedge sent');
-      cancel.attach(() => log.push('second cancelled'));
+      cancel.onAbort(() => log.push('second cancelled'));
       return second;
     },
     isAnswer: (v) => v.startsWith('answer'),
@@ -76,20 +76,5 @@ describe('hedge', () => {
     clock.advance(100);
     first.resolve('answer-1');
     expect(await pending).toBe('answer-1');
-  });
-});
-
-describe('RaceCancel', () => {
-  it('aborts the attempt running when the race cancels, once, and one attached later at once', () => {
-    const cancel = new RaceCancel();
-    const aborted: unknown[] = [];
-    const detachFirst = cancel.attach((reason) => aborted.push(['first', reason]));
-    detachFirst(); // that attempt ended (a retry follows)
-    cancel.attach((reason) => aborted.push(['retry', reason]));
-    cancel.cancel('lost');
-    cancel.cancel('again');
-    expect(cancel).toMatchObject({ cancelled: true, reason: 'lost' });
-    cancel.attach((reason) => aborted.push(['late', reason]));
-    expect(aborted).toEqual([['retry', 'lost'], ['late', 'lost']]);
   });
 });

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
-import { sseStreamItems } from '../http/sse-stream-items.js';
+import { readSseItems } from '../http/sse-items.js';
 import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
 import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyAnthropicError } from './anthropic-error.js';
@@ -71,5 +71,5 @@ export function anthropicStreamItems(
   options: StreamReadOptions,
   decoder = new AnthropicStreamDecoder(),
 ): AsyncGenerator<StreamItem, void, undefined> {
-  return sseStreamItems(body, options, decoder);
+  return readSseItems(body, options, decoder);
 }

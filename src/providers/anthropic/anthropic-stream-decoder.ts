@@ -11,24 +11,11 @@
  * thinking block gets its index at its first content so an empty block leaves no hole.
  */
 import type { StreamEvent } from '../../core/chat-response.js';
-import type { UpstreamFailure } from '../types.js';
+import type { WatchedEvent } from '../http/sse-items.js';
 import { classifyAnthropicStreamError } from './anthropic-error.js';
 import { decodeAnthropicUsage } from './decode-anthropic-response.js';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
 import { anthropicStreamEvent, KNOWN_STREAM_EVENTS, type AnthropicContentBlock, type AnthropicUsage } from './anthropic-wire.js';
-
-export interface DecodedEvent {
-  events: StreamEvent[];
-  /** The event re-framed verbatim for a same-format client; absent when it must not be forwarded. */
-  raw?: string;
-  failure?: UpstreamFailure;
-}
-
-export interface SseEventIn {
-  /** The `event:` field, when the provider sent one. */
-  event?: string | undefined;
-  data: string;
-}
 
 interface BlockState {
   kind: 'text' | 'thinking' | 'tool' | 'other';
@@ -64,7 +51,7 @@ export class AnthropicStreamDecoder {
   }
 
   /** One event: its data and its `event:` field, when the provider sent one. */
-  push(data: string, eventName?: string): DecodedEvent {
+  push(data: string, eventName?: string): WatchedEvent {
     let json: unknown;
     try {
       json = JSON.parse(data);
@@ -120,7 +107,7 @@ export class AnthropicStreamDecoder {
     return { events, raw };
   }
 
-  private malformed(): DecodedEvent {
+  private malformed(): WatchedEvent {
     this.malformedEvents += 1;
     return { events: [] };
   }

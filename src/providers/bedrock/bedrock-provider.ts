@@ -7,20 +7,21 @@
  * decoder as Anthropic's own SSE. So an Anthropic client is passed through both ways, its stream re-framed
  * as SSE, and exceptions arriving inside the stream are classified like HTTP errors.
  */
+import type { Message } from '@smithy/eventstream-codec';
 import { toUtf8 } from '@smithy/util-utf8';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ChatRequest } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
 import { readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
-import { decodedStreamItems } from '../http/sse-stream-items.js';
+import { readFramedItems, type Emit, type Framing } from '../http/sse-items.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
-import { AnthropicStreamDecoder, type SseEventIn } from '../anthropic/anthropic-stream-decoder.js';
+import { AnthropicStreamDecoder } from '../anthropic/anthropic-stream-decoder.js';
 import { exchange, type StreamReadOptions } from '../http/exchange.js';
 import { InStreamFailure } from '../http/network-failure.js';
 import { awsCredentialsFor } from './aws-credentials.js';
 import { classifyBedrockError, classifyBedrockStreamException } from './bedrock-error.js';
-import { EventStreamCorrupt, headerText, readEventStream } from './event-stream-reader.js';
+import { EventStreamCorrupt, EventStreamSplitter, headerText } from './event-stream-reader.js';
 import { signAwsRequest } from './sign-aws-request.js';
 
 /** The Messages API version Bedrock serves Claude with. */
@@ -66,29 +67,40 @@ export class BedrockProvider implements Provider {
 }
 
 export function bedrockStreamItems(body: Readable, options: StreamReadOptions, decoder = new AnthropicStreamDecoder()): AsyncGenerator<StreamItem, void, undefined> {
-  const reading = { idleMs: options.idleMs, completed: () => decoder.finished };
-  return decodedStreamItems(anthropicEventsOf(body, reading), options.signal, decoder);
+  return readFramedItems(body, options, decoder, anthropicEventsIn);
 }
 
-/** The Anthropic events inside a Bedrock response stream, one per batch; an exception message ends it as a failure. */
-async function* anthropicEventsOf(body: Readable, reading: Parameters<typeof readEventStream>[1]): AsyncGenerator<SseEventIn[], void, undefined> {
-  try {
-    for await (const message of readEventStream(body, reading)) {
-      const messageType = headerText(message, ':message-type');
-      if (messageType === 'exception' || messageType === 'error') {
-        const type = headerText(message, ':exception-type') ?? headerText(message, ':error-code');
-        throw new InStreamFailure(classifyBedrockStreamException(type, toUtf8(message.body)));
+/**
+ * The framing of a Bedrock response stream: the Anthropic event inside each `chunk` message; an exception
+ * message, or framing that cannot be followed, ends the stream as a failure.
+ */
+function anthropicEventsIn(emit: Emit): Framing {
+  const splitter = new EventStreamSplitter();
+  const framingBroke = (err: unknown): unknown => (err instanceof EventStreamCorrupt ? new InStreamFailure({ outcome: 'stream_cut', message: err.message }) : err);
+  return {
+    feed(chunk) {
+      let messages: Message[];
+      try {
+        messages = splitter.push(chunk);
+      } catch (err) {
+        throw framingBroke(err);
       }
-      if (headerText(message, ':event-type') !== 'chunk') continue;
-      const payload = safeJson(toUtf8(message.body));
-      const chunk = chunkPayload.safeParse(payload);
-      // A chunk that is not `{bytes}` is yielded as unreadable data: the decoder drops and counts it.
-      yield [{ data: chunk.success ? Buffer.from(chunk.data.bytes, 'base64').toString('utf8') : '' }];
-    }
-  } catch (err) {
-    if (err instanceof EventStreamCorrupt) throw new InStreamFailure({ outcome: 'stream_cut', message: err.message });
-    throw err;
-  }
+      for (const message of messages) {
+        const messageType = headerText(message, ':message-type');
+        if (messageType === 'exception' || messageType === 'error') {
+          const type = headerText(message, ':exception-type') ?? headerText(message, ':error-code');
+          throw new InStreamFailure(classifyBedrockStreamException(type, toUtf8(message.body)));
+        }
+        if (headerText(message, ':event-type') !== 'chunk') continue;
+        const chunkBody = chunkPayload.safeParse(safeJson(toUtf8(message.body)));
+        // A chunk that is not `{bytes}` is handed on as unreadable data: the decoder drops and counts it.
+        emit(chunkBody.success ? Buffer.from(chunkBody.data.bytes, 'base64').toString('utf8') : '', undefined);
+      }
+    },
+    end() {
+      if (splitter.pendingBytes > 0) throw framingBroke(new EventStreamCorrupt(`the stream ended inside a message (${splitter.pendingBytes} bytes)`));
+    },
+  };
 }
 
 function hasImageUrl(request: ChatRequest): boolean {

@@ -2,7 +2,9 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { EventStreamCorrupt, EventStreamSplitter, headerText, readEventStream } from './event-stream-reader.js';
+import type { StreamItem } from '../types.js';
+import { bedrockStreamItems } from './bedrock-provider.js';
+import { EventStreamCorrupt, EventStreamSplitter, headerText } from './event-stream-reader.js';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const message = (event: string, body: string): Buffer =>
@@ -47,13 +49,14 @@ describe('EventStreamSplitter', () => {
   });
 });
 
-describe('readEventStream', () => {
-  it('yields messages from a body and fails on a body that ends inside a message', async () => {
-    const whole = message('chunk', '{"a":1}');
-    const out: string[] = [];
-    await expect(async () => {
-      for await (const m of readEventStream(Readable.from([whole, whole.subarray(0, 10)]), { idleMs: 10_000 })) out.push(toUtf8(m.body));
-    }).rejects.toThrow(EventStreamCorrupt);
-    expect(out).toEqual(['{"a":1}']);
+describe('a Bedrock stream read through its framing', () => {
+  it('hands on the events of whole messages and fails as a cut stream on a body that ends inside a message', async () => {
+    const whole = message('chunk', JSON.stringify({ bytes: Buffer.from('{"type":"ping"}').toString('base64') }));
+    const items: StreamItem[] = [];
+    for await (const item of bedrockStreamItems(Readable.from([Buffer.concat([whole, whole.subarray(0, 10)])]), { idleMs: 10_000, signal: new AbortController().signal })) items.push(item);
+    expect(items).toEqual([
+      { kind: 'data', events: [], raw: 'event: ping\ndata: {"type":"ping"}\n\n' },
+      { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended inside a message (10 bytes)' } },
+    ]);
   });
 });

@@ -5,13 +5,11 @@
  * whole message is in, then handed to AWS's own codec (`@smithy/eventstream-codec`), which checks both
  * CRCs and parses the typed headers. A message that fails its checks is dropped and counted, as a
  * malformed SSE event is; framing that cannot be followed (an impossible length, a body ending inside a
- * message) is a broken stream (`EventStreamCorrupt`), never a guess. The two stream timeouts (first
- * event, idle) work as in the SSE reader.
+ * message) is a broken stream (`EventStreamCorrupt`), never a guess. The body is read, and timed, by the
+ * same reader as SSE bodies (`readFramedItems`); Bedrock's provider gives it this framing.
  */
 import { EventStreamCodec, type Message } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import type { Readable } from 'node:stream';
-import { releaseBody, StreamWatchdog } from '../http/stream-watchdog.js';
 
 const PRELUDE_BYTES = 12; // total length, headers length, prelude CRC
 const MIN_MESSAGE_BYTES = 16; // prelude + message CRC
@@ -20,13 +18,6 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024; // 16 MiB
 
 export class EventStreamCorrupt extends Error {
   override readonly name = 'EventStreamCorrupt';
-}
-
-export interface EventStreamReadOptions {
-  /** Longest silence once the first message has come (the first is timed by the router's attempt clock). */
-  idleMs: number;
-  /** As in the SSE reader: true when the answer is complete, so the rest of the body can be drained. */
-  completed?: () => boolean;
 }
 
 /** Splits a byte stream into whole event-stream messages; `push` returns every message completed. */
@@ -57,25 +48,6 @@ export class EventStreamSplitter {
   /** Bytes of a message that never finished arriving. */
   get pendingBytes(): number {
     return this.buffer.length;
-  }
-}
-
-export async function* readEventStream(body: Readable, options: EventStreamReadOptions): AsyncGenerator<Message, void, undefined> {
-  const splitter = new EventStreamSplitter();
-  const watchdog = new StreamWatchdog(body, options.idleMs);
-  try {
-    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
-      const messages = splitter.push(chunk as Buffer);
-      if (messages.length === 0) continue;
-      watchdog.eventsArrived();
-      watchdog.consumerBusy(true);
-      for (const message of messages) yield message;
-      watchdog.consumerBusy(false);
-    }
-    if (splitter.pendingBytes > 0) throw new EventStreamCorrupt(`the stream ended inside a message (${splitter.pendingBytes} bytes)`);
-  } finally {
-    watchdog.stop();
-    releaseBody(body, options.completed?.() === true);
   }
 }
 

@@ -5,11 +5,10 @@
  * Gemini cannot express it. The key travels in `x-goog-api-key`, never in the URL, which ends up in logs
  * and traces.
  */
-import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
+import type { AttemptInput, AttemptResult, Provider } from '../types.js';
 import { readSseItems } from '../http/sse-items.js';
-import { exchange, readJsonAnswer, type StreamReadOptions } from '../http/exchange.js';
+import { exchange, readJsonAnswer } from '../http/exchange.js';
 import type { UpstreamResponse } from '../http/upstream-request.js';
 import { classifyGeminiError } from './gemini-error.js';
 import { GeminiStreamDecoder } from './gemini-stream-decoder.js';
@@ -59,7 +58,7 @@ export class GeminiProvider implements Provider {
       body: JSON.stringify(encoded.body),
       classifyError: classifyGeminiError,
       readJson: (res) => readGeminiAnswer(res, input),
-      readStream: (stream, timing) => geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
+      readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
     });
   }
 }
@@ -75,13 +74,4 @@ export async function readGeminiAnswer(res: UpstreamResponse, input: AttemptInpu
   const decoded = decodeGeminiResponse(read.json, input.deployment, Math.floor(Date.now() / 1000));
   if (!decoded.ok) return { kind: 'failure', failure: decoded.failure };
   return input.passthroughBody === undefined || input.request.stream ? { kind: 'json', response: decoded.response } : { kind: 'json', response: decoded.response, raw: read.raw };
-}
-
-/**
- * The items of one Gemini stream: data items as chunks arrive, then exactly one `end` or `failure`. The
- * stream is read to the end of the body (Gemini's only terminator); once a finish reason has arrived,
- * a body that then breaks or stalls has lost nothing, and the stream still ends well.
- */
-export function geminiStreamItems(body: Readable, options: StreamReadOptions, decoder: GeminiStreamDecoder): AsyncGenerator<StreamItem, void, undefined> {
-  return readSseItems(body, options, decoder);
 }

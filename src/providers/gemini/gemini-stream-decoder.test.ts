@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../core/chat-response.js';
 import type { StreamItem } from '../types.js';
-import { geminiStreamItems } from './gemini-provider.js';
+import { readSseItems } from '../http/sse-items.js';
 import { GeminiStreamDecoder } from './gemini-stream-decoder.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
@@ -41,7 +41,7 @@ function piecewise(text: string, seed: number, maxPiece = 48): Readable {
 
 async function collect(body: Readable, decoder = new GeminiStreamDecoder(DEPLOYMENT)): Promise<StreamItem[]> {
   const items: StreamItem[] = [];
-  for await (const item of geminiStreamItems(body, OPTIONS, decoder)) items.push(item);
+  for await (const item of readSseItems(body, OPTIONS, decoder)) items.push(item);
   return items;
 }
 
@@ -101,7 +101,7 @@ describe('Gemini stream decoding', () => {
     const body = new PassThrough();
     body.write(fixture('text-thinking-stream.sse'));
     const items: StreamItem[] = [];
-    for await (const item of geminiStreamItems(body, OPTIONS, new GeminiStreamDecoder(DEPLOYMENT))) {
+    for await (const item of readSseItems(body, OPTIONS, new GeminiStreamDecoder(DEPLOYMENT))) {
       items.push(item);
       // The answer is whole; now the socket breaks instead of ending cleanly.
       if (item.kind === 'data' && item.events.some((e) => e.type === 'finish')) body.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
@@ -113,7 +113,7 @@ describe('Gemini stream decoding', () => {
     const body = new PassThrough();
     body.write(chunks(fixture('text-thinking-stream.sse')).slice(0, 3).join(''));
     const items: StreamItem[] = [];
-    for await (const item of geminiStreamItems(body, OPTIONS, new GeminiStreamDecoder(DEPLOYMENT))) {
+    for await (const item of readSseItems(body, OPTIONS, new GeminiStreamDecoder(DEPLOYMENT))) {
       items.push(item);
       if (item.kind === 'data' && item.events.some((e) => e.type === 'text_delta')) body.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     }

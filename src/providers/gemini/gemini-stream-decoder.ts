@@ -8,18 +8,11 @@
  * content is a `content_filter` failure, as in a JSON answer.
  */
 import type { StreamEvent } from '../../core/chat-response.js';
-import type { UpstreamFailure } from '../types.js';
+import type { WatchedEvent } from '../http/sse-items.js';
 import { blockedAnswerFailure, blockedPromptFailure, decodeGeminiUsage, newResponseId, toolCallIds } from './decode-gemini-response.js';
 import { classifyGeminiStreamError, readGeminiError } from './gemini-error.js';
 import { isFilteredFinish, mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 import { geminiResponse, type GeminiUsage } from './gemini-wire.js';
-
-export interface DecodedChunk {
-  events: StreamEvent[];
-  /** The chunk re-framed verbatim; absent when it must not be forwarded. */
-  raw?: string;
-  failure?: UpstreamFailure;
-}
 
 export class GeminiStreamDecoder {
   private started = false;
@@ -42,7 +35,7 @@ export class GeminiStreamDecoder {
   /** Usage may follow the finish reason: a Gemini stream is read to the end of its body, its only terminator. */
   readonly complete = false;
 
-  push(data: string): DecodedChunk {
+  push(data: string): WatchedEvent {
     let json: unknown;
     try {
       json = JSON.parse(data);
@@ -98,7 +91,7 @@ export class GeminiStreamDecoder {
     return { events, raw: `data: ${data.split('\n').join('\ndata: ')}\n\n` };
   }
 
-  private malformed(): DecodedChunk {
+  private malformed(): WatchedEvent {
     this.malformedEvents += 1;
     return { events: [] };
   }

@@ -1,6 +1,6 @@
 /**
  * One data item per upstream read. The stream readers decode every event that one read of the body
- * completed (`readSseItems`, Bedrock's event-stream reader) one by one and collect the results here, so the
+ * completed (`readSseItems`, `readFramedItems`) one by one and collect the results here, so the
  * item that travels up (commit, failover watch, client writer, socket write) carries all of them: the
  * per-item work is done once per read, not once per event. Only events that are forwarded (those with
  * verbatim frames) are collected; an end or failure met mid-batch is yielded after the data before it.

@@ -1,9 +1,10 @@
 /**
- * An upstream SSE body read as the router's stream items, by one object: the body's bytes are framed
- * into events, each event is handed to the provider's watch (its decoder) at once, and what one read of
- * the body completed leaves as one data item, then exactly one `end` or `failure`. It replaces a chain of
- * async generators (the stream's own async iterator, an event batcher, the provider's item generator):
- * an item costs one promise here, and an open stream holds this object, its parser and its watch.
+ * An upstream stream body read as the router's stream items, by one object: the body's bytes are framed
+ * into events (SSE; Bedrock's AWS event-stream messages, through `readFramedItems`), each event is handed
+ * to the provider's watch (its decoder) at once, and what one read of the body completed leaves as one
+ * data item, then exactly one `end` or `failure`. It replaces a chain of async generators (the stream's
+ * own async iterator, an event batcher, the provider's item generator): an item costs one promise here,
+ * and an open stream holds this object, its framing and its watch.
  *
  * The watch decides how a stream ends: a failure event, an explicit terminator (`done`: `[DONE]`), or
  * nothing more needed (`complete`: the closing event, or every choice finished with its usage). A body
@@ -15,7 +16,7 @@
  * keep-alive pings are not progress); the wait for the first one is the router's attempt clock's, through
  * `signal`. Time spent waiting for our own consumer (a slow client) is not charged to the provider.
  */
-import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+import { createParser } from 'eventsource-parser';
 import type { Readable } from 'node:stream';
 import type { StreamEvent } from '../../core/chat-response.js';
 import type { StreamItem, UpstreamFailure } from '../types.js';
@@ -43,8 +44,31 @@ export interface SseWatch {
   readonly complete: boolean;
 }
 
+/** Hands each whole event of the body to the reader: its data, and its name when it has one. */
+export type Emit = (data: string, event: string | undefined) => void;
+
+/** How a body's bytes become events: SSE for most providers, AWS event-stream messages for Bedrock. */
+export interface Framing {
+  /** Frames one chunk of the body, emitting every event it completes; throws `InStreamFailure` for a failure carried by the framing itself. */
+  feed(chunk: Buffer): void;
+  /** The body ended: frames what is left; throws when it ended inside an event. */
+  end(): void;
+}
+
+/** SSE framing (eventsource-parser), decoding UTF-8 across chunk boundaries. */
+function sseFraming(emit: Emit): Framing {
+  const text = new TextDecoder();
+  const parser = createParser({ onEvent: (event) => emit(event.data, event.event) });
+  return { feed: (chunk) => parser.feed(text.decode(chunk, { stream: true })), end: () => parser.feed(text.decode()) };
+}
+
 export function readSseItems(body: Readable, options: StreamReadOptions, watch: SseWatch): AsyncGenerator<StreamItem, void, undefined> {
-  return new SseItems(body, options, watch);
+  return new UpstreamItems(body, options, watch, sseFraming);
+}
+
+/** The same reader over another framing (Bedrock's event stream). */
+export function readFramedItems(body: Readable, options: StreamReadOptions, watch: SseWatch, framing: (emit: Emit) => Framing): AsyncGenerator<StreamItem, void, undefined> {
+  return new UpstreamItems(body, options, watch, framing);
 }
 
 const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
@@ -59,9 +83,8 @@ function prematureClose(): Error {
   return Object.assign(new Error('the response body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
-class SseItems implements AsyncGenerator<StreamItem, void, undefined> {
-  private readonly parser: EventSourceParser;
-  private readonly text = new TextDecoder();
+class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined> {
+  private readonly framing: Framing;
   private readonly watchdog: StreamWatchdog;
   private readonly batch = new DataBatch();
   /** The stream's last item, once decided; the body is then no longer read. */
@@ -91,8 +114,9 @@ class SseItems implements AsyncGenerator<StreamItem, void, undefined> {
     private readonly body: Readable,
     private readonly options: StreamReadOptions,
     private readonly watch: SseWatch,
+    framing: (emit: Emit) => Framing,
   ) {
-    this.parser = createParser({ onEvent: (event) => this.onEvent(event) });
+    this.framing = framing((data, event) => this.onEvent(data, event));
     this.watchdog = new StreamWatchdog(body, options.idleMs);
     body.on('readable', this.onReadable);
     body.on('end', this.onEnd);
@@ -143,27 +167,30 @@ class SseItems implements AsyncGenerator<StreamItem, void, undefined> {
       this.conclude(this.watch.finished ? END : { kind: 'failure', failure: classifyNetworkFailure(this.bodyError, this.options.signal, 'body') });
     } else {
       const seen = this.eventsSeen;
-      for (let chunk: Buffer | null; this.last === undefined && (chunk = this.body.read() as Buffer | null) !== null; ) {
-        this.parser.feed(this.text.decode(chunk, { stream: true }));
+      try {
+        for (let chunk: Buffer | null; this.last === undefined && (chunk = this.body.read() as Buffer | null) !== null; ) this.framing.feed(chunk);
+        if (this.last === undefined && this.bodyEnded) {
+          this.framing.end();
+          if (this.last === undefined) this.conclude(this.watch.finished ? END : cut('the stream ended before the answer finished'));
+        }
+      } catch (err) {
+        // A failure the framing carries (`InStreamFailure`: Bedrock's exception messages, a broken frame).
+        if (this.last === undefined) this.conclude({ kind: 'failure', failure: classifyNetworkFailure(err, this.options.signal, 'body') });
       }
       // Not once the end is decided: the watchdog is stopped then, and a timer armed now would hold the
       // stream (and the process) for the idle budget.
       if (this.eventsSeen !== seen && !this.released) this.watchdog.eventsArrived();
-      if (this.last === undefined && this.bodyEnded) {
-        this.parser.feed(this.text.decode());
-        if (this.last === undefined) this.conclude(this.watch.finished ? END : cut('the stream ended before the answer finished'));
-      }
     }
     const data = this.batch.take();
     if (data !== undefined) this.ready.push(data);
     if (this.last !== undefined) this.ready.push(this.last);
   }
 
-  private onEvent(event: EventSourceMessage): void {
+  private onEvent(data: string, event: string | undefined): void {
     if (this.last !== undefined) return; // the rest of a read after the end was decided
     this.eventsSeen += 1;
     const watch = this.watch;
-    const decoded = watch.push(event.data, event.event);
+    const decoded = watch.push(data, event);
     if (decoded.raw !== undefined) this.batch.add(decoded.events, decoded.raw);
     if (decoded.failure !== undefined) this.conclude({ kind: 'failure', failure: decoded.failure });
     else if (decoded.done === true) this.conclude(watch.finished ? END : cut('the provider ended the stream before the answer finished'));

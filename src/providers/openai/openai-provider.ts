@@ -4,10 +4,9 @@
  * client's body goes out as the client sent it (model swapped); stream events come back both decoded
  * (for translation, health and usage) and verbatim (for forwarding).
  */
-import type { Readable } from 'node:stream';
 import type { Deployment } from '../../config/resolve-config.js';
 import type { WireFormat } from '../../core/chat-request.js';
-import type { AttemptInput, AttemptResult, Provider, StreamItem, UpstreamFailure } from '../types.js';
+import type { AttemptInput, AttemptResult, Provider, UpstreamFailure } from '../types.js';
 import { readSseItems } from '../http/sse-items.js';
 import { exchange, readJsonAnswer } from '../http/exchange.js';
 import { classifyOpenAIError } from './openai-error.js';

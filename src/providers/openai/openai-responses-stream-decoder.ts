@@ -9,7 +9,7 @@
 import type { StreamEvent } from '../../core/chat-response.js';
 import type { UpstreamFailure } from '../types.js';
 import { safeMessage } from '../http/upstream-request.js';
-import type { DecodedEvent } from './openai-stream-decoder.js';
+import type { WatchedEvent } from '../http/sse-items.js';
 import { decodeResponsesUsage, openaiResponsesEvent, responsesFinishReason, type OpenAIResponsesEvent } from './openai-responses-wire.js';
 
 export class OpenAIResponsesStreamDecoder {
@@ -27,7 +27,7 @@ export class OpenAIResponsesStreamDecoder {
   }
 
   /** One event: its data and its `event:` field, when the provider sent one. */
-  push(data: string, eventName?: string): DecodedEvent {
+  push(data: string, eventName?: string): WatchedEvent {
     let json: unknown;
     try {
       json = JSON.parse(data);

@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../core/chat-response.js';
-import { OpenAIStreamDecoder, type DecodedEvent } from './openai-stream-decoder.js';
+import type { WatchedEvent } from '../http/sse-items.js';
+import { OpenAIStreamDecoder } from './openai-stream-decoder.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
 /** The `data:` payloads of an SSE file, in order. */
 const dataOf = (sse: string): string[] => sse.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice('data: '.length));
 const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1', choices, ...extra });
 
-function decodeAll(decoder: OpenAIStreamDecoder, data: string[]): DecodedEvent[] {
+function decodeAll(decoder: OpenAIStreamDecoder, data: string[]): WatchedEvent[] {
   return data.map((d) => decoder.push(d));
 }
-const eventsOf = (decoded: DecodedEvent[]): StreamEvent[] => decoded.flatMap((d) => d.events);
+const eventsOf = (decoded: WatchedEvent[]): StreamEvent[] => decoded.flatMap((d) => d.events);
 
 describe('OpenAIStreamDecoder', () => {
   it('decodes a recorded text stream into start, text, finish and usage, and forwards each event verbatim', () => {

@@ -8,20 +8,13 @@
  */
 import type { StreamEvent } from '../../core/chat-response.js';
 import type { UpstreamFailure } from '../types.js';
+import type { WatchedEvent } from '../http/sse-items.js';
 import { safeMessage } from '../http/upstream-request.js';
 import { decodeOpenAIUsage } from './decode-openai-response.js';
 import { isOpenAIQuotaExhausted } from './openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 import { readOpenAIChunk, type OpenAIChunkDelta } from './openai-wire-check.js';
 import { openaiErrorBody } from './openai-wire.js';
-
-export interface DecodedEvent {
-  events: StreamEvent[];
-  /** The event re-framed verbatim for a same-format client; absent when it must not be forwarded. */
-  raw?: string;
-  failure?: UpstreamFailure;
-  done?: boolean;
-}
 
 export class OpenAIStreamDecoder {
   private started = false;
@@ -50,7 +43,7 @@ export class OpenAIStreamDecoder {
     return (this.finishedChoices?.size ?? 0) >= this.expectedChoices;
   }
 
-  push(data: string): DecodedEvent {
+  push(data: string): WatchedEvent {
     if (data === '[DONE]') return { events: [], done: true };
     let json: unknown;
     try {

@@ -6,7 +6,7 @@
  */
 import type { AttemptInput, AttemptResult } from '../types.js';
 import { exchange, readJsonAnswer } from '../http/exchange.js';
-import { sseStreamItems } from '../http/sse-stream-items.js';
+import { readSseItems } from '../http/sse-items.js';
 import { classifyOpenAIError } from './openai-error.js';
 import { OpenAIResponsesStreamDecoder } from './openai-responses-stream-decoder.js';
 import { decodeOpenAIResponsesResponse, openaiResponsesResponse } from './openai-responses-wire.js';
@@ -27,6 +27,6 @@ export function sendOpenAIResponses(input: AttemptInput & { passthroughBody: Buf
       const response = decodeOpenAIResponsesResponse(read.json, Math.floor(Date.now() / 1000));
       return request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
     },
-    readStream: (stream, timing) => sseStreamItems(stream, { ...timing, signal: input.signal }, new OpenAIResponsesStreamDecoder()),
+    readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new OpenAIResponsesStreamDecoder()),
   });
 }

@@ -13,7 +13,8 @@ import type { WireFormat } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider } from '../types.js';
 import { anthropicStreamItems, readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
-import { geminiRequestBody, geminiStreamItems, readGeminiAnswer } from '../gemini/gemini-provider.js';
+import { geminiRequestBody, readGeminiAnswer } from '../gemini/gemini-provider.js';
+import { readSseItems } from '../http/sse-items.js';
 import { GeminiStreamDecoder } from '../gemini/gemini-stream-decoder.js';
 import { exchange, type ExchangeSpec } from '../http/exchange.js';
 import { googleTokenFor } from './google-credentials.js';
@@ -85,7 +86,7 @@ export class VertexProvider implements Provider {
       body,
       classifyError: classifyVertexError,
       readJson: (res) => readGeminiAnswer(res, input),
-      readStream: (stream, timing) => geminiStreamItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
+      readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
     };
     return exchange(input, spec);
   }
