@@ -29,8 +29,10 @@ export interface ApiAnswer {
   body: string | Buffer | AsyncIterable<string>;
 }
 
+/** A JSON answer; `headers` must be fresh (every caller builds them for this answer): they are completed in place. */
 export function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): ApiAnswer {
-  return { status, headers: { ...headers, 'content-type': 'application/json' }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) };
+  headers['content-type'] = 'application/json';
+  return { status, headers, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) };
 }
 
 /** Response headers naming who answered: clients and operators see failover without reading logs. */

@@ -138,7 +138,7 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
       if (caller !== undefined) grant = await options.gate!.admit(caller, { requestId: incoming.requestId, json: req.json, bodyBytes: req.body.length });
     }
     const answer = await endpoint.answer(req, { router, responses: options.responses ?? memoryLog(router), params: found.params });
-    if (grant !== undefined) answer.headers = { ...answer.headers, ...grant.headers };
+    if (grant !== undefined) Object.assign(answer.headers, grant.headers); // every answer's headers are its own
     return { answer };
   } catch (err) {
     grant?.abandon();

@@ -61,7 +61,7 @@ export class BedrockProvider implements Provider {
       classifyError: classifyBedrockError,
       streamContentType: EVENT_STREAM,
       readJson: (res) => readAnthropicAnswer(res, input),
-      readStream: (stream, timing) => bedrockStreamItems(stream, { ...timing, signal: input.signal }),
+      readStream: (stream, options) => bedrockStreamItems(stream, options),
     });
   }
 }

@@ -58,7 +58,7 @@ export class GeminiProvider implements Provider {
       body: JSON.stringify(encoded.body),
       classifyError: classifyGeminiError,
       readJson: (res) => readGeminiAnswer(res, input),
-      readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
+      readStream: (stream, options) => readSseItems(stream, options, new GeminiStreamDecoder(deployment)),
     });
   }
 }

@@ -48,8 +48,8 @@ function spec(overrides: Partial<ExchangeSpec> = {}): ExchangeSpec {
       return { kind: 'json', response: { text: read.json.text } as never, raw: read.raw };
     },
     // Every event is a text delta, and the answer is whole whenever the body ends.
-    readStream: (body, timing) =>
-      readSseItems(body, { ...timing, signal: new AbortController().signal }, { finished: true, complete: false, push: (data) => ({ events: [{ type: 'text_delta', index: 0, text: data }], raw: `data: ${data}\n\n` }) }),
+    readStream: (body, options) =>
+      readSseItems(body, options, { finished: true, complete: false, push: (data) => ({ events: [{ type: 'text_delta', index: 0, text: data }], raw: `data: ${data}\n\n` }) }),
     ...overrides,
   };
 }

@@ -26,7 +26,8 @@ export interface ExchangeSpec {
   body: Buffer | string;
   classifyError(status: number, bodyText: string, headers: UpstreamResponse['headers'], nowMs: number): UpstreamFailure;
   readJson(res: UpstreamResponse): Promise<AttemptResult>;
-  readStream(body: Readable, timing: StreamTiming): AsyncGenerator<StreamItem, void, undefined>;
+  /** Reads a stream body; `options` carries the attempt's signal, so a cancel is told from a fault. */
+  readStream(body: Readable, options: StreamReadOptions): AsyncGenerator<StreamItem, void, undefined>;
   /** The content type of this provider's streams; default `text/event-stream`. */
   streamContentType?: string;
 }
@@ -43,7 +44,7 @@ export async function exchange(input: AttemptInput, spec: ExchangeSpec): Promise
       res.bodyIdleMs = input.timeouts.idleMs;
       return await spec.readJson(res);
     }
-    return { kind: 'stream', items: spec.readStream(res.body, { idleMs: input.timeouts.idleMs }) };
+    return { kind: 'stream', items: spec.readStream(res.body, { idleMs: input.timeouts.idleMs, signal: input.signal }) };
   } catch (err) {
     res.body.destroy();
     return { kind: 'failure', failure: classifyNetworkFailure(err, input.signal, 'body') };

@@ -95,6 +95,30 @@ describe('readSseItems', () => {
     expect((await reading).join('|')).toBe('café|fin|end');
   });
 
+  it('decodes characters split over several chunks, and whole chunks after them', async () => {
+    const body = new PassThrough();
+    const reading = readAll(body);
+    const bytes = Buffer.from('data: a🙂b\n\ndata: é\n\ndata: plain\n\ndata: fin\n\n');
+    const emoji = bytes.indexOf(0xf0); // four bytes: sent one, two, then the last with the rest of the event
+    const accent = bytes.indexOf(0xc3) + 2; // a chunk that ends right after a whole "é"
+    for (const [from, to] of [[0, emoji + 1], [emoji + 1, emoji + 3], [emoji + 3, accent], [accent, bytes.length]] as const) {
+      body.write(bytes.subarray(from, to));
+      await wait(5);
+    }
+    body.end();
+    expect((await reading).join('|')).toBe('a🙂b|é|plain|fin|end');
+  });
+
+  it('drops a byte-order mark that opens the stream, even split across chunks, and only there', async () => {
+    const body = new PassThrough();
+    const reading = readAll(body);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('data: a\uFEFFb\n\ndata: fin\n\n')]);
+    body.write(bytes.subarray(0, 2));
+    await wait(5);
+    body.end(bytes.subarray(2));
+    expect((await reading).join('|')).toBe('a\uFEFFb|fin|end');
+  });
+
   it('ends at once when the decoder needs nothing more, and drains the rest so the socket can be reused', async () => {
     const body = new PassThrough();
     body.write('data: stop\n\n');

@@ -17,6 +17,7 @@
  * `signal`. Time spent waiting for our own consumer (a slow client) is not charged to the provider.
  */
 import { createParser } from 'eventsource-parser';
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { StreamEvent } from '../../core/chat-response.js';
 import type { StreamItem, UpstreamFailure } from '../types.js';
@@ -55,11 +56,35 @@ export interface Framing {
   end(): void;
 }
 
-/** SSE framing (eventsource-parser), decoding UTF-8 across chunk boundaries. */
+/**
+ * SSE framing (eventsource-parser). UTF-8 is decoded chunk by chunk: a chunk that ends on a whole
+ * character (as an SSE chunk ends, on a line break) is decoded on its own, several times cheaper than
+ * through a streaming decoder; one that ends inside a character goes through a `StringDecoder`, which
+ * keeps the partial bytes for the next chunk (which then goes through it too). A leading byte-order mark
+ * is dropped, as the SSE spec says.
+ */
 function sseFraming(emit: Emit): Framing {
-  const text = new TextDecoder();
   const parser = createParser({ onEvent: (event) => emit(event.data, event.event) });
-  return { feed: (chunk) => parser.feed(text.decode(chunk, { stream: true })), end: () => parser.feed(text.decode()) };
+  let decoder: StringDecoder | undefined;
+  /** The last chunk ended on a non-ASCII byte: the decoder may hold part of a character. */
+  let pending = false;
+  let atStart = true;
+  const feedText = (text: string): void => {
+    if (atStart && text.length > 0) {
+      atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    parser.feed(text);
+  };
+  return {
+    feed(chunk) {
+      if (chunk.length === 0) return;
+      const endsWhole = chunk[chunk.length - 1]! < 0x80;
+      feedText(pending || !endsWhole ? (decoder ??= new StringDecoder('utf8')).write(chunk) : chunk.toString('utf8'));
+      pending = !endsWhole;
+    },
+    end: () => feedText(decoder?.end() ?? ''),
+  };
 }
 
 export function readSseItems(body: Readable, options: StreamReadOptions, watch: SseWatch): AsyncGenerator<StreamItem, void, undefined> {

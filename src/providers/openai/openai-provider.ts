@@ -74,7 +74,7 @@ export class OpenAIProvider implements Provider {
         }
         return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
       },
-      readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new OpenAIStreamDecoder(expectedChoices, usageExpected)),
+      readStream: (stream, options) => readSseItems(stream, options, new OpenAIStreamDecoder(expectedChoices, usageExpected)),
     });
   }
 }

@@ -27,6 +27,6 @@ export function sendOpenAIResponses(input: AttemptInput & { passthroughBody: Buf
       const response = decodeOpenAIResponsesResponse(read.json, Math.floor(Date.now() / 1000));
       return request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
     },
-    readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new OpenAIResponsesStreamDecoder()),
+    readStream: (stream, options) => readSseItems(stream, options, new OpenAIResponsesStreamDecoder()),
   });
 }

@@ -70,7 +70,7 @@ export class VertexProvider implements Provider {
       body: built.body,
       classifyError: classifyVertexError,
       readJson: (res) => readAnthropicAnswer(res, input),
-      readStream: (stream, timing) => anthropicStreamItems(stream, { ...timing, signal: input.signal }),
+      readStream: (stream, options) => anthropicStreamItems(stream, options),
     });
   }
 
@@ -86,7 +86,7 @@ export class VertexProvider implements Provider {
       body,
       classifyError: classifyVertexError,
       readJson: (res) => readGeminiAnswer(res, input),
-      readStream: (stream, timing) => readSseItems(stream, { ...timing, signal: input.signal }, new GeminiStreamDecoder(deployment)),
+      readStream: (stream, options) => readSseItems(stream, options, new GeminiStreamDecoder(deployment)),
     };
     return exchange(input, spec);
   }
