@@ -3,7 +3,7 @@
  * cannot tell Keel's work apart from node:http's and undici's, and a shared 2-core machine drifts by ±30%
  * between runs; here the whole request path runs in one process (`handleApiRequest`: endpoint, body
  * checks, parse, router, attempt bookkeeping, commit, the client's frames) with the upstream exchange
- * replaced by the simulator's own answer, decoded by the real OpenAI decoder. It prints CPU per request
+ * replaced by the simulator's own answer, read by the real stream reader and OpenAI decoder. It prints CPU per request
  * and, with `--heap`, the bytes allocated per request by function (V8's sampling heap profiler, counting
  * objects already collected): garbage is what the HTTP cells pay for as GC.
  *
@@ -13,11 +13,13 @@
  *   npm run bench:pipeline -- --messages 40   # a 42 KB conversation: what each KB of a prompt costs
  */
 import { Session } from 'node:inspector/promises';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { handleApiRequest } from '../src/api/handle-request.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { resolveConfig } from '../src/config/resolve-config.js';
-import type { AttemptInput, AttemptResult, StreamItem } from '../src/providers/index.js';
+import type { AttemptInput, AttemptResult } from '../src/providers/index.js';
+import { readSseItems } from '../src/providers/http/sse-items.js';
 import { OpenAIProvider } from '../src/providers/openai/openai-provider.js';
 import { OpenAIStreamDecoder } from '../src/providers/openai/openai-stream-decoder.js';
 import { decodeOpenAIResponse } from '../src/providers/openai/decode-openai-response.js';
@@ -51,30 +53,25 @@ const ANSWER = Buffer.from(
   }),
 );
 
+/** The simulator's stream body: every event (and the terminator) in one SSE text, as one read brings it. */
+const STREAM_BODY = Buffer.from(CHUNKS.map((data) => `data: ${data}\n\n`).join(''));
+
 /**
- * The exchange replaced: the upstream's events in one read, decoded as the provider decodes them (the
- * stream reader batches every event of a read into one data item), or its JSON answer read and checked.
+ * The exchange replaced: the upstream's stream body read by the real reader (`readSseItems`, the real
+ * OpenAI decoder) from a Readable holding it, as undici hands it over; or its JSON answer read and checked.
+ * Not an async generator: the reader is a class, and a generator here cost the bench twice Keel's own
+ * stream work in GC (its objects survived scavenges), which the HTTP cells never saw.
  */
 function stubbedSend(input: AttemptInput): Promise<AttemptResult> {
   if (!input.request.stream) {
     const response = decodeOpenAIResponse(readOpenAIChatResponse(JSON.parse(ANSWER.toString('utf8')))!, 1796357597);
     return Promise.resolve({ kind: 'json', response, raw: ANSWER });
   }
-  async function* items(): AsyncGenerator<StreamItem, void, undefined> {
-    const decoder = new OpenAIStreamDecoder(1, input.request.streamUsage);
-    const events = [];
-    let raw = '';
-    for (const data of CHUNKS) {
-      const decoded = decoder.push(data);
-      if (decoded.raw !== undefined) {
-        events.push(...decoded.events);
-        raw += decoded.raw;
-      }
-    }
-    yield { kind: 'data', events, raw };
-    yield { kind: 'end' };
-  }
-  return Promise.resolve({ kind: 'stream', items: items() });
+  const body = new Readable({ read() {} });
+  body.push(STREAM_BODY);
+  body.push(null);
+  const items = readSseItems(body, { idleMs: 30_000, signal: input.signal }, new OpenAIStreamDecoder(1, input.request.streamUsage));
+  return Promise.resolve({ kind: 'stream', items });
 }
 OpenAIProvider.prototype.send = stubbedSend;
 
@@ -123,7 +120,8 @@ for (const mode of modes) {
   for (let i = 0; i < Math.min(20_000, requests); i++) await oneRequest(body); // JIT and norms warm
   const startCpu = process.cpuUsage();
   const startNs = process.hrtime.bigint();
-  for (let i = 0; i < requests; i++) await oneRequest(body);
+  (globalThis as any).__one = () => oneRequest(body);
+  for (let i = 0; i < requests; i++) { await oneRequest(body); await (globalThis as any).__afterRequest?.(i); }
   const cpu = process.cpuUsage(startCpu);
   const wallUs = Number(process.hrtime.bigint() - startNs) / 1000 / requests;
   console.log(`${mode}: ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (${wallUs.toFixed(1)} µs wall, ${requests} requests of ${body.length} bytes, one at a time)`);

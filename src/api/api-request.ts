@@ -24,6 +24,7 @@ export interface ApiRequest {
 
 export interface ApiAnswer {
   status: number;
+  /** This answer's own object, never shared with another answer: the gateway completes it in place. */
   headers: Record<string, string>;
   /** A whole body, or SSE frames to write as they come (with backpressure). */
   body: string | Buffer | AsyncIterable<string>;

