@@ -5,9 +5,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { startKeel } from '../server/start-keel.js';
-import { startSimulator } from '../simulator/index.js';
 import { keysCommand } from './keys-command.js';
-import { drillCliCommand } from '../drill/index.js';
+import { drillCliCommand } from '../drill/drill-cli.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -81,6 +80,8 @@ program
   .option('-H, --host <host>', 'address to bind', '127.0.0.1')
   .option('--token-delay-ms <ms>', 'delay between streamed tokens', (v) => Number(v), 20)
   .action(async (opts: { port: number; host: string; tokenDelayMs: number }) => {
+    // Loaded here, not at start-up: `keel serve` with real providers never needs the simulator.
+    const { startSimulator } = await import('../simulator/index.js');
     const sim = await startSimulator({ port: opts.port, host: opts.host, tokenDelayMs: opts.tokenDelayMs });
     console.log(`Simulator listening on ${sim.url} (control API: ${sim.url}/_sim/stats, POST ${sim.url}/_sim/faults)`);
     const stop = (): void => void sim.close().then(() => process.exit(0));

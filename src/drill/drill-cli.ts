@@ -3,8 +3,8 @@
  * validation; the work is `drillCommand`.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { drillCommand, type DrillCommandOptions } from './drill-command.js';
-import { builtInScenarioNames } from './load-scenario.js';
+import type { DrillCommandOptions } from './drill-command.js';
+import { builtInScenarioNames } from './built-in-scenarios.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -21,6 +21,8 @@ export function drillCliCommand(): Command {
     .option('--out <dir>', 'where to write report.json and report.html (default: drill-results/<scenario>-<timestamp>/)')
     .option('--quiet', 'no progress and no table: only where the report went and whether its checks passed')
     .action(async (scenario: string, opts: DrillCommandOptions) => {
+      // The drill's machinery (load generator, reports, the simulator) loads only when a drill runs.
+      const { drillCommand } = await import('./drill-command.js');
       process.exit(await drillCommand(scenario, opts));
     });
 }

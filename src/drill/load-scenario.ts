@@ -4,17 +4,16 @@
  * file, line and key path, as Keel's own config errors do; the embedded Keel config is validated by
  * Keel's schema after it is merged over the drill default, so its errors read the same as keel.yaml's.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatPath, parseConfig } from '../config/load-config.js';
 import type { KeelConfig } from '../config/schema.js';
+import { BUILT_IN_DIR, builtInScenarioNames } from './built-in-scenarios.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 
-/** The built-in scenarios: `scenarios/` at the package root, from `src/drill` and from `dist/drill`. */
-export const BUILT_IN_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+export { BUILT_IN_DIR, builtInScenarioNames };
 
 export interface ScenarioIssue {
   path: string;
@@ -51,11 +50,6 @@ export interface LoadedScenario {
 }
 
 type Locate = (path: readonly PropertyKey[]) => { line: number; column: number } | undefined;
-
-export function builtInScenarioNames(): string[] {
-  if (!existsSync(BUILT_IN_DIR)) return [];
-  return readdirSync(BUILT_IN_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
-}
 
 /** A scenario by built-in name or path. */
 export function loadScenario(nameOrPath: string): LoadedScenario {

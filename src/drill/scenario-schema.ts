@@ -7,7 +7,7 @@
  * minutes must configure Keel with compressed breaker windows itself, and says so in its comments.
  */
 import { z } from 'zod';
-import { FaultSpecError, parseFaultSpec } from '../simulator/index.js';
+import { FaultSpecError, parseFaultSpec } from '../simulator/faults.js';
 import { VENDOR_PAGE_IMPACTS, VENDOR_STATUSES } from '../simulator/vendor-status-page.js';
 import { parseDurationMs } from './duration.js';
 

@@ -4,9 +4,11 @@
  */
 import type { KeelConfig } from '../config/schema.js';
 import { SIMULATED_AWS_CREDENTIALS, SIMULATED_GOOGLE_TOKEN } from '../config/simulated-credentials.js';
-import { startSimulator, type FaultSpec, type Simulator } from '../simulator/index.js';
+import type { FaultSpec, Simulator } from '../simulator/index.js';
 
 export async function startEmbeddedSimulator(section: NonNullable<KeelConfig['simulator']>): Promise<Simulator> {
+  // Loaded only when a config asks for the simulator: a Keel on real providers never loads it.
+  const { startSimulator } = await import('../simulator/index.js');
   const simulator = await startSimulator({
     port: section.port,
     seed: section.seed,

@@ -19,10 +19,8 @@ import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
 import { AnthropicStreamDecoder } from '../anthropic/anthropic-stream-decoder.js';
 import { exchange, type StreamReadOptions } from '../http/exchange.js';
 import { InStreamFailure } from '../http/network-failure.js';
-import { awsCredentialsFor } from './aws-credentials.js';
 import { classifyBedrockError, classifyBedrockStreamException } from './bedrock-error.js';
 import { EventStreamCorrupt, EventStreamSplitter, headerText } from './event-stream-reader.js';
-import { signAwsRequest } from './sign-aws-request.js';
 
 /** The Messages API version Bedrock serves Claude with. */
 export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -35,6 +33,13 @@ export function bedrockPath(model: string, stream: boolean): string {
   return `/model/${encodeURIComponent(model)}/${stream ? 'invoke-with-response-stream' : 'invoke'}`;
 }
 
+/**
+ * The AWS SDK's credential chain and request signer, loaded at the first Bedrock call: a Keel without
+ * Bedrock deployments never loads them (a few MB of resident memory on every replica).
+ */
+let awsAuth: Promise<[typeof import('./aws-credentials.js'), typeof import('./sign-aws-request.js')]> | undefined;
+const loadAwsAuth = (): NonNullable<typeof awsAuth> => (awsAuth ??= Promise.all([import('./aws-credentials.js'), import('./sign-aws-request.js')]));
+
 export class BedrockProvider implements Provider {
   readonly format = 'anthropic' as const;
 
@@ -46,6 +51,7 @@ export class BedrockProvider implements Provider {
     }
     const built = anthropicPlatformBody(input, { anthropicVersion: BEDROCK_ANTHROPIC_VERSION, keepStreamField: false });
     if (!built.ok) return { kind: 'failure', failure: built.failure };
+    const [{ awsCredentialsFor }, { signAwsRequest }] = await loadAwsAuth();
     const credentials = await awsCredentialsFor(deployment);
     if (!credentials.ok) return { kind: 'failure', failure: { outcome: 'auth', message: `deployment ${deployment.id}: ${credentials.reason}` } };
     const path = bedrockPath(deployment.model, request.stream);
