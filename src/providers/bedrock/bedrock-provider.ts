@@ -7,38 +7,29 @@
  * decoder as Anthropic's own SSE. So an Anthropic client is passed through both ways, its stream re-framed
  * as SSE, and exceptions arriving inside the stream are classified like HTTP errors.
  */
-import type { Message } from '@smithy/eventstream-codec';
-import { toUtf8 } from '@smithy/util-utf8';
-import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import type { ChatRequest } from '../../core/chat-request.js';
-import type { AttemptInput, AttemptResult, Provider, StreamItem } from '../types.js';
+import type { AttemptInput, AttemptResult, Provider } from '../types.js';
 import { readAnthropicAnswer } from '../anthropic/anthropic-provider.js';
-import { readFramedItems, type Emit, type Framing } from '../http/sse-items.js';
 import { anthropicPlatformBody } from '../anthropic/anthropic-platform-body.js';
-import { AnthropicStreamDecoder } from '../anthropic/anthropic-stream-decoder.js';
-import { exchange, type StreamReadOptions } from '../http/exchange.js';
-import { InStreamFailure } from '../http/network-failure.js';
-import { classifyBedrockError, classifyBedrockStreamException } from './bedrock-error.js';
-import { EventStreamCorrupt, EventStreamSplitter, headerText } from './event-stream-reader.js';
+import { exchange } from '../http/exchange.js';
+import { classifyBedrockError } from './bedrock-error.js';
 
 /** The Messages API version Bedrock serves Claude with. */
 export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 const EVENT_STREAM = 'application/vnd.amazon.eventstream';
 const SIGNING_NAME = 'bedrock';
 
-const chunkPayload = z.looseObject({ bytes: z.string() });
-
 export function bedrockPath(model: string, stream: boolean): string {
   return `/model/${encodeURIComponent(model)}/${stream ? 'invoke-with-response-stream' : 'invoke'}`;
 }
 
 /**
- * The AWS SDK's credential chain and request signer, loaded at the first Bedrock call: a Keel without
- * Bedrock deployments never loads them (a few MB of resident memory on every replica).
+ * What only Bedrock needs, from the AWS SDK: the credential chain, the request signer and the event-stream
+ * reader, loaded at the first Bedrock call. A Keel without Bedrock deployments never loads them (a few
+ * MB of resident memory on every replica).
  */
-let awsAuth: Promise<[typeof import('./aws-credentials.js'), typeof import('./sign-aws-request.js')]> | undefined;
-const loadAwsAuth = (): NonNullable<typeof awsAuth> => (awsAuth ??= Promise.all([import('./aws-credentials.js'), import('./sign-aws-request.js')]));
+let aws: Promise<[typeof import('./aws-credentials.js'), typeof import('./sign-aws-request.js'), typeof import('./bedrock-stream.js')]> | undefined;
+const loadAws = (): NonNullable<typeof aws> => (aws ??= Promise.all([import('./aws-credentials.js'), import('./sign-aws-request.js'), import('./bedrock-stream.js')]));
 
 export class BedrockProvider implements Provider {
   readonly format = 'anthropic' as const;
@@ -51,7 +42,7 @@ export class BedrockProvider implements Provider {
     }
     const built = anthropicPlatformBody(input, { anthropicVersion: BEDROCK_ANTHROPIC_VERSION, keepStreamField: false });
     if (!built.ok) return { kind: 'failure', failure: built.failure };
-    const [{ awsCredentialsFor }, { signAwsRequest }] = await loadAwsAuth();
+    const [{ awsCredentialsFor }, { signAwsRequest }, { bedrockStreamItems }] = await loadAws();
     const credentials = await awsCredentialsFor(deployment);
     if (!credentials.ok) return { kind: 'failure', failure: { outcome: 'auth', message: `deployment ${deployment.id}: ${credentials.reason}` } };
     const path = bedrockPath(deployment.model, request.stream);
@@ -72,51 +63,6 @@ export class BedrockProvider implements Provider {
   }
 }
 
-export function bedrockStreamItems(body: Readable, options: StreamReadOptions, decoder = new AnthropicStreamDecoder()): AsyncGenerator<StreamItem, void, undefined> {
-  return readFramedItems(body, options, decoder, anthropicEventsIn);
-}
-
-/**
- * The framing of a Bedrock response stream: the Anthropic event inside each `chunk` message; an exception
- * message, or framing that cannot be followed, ends the stream as a failure.
- */
-function anthropicEventsIn(emit: Emit): Framing {
-  const splitter = new EventStreamSplitter();
-  const framingBroke = (err: unknown): unknown => (err instanceof EventStreamCorrupt ? new InStreamFailure({ outcome: 'stream_cut', message: err.message }) : err);
-  return {
-    feed(chunk) {
-      let messages: Message[];
-      try {
-        messages = splitter.push(chunk);
-      } catch (err) {
-        throw framingBroke(err);
-      }
-      for (const message of messages) {
-        const messageType = headerText(message, ':message-type');
-        if (messageType === 'exception' || messageType === 'error') {
-          const type = headerText(message, ':exception-type') ?? headerText(message, ':error-code');
-          throw new InStreamFailure(classifyBedrockStreamException(type, toUtf8(message.body)));
-        }
-        if (headerText(message, ':event-type') !== 'chunk') continue;
-        const chunkBody = chunkPayload.safeParse(safeJson(toUtf8(message.body)));
-        // A chunk that is not `{bytes}` is handed on as unreadable data: the decoder drops and counts it.
-        emit(chunkBody.success ? Buffer.from(chunkBody.data.bytes, 'base64').toString('utf8') : '', undefined);
-      }
-    },
-    end() {
-      if (splitter.pendingBytes > 0) throw framingBroke(new EventStreamCorrupt(`the stream ended inside a message (${splitter.pendingBytes} bytes)`));
-    },
-  };
-}
-
 function hasImageUrl(request: ChatRequest): boolean {
   return request.messages.some((m) => (m.role === 'user' || m.role === 'tool') && m.content.some((part) => part.type === 'image' && part.source.kind === 'url'));
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

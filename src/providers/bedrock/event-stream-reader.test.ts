@@ -3,7 +3,7 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { StreamItem } from '../types.js';
-import { bedrockStreamItems } from './bedrock-provider.js';
+import { bedrockStreamItems } from './bedrock-stream.js';
 import { EventStreamCorrupt, EventStreamSplitter, headerText } from './event-stream-reader.js';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
