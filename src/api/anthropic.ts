@@ -16,7 +16,7 @@ import { AnthropicStreamEncoder, anthropicFrame } from './anthropic/anthropic-st
 import { encodeAnthropicResponse } from './anthropic/encode-anthropic-response.js';
 import { parseAnthropicRequest } from './anthropic/parse-anthropic-request.js';
 import { errorAnswer } from './error-body.js';
-import { dispatchOptions, type ApiAnswer, type ApiRequest } from './api-request.js';
+import { dispatchInput, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { answerDispatch } from './stream-answer.js';
 
 /** Anthropic clients treat `overloaded_error` as "try again shortly"; any other break is an `api_error`. */
@@ -43,7 +43,7 @@ export function anthropicProtocolHeaders(req: ApiRequest): Record<string, string
 export async function answerMessages(req: ApiRequest, router: Router): Promise<ApiAnswer> {
   const request = parseAnthropicRequest(req.json);
   request.protocolHeaders = anthropicProtocolHeaders(req);
-  const result = await router.dispatch({ request, clientFormat: 'anthropic', ...dispatchOptions(req) });
+  const result = await router.dispatch(dispatchInput(req, request, 'anthropic'));
   // The closures below outlive this call (as long as the stream): they hold a name, never the prompt.
   const model = request.model;
   return answerDispatch(req, result, {

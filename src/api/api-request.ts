@@ -4,6 +4,7 @@
  * and deliver an `ApiAnswer`. The body comes as bytes (for pass-through) and as JSON; the signal aborts
  * when the client goes away.
  */
+import type { ChatRequest, WireFormat } from '../core/chat-request.js';
 import type { DispatchInput, DispatchResult } from '../router/router.js';
 import type { Cancellation } from '../resilience/index.js';
 import type { Caller } from './request-gate.js';
@@ -56,12 +57,15 @@ export function trailHeaders(result: Pick<DispatchResult, 'route' | 'deployment'
 }
 
 /**
- * The dispatch options a request carries: a shorter deadline (`x-keel-timeout-ms`), a priority class
+ * What a surface dispatches: its canonical request in its client format, with the options the request
+ * carries: a shorter deadline (`x-keel-timeout-ms`), a priority class
  * for load shedding (`x-keel-priority: interactive | batch`, capped by the caller's key), and the caller's
  * tenant (whose cached answers it may see).
  */
-export function dispatchOptions(req: ApiRequest): Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody' | 'tenant'> {
-  const options: Pick<DispatchInput, 'timeoutMs' | 'priority' | 'requestId' | 'signal' | 'rawBody' | 'tenant'> = { requestId: req.requestId, signal: req.signal, rawBody: req.body };
+export function dispatchInput(req: ApiRequest, request: ChatRequest, clientFormat: WireFormat, rawBody: Buffer | undefined = req.body): DispatchInput {
+  // Built whole here, not spread into the surface's own object: this is every request's path.
+  const options: DispatchInput = { request, clientFormat, requestId: req.requestId, signal: req.signal };
+  if (rawBody !== undefined) options.rawBody = rawBody;
   const timeout = req.headers['x-keel-timeout-ms'];
   const ms = typeof timeout === 'string' ? Number(timeout) : Number.NaN;
   if (Number.isInteger(ms) && ms > 0) options.timeoutMs = ms;

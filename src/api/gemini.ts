@@ -15,14 +15,14 @@ import { classifyAnthropicError } from '../providers/anthropic/anthropic-error.j
 import { encodeAnthropicRequest } from '../providers/anthropic/encode-anthropic-request.js';
 import { classifyGeminiError } from '../providers/gemini/gemini-error.js';
 import type { Router } from '../router/router.js';
-import { dispatchOptions, jsonAnswer, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
+import { dispatchInput, jsonAnswer, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { COUNT_TOKENS_PATH, countTokensAnswer } from './count-tokens.js';
 import { errorAnswer } from './error-body.js';
 import { forwardJson, type PreparedCall } from './forward/forward-json.js';
 import { encodeGeminiResponse } from './gemini/encode-gemini-response.js';
 import { GeminiStreamEncoder } from './gemini/gemini-stream-encoder.js';
 import { parseGeminiRequest } from './gemini/parse-gemini-request.js';
-import { answerDispatch } from './stream-answer.js';
+import { answerDispatch, type Surface } from './stream-answer.js';
 
 export type GeminiAction = 'generateContent' | 'streamGenerateContent' | 'countTokens';
 
@@ -36,17 +36,20 @@ export async function answerGemini(req: ApiRequest, router: Router, model: strin
   }
   if (action === 'countTokens') return answerGeminiCountTokens(req, router, model);
   const request = parseGeminiRequest(req.json, model, action === 'streamGenerateContent');
-  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'gemini' });
-  return answerDispatch(req, result, {
-    encodeResponse: encodeGeminiResponse,
-    streamEncoder: () => new GeminiStreamEncoder(),
-    passthroughEnd: '',
-    failure: (failure, requestId) => {
-      const { body } = errorAnswer(new KeelError('stream_interrupted', `The answer was interrupted: ${failure.message}`), 'gemini', requestId);
-      return `data: ${JSON.stringify(body)}\n\n`;
-    },
-  });
+  const result = await router.dispatch(dispatchInput(req, request, 'gemini'));
+  return answerDispatch(req, result, GEMINI_SURFACE);
 }
+
+/** The surface's answers, made once (nothing in them is a request's). */
+const GEMINI_SURFACE: Surface = {
+  encodeResponse: encodeGeminiResponse,
+  streamEncoder: () => new GeminiStreamEncoder(),
+  passthroughEnd: '',
+  failure: (failure, requestId) => {
+    const { body } = errorAnswer(new KeelError('stream_interrupted', `The answer was interrupted: ${failure.message}`), 'gemini', requestId);
+    return `data: ${JSON.stringify(body)}\n\n`;
+  },
+};
 
 async function answerGeminiCountTokens(req: ApiRequest, router: Router, model: string): Promise<ApiAnswer> {
   // `{contents}` or `{generateContentRequest: {contents...}}`: both count the same request.

@@ -4,19 +4,16 @@
  */
 import { KeelError } from '../core/errors.js';
 import type { Router } from '../router/router.js';
-import { dispatchOptions, jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
+import { dispatchInput, jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { errorAnswer } from './error-body.js';
 import { encodeOpenAIResponse } from './openai/encode-openai-response.js';
 import { OpenAIStreamEncoder } from './openai/openai-stream-encoder.js';
 import { parseOpenAIRequest } from './openai/parse-openai-request.js';
-import { answerDispatch } from './stream-answer.js';
+import { answerDispatch, type Surface } from './stream-answer.js';
 
-export async function answerChatCompletions(req: ApiRequest, router: Router): Promise<ApiAnswer> {
-  const request = parseOpenAIRequest(req.json);
-  const result = await router.dispatch({ request, clientFormat: 'openai', ...dispatchOptions(req) });
-  // The closures below outlive this call (as long as the stream): they hold a flag, never the prompt.
-  const streamUsage = request.streamUsage;
-  return answerDispatch(req, result, {
+/** The surface's answers; made once, not per request (they differ only in whether a stream reports its usage). */
+function chatSurface(streamUsage: boolean): Surface {
+  return {
     encodeResponse: encodeOpenAIResponse,
     streamEncoder: () => new OpenAIStreamEncoder(streamUsage),
     passthroughEnd: 'data: [DONE]\n\n',
@@ -24,7 +21,14 @@ export async function answerChatCompletions(req: ApiRequest, router: Router): Pr
       const { body } = errorAnswer(new KeelError('stream_interrupted', `The answer was interrupted: ${failure.message}`), 'openai', requestId);
       return `data: ${JSON.stringify(body)}\n\n`;
     },
-  });
+  };
+}
+const CHAT_SURFACES = { withUsage: chatSurface(true), withoutUsage: chatSurface(false) } as const;
+
+export async function answerChatCompletions(req: ApiRequest, router: Router): Promise<ApiAnswer> {
+  const request = parseOpenAIRequest(req.json);
+  const result = await router.dispatch(dispatchInput(req, request, 'openai'));
+  return answerDispatch(req, result, request.streamUsage ? CHAT_SURFACES.withUsage : CHAT_SURFACES.withoutUsage);
 }
 
 /**

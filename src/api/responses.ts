@@ -12,7 +12,7 @@ import type { ChatResponse } from '../core/chat-response.js';
 import { KeelError } from '../core/errors.js';
 import type { Router } from '../router/router.js';
 import type { Store, StoredResponse } from '../store/store.js';
-import { dispatchOptions, jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
+import { dispatchInput, jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
 import { encodeResponsesResponse, newResponseId, type Envelope, type Json } from './responses/encode-responses-response.js';
 import { parseResponsesRequest } from './responses/parse-responses-request.js';
 import { historyItems, resolveItemReferences, storedResponseOf } from './responses/response-history.js';
@@ -64,7 +64,9 @@ export async function answerResponses(req: ApiRequest, router: Router, log: Resp
   const expanded = earlier.length > 0 || references.resolved;
   // A passed-through Responses stream carries OpenAI's own item ids and numbering, which an encoder taking
   // over mid-answer cannot continue: such a stream is not resumed on another deployment.
-  const result = await router.dispatch({ ...dispatchOptions(req), request, clientFormat: 'openai-responses', rawBody: passthroughBody(req, items, expanded), passthroughResumable: false });
+  const input = dispatchInput(req, request, 'openai-responses', passthroughBody(req, items, expanded));
+  input.passthroughResumable = false;
+  const result = await router.dispatch(input);
   const envelope: Envelope = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), model: params.model, params };
   const keep = async (response: Json | undefined): Promise<void> => {
     if (params.store === false || response === undefined) return;
