@@ -40,9 +40,8 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
   // Only what the frames read of the request: holding all of it would keep its body and parsed JSON (the
   // whole prompt) for as long as the stream stays open.
   const client: ClientSide = { signal: req.signal, trail: req.trail, requestId: req.requestId };
-  const headers = trailHeaders(result); // fresh: completed in place rather than spread into another
-  for (const name in SSE_HEADERS) headers[name] = SSE_HEADERS[name]!;
-  return { status: 200, headers, body: new SurfaceFrames(client, result, answer.items, surface) };
+  // trailHeaders' object is fresh: completed in place rather than spread into another.
+  return { status: 200, headers: Object.assign(trailHeaders(result), SSE_HEADERS), body: new SurfaceFrames(client, result, answer.items, surface) };
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };

@@ -67,6 +67,22 @@ describe('AttemptClock', () => {
     expect(log).toEqual([]);
   });
 
+  it("cuts no later than the request's remaining budget, and never at once", async () => {
+    for (const [budgetMs, cutAt] of [
+      [2_500, 2_500],
+      [0, 1],
+    ] as const) {
+      const clock = new ManualClock(0);
+      const attempt = new AttemptClock({ clock, limits: { headersOverdueMs: undefined, firstTokenOverdueMs: undefined, firstTokenLimitMs: 10_000, idleLimitMs: 5_000 }, budgetMs, parent: new Abortable() });
+      clock.advance(cutAt - 1);
+      await settle();
+      expect(attempt.signal.aborted).toBe(false);
+      clock.advance(1);
+      await settle();
+      expect(attempt.signal.reason).toBeInstanceOf(StreamTimeoutError);
+    }
+  });
+
   it('aborts with the parent (client gone, deadline, lost hedge), keeping its reason', () => {
     const parent = new AbortController();
     const { attempt } = start({}, parent);

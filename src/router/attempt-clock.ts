@@ -17,6 +17,8 @@ import type { AttemptLimits } from './attempt-norms.js';
 export interface AttemptClockOptions {
   clock: Clock;
   limits: AttemptLimits;
+  /** What is left of the request's time: the cut comes no later than that (at least 1 ms from the start). */
+  budgetMs?: number;
   /** Aborts when the request no longer wants this attempt (the deadline, the client left). */
   parent: AbortWatch;
   /** A second reason to stop, when there is one (a hedge race: the other attempt won). */
@@ -47,15 +49,15 @@ export class AttemptClock {
   private armedAt: number | undefined;
 
   constructor(private readonly options: AttemptClockOptions) {
-    const { clock, limits, parent, cancel } = options;
+    const { clock, limits, budgetMs, parent, cancel } = options;
     this.startedAtMs = clock.now();
-    this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut: limits.firstTokenLimitMs };
+    const cut = budgetMs === undefined ? limits.firstTokenLimitMs : Math.max(1, Math.min(limits.firstTokenLimitMs, budgetMs));
+    this.pending = { headersOverdue: limits.headersOverdueMs, firstTokenOverdue: limits.firstTokenOverdueMs, cut };
     // Listeners, removed in `end`, rather than a composite signal: nothing of the attempt outlives it.
-    for (const source of cancel === undefined ? [parent] : [parent, cancel]) {
-      if (source.aborted) {
-        this.attemptSignal.abort(source.reason);
-        return;
-      }
+    const stopped = parent.aborted ? parent : cancel?.aborted === true ? cancel : undefined;
+    if (stopped !== undefined) {
+      this.attemptSignal.abort(stopped.reason);
+      return;
     }
     const abort = (reason: unknown): void => this.attemptSignal.abort(reason);
     this.detachParent = parent.onAbort(abort);

@@ -80,12 +80,8 @@ export class AttemptRunner {
       const attempt = new Attempt(this.deps, d, deployment, kind, permit, limit);
       const clock = new AttemptClock({
         clock: this.deps.clock,
-        limits: {
-          headersOverdueMs: limits.headersOverdueMs,
-          firstTokenOverdueMs: limits.firstTokenOverdueMs,
-          firstTokenLimitMs: Math.max(1, Math.min(limits.firstTokenLimitMs, deadline.remainingMs())),
-          idleLimitMs: limits.idleLimitMs,
-        },
+        limits,
+        budgetMs: deadline.remainingMs(),
         parent: deadline,
         cancel: options.cancel,
         onOverdue: () => {

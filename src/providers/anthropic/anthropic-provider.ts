@@ -45,7 +45,7 @@ export class AnthropicProvider implements Provider {
       body,
       classifyError: classifyAnthropicError,
       readJson: (res) => readAnthropicAnswer(res, input),
-      readStream: (stream, options) => anthropicStreamItems(stream, options),
+      readStream: anthropicStreamItems,
     });
   }
 }

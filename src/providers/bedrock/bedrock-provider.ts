@@ -58,7 +58,7 @@ export class BedrockProvider implements Provider {
       classifyError: classifyBedrockError,
       streamContentType: EVENT_STREAM,
       readJson: (res) => readAnthropicAnswer(res, input),
-      readStream: (stream, options) => bedrockStreamItems(stream, options),
+      readStream: bedrockStreamItems,
     });
   }
 }

@@ -11,12 +11,9 @@ import type { AttemptInput, AttemptResult, StreamItem, UpstreamFailure } from '.
 import { classifyNetworkFailure } from './network-failure.js';
 import { readBodyBuffer, readBodyText, sendUpstream, type UpstreamResponse } from './upstream-request.js';
 
-export interface StreamTiming {
+/** What a provider's stream reader needs: the idle budget, and the signal to tell a cancel from a fault. */
+export interface StreamReadOptions {
   idleMs: number;
-}
-
-/** What a provider's stream reader needs: the timing, and the signal to tell a cancel from a fault. */
-export interface StreamReadOptions extends StreamTiming {
   signal: UpstreamSignal;
 }
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { StreamItem } from '../types.js';
-import { readSseItems, type SseWatch, type WatchedEvent } from './sse-items.js';
+import { readSseItems, type StreamWatch, type WatchedEvent } from './sse-items.js';
 
 // Timing here is real (the reader arms a Node timer on the body); margins are wide so a busy 2-core
 // machine cannot flip an assertion: "stalls" waits up to seconds for a 100 ms budget, "does not stall"
@@ -15,7 +15,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (more may follow), `stop` finishes it with nothing more needed, `[DONE]` is the explicit terminator and
  * `oops` an in-stream error.
  */
-class Watch implements SseWatch {
+class Watch implements StreamWatch {
   finished = false;
   complete = false;
   names: Array<string | undefined> = [];
@@ -31,7 +31,7 @@ class Watch implements SseWatch {
 }
 
 const signal = new AbortController().signal;
-const open = (body: PassThrough, idleMs = IDLE_MS, watch: SseWatch = new Watch()) => readSseItems(body, { idleMs, signal }, watch);
+const open = (body: PassThrough, idleMs = IDLE_MS, watch: StreamWatch = new Watch()) => readSseItems(body, { idleMs, signal }, watch);
 
 /** Each item as text: a data item as its texts joined by `|`, `end`, or `failure: <outcome>`. */
 function show(item: StreamItem): string {
@@ -39,7 +39,7 @@ function show(item: StreamItem): string {
   return item.kind === 'failure' ? `failure: ${item.failure.outcome}` : item.kind;
 }
 
-async function readAll(body: PassThrough, idleMs = IDLE_MS, watch?: SseWatch): Promise<string[]> {
+async function readAll(body: PassThrough, idleMs = IDLE_MS, watch?: StreamWatch): Promise<string[]> {
   const seen: string[] = [];
   for await (const item of open(body, idleMs, watch)) seen.push(show(item));
   return seen;

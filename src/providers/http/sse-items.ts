@@ -37,7 +37,7 @@ export interface WatchedEvent {
 }
 
 /** A provider's decoder, as the reader sees it. */
-export interface SseWatch {
+export interface StreamWatch {
   push(data: string, event: string | undefined): WatchedEvent;
   /** The answer is whole: a body that ends or breaks now ended well. */
   readonly finished: boolean;
@@ -87,12 +87,12 @@ function sseFraming(emit: Emit): Framing {
   };
 }
 
-export function readSseItems(body: Readable, options: StreamReadOptions, watch: SseWatch): AsyncGenerator<StreamItem, void, undefined> {
+export function readSseItems(body: Readable, options: StreamReadOptions, watch: StreamWatch): AsyncGenerator<StreamItem, void, undefined> {
   return new UpstreamItems(body, options, watch, sseFraming);
 }
 
 /** The same reader over another framing (Bedrock's event stream). */
-export function readFramedItems(body: Readable, options: StreamReadOptions, watch: SseWatch, framing: (emit: Emit) => Framing): AsyncGenerator<StreamItem, void, undefined> {
+export function readFramedItems(body: Readable, options: StreamReadOptions, watch: StreamWatch, framing: (emit: Emit) => Framing): AsyncGenerator<StreamItem, void, undefined> {
   return new UpstreamItems(body, options, watch, framing);
 }
 
@@ -138,7 +138,7 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined> {
   constructor(
     private readonly body: Readable,
     private readonly options: StreamReadOptions,
-    private readonly watch: SseWatch,
+    private readonly watch: StreamWatch,
     framing: (emit: Emit) => Framing,
   ) {
     this.framing = framing((data, event) => this.onEvent(data, event));

@@ -70,7 +70,7 @@ export class VertexProvider implements Provider {
       body: built.body,
       classifyError: classifyVertexError,
       readJson: (res) => readAnthropicAnswer(res, input),
-      readStream: (stream, options) => anthropicStreamItems(stream, options),
+      readStream: anthropicStreamItems,
     });
   }
 
