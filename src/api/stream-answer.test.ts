@@ -3,8 +3,13 @@
  * written still closes the upstream stream and releases the dispatch (its slots and deadline), which a bare
  * generator's `return()` would skip.
  */
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { WAIT } from '../core/pull-stream.js';
+import { readSseItems, type StreamWatch } from '../providers/http/sse-items.js';
 import type { StreamItem } from '../providers/index.js';
+import { observeEnd } from '../router/stream-commit.js';
+import { pullableFrames, type PullableFrames } from '../server/sse-writer.js';
 import type { DispatchResult } from '../router/router-types.js';
 import type { ApiRequest } from './api-request.js';
 import { answerDispatch, type Surface } from './stream-answer.js';
@@ -46,5 +51,40 @@ describe('answerDispatch', () => {
     for await (const frame of answer.body as AsyncIterable<string>) out.push(frame);
     expect(out).toEqual(['data: x\n\n', 'data: [DONE]\n\n']);
     expect(log.filter((l) => l === 'released')).toHaveLength(1);
+  });
+});
+
+describe('answerDispatch, pulled', () => {
+  /** Each event's data is a text delta; `fin` finishes the answer. */
+  class FinWatch implements StreamWatch {
+    finished = false;
+    complete = false;
+    push(data: string) {
+      if (data === 'fin') this.finished = this.complete = true;
+      return { events: [{ type: 'text_delta' as const, index: 0, text: data }], raw: `data: ${data}\n\n` };
+    }
+  }
+
+  it('a provider stream under the end observer can be written without a promise per frame, same frames', async () => {
+    const log: string[] = [];
+    const body = new PassThrough();
+    const items = observeEnd(readSseItems(body, { idleMs: 10_000, signal: new AbortController().signal }, new FinWatch()), (failure) => log.push(failure === undefined ? 'ended well' : failure.outcome));
+    const result: DispatchResult = { route: 'r', deployment: undefined, attempts: [], passthrough: true, answer: { kind: 'stream', items }, done: () => log.push('released') };
+    const frames = answerDispatch(req(), result, surface).body as object;
+    expect(pullableFrames(frames)).toBe(true);
+    const pulled = frames as PullableFrames;
+    expect(pulled.pull()).toBe(WAIT);
+    body.end('data: Hi\n\ndata: fin\n\n');
+    await new Promise<void>((resolve) => pulled.onReady(resolve));
+    const out: string[] = [];
+    for (let frame = pulled.pull(); frame !== undefined; frame = pulled.pull()) if (frame !== WAIT) out.push(frame);
+    await pulled.return();
+    expect(out).toEqual(['data: Hi\n\ndata: fin\n\n', 'data: [DONE]\n\n']);
+    expect(log).toEqual(['ended well', 'released']);
+  });
+
+  it('a layer that cannot be pulled from (a generator) keeps the stream iterated', () => {
+    const frames = answerDispatch(req(), dispatched([]), surface).body as object;
+    expect(pullableFrames(frames)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@
  * signal left. The dispatch is released (`done`) when the answer has been delivered or abandoned.
  */
 import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
+import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
 import { SSE_HEADERS } from '../server/sse-writer.js';
@@ -55,7 +56,7 @@ type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
  * went out), it still closes the upstream stream and releases the dispatch; a generator's `return()`
  * before it started would skip its `finally`. The dispatch is released exactly once, however it ends.
  */
-class SurfaceFrames implements AsyncIterableIterator<string> {
+class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
   /** Made at the first frame it encodes: a passed-through stream usually never needs one. */
   private encoder: ReturnType<Surface['streamEncoder']> | undefined;
   /** Pass-through until a mid-stream continuation switches the rest of the answer to encoding. */
@@ -74,6 +75,35 @@ class SurfaceFrames implements AsyncIterableIterator<string> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  get pullable(): boolean {
+    return isPullable(this.items);
+  }
+
+  /** As `next`, from the caller's callbacks; the caller calls `return()` when it is done, as after iterating. */
+  pull(): string | typeof WAIT | undefined {
+    if (this.settled || (this.started && this.req.signal.aborted)) return undefined;
+    this.started = true;
+    const items = this.items as unknown as Pullable<StreamItem>;
+    try {
+      for (;;) {
+        const item = items.pull();
+        if (item === WAIT) return WAIT;
+        if (item === undefined) break;
+        const frame = this.frameOf(item);
+        if (frame !== undefined) return frame;
+      }
+    } catch (err) {
+      this.settle();
+      throw err;
+    }
+    this.settle();
+    return undefined;
+  }
+
+  onReady(wake: (() => void) | undefined): void {
+    (this.items as unknown as Pullable<StreamItem>).onReady(wake);
   }
 
   async next(): Promise<IteratorResult<string, undefined>> {

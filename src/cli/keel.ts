@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { startKeel } from '../server/start-keel.js';
+import { applyHeapGrowth } from '../server/heap-growth.js';
 import { keysCommand } from './keys-command.js';
 import { drillCliCommand } from '../drill/drill-cli.js';
 
@@ -43,6 +44,7 @@ program
       }
       throw err;
     }
+    applyHeapGrowth(keel.config.server.heap_growth_percent);
     // Handlers first: whoever waits for the "listening" line may signal at once.
     let stopping = false;
     const shutdown = (signal: string): void => {

@@ -36,6 +36,8 @@ export const serverSchema = z.strictObject({
   max_json_depth: positiveInt.default(DEFAULTS.server.maxJsonDepth),
   max_messages: positiveInt.default(DEFAULTS.server.maxMessages),
   max_tools: positiveInt.default(DEFAULTS.server.maxTools),
+  /** How far the JS heap may grow past its live size between full collections, in % (0: V8's own heuristics). `keel serve` only. */
+  heap_growth_percent: z.number().int().min(0).max(1000).default(DEFAULTS.server.heapGrowthPercent),
 }).refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, { path: ['headers_timeout_ms'], message: 'expected headers_timeout_ms <= request_timeout_ms' });
 
 /** What a virtual key may do: shared by keys in the config file, the admin API and `keel keys create`. */

@@ -8,6 +8,7 @@ import type { ChatResponse, Usage } from '../core/chat-response.js';
 import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Clock } from '../core/clock.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
+import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
 
 /**
  * A committed stream: `head`, the items read until it showed something, then `rest`, the upstream from
@@ -113,7 +114,7 @@ const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
  * closures (an item costs one promise hop, and an open stream holds a few fields). Unlike a generator, it
  * reports and closes the upstream even when returned before it was read.
  */
-class ObservedStream implements AsyncGenerator<StreamItem, void, undefined> {
+class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pullable<StreamItem> {
   private nextHead = 0;
   private usage: Usage | undefined;
   private reported = false;
@@ -131,6 +132,37 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  get pullable(): boolean {
+    return isPullable(this.rest);
+  }
+
+  pull(): StreamItem | typeof WAIT | undefined {
+    if (this.closed) return undefined;
+    let item: StreamItem | typeof WAIT | undefined;
+    if (this.last) item = undefined;
+    else if (this.nextHead < this.head.length) item = this.head[this.nextHead++]!;
+    else {
+      try {
+        item = (this.rest as unknown as Pullable<StreamItem>).pull();
+      } catch (err) {
+        this.closeSoon();
+        throw err;
+      }
+    }
+    if (item === WAIT) return WAIT;
+    if (item === undefined) {
+      // As `next` does: the upstream is closed (and the end reported) as soon as the stream is over.
+      this.closeSoon();
+      return undefined;
+    }
+    this.note(item);
+    return item;
+  }
+
+  onReady(wake: (() => void) | undefined): void {
+    (this.rest as unknown as Pullable<StreamItem>).onReady(wake);
   }
 
   async next(): Promise<IteratorResult<StreamItem, void>> {
@@ -165,6 +197,11 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined> {
   async throw(err: unknown): Promise<IteratorResult<StreamItem, void>> {
     await this.return();
     throw err;
+  }
+
+  /** `return()` from `pull`, which cannot wait: the end is reported at once, the upstream closed after. */
+  private closeSoon(): void {
+    this.return().catch(() => undefined);
   }
 
   /** Notes one item: usage and pace from data, the report from the last. */

@@ -21,7 +21,7 @@ import { isConsolePath } from '../console/operator-console.js';
 import type { GatewaySecurity } from './auth/gateway-security.js';
 import { Abortable } from '../resilience/index.js';
 import { readBody } from './read-body.js';
-import { writeSse } from './sse-writer.js';
+import { pullableFrames, pumpSse, writeSse } from './sse-writer.js';
 
 /** A status or console page, or undefined when the path is not one; its headers are its own, as an ApiAnswer's. */
 export type PageHandler = (method: string, path: string, draining: boolean) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
@@ -208,7 +208,17 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
     res.end(body);
     return;
   }
-  const frames = body[Symbol.asyncIterator]();
+  try {
+    // A stream pullable all the way down is written from callbacks (see pull-stream.ts): an open stream
+    // then holds no promise between two tokens.
+    if (pullableFrames(body)) await pumpSse(res, body);
+    else await iterateFrames(res, body[Symbol.asyncIterator]());
+  } finally {
+    res.end();
+  }
+}
+
+async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string>): Promise<void> {
   try {
     for (;;) {
       if (res.destroyed) break;
@@ -219,6 +229,5 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
     }
   } finally {
     await frames.return?.();
-    res.end();
   }
 }

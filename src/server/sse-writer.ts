@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
 
 export const SSE_HEADERS: Record<string, string> = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -20,4 +21,67 @@ export const SSE_HEADERS: Record<string, string> = {
 export function writeSse(res: ServerResponse, frames: string): Promise<void> | undefined {
   if (frames === '' || res.destroyed || res.write(frames)) return undefined;
   return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => undefined);
+}
+
+/** The frames of a stream that can be pulled from (see pull-stream.ts), and closed like an iterator. */
+export type PullableFrames = Pullable<string> & { return(): Promise<unknown> };
+
+export function pullableFrames(body: object): body is PullableFrames {
+  return isPullable<string>(body) && typeof (body as Partial<PullableFrames>).return === 'function';
+}
+
+/**
+ * Writes a pullable stream from callbacks rather than a loop of awaits: frames are pulled while the
+ * socket takes them; the stream's `onReady` resumes the writing when the upstream has more, `drain` when
+ * the client has caught up. Between two tokens nothing is pending but these listeners. Resolves once
+ * the stream ended (or the client left) and `return()` has closed it; rejects, after closing it, when a
+ * pull throws. The caller ends the response.
+ */
+export function pumpSse(res: ServerResponse, frames: PullableFrames): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let blocked = false; // the socket's buffer is full: wait for `drain`
+    let running = false;
+    let again = false; // woken while running: pull once more before waiting
+    let over = false;
+    const finish = (err?: unknown): void => {
+      if (over) return;
+      over = true;
+      frames.onReady(undefined);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      frames.return().then(() => (err === undefined ? resolve() : reject(err)), reject);
+    };
+    const run = (): void => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          while (!over && !blocked) {
+            if (res.destroyed) return finish();
+            const frame = frames.pull();
+            if (frame === WAIT) break;
+            if (frame === undefined) return finish();
+            if (frame !== '' && !res.write(frame)) blocked = true;
+          }
+        } while (again && !over && !blocked);
+      } catch (err) {
+        finish(err);
+      } finally {
+        running = false;
+      }
+    };
+    const onDrain = (): void => {
+      blocked = false;
+      run();
+    };
+    const onClose = (): void => finish();
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+    frames.onReady(run);
+    run();
+  });
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { isPullable, WAIT, type Pullable } from '../../core/pull-stream.js';
 import type { StreamItem } from '../types.js';
 import { readSseItems, type StreamWatch, type WatchedEvent } from './sse-items.js';
 
@@ -269,5 +270,51 @@ describe('readSseItems', () => {
     for (let i = 0; i < 20 && accepted; i++) accepted = body.write('data: more\n\n');
     expect(accepted).toBe(false);
     await items.return(undefined);
+  });
+});
+
+describe('readSseItems, pulled (no promise per item)', () => {
+  it('answers WAIT until the body has an event, calls back when it may have one, then gives it', async () => {
+    const body = new PassThrough();
+    const items = open(body) as unknown as Pullable<StreamItem> & AsyncGenerator<StreamItem, void, undefined>;
+    expect(isPullable(items)).toBe(true);
+    let woken = 0;
+    items.onReady(() => (woken += 1));
+    expect(items.pull()).toBe(WAIT);
+    body.write('data: a\n\n');
+    await wait(10);
+    expect(woken).toBeGreaterThan(0);
+    expect(show(items.pull() as StreamItem)).toBe('a');
+    expect(items.pull()).toBe(WAIT);
+    body.end('data: stop\n\n');
+    await wait(10);
+    const rest: string[] = [];
+    for (let item = items.pull(); item !== undefined; item = items.pull()) if (item !== WAIT) rest.push(show(item));
+    expect(rest).toEqual(['stop', 'end']);
+    await items.return(undefined);
+  });
+
+  it('a body that goes silent after its first event is cut by the idle budget, even with nobody awaiting', async () => {
+    const body = new PassThrough();
+    const items = open(body) as unknown as Pullable<StreamItem>;
+    const seen: string[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const drain = (): void => {
+        for (let item = items.pull(); item !== WAIT; item = items.pull()) {
+          if (item === undefined) return resolve();
+          seen.push(show(item));
+        }
+      };
+      items.onReady(drain);
+      drain();
+    });
+    body.write('data: first\n\n');
+    const stop = keepWriting(body, ': ping\n\n', 20);
+    try {
+      const result = await Promise.race([ended.then(() => seen), wait(5_000).then(() => ['no stall within 5 s'])]);
+      expect(result).toEqual(['first', 'failure: timeout']);
+    } finally {
+      stop();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * to the provider's watch (its decoder) at once, and what one read of the body completed leaves as one
  * data item, then exactly one `end` or `failure`. It replaces a chain of async generators (the stream's
  * own async iterator, an event batcher, the provider's item generator): an item costs one promise here,
- * and an open stream holds this object, its framing and its watch.
+ * none when pulled (see pull-stream.ts), and an open stream holds this object, its framing and its watch.
  *
  * The watch decides how a stream ends: a failure event, an explicit terminator (`done`: `[DONE]`), or
  * nothing more needed (`complete`: the closing event, or every choice finished with its usage). A body
@@ -20,6 +20,7 @@ import { createParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { StreamEvent } from '../../core/chat-response.js';
+import { WAIT, type Pullable } from '../../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../types.js';
 import { DataBatch } from './data-batch.js';
 import type { StreamReadOptions } from './exchange.js';
@@ -108,7 +109,7 @@ function prematureClose(): Error {
   return Object.assign(new Error('the response body closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
-class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined> {
+class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined>, Pullable<StreamItem> {
   private readonly framing: Framing;
   private readonly watchdog: StreamWatchdog;
   private readonly batch = new DataBatch();
@@ -120,7 +121,10 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined> {
   private bodyEnded = false;
   private bodyError: unknown;
   private released = false;
+  /** The `next` waiting for an item, if any. */
   private wake: (() => void) | undefined;
+  /** The puller's callback (see pull-stream.ts), called at every change. */
+  private onWake: (() => void) | undefined;
   private readonly onReadable = (): void => this.signal();
   private readonly onEnd = (): void => {
     this.bodyEnded = true;
@@ -153,17 +157,30 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<StreamItem, void>> {
+  readonly pullable = true;
+
+  pull(): StreamItem | typeof WAIT | undefined {
     this.watchdog.consumerBusy(false);
-    for (;;) {
-      const item = this.ready.shift();
-      if (item !== undefined) {
-        this.watchdog.consumerBusy(true);
-        return { done: false, value: item };
-      }
-      if (this.last !== undefined || this.released) return DONE;
+    let item = this.ready.shift();
+    if (item === undefined) {
+      if (this.last !== undefined || this.released) return undefined;
       this.read();
-      if (this.ready.length > 0) continue;
+      item = this.ready.shift();
+      if (item === undefined) return WAIT;
+    }
+    this.watchdog.consumerBusy(true);
+    return item;
+  }
+
+  onReady(wake: (() => void) | undefined): void {
+    this.onWake = wake;
+  }
+
+  async next(): Promise<IteratorResult<StreamItem, void>> {
+    for (;;) {
+      const item = this.pull();
+      if (item === undefined) return DONE;
+      if (item !== WAIT) return { done: false, value: item };
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
@@ -184,6 +201,7 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined> {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+    this.onWake?.();
   }
 
   /** Reads what the body holds; the items it completes (and the stream's end, if decided) become ready. */

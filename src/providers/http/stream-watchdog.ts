@@ -28,8 +28,10 @@ export class StreamWatchdog {
 
   /** Around handing events to the consumer: its pace is not the provider's fault. */
   consumerBusy(busy: boolean): void {
+    // Back from the consumer: the provider's budget starts afresh. Not when it was not away: a reader
+    // woken by a ping asks again, and a ping is not progress.
+    if (!busy && this.waitingOnConsumer) this.timer?.refresh();
     this.waitingOnConsumer = busy;
-    if (!busy) this.timer?.refresh();
   }
 
   stop(): void {

@@ -1,0 +1,138 @@
+/**
+ * `pumpSse` against a real HTTP server and client: frames go out as the source has them, the source is
+ * not pulled while the client's socket is full, and however the stream ends (its end, the client
+ * leaving, a pull that throws) the source is closed exactly once.
+ */
+import { once } from 'node:events';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WAIT } from '../core/pull-stream.js';
+import { pumpSse, type PullableFrames } from './sse-writer.js';
+
+/** A source whose frames are handed in by the test (`add`, `end`), or made on demand (`endless`). */
+class Source implements PullableFrames {
+  readonly pullable = true;
+  pulls = 0;
+  closes = 0;
+  private queue: string[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+  constructor(
+    private readonly endless?: string,
+    private readonly failAt?: number,
+  ) {}
+  add(frame: string): void {
+    this.queue.push(frame);
+    this.wake?.();
+  }
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+  pull(): string | typeof WAIT | undefined {
+    if (this.failAt !== undefined && this.pulls === this.failAt) throw new Error('decoder broke');
+    const frame = this.endless ?? this.queue.shift();
+    if (frame === undefined) return this.ended ? undefined : WAIT;
+    this.pulls += 1;
+    return frame;
+  }
+  onReady(wake: (() => void) | undefined): void {
+    this.wake = wake;
+  }
+  async return(): Promise<unknown> {
+    this.closes += 1;
+    return undefined;
+  }
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+/** A server that pumps `source` into every response; `done` settles as the pump does. */
+async function serve(source: Source): Promise<{ url: string; done: Promise<unknown> }> {
+  let settle!: (outcome: unknown) => void;
+  const done = new Promise((resolve) => (settle = resolve));
+  server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    pumpSse(res, source).then(
+      () => settle('resolved'),
+      (err: Error) => settle(`rejected: ${err.message}`),
+    ).finally(() => res.end());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, done };
+}
+
+function get(url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => request(url, resolve).on('error', reject).end());
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('pumpSse', () => {
+  it('writes each frame when the source has it, and closes the source once at its end', async () => {
+    const source = new Source();
+    const { url, done } = await serve(source);
+    const res = await get(url);
+    let body = '';
+    res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    source.add('data: 1\n\n');
+    await wait(20);
+    expect(body).toBe('data: 1\n\n');
+    source.add('data: 2\n\n');
+    source.add('data: 3\n\n');
+    source.end();
+    await once(res, 'end');
+    expect(body).toBe('data: 1\n\ndata: 2\n\ndata: 3\n\n');
+    expect(await done).toBe('resolved');
+    expect(source.closes).toBe(1);
+  });
+
+  it('stops pulling while the client reads nothing, and goes on when it reads again', async () => {
+    const frame = `data: ${'x'.repeat(64 * 1024)}\n\n`;
+    const source = new Source(frame);
+    const { url } = await serve(source);
+    const res = await get(url);
+    res.pause();
+    // The socket's buffers fill, then nothing more is pulled (waited for, however slow the machine).
+    let pulledWhilePaused = -1;
+    for (let i = 0; i < 50 && source.pulls !== pulledWhilePaused; i++) {
+      pulledWhilePaused = source.pulls;
+      await wait(200);
+    }
+    expect(source.pulls).toBe(pulledWhilePaused);
+    // What was pulled is what the buffers hold: the endless source was not drained into memory.
+    expect(pulledWhilePaused * frame.length).toBeLessThan(32 * 1024 * 1024);
+    res.resume();
+    await wait(300);
+    expect(source.pulls).toBeGreaterThan(pulledWhilePaused);
+    res.destroy();
+  });
+
+  it('closes the source when the client leaves mid-stream', async () => {
+    const source = new Source();
+    const { url, done } = await serve(source);
+    const res = await get(url);
+    source.add('data: 1\n\n');
+    await once(res, 'data');
+    res.destroy();
+    expect(await done).toBe('resolved');
+    expect(source.closes).toBe(1);
+  });
+
+  it('closes the source, then rejects, when a pull throws', async () => {
+    const source = new Source('data: x\n\n', 3);
+    const { url, done } = await serve(source);
+    const res = await get(url);
+    res.resume();
+    expect(await done).toBe('rejected: decoder broke');
+    expect(source.closes).toBe(1);
+  });
+});
