@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StreamEvent } from '../core/chat-response.js';
+import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import { continueOnFailure, type Continuation } from './stream-continuation.js';
 
@@ -120,5 +121,63 @@ describe('continueOnFailure', () => {
     const out = await collect(continueOnFailure(items(data(start('orig')), failed()), tryContinue));
     expect(tryContinue).not.toHaveBeenCalled();
     expect(out.at(-1)).toEqual(failed());
+  });
+});
+
+/** Fixed items that can also be pulled from, as a provider's stream reader can; `return()` watched. */
+function pullableItems(...all: StreamItem[]): AsyncGenerator<StreamItem, void, undefined> {
+  let next = 0;
+  return Object.assign(items(...all), { pullable: true, pull: () => all[next++], onReady: () => undefined });
+}
+
+/** Reads a stream by `pull` only, waiting for its wake-up whenever it answers WAIT. */
+async function pullAll(stream: AsyncGenerator<StreamItem, void, undefined>): Promise<StreamItem[]> {
+  expect(isPullable(stream)).toBe(true);
+  const pulled = stream as unknown as Pullable<StreamItem>;
+  let wake: () => void = () => undefined;
+  pulled.onReady(() => wake());
+  const out: StreamItem[] = [];
+  for (let item = pulled.pull(); item !== undefined; item = pulled.pull()) {
+    if (item === WAIT) await new Promise<void>((resolve) => (wake = resolve));
+    else out.push(item);
+  }
+  return out;
+}
+
+describe('continueOnFailure, pulled', () => {
+  it('passes a stream that does not fail through, and closes it at its end', async () => {
+    const source = pullableItems(data(start('a'), text('Hi')), finish, END);
+    expect(await pullAll(continueOnFailure(source, vi.fn()))).toEqual([data(start('a'), text('Hi')), finish, END]);
+    expect(source.return).toHaveBeenCalled();
+  });
+
+  it('continues with a prefill, exactly as when iterated', async () => {
+    const prefill = items(data(start('other'), text('ld!', 3)), finish, END);
+    const { tryContinue, onTakeOver } = offer('prefill', prefill);
+    const source = pullableItems(data(start('orig'), text('Hello')), data(text(', wor')), failed());
+    const out = await pullAll(continueOnFailure(source, tryContinue));
+    expect(onTakeOver).toHaveBeenCalledOnce();
+    expect(out.slice(2)).toEqual([{ kind: 'resync', events: [start('orig'), text('Hello'), text(', wor')] }, data(text('ld!', 0)), finish, END]);
+    expect(textOf(out)).toBe('Hello, world!');
+    expect(source.return).toHaveBeenCalled();
+  });
+
+  it('ends with the original failure when no continuation can be had', async () => {
+    const source = pullableItems(data(start('orig'), text('Hello')), failed());
+    const out = await pullAll(continueOnFailure(source, vi.fn(async () => undefined)));
+    expect(out).toEqual([data(start('orig'), text('Hello')), failed()]);
+  });
+
+  it('a continuation that throws is thrown from the pull, and the streams are closed', async () => {
+    const source = pullableItems(data(start('orig'), text('Hello')), failed());
+    const stream = continueOnFailure(source, async () => {
+      throw new Error('router broke');
+    });
+    await expect(pullAll(stream)).rejects.toThrow('router broke');
+    expect(source.return).toHaveBeenCalled();
+  });
+
+  it('is not pullable over a stream that is not', () => {
+    expect(isPullable(continueOnFailure(items(END), vi.fn()))).toBe(false);
   });
 });

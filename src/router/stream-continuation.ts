@@ -11,6 +11,7 @@
  */
 import type { StreamEvent } from '../core/chat-response.js';
 import { isFailoverable } from '../core/outcome.js';
+import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem } from '../providers/index.js';
 
 export interface Continuation {
@@ -24,33 +25,152 @@ export interface Continuation {
 /** Starts a continuation from the partial text, or undefined when none can be had. */
 export type Continue = (partialText: string) => Promise<Continuation | undefined>;
 
-export async function* continueOnFailure(items: AsyncGenerator<StreamItem, void, undefined>, tryContinue: Continue): AsyncGenerator<StreamItem, void, undefined> {
-  const sent: StreamEvent[] = [];
-  let text = '';
-  let textIndex: number | undefined;
-  let textOnly = true;
-  for await (const item of items) {
-    if (item.kind === 'failure' && textOnly && textIndex !== undefined && item.failure.cancelled !== true && isFailoverable(item.failure.outcome)) {
-      const continuation = await tryContinue(text);
-      const rest = continuation === undefined ? undefined : continuation.mode === 'prefill' ? continuation.items : await afterPrefix(continuation.items, text);
-      if (rest !== undefined) {
-        continuation!.onTakeOver?.();
-        yield { kind: 'resync', events: sent };
-        yield* renumber(rest, textIndex);
-        return;
+export function continueOnFailure(items: AsyncGenerator<StreamItem, void, undefined>, tryContinue: Continue): AsyncGenerator<StreamItem, void, undefined> {
+  return new ContinuedStream(items, tryContinue);
+}
+
+const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+
+/**
+ * `continueOnFailure`'s stream: one object on the path of every stream a route could finish elsewhere,
+ * and pullable (see pull-stream.ts) when the original stream is. While the original flows, each item is
+ * noted (what the client was sent) and passed on; a failure another deployment may finish switches to
+ * the tail, an async generator (the rare path): the continuation's items after a `resync`, or the failure
+ * when none can be had. The tail is pulled through one pending `next` at a time.
+ */
+class ContinuedStream implements AsyncGenerator<StreamItem, void, undefined>, Pullable<StreamItem> {
+  private readonly sent: StreamEvent[] = [];
+  private text = '';
+  private textIndex: number | undefined;
+  private textOnly = true;
+  /** The original stream's last item went out: nothing follows. */
+  private over = false;
+  private closed = false;
+  /** The rest of the answer after a continuable failure. */
+  private tail: AsyncGenerator<StreamItem, void, undefined> | undefined;
+  /** The tail's `next`, while a puller waits on it; then what it gave. */
+  private tailPending = false;
+  private tailSettled: { result: IteratorResult<StreamItem, void> } | { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly items: AsyncGenerator<StreamItem, void, undefined>,
+    private readonly tryContinue: Continue,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  get pullable(): boolean {
+    return isPullable(this.items);
+  }
+
+  onReady(wake: (() => void) | undefined): void {
+    this.wake = wake;
+    (this.items as unknown as Pullable<StreamItem>).onReady(wake);
+  }
+
+  pull(): StreamItem | typeof WAIT | undefined {
+    if (this.closed) return undefined;
+    if (this.tail !== undefined) return this.pullTail();
+    if (this.over) return this.closeSoon();
+    const got = (this.items as unknown as Pullable<StreamItem>).pull();
+    if (got === WAIT) return WAIT;
+    if (got === undefined) return this.closeSoon();
+    return this.take(got) ?? this.pullTail();
+  }
+
+  async next(): Promise<IteratorResult<StreamItem, void>> {
+    if (this.closed) return DONE;
+    if (this.tail !== undefined) return this.nextOfTail();
+    if (this.over) return this.return();
+    const next = await this.items.next();
+    if (next.done === true) return this.return();
+    const item = this.take(next.value);
+    return item !== undefined ? { done: false, value: item } : this.nextOfTail();
+  }
+
+  private async nextOfTail(): Promise<IteratorResult<StreamItem, void>> {
+    const next = await this.tail!.next();
+    return next.done === true ? this.return() : next;
+  }
+
+  async return(): Promise<IteratorResult<StreamItem, void>> {
+    if (this.closed) return DONE;
+    this.closed = true;
+    await Promise.all([this.items.return(undefined), this.tail?.return(undefined)]);
+    return DONE;
+  }
+
+  async throw(err: unknown): Promise<IteratorResult<StreamItem, void>> {
+    await this.return();
+    throw err;
+  }
+
+  /** One item of the original stream: the item for the client, or undefined once the tail has taken over. */
+  private take(item: StreamItem): StreamItem | undefined {
+    if (item.kind === 'failure') {
+      if (this.textOnly && this.textIndex !== undefined && item.failure.cancelled !== true && isFailoverable(item.failure.outcome)) {
+        this.tail = this.finish(item);
+        return undefined;
       }
-    }
-    if (item.kind === 'data') {
+    } else if (item.kind === 'data') {
       for (const event of item.events) {
-        sent.push(event);
+        this.sent.push(event);
         if (event.type === 'text_delta') {
-          textIndex ??= event.index;
-          text += event.text;
-        } else if (event.type !== 'start' && event.type !== 'usage') textOnly = false;
+          this.textIndex ??= event.index;
+          this.text += event.text;
+        } else if (event.type !== 'start' && event.type !== 'usage') this.textOnly = false;
       }
+      return item;
     }
-    yield item;
-    if (item.kind !== 'data') return;
+    this.over = true;
+    return item;
+  }
+
+  /** After a cut: the continuation from the client's partial text, or the failure when none can be had. */
+  private async *finish(failure: StreamItem): AsyncGenerator<StreamItem, void, undefined> {
+    const continuation = await this.tryContinue(this.text);
+    const rest = continuation === undefined ? undefined : continuation.mode === 'prefill' ? continuation.items : await afterPrefix(continuation.items, this.text);
+    if (rest === undefined) {
+      yield failure;
+      return;
+    }
+    continuation!.onTakeOver?.();
+    yield { kind: 'resync', events: this.sent };
+    yield* renumber(rest, this.textIndex!);
+  }
+
+  private pullTail(): StreamItem | typeof WAIT | undefined {
+    const settled = this.tailSettled;
+    if (settled !== undefined) {
+      this.tailSettled = undefined;
+      if ('error' in settled) {
+        this.closeSoon();
+        throw settled.error;
+      }
+      return settled.result.done === true ? this.closeSoon() : settled.result.value;
+    }
+    if (!this.tailPending) {
+      this.tailPending = true;
+      const settle = (outcome: NonNullable<ContinuedStream['tailSettled']>): void => {
+        this.tailPending = false;
+        this.tailSettled = outcome;
+        this.wake?.();
+      };
+      this.tail!.next().then(
+        (result) => settle({ result }),
+        (error: unknown) => settle({ error }),
+      );
+    }
+    return WAIT;
+  }
+
+  /** `return()` from `pull`, which cannot wait; then the end. */
+  private closeSoon(): undefined {
+    this.return().catch(() => undefined);
+    return undefined;
   }
 }
 
