@@ -99,7 +99,8 @@ class ContinuedStream implements AsyncGenerator<StreamItem, void, undefined>, Pu
   async return(): Promise<IteratorResult<StreamItem, void>> {
     if (this.closed) return DONE;
     this.closed = true;
-    await Promise.all([this.items.return(undefined), this.tail?.return(undefined)]);
+    await this.items.return(undefined);
+    if (this.tail !== undefined) await this.tail.return(undefined);
     return DONE;
   }
 
