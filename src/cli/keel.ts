@@ -2,6 +2,7 @@
 /**
  * The `keel` command: `serve` runs the gateway, `simulate` runs the provider simulator on its own.
  */
+import './early-heap-growth.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { startKeel } from '../server/start-keel.js';

@@ -12,6 +12,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
+/** Sets the growth; 0 gives the factor back to V8's heuristics. */
 export function applyHeapGrowth(percent: number): void {
-  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
