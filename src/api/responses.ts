@@ -10,6 +10,7 @@
  */
 import type { ChatResponse } from '../core/chat-response.js';
 import { KeelError } from '../core/errors.js';
+import { parseJsonOrUndefined } from '../core/json-text.js';
 import type { Router } from '../router/router.js';
 import type { Store, StoredResponse } from '../store/store.js';
 import { dispatchInput, jsonAnswer, type ApiAnswer, type ApiRequest } from './api-request.js';
@@ -128,12 +129,8 @@ function notFound(id: string): KeelError {
 }
 
 function parseJsonObject(text: string): Json | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseJsonOrUndefined(text);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
 }
 
 const SEQUENCE = /"sequence_number":(\d+)/g;

@@ -7,7 +7,7 @@
  * signal left. The dispatch is released (`done`) when the answer has been delivered or abandoned.
  */
 import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
-import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
+import { isPullable, pullerOf, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
 import { SSE_HEADERS } from '../server/sse-writer.js';
@@ -85,7 +85,7 @@ class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
   pull(): string | typeof WAIT | undefined {
     if (this.settled || (this.started && this.req.signal.aborted)) return undefined;
     this.started = true;
-    const items = this.items as unknown as Pullable<StreamItem>;
+    const items = pullerOf<StreamItem>(this.items);
     try {
       for (;;) {
         const item = items.pull();
@@ -103,7 +103,7 @@ class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
   }
 
   onReady(wake: (() => void) | undefined): void {
-    (this.items as unknown as Pullable<StreamItem>).onReady(wake);
+    pullerOf<StreamItem>(this.items).onReady(wake);
   }
 
   async next(): Promise<IteratorResult<string, undefined>> {

@@ -1,7 +1,8 @@
 /**
  * Scanning JSON text without parsing it, for the few places that edit a client's body in place (swap
  * the model, move fields for a cloud platform) so that every byte they do not touch stays as it was, and
- * for the body inspector that looks for what JSON.parse would let through (duplicate keys, depth).
+ * for the body inspector that looks for what JSON.parse would let through (duplicate keys, depth); and a
+ * parse that answers undefined for text that is not JSON.
  */
 
 const QUOTE = 0x22;
@@ -39,4 +40,13 @@ export function jsonStringEndInBytes(body: Buffer, start: number): number {
 /** JSON's four whitespace characters. */
 export function isJsonSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** JSON text parsed, or undefined when it is not JSON (for input that is dropped, never refused, when broken). */
+export function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

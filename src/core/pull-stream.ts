@@ -31,3 +31,14 @@ export interface Pullable<T> {
 export function isPullable<T>(stream: object): stream is Pullable<T> & object {
   return (stream as Partial<Pullable<T>>).pullable === true;
 }
+
+/** The layer below, read by `pull`: for a layer's own `pull` and `onReady`, called only when it is `pullable`. */
+export function pullerOf<T>(stream: object): Pullable<T> {
+  return stream as Pullable<T>;
+}
+
+/** `return()` from `pull`, which cannot wait: started now, and its failure (none is expected) dropped. */
+export function closeSoon(stream: { return(value?: undefined): Promise<unknown> }): undefined {
+  stream.return(undefined).catch(() => undefined);
+  return undefined;
+}

@@ -6,6 +6,7 @@
  * Bodies are parsed with schemas, never trusted.
  */
 import { z } from 'zod';
+import { parseJsonOrUndefined } from '../core/json-text.js';
 
 export type ClientFormat = 'openai' | 'anthropic' | 'gemini';
 
@@ -21,13 +22,6 @@ const openaiError = z.looseObject({ error: z.looseObject({ message: z.string(), 
 const anthropicError = z.looseObject({ type: z.literal('error'), error: z.looseObject({ type: z.string(), message: z.string() }) });
 const geminiError = z.looseObject({ error: z.looseObject({ message: z.string(), status: z.string().optional() }) });
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The error's name as the client's SDK would see it: OpenAI's code (else type), Anthropic's type. */
 function errorName(format: ClientFormat, body: unknown): string | undefined {
@@ -47,7 +41,7 @@ function errorName(format: ClientFormat, body: unknown): string | undefined {
 
 /** A complete non-streamed answer (or an error answer of any status). */
 export function judgeJson(format: ClientFormat, status: number, text: string): Verdict {
-  const body = parseJson(text);
+  const body = parseJsonOrUndefined(text);
   if (status >= 400) {
     const name = errorName(format, body);
     return name === undefined ? { kind: 'lost', reason: `HTTP ${status} without a ${format} error body` } : { kind: 'error', errorType: `${status} ${name}` };
@@ -66,7 +60,7 @@ const anthropicEvent = z.looseObject({ type: z.string(), delta: z.looseObject({ 
 /** Reads one SSE event of a stream in the client's format. */
 export function judgeStreamEvent(format: ClientFormat, data: string): StreamStep {
   if (format === 'openai' && data === '[DONE]') return 'done';
-  const body = parseJson(data);
+  const body = parseJsonOrUndefined(data);
   if (body === undefined) return { malformed: 'an event that is not JSON' };
   if (format === 'openai') {
     if (typeof body === 'object' && body !== null && 'error' in body) {

@@ -5,7 +5,8 @@
 export { drillCliCommand } from './drill-cli.js';
 export { drillCommand, writeReports, type DrillCommandOptions } from './drill-command.js';
 export { buildReport } from './drill-report.js';
-export { builtInScenarioNames, loadScenario, parseScenario, ScenarioError, type LoadedScenario } from './load-scenario.js';
+export { builtInScenarioNames } from './built-in-scenarios.js';
+export { loadScenario, parseScenario, ScenarioError, type LoadedScenario } from './load-scenario.js';
 export { renderReportHtml } from './report-html.js';
 export { renderReportTable } from './report-table.js';
 export type { DrillReport } from './report-types.js';

@@ -13,7 +13,6 @@ import type { KeelConfig } from '../config/schema.js';
 import { BUILT_IN_DIR, builtInScenarioNames } from './built-in-scenarios.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 
-export { BUILT_IN_DIR, builtInScenarioNames };
 
 export interface ScenarioIssue {
   path: string;

@@ -8,7 +8,7 @@ import type { ChatResponse, Usage } from '../core/chat-response.js';
 import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Clock } from '../core/clock.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
-import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
+import { closeSoon, isPullable, pullerOf, WAIT, type Pullable } from '../core/pull-stream.js';
 
 /**
  * A committed stream: `head`, the items read until it showed something, then `rest`, the upstream from
@@ -145,24 +145,23 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
     else if (this.nextHead < this.head.length) item = this.head[this.nextHead++]!;
     else {
       try {
-        item = (this.rest as unknown as Pullable<StreamItem>).pull();
+        item = pullerOf<StreamItem>(this.rest).pull();
       } catch (err) {
-        this.closeSoon();
+        closeSoon(this);
         throw err;
       }
     }
     if (item === WAIT) return WAIT;
     if (item === undefined) {
       // As `next` does: the upstream is closed (and the end reported) as soon as the stream is over.
-      this.closeSoon();
-      return undefined;
+      return closeSoon(this);
     }
     this.note(item);
     return item;
   }
 
   onReady(wake: (() => void) | undefined): void {
-    (this.rest as unknown as Pullable<StreamItem>).onReady(wake);
+    pullerOf<StreamItem>(this.rest).onReady(wake);
   }
 
   async next(): Promise<IteratorResult<StreamItem, void>> {
@@ -197,11 +196,6 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
   async throw(err: unknown): Promise<IteratorResult<StreamItem, void>> {
     await this.return();
     throw err;
-  }
-
-  /** `return()` from `pull`, which cannot wait: the end is reported at once, the upstream closed after. */
-  private closeSoon(): void {
-    this.return().catch(() => undefined);
   }
 
   /** Notes one item: usage and pace from data, the report from the last. */

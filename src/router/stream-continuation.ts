@@ -11,7 +11,7 @@
  */
 import type { StreamEvent } from '../core/chat-response.js';
 import { isFailoverable } from '../core/outcome.js';
-import { isPullable, WAIT, type Pullable } from '../core/pull-stream.js';
+import { closeSoon, isPullable, pullerOf, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem } from '../providers/index.js';
 
 export interface Continuation {
@@ -68,16 +68,16 @@ class ContinuedStream implements AsyncGenerator<StreamItem, void, undefined>, Pu
 
   onReady(wake: (() => void) | undefined): void {
     this.wake = wake;
-    (this.items as unknown as Pullable<StreamItem>).onReady(wake);
+    pullerOf<StreamItem>(this.items).onReady(wake);
   }
 
   pull(): StreamItem | typeof WAIT | undefined {
     if (this.closed) return undefined;
     if (this.tail !== undefined) return this.pullTail();
-    if (this.over) return this.closeSoon();
-    const got = (this.items as unknown as Pullable<StreamItem>).pull();
+    if (this.over) return closeSoon(this);
+    const got = pullerOf<StreamItem>(this.items).pull();
     if (got === WAIT) return WAIT;
-    if (got === undefined) return this.closeSoon();
+    if (got === undefined) return closeSoon(this);
     return this.take(got) ?? this.pullTail();
   }
 
@@ -148,10 +148,10 @@ class ContinuedStream implements AsyncGenerator<StreamItem, void, undefined>, Pu
     if (settled !== undefined) {
       this.tailSettled = undefined;
       if ('error' in settled) {
-        this.closeSoon();
+        closeSoon(this);
         throw settled.error;
       }
-      return settled.result.done === true ? this.closeSoon() : settled.result.value;
+      return settled.result.done === true ? closeSoon(this) : settled.result.value;
     }
     if (!this.tailPending) {
       this.tailPending = true;
@@ -166,12 +166,6 @@ class ContinuedStream implements AsyncGenerator<StreamItem, void, undefined>, Pu
       );
     }
     return WAIT;
-  }
-
-  /** `return()` from `pull`, which cannot wait; then the end. */
-  private closeSoon(): undefined {
-    this.return().catch(() => undefined);
-    return undefined;
   }
 }
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILT_IN_DIR } from '../../src/drill/load-scenario.js';
+import { BUILT_IN_DIR } from '../../src/drill/built-in-scenarios.js';
 import { buildReport, builtInScenarioNames, loadScenario, parseScenario, runDrill, type DrillReport } from '../../src/drill/index.js';
 
 const FILE = join(BUILT_IN_DIR, 'gray-failure.yaml');

@@ -8,6 +8,7 @@ import type { Message } from '@smithy/eventstream-codec';
 import { toUtf8 } from '@smithy/util-utf8';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import { parseJsonOrUndefined } from '../../core/json-text.js';
 import type { StreamItem } from '../types.js';
 import { AnthropicStreamDecoder } from '../anthropic/anthropic-stream-decoder.js';
 import type { StreamReadOptions } from '../http/exchange.js';
@@ -44,7 +45,7 @@ function anthropicEventsIn(emit: Emit): Framing {
           throw new InStreamFailure(classifyBedrockStreamException(type, toUtf8(message.body)));
         }
         if (headerText(message, ':event-type') !== 'chunk') continue;
-        const chunkBody = chunkPayload.safeParse(safeJson(toUtf8(message.body)));
+        const chunkBody = chunkPayload.safeParse(parseJsonOrUndefined(toUtf8(message.body)));
         // A chunk that is not `{bytes}` is handed on as unreadable data: the decoder drops and counts it.
         emit(chunkBody.success ? Buffer.from(chunkBody.data.bytes, 'base64').toString('utf8') : '', undefined);
       }
@@ -53,12 +54,4 @@ function anthropicEventsIn(emit: Emit): Framing {
       if (splitter.pendingBytes > 0) throw framingBroke(new EventStreamCorrupt(`the stream ended inside a message (${splitter.pendingBytes} bytes)`));
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -15,4 +15,4 @@ for (let i = 0; i < 6_000_000; i++) {
   ring[i % ring.length] = { i, s: `garbage-${i}` };
   if (i % 10_000 === 0) maxOld = Math.max(maxOld, getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_size);
 }
-console.log(JSON.stringify({ maxOldBytes: maxOld, live: live.length }));
+process.stdout.write(`${JSON.stringify({ maxOldBytes: maxOld, live: live.length })}\n`);
