@@ -40,6 +40,23 @@ export interface LoadResult {
   extraAttempts: number;
 }
 
+/**
+ * Each request of the whole run takes the next headers in turn, whichever connection sends it. (A list of
+ * requests would be walked by every connection from its start: all connections on the first key at once,
+ * then all on the second — a herd on each key's first use, not many keys in turn.)
+ */
+function inTurn(list: Array<Record<string, string>> | undefined): { setupRequest?: (request: autocannon.Request) => autocannon.Request } {
+  if (list === undefined || list.length === 0) return {};
+  let next = 0;
+  return {
+    setupRequest: (request) => {
+      const extra = list[next]!;
+      next = (next + 1) % list.length;
+      return { ...request, headers: { ...request.headers, ...extra } };
+    },
+  };
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const call = CLIENT_CALLS[spec.dialect ?? 'openai'];
   const latency = new LatencyRecorder();
@@ -71,7 +88,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationS,
         pipelining: 1,
         timeout: 10, // s: no answer here takes more than milliseconds; 10 s means something is stuck
-        requests: (spec.requestHeaders ?? [{}]).map((extra) => ({ method: 'POST', path: call.path, headers: { ...call.headers, ...extra }, body: call.body(spec.mode, spec.model), onResponse })),
+        requests: [{ method: 'POST', path: call.path, headers: call.headers, body: call.body(spec.mode, spec.model), onResponse, ...inTurn(spec.requestHeaders) }],
       },
       (err: unknown, res: autocannon.Result) => (err === null || err === undefined ? resolve(res) : reject(err instanceof Error ? err : new Error(String(err)))),
     );

@@ -135,7 +135,10 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
       }
       req.body = await incoming.readBody();
       req.json = readJsonBody(req.body, options.limits);
-      if (caller !== undefined) grant = await options.gate!.admit(caller, { requestId: incoming.requestId, json: req.json, bodyBytes: req.body.length });
+      if (caller !== undefined) {
+        const admitted = options.gate!.admit(caller, { requestId: incoming.requestId, json: req.json, bodyBytes: req.body.length });
+        grant = admitted instanceof Promise ? await admitted : admitted; // at once unless the counters must wait
+      }
     }
     const answer = await endpoint.answer(req, { router, responses: options.responses ?? memoryLog(router), params: found.params });
     if (grant !== undefined) Object.assign(answer.headers, grant.headers); // every answer's headers are its own

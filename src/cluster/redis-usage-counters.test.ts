@@ -158,6 +158,19 @@ describe('RedisUsageCounters across replicas', () => {
     expect(await fresh.spend(k, now)).toEqual({ dayUsd: 3, monthUsd: 3 }); // Redis holds the cluster's total
   });
 
+  it("reads a key's spend once when many of its requests arrive together", async () => {
+    const k = randomUUID();
+    const now = Date.now();
+    const seeded = await redisCounters();
+    await seeded.charge(k, undefined, 2, now);
+    const c = await redisCounters();
+    const spends = await Promise.all(Array.from({ length: 32 }, () => c.spend(k, now)));
+    expect(spends.every((s) => s.dayUsd === 2 && s.monthUsd === 2)).toBe(true);
+    expect(c.stats().spendReads).toBe(1);
+    expect(c.spend(k, now)).toEqual({ dayUsd: 2, monthUsd: 2 }); // then the copy answers, at once
+    expect(c.stats().spendReads).toBe(1);
+  });
+
   it("keeps using a spend copy past its age while the next flush refreshes it, without a round trip on the path", async () => {
     const k = randomUUID();
     const now = Date.now();
@@ -174,7 +187,11 @@ describe('RedisUsageCounters across replicas', () => {
     const ask = [{ id, perMinute: 10_000, cost: 1 }];
     const [a, b] = await Promise.all([redisCounters(), redisCounters()]);
     expect((await a.take(ask, T0)).buckets[0]!.remaining).toBe(9_999); // took 1 and a lease of 100 (1%)
-    for (let i = 0; i < 100; i++) expect((await a.take(ask, T0)).allowed).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      const leased = a.take(ask, T0);
+      expect(leased).not.toBeInstanceOf(Promise); // from the lease, at once
+      expect((await leased).allowed).toBe(true);
+    }
     expect(a.stats().leasedTakes).toBe(100);
     const admin = new Redis(REDIS);
     expect(Number(await admin.hget(`${prefix}:bucket:${id}`, 'level'))).toBe(9_899); // the lease was taken from the shared bucket

@@ -22,7 +22,7 @@
  *   about one second of its spend, which budgets in dollars per day or month do not notice.
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { MemoryUsageCounters, utcDay, utcMonth, type BucketAdjustment, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from '../server/auth/usage-counters.js';
+import { MemoryUsageCounters, utcDay, utcMonth, type BucketAdjustment, type BucketAsk, type MaybePromise, type Spend, type TakeResult, type UsageCounters } from '../server/auth/usage-counters.js';
 import { BucketLeases, type BucketDelta } from './bucket-leases.js';
 import { defineCounterScripts, type CounterScripts } from './redis-counter-scripts.js';
 import { SettleBatch, type PendingSpend } from './settle-batch.js';
@@ -79,6 +79,8 @@ export interface RedisUsageCountersStats {
   leasedTakes: number;
   /** Batches of settled changes sent to Redis. */
   flushes: number;
+  /** Round trips that read a key's spend on its first use (concurrent first uses share one). */
+  spendReads: number;
   lastError: string | undefined;
 }
 
@@ -89,11 +91,13 @@ export class RedisUsageCounters implements UsageCounters {
   private readonly leases: BucketLeases;
   private readonly prefix: string;
   private readonly nowMs: () => number;
-  private readonly counts = { fallbacks: 0, failures: 0, degradedEpisodes: 0, leasedTakes: 0, flushes: 0 };
+  private readonly counts = { fallbacks: 0, failures: 0, degradedEpisodes: 0, leasedTakes: 0, flushes: 0, spendReads: 0 };
   private skipUntilMs = 0;
   private degraded = false;
   private lastError: Error | undefined;
   private readonly spendCopies = new Map<string, SpendCopy>();
+  /** First-use reads on their way: the requests of a key first seen together share one round trip. */
+  private readonly spendReadsOnTheirWay = new Map<string, Promise<Spend>>();
   private readonly batch: SettleBatch;
   private readonly leasesOnTheirWay = new Map<string, Promise<unknown>>();
   private readonly releaseTimer: NodeJS.Timeout;
@@ -117,19 +121,29 @@ export class RedisUsageCounters implements UsageCounters {
     this.releaseTimer.unref();
   }
 
-  async take(asks: BucketAsk[], nowMs: number): Promise<TakeResult> {
+  /** At once from a lease; a promise when Redis must be asked (or a lease on its way waited for). */
+  take(asks: readonly BucketAsk[], nowMs: number): MaybePromise<TakeResult> {
     if (asks.length === 0) return { allowed: true, buckets: [] };
+    const wait = this.leaseOnItsWay(asks);
+    const leased = this.leases.tryTake(asks, nowMs);
+    if (leased !== undefined) {
+      this.counts.leasedTakes++;
+      return leased;
+    }
+    return this.takeFromRedis(asks, nowMs, wait);
+  }
+
+  private async takeFromRedis(asks: readonly BucketAsk[], nowMs: number, firstWait: Promise<unknown> | undefined): Promise<TakeResult> {
     // A take that finds a lease on its way for one of its buckets waits for it (twice at most) rather than
     // going to Redis too.
-    for (let waits = 0; ; waits++) {
-      const wait = waits < 2 ? this.leaseOnItsWay(asks) : undefined;
+    for (let waits = 1, wait = firstWait; wait !== undefined; waits++) {
+      await wait;
+      wait = waits < 2 ? this.leaseOnItsWay(asks) : undefined;
       const leased = this.leases.tryTake(asks, nowMs);
       if (leased !== undefined) {
         this.counts.leasedTakes++;
         return leased;
       }
-      if (wait === undefined) break;
-      await wait;
     }
     return this.run(async () => {
       const keys: string[] = [];
@@ -151,10 +165,10 @@ export class RedisUsageCounters implements UsageCounters {
         this.leases.done(asks);
         for (const id of leasing) this.leasesOnTheirWay.delete(id);
       }
-    }, () => this.local.take(asks, nowMs));
+    }, async () => this.local.take(asks, nowMs));
   }
 
-  private leaseOnItsWay(asks: BucketAsk[]): Promise<unknown> | undefined {
+  private leaseOnItsWay(asks: readonly BucketAsk[]): Promise<unknown> | undefined {
     if (this.leasesOnTheirWay.size === 0) return undefined;
     for (const ask of asks) {
       const reply = this.leasesOnTheirWay.get(ask.id);
@@ -164,29 +178,30 @@ export class RedisUsageCounters implements UsageCounters {
   }
 
   /** Settled against this replica's lease first; the rest reaches Redis with the next flush. */
-  async adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void> {
-    if (!this.queueBucket(id, perMinute, amount, nowMs)) return;
-    await this.batch.wait();
+  adjust(id: string, perMinute: number, amount: number, nowMs: number): MaybePromise<void> {
+    if (!this.queueBucket(id, perMinute, amount, nowMs)) return undefined;
+    return this.batch.wait();
   }
 
-  addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
+  addSpend(keyId: string, usd: number, atMs: number): MaybePromise<void> {
     return this.charge(keyId, undefined, usd, atMs);
   }
 
-  /** Resolves once Redis holds the change (or, Redis away, the local counters do). */
-  async charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void> {
+  /** Queued at once; the promise resolves once Redis holds the change (or, Redis away, the local counters do). */
+  charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): MaybePromise<void> {
     let queued = false;
     if (usd > 0) {
       this.addToCopy(keyId, usd, nowMs);
       this.queueSpend(keyId, usd, nowMs);
       queued = true;
-      await this.local.addSpend(keyId, usd, nowMs);
+      this.local.addSpend(keyId, usd, nowMs);
     }
     if (tokens !== undefined && this.queueBucket(tokens.id, tokens.perMinute, tokens.amount, nowMs)) queued = true;
-    if (queued) await this.batch.wait();
+    return queued ? this.batch.wait() : undefined;
   }
 
-  async spend(keyId: string, nowMs: number): Promise<Spend> {
+  /** At once from this replica's copy; a round trip on a key's first use (shared by its concurrent requests). */
+  spend(keyId: string, nowMs: number): MaybePromise<Spend> {
     const day = utcDay(nowMs);
     const month = utcMonth(nowMs);
     const copy = this.spendCopies.get(keyId);
@@ -198,12 +213,17 @@ export class RedisUsageCounters implements UsageCounters {
       }
       return { dayUsd: copy.dayUsd, monthUsd: copy.monthUsd };
     }
-    return this.run(async () => {
+    const reading = this.spendReadsOnTheirWay.get(keyId);
+    if (reading !== undefined) return reading;
+    const read = this.run(async () => {
+      this.counts.spendReads++;
       const [dayUsd, monthUsd] = (await this.redis.mget(this.dayKey(keyId, nowMs), this.monthKey(keyId, nowMs))).map((v) => Number(v ?? 0)) as [number, number];
       if (this.spendCopies.size >= SPEND_COPIES_MAX) this.spendCopies.clear(); // bounded: a re-read costs one round trip
       this.spendCopies.set(keyId, { day, month, dayUsd, monthUsd, readAtMs: Date.now() });
       return { dayUsd, monthUsd };
-    }, () => this.local.spend(keyId, nowMs));
+    }, async () => this.local.spend(keyId, nowMs)).finally(() => this.spendReadsOnTheirWay.delete(keyId));
+    this.spendReadsOnTheirWay.set(keyId, read);
+    return read;
   }
 
   /** This replica's own spend shows in its copy at once; other replicas' within `spendReadEveryMs`. */
@@ -298,7 +318,7 @@ export class RedisUsageCounters implements UsageCounters {
 
   /** Sends every queued change as one script; its answer refreshes the leases' levels and the spend copies. */
   private async flush(): Promise<void> {
-    const { buckets, spends, atMs, waiters } = this.batch.drain();
+    const { buckets, spends, atMs, sent } = this.batch.drain();
     if (buckets.length > 0 || spends.length > 0) {
       const { bucketIdleMs, dayTtlMs, monthTtlMs } = REDIS_COUNTERS_DEFAULTS;
       const keys = buckets.map((b) => this.bucketKey(b.id));
@@ -316,7 +336,7 @@ export class RedisUsageCounters implements UsageCounters {
         },
       );
     }
-    for (const resolve of waiters) resolve();
+    sent();
   }
 
   private observe(buckets: BucketDelta[], spends: PendingSpend[], reply: string[], atMs: number): void {

@@ -1,9 +1,10 @@
 /**
  * Changes that need not hold up a request, gathered for one write: bucket changes (reconciled estimates,
  * leases given back) summed per bucket, spend summed per key and UTC day (a spend of 0 asks only to read
- * the key's totals), and the callers waiting to know their change was sent. `wait` starts a timer of
- * `everyMs`; `drain` hands the sender everything gathered and starts a new batch, so changes made while
- * one is on its way join the next.
+ * the key's totals), and one promise for the callers waiting to know their changes were sent (shared: a
+ * busy replica queues thousands of changes per batch). `wait` starts a timer of `everyMs`; `drain` hands
+ * the sender everything gathered and starts a new batch, so changes made while one is on its way join the
+ * next.
  */
 import type { BucketDelta } from './bucket-leases.js';
 
@@ -20,14 +21,17 @@ export interface Batch {
   spends: PendingSpend[];
   /** The latest caller time among the changes: the time the buckets are refilled to. */
   atMs: number;
-  waiters: (() => void)[];
+  /** Resolves the waits of this batch's callers: call it once the batch is sent (or failed over). */
+  sent: () => void;
 }
+
+const NOBODY_WAITS = (): void => undefined;
 
 export class SettleBatch {
   private buckets = new Map<string, BucketDelta>();
   private spends = new Map<string, PendingSpend>();
   private atMs = 0;
-  private waiters: (() => void)[] = [];
+  private waiting: { promise: Promise<void>; resolve: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -61,10 +65,13 @@ export class SettleBatch {
 
   /** Resolves once the changes gathered so far have been sent (or failed over to local counters). */
   wait(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      this.schedule();
-    });
+    if (this.waiting === undefined) {
+      let resolve = NOBODY_WAITS;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiting = { promise, resolve };
+    }
+    this.schedule();
+    return this.waiting.promise;
   }
 
   schedule(): void {
@@ -76,11 +83,11 @@ export class SettleBatch {
   drain(): Batch {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch: Batch = { buckets: [...this.buckets.values()], spends: [...this.spends.values()], atMs: this.atMs, waiters: this.waiters };
+    const batch: Batch = { buckets: [...this.buckets.values()], spends: [...this.spends.values()], atMs: this.atMs, sent: this.waiting?.resolve ?? NOBODY_WAITS };
     this.buckets = new Map();
     this.spends = new Map();
     this.atMs = 0;
-    this.waiters = [];
+    this.waiting = undefined;
     return batch;
   }
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Grant } from '../../api/request-gate.js';
 import { KeelError } from '../../core/errors.js';
 import { TypedEmitter } from '../../resilience/index.js';
 import type { RequestRecord, RouterEvents } from '../../router/router-types.js';
@@ -51,7 +52,7 @@ function refused(run: () => unknown): KeelError {
   throw new Error('expected a refusal');
 }
 
-async function refusedAsync(run: () => Promise<unknown>): Promise<KeelError> {
+async function refusedAsync(run: () => unknown): Promise<KeelError> {
   try {
     await run();
   } catch (err) {
@@ -127,7 +128,7 @@ describe('admission', () => {
     const err = await refusedAsync(() => gate.admit(caller, { requestId: 'r1', json: body('gpt-4.1'), bodyBytes: 50 }));
     expect(err).toMatchObject({ status: 403, param: 'model' });
     expect(err.message).toContain("'gpt-4.1'");
-    await expect(gate.admit(caller, { requestId: 'r2', json: body('smart'), bodyBytes: 50 })).resolves.toBeDefined();
+    expect(await gate.admit(caller, { requestId: 'r2', json: body('smart'), bodyBytes: 50 })).toBeDefined();
   });
 
   it('enforces requests per minute with Retry-After and rate-limit headers', async () => {
@@ -142,11 +143,22 @@ describe('admission', () => {
     expect(err.message).toContain('2 requests per minute');
   });
 
+  it('admits at once when the counters answer at once: no promise on the request path', async () => {
+    const { secret } = await keys.create({ name: 'app', rpm: 5, tpm: 1_000, daily_budget_usd: 10, priority: 'interactive' }, 'test');
+    const caller = gate.authenticate(bearer(secret));
+    const grant = gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 });
+    expect(grant).not.toBeInstanceOf(Promise);
+    expect((grant as Grant).headers).toMatchObject({ 'x-ratelimit-remaining-requests': '4', 'x-ratelimit-limit-tokens': '1000' });
+    // A refusal is thrown at once too.
+    for (const id of ['b', 'c', 'd', 'e']) gate.admit(caller, { requestId: id, json: body(), bodyBytes: 40 });
+    expect(refused(() => gate.admit(caller, { requestId: 'f', json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
+  });
+
   it('gives back what an abandoned request reserved', async () => {
     const { secret } = await keys.create({ name: 'app', rpm: 1, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
     (await gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 })).abandon();
-    await expect(gate.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 })).resolves.toBeDefined();
+    expect(await gate.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 })).toBeDefined();
   });
 
   it('estimates tokens for TPM and reconciles them with the real usage', async () => {
@@ -160,7 +172,7 @@ describe('admission', () => {
     expect(err.headers?.['x-ratelimit-remaining-tokens']).toBe('200');
     events.emit('request', finished('a', 'app', { inputTokens: 20, outputTokens: 30 })); // used 50: 750 back
     await new Promise((r) => setImmediate(r));
-    await expect(gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).resolves.toBeDefined();
+    expect(await gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).toBeDefined();
   });
 
   it('charges spend to the key whose tenant made the request, and refuses once a budget is spent', async () => {
@@ -182,7 +194,7 @@ describe('admission', () => {
     expect(monthly.message).toContain('monthly budget of $100');
     // The next UTC day the daily budget is fresh again.
     now = Date.UTC(2025, 5, 11, 0, 0, 1);
-    await expect(gate.admit(callerA, { requestId: 'z', json: body(), bodyBytes: 40 })).resolves.toBeDefined();
+    expect(await gate.admit(callerA, { requestId: 'z', json: body(), bodyBytes: 40 })).toBeDefined();
   });
 
   it('records spend in the ledger at once, while the shared counters still wait to send their batch', async () => {

@@ -19,7 +19,7 @@ import { hashKeySecret, presentedSecrets } from './key-secret.js';
 import type { KeyRing } from './key-ring.js';
 import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { SpendLedger } from './spend-ledger.js';
-import type { BucketAsk, UsageCounters } from './usage-counters.js';
+import type { BucketAsk, Spend, TakeResult, UsageCounters } from './usage-counters.js';
 
 const BYTES_PER_TOKEN = 4;
 // A request the router never reported (a client gone before its stream was read) is forgotten after this.
@@ -41,13 +41,6 @@ export interface KeyGateOptions {
   onError?: (err: unknown) => void;
 }
 
-interface Pending {
-  keyId: string;
-  tenant: string;
-  estimate: number;
-  atMs: number;
-}
-
 export function estimateTokens(json: unknown, bodyBytes: number): number {
   const body = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
   const output = [body['max_tokens'], body['max_completion_tokens']].find((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0) ?? 0;
@@ -59,8 +52,38 @@ const isoDay = (ms: number): string => new Date(ms).toISOString();
 /** The id of a key's requests- or tokens-per-minute bucket. */
 const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kind}`;
 
+type KeyAsk = BucketAsk & { kind: LimitKind };
+
+/**
+ * A key's bucket ids and its requests-per-minute ask (always a cost of 1), made once per key record: a
+ * keyed request would otherwise build the same strings and objects every time. A changed key is a new
+ * record, so its limits are never stale.
+ */
+interface KeyBuckets {
+  rpm: KeyAsk | undefined;
+  tpmId: string;
+}
+
+/** An admitted request waiting for the router's report: what to reconcile, and how to give it back. */
+class PendingGrant implements Grant {
+  constructor(
+    private readonly gate: KeyGate,
+    readonly key: VirtualKeyRecord,
+    readonly requestId: string,
+    readonly estimate: number,
+    readonly atMs: number,
+    readonly headers: Record<string, string>,
+  ) {}
+
+  abandon(): void {
+    this.gate.abandoned(this);
+  }
+}
+
 export class KeyGate implements RequestGate {
-  private readonly pending = new Map<string, Pending[]>();
+  /** By request id; a list only when a client reuses an id across its requests. */
+  private readonly pending = new Map<string, PendingGrant | PendingGrant[]>();
+  private readonly buckets = new WeakMap<VirtualKeyRecord, KeyBuckets>();
   private lastSweepMs = 0;
 
   constructor(private readonly options: KeyGateOptions) {}
@@ -68,7 +91,12 @@ export class KeyGate implements RequestGate {
   /** Charges each finished request to its key; returns the unsubscribe function. */
   attach(events: RequestEventSource): () => void {
     return events.on('request', (record) => {
-      this.charge(record).catch((err: unknown) => this.options.onError?.(err));
+      try {
+        const charged = this.charge(record);
+        if (charged !== undefined) charged.catch((err: unknown) => this.options.onError?.(err));
+      } catch (err) {
+        this.options.onError?.(err);
+      }
     });
   }
 
@@ -92,29 +120,58 @@ export class KeyGate implements RequestGate {
     return caller;
   }
 
-  async admit(caller: Caller, request: AdmissionRequest): Promise<Grant> {
+  /**
+   * Synchronous whenever the counters answer at once (in memory always; with Redis from a lease and a
+   * spend copy): a keyed request then costs no promise here. Refusals are thrown either way.
+   */
+  admit(caller: Caller, request: AdmissionRequest): Grant | Promise<Grant> {
     if (caller.keyId === undefined) return NO_GRANT;
     const key = this.options.ring.get(caller.keyId);
     if (key === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
     const nowMs = this.options.nowMs();
     this.checkModel(key, request.json);
-    await this.checkBudgets(key, nowMs);
+    if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
+    const spend = this.options.counters.spend(key.id, nowMs);
+    if (spend instanceof Promise) {
+      return spend.then((s) => {
+        this.checkBudgets(key, s, nowMs);
+        return this.takeLimits(key, request, nowMs);
+      });
+    }
+    this.checkBudgets(key, spend, nowMs);
+    return this.takeLimits(key, request, nowMs);
+  }
+
+  private takeLimits(key: VirtualKeyRecord, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
     const estimate = estimateTokens(request.json, request.bodyBytes);
-    const asks: (BucketAsk & { kind: LimitKind })[] = [];
-    if (key.rpm !== null) asks.push({ kind: 'requests', id: bucketId(key.id, 'rpm'), perMinute: key.rpm, cost: 1 });
-    if (key.tpm !== null) asks.push({ kind: 'tokens', id: bucketId(key.id, 'tpm'), perMinute: key.tpm, cost: estimate });
-    let headers: Record<string, string> = {};
-    if (asks.length > 0) {
-      const taken = await this.options.counters.take(asks, nowMs);
-      headers = rateLimitHeaders(taken.buckets.map((state, i) => ({ kind: asks[i]!.kind, state })));
-      if (!taken.allowed) {
-        const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
-        const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));
-        const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
-        throw new KeelError('rate_limited', `Rate limit reached for key '${key.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
-      }
+    const { rpm, tpmId } = this.bucketsOf(key);
+    const asks: KeyAsk[] = [];
+    if (rpm !== undefined) asks.push(rpm);
+    if (key.tpm !== null) asks.push({ kind: 'tokens', id: tpmId, perMinute: key.tpm, cost: estimate });
+    if (asks.length === 0) return this.grant(key, request.requestId, 0, {}, nowMs);
+    const taken = this.options.counters.take(asks, nowMs);
+    return taken instanceof Promise ? taken.then((t) => this.granted(key, request, asks, estimate, t, nowMs)) : this.granted(key, request, asks, estimate, taken, nowMs);
+  }
+
+  private granted(key: VirtualKeyRecord, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
+    const headers = rateLimitHeaders(taken.buckets.map((state, i) => ({ kind: asks[i]!.kind, state })));
+    if (!taken.allowed) {
+      const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
+      const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));
+      const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
+      throw new KeelError('rate_limited', `Rate limit reached for key '${key.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
     return this.grant(key, request.requestId, key.tpm === null ? 0 : estimate, headers, nowMs);
+  }
+
+  private bucketsOf(key: VirtualKeyRecord): KeyBuckets {
+    let buckets = this.buckets.get(key);
+    if (buckets === undefined) {
+      const rpm: KeyAsk | undefined = key.rpm === null ? undefined : { kind: 'requests', id: bucketId(key.id, 'rpm'), perMinute: key.rpm, cost: 1 };
+      buckets = { rpm, tpmId: bucketId(key.id, 'tpm') };
+      this.buckets.set(key, buckets);
+    }
+    return buckets;
   }
 
   private checkModel(key: VirtualKeyRecord, json: unknown): void {
@@ -123,9 +180,7 @@ export class KeyGate implements RequestGate {
     throw new KeelError('forbidden', `The key '${key.name}' may not use the model '${model}'; it may use: ${key.allowedModels.join(', ')}.`, { param: 'model' });
   }
 
-  private async checkBudgets(key: VirtualKeyRecord, nowMs: number): Promise<void> {
-    if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return;
-    const spend = await this.options.counters.spend(key.id, nowMs);
+  private checkBudgets(key: VirtualKeyRecord, spend: Spend, nowMs: number): void {
     const now = new Date(nowMs);
     if (key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd) {
       this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1), nowMs);
@@ -145,36 +200,45 @@ export class KeyGate implements RequestGate {
 
   private grant(key: VirtualKeyRecord, requestId: string, estimate: number, headers: Record<string, string>, nowMs: number): Grant {
     this.sweep(nowMs);
-    const entry: Pending = { keyId: key.id, tenant: key.tenant, estimate, atMs: nowMs };
-    const list = this.pending.get(requestId) ?? [];
-    list.push(entry);
-    this.pending.set(requestId, list);
-    return {
-      headers,
-      abandon: () => {
-        if (!this.take(requestId, (p) => p === entry)) return;
-        // Never dispatched: give back its request and its estimated tokens.
-        if (key.rpm !== null) void this.options.counters.adjust(bucketId(key.id, 'rpm'), key.rpm, -1, this.options.nowMs());
-        if (key.tpm !== null) void this.options.counters.adjust(bucketId(key.id, 'tpm'), key.tpm, -estimate, this.options.nowMs());
-      },
-    };
-  }
-
-  /** Removes and returns the first pending entry of `requestId` that matches. */
-  private take(requestId: string, match: (p: Pending) => boolean): Pending | undefined {
-    const list = this.pending.get(requestId);
-    const index = list?.findIndex(match) ?? -1;
-    if (list === undefined || index === -1) return undefined;
-    const [entry] = list.splice(index, 1);
-    if (list.length === 0) this.pending.delete(requestId);
+    const entry = new PendingGrant(this, key, requestId, estimate, nowMs, headers);
+    const held = this.pending.get(requestId);
+    if (held === undefined) this.pending.set(requestId, entry);
+    else if (Array.isArray(held)) held.push(entry);
+    else this.pending.set(requestId, [held, entry]);
     return entry;
   }
 
-  private async charge(record: RequestRecord): Promise<void> {
+  /** A grant whose request never reached the router: give back its request and its estimated tokens. */
+  abandoned(entry: PendingGrant): void {
+    if (!this.take(entry.requestId, (p) => p === entry)) return;
+    const { key, estimate } = entry;
+    const { rpm, tpmId } = this.bucketsOf(key);
+    if (rpm !== undefined) void this.options.counters.adjust(rpm.id, rpm.perMinute, -1, this.options.nowMs());
+    if (key.tpm !== null) void this.options.counters.adjust(tpmId, key.tpm, -estimate, this.options.nowMs());
+  }
+
+  /** Removes and returns the first pending entry of `requestId` that matches. */
+  private take(requestId: string, match: (p: PendingGrant) => boolean): PendingGrant | undefined {
+    const held = this.pending.get(requestId);
+    if (held === undefined) return undefined;
+    if (!Array.isArray(held)) {
+      if (!match(held)) return undefined;
+      this.pending.delete(requestId);
+      return held;
+    }
+    const index = held.findIndex(match);
+    if (index === -1) return undefined;
+    const [entry] = held.splice(index, 1);
+    if (held.length === 0) this.pending.delete(requestId);
+    return entry;
+  }
+
+  /** Undefined when everything was settled at once (the counters in memory). */
+  private charge(record: RequestRecord): Promise<void> | undefined {
     // Request ids may come from clients: match the tenant too, so one tenant cannot be charged for another.
-    const entry = this.take(record.requestId, (p) => p.tenant === record.tenant);
-    if (entry === undefined) return;
-    const key = this.options.ring.get(entry.keyId);
+    const entry = this.take(record.requestId, (p) => p.key.tenant === record.tenant);
+    if (entry === undefined) return undefined;
+    const key = this.options.ring.get(entry.key.id);
     let input = 0;
     let output = 0;
     let usd = 0;
@@ -185,20 +249,21 @@ export class KeyGate implements RequestGate {
       usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
     }
     const nowMs = this.options.nowMs();
-    const tokens = key?.tpm == null ? undefined : { id: bucketId(key.id, 'tpm'), perMinute: key.tpm, amount: input + output - entry.estimate };
+    const tokens = key?.tpm == null ? undefined : { id: this.bucketsOf(key).tpmId, perMinute: key.tpm, amount: input + output - entry.estimate };
     // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
     // before the counters, so spend recorded after that wait could miss the ledger's last flush.
-    this.options.ledger.record(entry.keyId, usd, { input, output }, nowMs);
-    await this.options.counters.charge(entry.keyId, tokens, usd, nowMs);
+    this.options.ledger.record(entry.key.id, usd, input, output, nowMs);
+    const charged = this.options.counters.charge(entry.key.id, tokens, usd, nowMs);
+    return charged instanceof Promise ? charged : undefined;
   }
 
   private sweep(nowMs: number): void {
     if (nowMs - this.lastSweepMs < 60_000) return;
     this.lastSweepMs = nowMs;
-    for (const [requestId, list] of this.pending) {
-      const kept = list.filter((p) => nowMs - p.atMs < PENDING_TTL_MS);
+    for (const [requestId, held] of this.pending) {
+      const kept = (Array.isArray(held) ? held : [held]).filter((p) => nowMs - p.atMs < PENDING_TTL_MS);
       if (kept.length === 0) this.pending.delete(requestId);
-      else this.pending.set(requestId, kept);
+      else this.pending.set(requestId, kept.length === 1 ? kept[0]! : kept);
     }
   }
 }

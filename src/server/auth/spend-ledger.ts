@@ -40,24 +40,35 @@ function monthStartMs(nowMs: number): number {
 }
 
 export class SpendLedger {
-  private pending = new Map<string, PendingSpend>();
+  /** By UTC day, then key: a request adds to its entry without building a composite id. */
+  private pending = new Map<string, Map<string, PendingSpend>>();
   private stopTimer: (() => void) | undefined;
 
   constructor(private readonly options: SpendLedgerOptions) {}
 
   /** One finished request's spend, to be written at the next flush. */
-  record(keyId: string, usd: number, tokens: { input: number; output: number }, atMs: number): void {
-    this.merge({ keyId, day: utcDay(atMs), usd, inputTokens: tokens.input, outputTokens: tokens.output, requests: 1 });
+  record(keyId: string, usd: number, inputTokens: number, outputTokens: number, atMs: number): void {
+    const entry = this.entryOf(keyId, utcDay(atMs));
+    entry.usd += usd;
+    entry.inputTokens += inputTokens;
+    entry.outputTokens += outputTokens;
+    entry.requests += 1;
+  }
+
+  private entryOf(keyId: string, day: string): PendingSpend {
+    let keys = this.pending.get(day);
+    if (keys === undefined) this.pending.set(day, (keys = new Map()));
+    let entry = keys.get(keyId);
+    if (entry === undefined) keys.set(keyId, (entry = { keyId, day, usd: 0, inputTokens: 0, outputTokens: 0, requests: 0 }));
+    return entry;
   }
 
   private merge(spend: PendingSpend): void {
-    const id = `${spend.keyId}\n${spend.day}`;
-    const entry = this.pending.get(id) ?? { keyId: spend.keyId, day: spend.day, usd: 0, inputTokens: 0, outputTokens: 0, requests: 0 };
+    const entry = this.entryOf(spend.keyId, spend.day);
     entry.usd += spend.usd;
     entry.inputTokens += spend.inputTokens;
     entry.outputTokens += spend.outputTokens;
     entry.requests += spend.requests;
-    this.pending.set(id, entry);
   }
 
   /** Sums this month's persisted spend back into the counters. */
@@ -85,7 +96,7 @@ export class SpendLedger {
     const batch = this.pending;
     this.pending = new Map();
     const at = this.options.nowMs();
-    const entries = [...batch.values()];
+    const entries = [...batch.values()].flatMap((keys) => [...keys.values()]);
     for (let i = 0; i < entries.length; i++) {
       const s = entries[i]!;
       const entry: AuditEntry = {

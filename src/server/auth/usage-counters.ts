@@ -2,7 +2,8 @@
  * Per-key counters behind one small interface: token buckets for requests and tokens per minute, and spend
  * per UTC day and month. One instance keeps them in memory (`MemoryUsageCounters`); several instances will
  * share them through Redis with the same interface (each method is one atomic step there: a Lua script),
- * which is why the methods are asynchronous.
+ * which is why a method may answer with a promise. Each answers at once when it can (in memory always), so
+ * a keyed request awaits nothing it need not.
  *
  * A bucket holds up to `perMinute` and refills continuously at `perMinute` per minute, so a burst of a
  * whole minute's allowance is allowed and the long-run rate is the limit. A cost larger than the whole
@@ -38,19 +39,22 @@ export interface Spend {
   monthUsd: number;
 }
 
+/** A value at once, or a promise of it when it must wait (a round trip to Redis). */
+export type MaybePromise<T> = T | Promise<T>;
+
 export interface UsageCounters {
   /** Takes each ask's cost from its bucket if every bucket can afford it, else takes nothing. */
-  take(asks: BucketAsk[], nowMs: number): Promise<TakeResult>;
+  take(asks: readonly BucketAsk[], nowMs: number): MaybePromise<TakeResult>;
   /** Takes more (positive) or gives back (negative) without a check: an estimate reconciled with usage. */
-  adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void>;
+  adjust(id: string, perMinute: number, amount: number, nowMs: number): MaybePromise<void>;
   /** Adds spend to the UTC day and month of `atMs` (spend for a period already past is dropped). */
-  addSpend(keyId: string, usd: number, atMs: number): Promise<void>;
-  spend(keyId: string, nowMs: number): Promise<Spend>;
+  addSpend(keyId: string, usd: number, atMs: number): MaybePromise<void>;
+  spend(keyId: string, nowMs: number): MaybePromise<Spend>;
   /**
    * What a finished request settles in one step: its token estimate reconciled with usage (`tokens`,
    * as `adjust`) and its spend (as `addSpend`). One round trip in Redis instead of two per request.
    */
-  charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void>;
+  charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): MaybePromise<void>;
 }
 
 export interface BucketAdjustment {
@@ -99,7 +103,7 @@ export class MemoryUsageCounters implements UsageCounters {
   private readonly buckets = new Map<string, Bucket>();
   private readonly spends = new Map<string, SpendPeriods>();
 
-  async take(asks: BucketAsk[], nowMs: number): Promise<TakeResult> {
+  take(asks: readonly BucketAsk[], nowMs: number): TakeResult {
     const levels: number[] = [];
     let allowed = true;
     for (const ask of asks) {
@@ -127,11 +131,11 @@ export class MemoryUsageCounters implements UsageCounters {
     }
   }
 
-  async adjust(id: string, perMinute: number, amount: number, nowMs: number): Promise<void> {
+  adjust(id: string, perMinute: number, amount: number, nowMs: number): void {
     this.store(id, Math.min(perMinute, this.level(id, perMinute, nowMs) - amount), nowMs);
   }
 
-  async addSpend(keyId: string, usd: number, atMs: number): Promise<void> {
+  addSpend(keyId: string, usd: number, atMs: number): void {
     const day = utcDay(atMs);
     const month = utcMonth(atMs);
     const current = this.spends.get(keyId) ?? { day, dayUsd: 0, month, monthUsd: 0 };
@@ -143,12 +147,12 @@ export class MemoryUsageCounters implements UsageCounters {
     this.spends.set(keyId, current);
   }
 
-  async charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): Promise<void> {
-    if (tokens !== undefined) await this.adjust(tokens.id, tokens.perMinute, tokens.amount, nowMs);
-    if (usd > 0) await this.addSpend(keyId, usd, nowMs);
+  charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): void {
+    if (tokens !== undefined) this.adjust(tokens.id, tokens.perMinute, tokens.amount, nowMs);
+    if (usd > 0) this.addSpend(keyId, usd, nowMs);
   }
 
-  async spend(keyId: string, nowMs: number): Promise<Spend> {
+  spend(keyId: string, nowMs: number): Spend {
     const current = this.spends.get(keyId);
     if (current === undefined) return { dayUsd: 0, monthUsd: 0 };
     return {
