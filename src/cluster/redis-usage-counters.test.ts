@@ -18,7 +18,8 @@ const opened: RedisUsageCounters[] = [];
 
 async function redisCounters(options: { redis?: string; commandTimeoutMs?: number; spendReadEveryMs?: number; leases?: { idleMs?: number } } = {}): Promise<RedisUsageCounters> {
   const { redis, ...rest } = options;
-  const c = new RedisUsageCounters({ redis: redis ?? REDIS, prefix, ...rest });
+  // Batches every 100 ms rather than the default second: these tests wait for many of them.
+  const c = new RedisUsageCounters({ redis: redis ?? REDIS, prefix, flushEveryMs: 100, ...rest });
   opened.push(c);
   if (options.redis === undefined) expect(await c.whenReady(5_000)).toBe(true);
   return c;

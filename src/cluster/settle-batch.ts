@@ -1,7 +1,7 @@
 /**
  * Changes that need not hold up a request, gathered for one write: bucket changes (reconciled estimates,
- * leases given back) summed per bucket, spend summed per key and UTC day (a spend of 0 asks only to read
- * the key's totals), and one promise for the callers waiting to know their changes were sent (shared: a
+ * leases given back) summed per bucket, spend summed per UTC day and key (a spend of 0 asks only to read
+ * the key's totals; no composite id is built per request), and one promise for the callers waiting to know their changes were sent (shared: a
  * busy replica queues thousands of changes per batch). `wait` starts a timer of `everyMs`; `drain` hands
  * the sender everything gathered and starts a new batch, so changes made while one is on its way join the
  * next.
@@ -29,7 +29,8 @@ const NOBODY_WAITS = (): void => undefined;
 
 export class SettleBatch {
   private buckets = new Map<string, BucketDelta>();
-  private spends = new Map<string, PendingSpend>();
+  /** By UTC day, then key id. */
+  private spends = new Map<string, Map<string, PendingSpend>>();
   private atMs = 0;
   private waiting: { promise: Promise<void>; resolve: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -46,12 +47,14 @@ export class SettleBatch {
     this.atMs = Math.max(this.atMs, atMs);
   }
 
-  /** `spendKey` names the key's day (one entry per key and day). */
-  addSpend(spendKey: string, spend: PendingSpend): void {
-    const pending = this.spends.get(spendKey);
-    if (pending === undefined) this.spends.set(spendKey, { ...spend });
-    else pending.usd += spend.usd;
-    this.atMs = Math.max(this.atMs, spend.atMs);
+  /** Spend of a key for the UTC day (and month) of `atMs`; a later one of the same day adds to it. */
+  addSpend(keyId: string, day: string, month: string, atMs: number, usd: number): void {
+    let keys = this.spends.get(day);
+    if (keys === undefined) this.spends.set(day, (keys = new Map()));
+    const pending = keys.get(keyId);
+    if (pending === undefined) keys.set(keyId, { keyId, day, month, atMs, usd });
+    else pending.usd += usd;
+    if (atMs > this.atMs) this.atMs = atMs;
   }
 
   /** What is gathered and not yet sent for a bucket, or for a key's day. */
@@ -59,8 +62,8 @@ export class SettleBatch {
     return this.buckets.get(id)?.amount ?? 0;
   }
 
-  spendUsd(spendKey: string): number {
-    return this.spends.get(spendKey)?.usd ?? 0;
+  spendUsd(keyId: string, day: string): number {
+    return this.spends.get(day)?.get(keyId)?.usd ?? 0;
   }
 
   /** Resolves once the changes gathered so far have been sent (or failed over to local counters). */
@@ -83,7 +86,7 @@ export class SettleBatch {
   drain(): Batch {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch: Batch = { buckets: [...this.buckets.values()], spends: [...this.spends.values()], atMs: this.atMs, sent: this.waiting?.resolve ?? NOBODY_WAITS };
+    const batch: Batch = { buckets: [...this.buckets.values()], spends: [...this.spends.values()].flatMap((keys) => [...keys.values()]), atMs: this.atMs, sent: this.waiting?.resolve ?? NOBODY_WAITS };
     this.buckets = new Map();
     this.spends = new Map();
     this.atMs = 0;

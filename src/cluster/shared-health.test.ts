@@ -41,4 +41,17 @@ describe('SharedHealth', () => {
     expect(seenByB.every((x) => x.outcome === 'overloaded' && x.deployment === 'd1')).toBe(true);
     expect(seenByA).toEqual([]);
   });
+
+  it("publishes a busy replica's outcomes as they fill a batch, dropping none", async () => {
+    const events = new TypedEmitter<{ attempt: HealthAttempt }>();
+    const detach = b.attach({ on: (name, listener) => events.on(name, listener) });
+    const before = seenByA.length;
+    // More than one batch holds, all within one second: the first batches leave at once.
+    const startedAtMs = Date.now();
+    for (let i = 0; i < 12_000; i++) events.emit('attempt', { deployment: 'd1', requestId: `busy_${i}`, outcome: 'ok', startedAtMs, latencyMs: 3, ttftMs: 1 });
+    await vi.waitFor(() => expect(seenByA.length - before).toBe(12_000), { timeout: 10_000, interval: 100 });
+    expect(b.stats.dropped).toBe(0);
+    expect(seenByA.at(-1)).toMatchObject({ deployment: 'd1', outcome: 'ok', latencyMs: 3, ttftMs: 1 });
+    detach();
+  });
 });

@@ -14,7 +14,9 @@ import type { HealthAttempt } from '../health/health-windows.js';
 import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redis-connection.js';
 
 const PUBLISH_EVERY_MS = 1_000; // a second of lag is well inside the detector's sustain period
-const MAX_BATCH = 5_000; // bounded memory while Redis is down: older outcomes are dropped, then counted
+// A batch is published when it reaches this size, before its second is up; while Redis is down it is the
+// bound on memory: older outcomes are dropped, then counted.
+const MAX_BATCH = 5_000;
 
 const batchSchema = z.object({
   origin: z.string(),
@@ -28,6 +30,8 @@ const batchSchema = z.object({
     }),
   ),
 });
+
+type SharedAttempt = z.infer<typeof batchSchema>['attempts'][number];
 
 export interface SharedHealthOptions {
   redis: string | RedisOptions;
@@ -47,14 +51,17 @@ export class SharedHealth {
   readonly origin = randomUUID();
   readonly stats = { published: 0, received: 0, dropped: 0, failures: 0 };
   private readonly channel: string;
+  /** How this replica's own batches begin (`JSON.stringify` keeps key order): they are skipped unparsed. */
+  private readonly ownBatchStart: string;
   private readonly known: Set<string>;
-  private pending: z.infer<typeof batchSchema>['attempts'] = [];
+  private pending: SharedAttempt[] = [];
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly options: SharedHealthOptions) {
     this.channel = `${options.prefix ?? SHARED_REDIS_DEFAULTS.prefix}:health`;
+    this.ownBatchStart = `{"origin":${JSON.stringify(this.origin)},`;
     this.known = new Set(options.deploymentIds);
     const onConnectionError = (): void => undefined;
     this.publisher = openSharedRedis(options.redis, { name: 'keel-health-pub', onConnectionError });
@@ -69,10 +76,15 @@ export class SharedHealth {
     return events.on('attempt', (a) => {
       if (a.cancelled === true || a.requestId.startsWith(PROBE_ID_PREFIX)) return;
       if (this.pending.length >= MAX_BATCH) {
-        this.pending.shift();
-        this.stats.dropped += 1;
+        this.flush();
+        if (this.pending.length >= MAX_BATCH) {
+          this.pending.shift();
+          this.stats.dropped += 1;
+        }
       }
-      this.pending.push({ deployment: a.deployment, outcome: a.outcome, startedAtMs: a.startedAtMs, latencyMs: a.latencyMs, ...(a.ttftMs === undefined ? {} : { ttftMs: a.ttftMs }) });
+      const outcome: SharedAttempt = { deployment: a.deployment, outcome: a.outcome, startedAtMs: a.startedAtMs, latencyMs: a.latencyMs };
+      if (a.ttftMs !== undefined) outcome.ttftMs = a.ttftMs;
+      this.pending.push(outcome);
     });
   }
 
@@ -93,6 +105,7 @@ export class SharedHealth {
   }
 
   private receive(text: string): void {
+    if (text.startsWith(this.ownBatchStart)) return;
     let batch: z.infer<typeof batchSchema>;
     try {
       const parsed = batchSchema.safeParse(JSON.parse(text));

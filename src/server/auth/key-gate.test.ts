@@ -199,7 +199,7 @@ describe('admission', () => {
 
   it('records spend in the ledger at once, while the shared counters still wait to send their batch', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
-    const waiting = Object.assign(Object.create(counters) as MemoryUsageCounters, { charge: () => new Promise<void>(() => undefined) }); // Redis's 100 ms batch, never sent
+    const waiting = Object.assign(Object.create(counters) as MemoryUsageCounters, { charge: () => new Promise<void>(() => undefined) }); // Redis's batch, never sent
     const g = new KeyGate({ ring, counters: waiting, ledger, nowMs: () => now, priceOf: () => PRICE });
     const detach = g.attach(events);
     await g.admit(g.authenticate(bearer(a.secret)), { requestId: 'w', json: body(), bodyBytes: 40 });
