@@ -8,7 +8,8 @@
  * - `--base DIR`: this `dist/` against another build (e.g. a `git worktree` of an older commit after
  *   `npm run build`), on one deployment and on two healthy deployments (where hedging is armed).
  * - `--variants telemetry,keys,redis`: this build with one production feature on (variants.ts) against
- *   the same build without it — what telemetry, 1,000 virtual keys or Redis-shared state cost.
+ *   the same build without it — what telemetry, 1,000 virtual keys or Redis-shared state cost (`redis`
+ *   against the same keys in memory; `keys+redis` against the plain route).
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { runLoad } from './load.js';
 import { cpuTimeUs } from './process-sampler.js';
 import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { startVariant, VARIANTS, type VariantName } from './variants.js';
+import { startVariant, VARIANT_BASE, VARIANTS, type VariantName } from './variants.js';
 
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -125,13 +126,18 @@ function buildComparisons(baseDist: string | undefined, simUrl: string): Compari
 async function variantComparison(name: VariantName, simUrl: string): Promise<Comparison> {
   const plain = routeConfig(['sim'], simUrl);
   const variant = await startVariant(name, plain);
+  const baseName = VARIANT_BASE[name];
+  const under = baseName === undefined ? undefined : await startVariant(baseName, plain);
   return {
-    label: `${name} on vs off`,
-    base: { dist: DIST, config: plain },
+    label: `${name} on vs ${baseName ?? 'off'}`,
+    base: under === undefined ? { dist: DIST, config: plain } : { dist: DIST, config: under.config, requestHeaders: under.requestHeaders },
     this: { dist: DIST, config: variant.config, requestHeaders: variant.requestHeaders },
     attach: (url) => variant.attach(url),
     notes: () => variant.notes(),
-    stop: () => variant.stop(),
+    stop: async () => {
+      await variant.stop();
+      await under?.stop();
+    },
   };
 }
 

@@ -7,14 +7,19 @@
  * - `keys`: 1,000 virtual keys in the config with per-minute request and token limits and a daily budget,
  *   every request carrying one of them in turn, so authentication, limits and spend are on the path.
  * - `redis`: the same 1,000 keys with `cluster.redis_url` set, so limits, spend, breaker openings and
- *   attempt outcomes are shared through Redis (127.0.0.1:6379, as the README's set-up starts it).
+ *   attempt outcomes are shared through Redis (127.0.0.1:6379, as the README's set-up starts it). Its
+ *   base is `keys` (the same keys, counted in memory), so the row reads what sharing the state costs;
+ *   `keys+redis` is the same against the plain route, both features together.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeelBenchConfig } from './keel-process.js';
 
-export type VariantName = 'telemetry' | 'telemetry-sampled' | 'keys' | 'redis';
-export const VARIANTS: readonly VariantName[] = ['telemetry', 'telemetry-sampled', 'keys', 'redis'];
+export type VariantName = 'telemetry' | 'telemetry-sampled' | 'keys' | 'redis' | 'keys+redis';
+export const VARIANTS: readonly VariantName[] = ['telemetry', 'telemetry-sampled', 'keys', 'redis', 'keys+redis'];
+
+/** What a variant is measured against: the plain route, unless it adds to another variant. */
+export const VARIANT_BASE: Partial<Record<VariantName, VariantName>> = { redis: 'keys' };
 
 const KEY_COUNT = 1_000;
 const SAMPLED_RATIO = 0.1;
@@ -77,6 +82,7 @@ export async function startVariant(name: VariantName, base: KeelBenchConfig): Pr
   const keys = Array.from({ length: KEY_COUNT }, (_, i) => ({ name: `bench-${i}`, key: keySecret(i), ...KEY_LIMITS }));
   const requestHeaders = keys.map((k) => ({ authorization: `Bearer ${k.key}` }));
   const config: KeelBenchConfig = { ...base, keys };
-  if (name === 'redis') config.cluster = { redis_url: REDIS_URL };
-  return { config, requestHeaders, attach: () => undefined, notes: () => [`${name}: ${KEY_COUNT} keys used in turn${name === 'redis' ? `, state shared through ${REDIS_URL}` : ''}`], stop: async () => undefined };
+  const shared = name === 'redis' || name === 'keys+redis';
+  if (shared) config.cluster = { redis_url: REDIS_URL };
+  return { config, requestHeaders, attach: () => undefined, notes: () => [`${name}: ${KEY_COUNT} keys used in turn${shared ? `, state shared through ${REDIS_URL}` : ''}`], stop: async () => undefined };
 }

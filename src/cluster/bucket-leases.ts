@@ -19,8 +19,10 @@ import { bucketState, type BucketAsk, type BucketState, type TakeResult } from '
 export const LEASE_DEFAULTS = {
   // A lease is 1% of a minute's allowance: with N replicas at most N% of it sits unused in leases.
   fraction: 0.01,
-  // A lease unused this long goes back to the shared bucket.
-  idleMs: 2_000, // 2 s
+  // A lease unused this long goes back to the shared bucket. Long enough that a key used every few
+  // seconds keeps its lease (taking it again is a Redis round trip, about 0.1 ms of Keel's CPU); short
+  // enough that what an idle replica holds (1% of the limit) is soon the cluster's again.
+  idleMs: 10_000, // 10 s
   // Buckets held at once; past it new buckets are served without leases (exactly, from Redis).
   maxBuckets: 10_000,
 } as const;

@@ -12,7 +12,7 @@
  * - Takes are served from leases (`bucket-leases.ts`): a take that must go to Redis asks for 1% of the
  *   bucket more, and the next takes of that bucket are admitted here until it runs out. Near a limit, and
  *   for small limits, every take is one atomic script in Redis, as without leases. The cluster never
- *   admits more than a bucket allows; a replica's unused lease goes back after 2 idle seconds.
+ *   admits more than a bucket allows; a replica's unused lease goes back after 10 idle seconds.
  * - What a finished request settles (its token estimate reconciled with usage, its spend) and leases
  *   given back are gathered and sent together every `flushEveryMs` (1 s) as one script, whose answer
  *   also refreshes this replica's view of the buckets and spend it touched. A batch holds one entry per

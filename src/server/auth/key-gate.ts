@@ -85,6 +85,7 @@ export class KeyGate implements RequestGate {
   private readonly pending = new Map<string, PendingGrant | PendingGrant[]>();
   private readonly buckets = new WeakMap<VirtualKeyRecord, KeyBuckets>();
   private lastSweepMs = 0;
+  private watchedCharge: Promise<void> | undefined;
 
   constructor(private readonly options: KeyGateOptions) {}
 
@@ -93,7 +94,11 @@ export class KeyGate implements RequestGate {
     return events.on('request', (record) => {
       try {
         const charged = this.charge(record);
-        if (charged !== undefined) charged.catch((err: unknown) => this.options.onError?.(err));
+        // Shared counters answer every charge of a batch with one promise, pending for up to a second:
+        // one handler per batch, not one per request held that long (old-generation garbage).
+        if (charged === undefined || charged === this.watchedCharge) return;
+        this.watchedCharge = charged;
+        charged.catch((err: unknown) => this.options.onError?.(err));
       } catch (err) {
         this.options.onError?.(err);
       }
