@@ -154,6 +154,23 @@ describe('admission', () => {
     expect(refused(() => gate.admit(caller, { requestId: 'f', json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
   });
 
+  it('admits and refuses the same when the counters answer with promises (shared counters asking Redis)', async () => {
+    const remote = new MemoryUsageCounters();
+    const later: MemoryUsageCounters = Object.assign(Object.create(remote) as MemoryUsageCounters, {
+      take: async (...args: Parameters<MemoryUsageCounters['take']>) => remote.take(...args),
+      spend: async (...args: Parameters<MemoryUsageCounters['spend']>) => remote.spend(...args),
+    });
+    const g = new KeyGate({ ring, counters: later, ledger, nowMs: () => now, priceOf: () => PRICE });
+    const { secret } = await keys.create({ name: 'app', rpm: 1, daily_budget_usd: 10, priority: 'interactive' }, 'test');
+    const caller = g.authenticate(bearer(secret));
+    const first = g.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 });
+    expect(first).toBeInstanceOf(Promise);
+    expect((await first).headers).toMatchObject({ 'x-ratelimit-remaining-requests': '0' });
+    expect(await refusedAsync(() => g.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
+    remote.addSpend(g.authenticate(bearer(secret)).keyId!, 10, now);
+    expect(await refusedAsync(() => g.admit(caller, { requestId: 'c', json: body(), bodyBytes: 40 }))).toMatchObject({ code: 'budget_exceeded' });
+  });
+
   it('gives back what an abandoned request reserved', async () => {
     const { secret } = await keys.create({ name: 'app', rpm: 1, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));

@@ -137,13 +137,14 @@ export class KeyGate implements RequestGate {
     this.checkModel(key, request.json);
     if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
     const spend = this.options.counters.spend(key.id, nowMs);
-    if (spend instanceof Promise) {
-      return spend.then((s) => {
-        this.checkBudgets(key, s, nowMs);
-        return this.takeLimits(key, request, nowMs);
-      });
-    }
+    if (spend instanceof Promise) return this.admitWhenSpendKnown(key, request, nowMs, spend);
     this.checkBudgets(key, spend, nowMs);
+    return this.takeLimits(key, request, nowMs);
+  }
+
+  // The waits live in methods of their own: a closure in `admit` would cost every call its context.
+  private async admitWhenSpendKnown(key: VirtualKeyRecord, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
+    this.checkBudgets(key, await spend, nowMs);
     return this.takeLimits(key, request, nowMs);
   }
 
@@ -155,7 +156,11 @@ export class KeyGate implements RequestGate {
     if (key.tpm !== null) asks.push({ kind: 'tokens', id: tpmId, perMinute: key.tpm, cost: estimate });
     if (asks.length === 0) return this.grant(key, request.requestId, 0, {}, nowMs);
     const taken = this.options.counters.take(asks, nowMs);
-    return taken instanceof Promise ? taken.then((t) => this.granted(key, request, asks, estimate, t, nowMs)) : this.granted(key, request, asks, estimate, taken, nowMs);
+    return taken instanceof Promise ? this.grantWhenTaken(key, request, asks, estimate, taken, nowMs) : this.granted(key, request, asks, estimate, taken, nowMs);
+  }
+
+  private async grantWhenTaken(key: VirtualKeyRecord, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
+    return this.granted(key, request, asks, estimate, await taken, nowMs);
   }
 
   private granted(key: VirtualKeyRecord, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
