@@ -28,6 +28,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { MemoryUsageCounters, utcDay, utcMonth, type BucketAdjustment, type BucketAsk, type MaybePromise, type Spend, type TakeResult, type UsageCounters } from '../server/auth/usage-counters.js';
 import { BucketLeases, type BucketDelta } from './bucket-leases.js';
 import { defineCounterScripts, type CounterScripts } from './redis-counter-scripts.js';
+import { RedisFallback } from './redis-fallback.js';
 import { SettleBatch, type PendingSpend } from './settle-batch.js';
 import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redis-connection.js';
 
@@ -94,10 +95,8 @@ export class RedisUsageCounters implements UsageCounters {
   private readonly leases: BucketLeases;
   private readonly prefix: string;
   private readonly nowMs: () => number;
-  private readonly counts = { fallbacks: 0, failures: 0, degradedEpisodes: 0, leasedTakes: 0, flushes: 0, spendReads: 0 };
-  private skipUntilMs = 0;
-  private degraded = false;
-  private lastError: Error | undefined;
+  private readonly counts = { leasedTakes: 0, flushes: 0, spendReads: 0 };
+  private readonly fallback: RedisFallback;
   private readonly spendCopies = new Map<string, SpendCopy>();
   /** First-use reads on their way: the requests of a key first seen together share one round trip. */
   private readonly spendReadsOnTheirWay = new Map<string, Promise<Spend>>();
@@ -115,11 +114,12 @@ export class RedisUsageCounters implements UsageCounters {
       // Concurrent requests' takes leave in one write instead of one each.
       autoPipelining: true,
       ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
-      onConnectionError: (err) => void (this.lastError = err),
+      onConnectionError: (err) => void (this.fallback.lastError = err),
     });
     this.scripts = defineCounterScripts(this.redis);
+    this.fallback = new RedisFallback(this.redis, { retryAfterFailureMs: REDIS_COUNTERS_DEFAULTS.retryAfterFailureMs, onDegraded: options.onDegraded, onRecovered: options.onRecovered });
     // A reconnect ends any wait: the next operation goes to Redis again.
-    this.redis.on('ready', () => void (this.skipUntilMs = 0));
+    this.redis.on('ready', () => this.fallback.retryNow());
     this.releaseTimer = setInterval(() => this.giveBack(this.leases.release(this.nowMs())), Math.max(100, this.leases.idleMs / 2));
     this.releaseTimer.unref();
   }
@@ -148,7 +148,7 @@ export class RedisUsageCounters implements UsageCounters {
         return leased;
       }
     }
-    return this.run(async () => {
+    return this.fallback.run(async () => {
       const keys: string[] = [];
       const args: (string | number)[] = [String(nowMs), String(REDIS_COUNTERS_DEFAULTS.bucketIdleMs)];
       const leasing: string[] = [];
@@ -210,7 +210,7 @@ export class RedisUsageCounters implements UsageCounters {
     const copy = this.spendCopies.get(keyId);
     if (copy !== undefined && copy.day === day && copy.month === month) {
       // A copy past its age is still used while the next flush refreshes it.
-      if (Date.now() - copy.readAtMs >= (this.options.spendReadEveryMs ?? REDIS_COUNTERS_DEFAULTS.spendReadEveryMs) && this.usable()) {
+      if (Date.now() - copy.readAtMs >= (this.options.spendReadEveryMs ?? REDIS_COUNTERS_DEFAULTS.spendReadEveryMs) && this.fallback.usable()) {
         this.queueSpend(keyId, 0, nowMs);
         this.batch.schedule();
       }
@@ -218,7 +218,7 @@ export class RedisUsageCounters implements UsageCounters {
     }
     const reading = this.spendReadsOnTheirWay.get(keyId);
     if (reading !== undefined) return reading;
-    const read = this.run(async () => {
+    const read = this.fallback.run(async () => {
       this.counts.spendReads++;
       const [dayUsd, monthUsd] = (await this.redis.mget(this.dayKey(keyId, nowMs), this.monthKey(keyId, nowMs))).map((v) => Number(v ?? 0)) as [number, number];
       if (this.spendCopies.size >= SPEND_COPIES_MAX) this.spendCopies.clear(); // bounded: a re-read costs one round trip
@@ -265,7 +265,7 @@ export class RedisUsageCounters implements UsageCounters {
         if (totals.size === 0 || !(await counters.whenReady(2_000))) return;
         const { dayTtlMs, monthTtlMs } = REDIS_COUNTERS_DEFAULTS;
         for (const [keyId, { dayUsd, monthUsd }] of totals) {
-          await counters.run(
+          await counters.fallback.run(
             async () => void (await counters.scripts.keelSeedSpend(counters.dayKey(keyId, nowMs), counters.monthKey(keyId, nowMs), String(dayUsd), String(monthUsd), String(dayTtlMs), String(monthTtlMs))),
             async () => undefined,
           );
@@ -291,7 +291,7 @@ export class RedisUsageCounters implements UsageCounters {
   }
 
   stats(): RedisUsageCountersStats {
-    return { healthy: !this.degraded && this.redis.status === 'ready', ...this.counts, lastError: this.lastError?.message };
+    return { healthy: this.fallback.healthy, ...this.fallback.counts, ...this.counts, lastError: this.fallback.lastError?.message };
   }
 
   /** Gives back every lease and sends what is settled, then closes the connection. */
@@ -332,7 +332,7 @@ export class RedisUsageCounters implements UsageCounters {
         args.push(String(s.usd));
       }
       this.counts.flushes++;
-      await this.run(
+      await this.fallback.run(
         async () => this.observe(buckets, spends, await this.scripts.keelFlush(keys.length, ...keys, ...args), atMs),
         async () => {
           for (const b of buckets) await this.local.adjust(b.id, b.perMinute, b.amount, atMs);
@@ -354,40 +354,6 @@ export class RedisUsageCounters implements UsageCounters {
       copy.monthUsd = Number(reply[buckets.length + 2 * j + 1]) + since;
       copy.readAtMs = readAtMs;
     });
-  }
-
-  private usable(): boolean {
-    return this.redis.status === 'ready' && Date.now() >= this.skipUntilMs;
-  }
-
-  private async run<T>(remote: () => Promise<T>, local: () => Promise<T>): Promise<T> {
-    if (this.usable()) {
-      try {
-        const value = await remote();
-        if (this.degraded) {
-          this.degraded = false;
-          this.options.onRecovered?.();
-        }
-        return value;
-      } catch (err) {
-        this.fail(err);
-      }
-    } else if (!this.degraded) {
-      this.fail(this.lastError ?? new Error(`redis connection ${this.redis.status}`));
-    }
-    this.counts.fallbacks++;
-    return local();
-  }
-
-  private fail(err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.counts.failures++;
-    this.lastError = error;
-    this.skipUntilMs = Date.now() + REDIS_COUNTERS_DEFAULTS.retryAfterFailureMs;
-    if (this.degraded) return;
-    this.degraded = true;
-    this.counts.degradedEpisodes++;
-    this.options.onDegraded?.(error);
   }
 
   private bucketKey(id: string): string {

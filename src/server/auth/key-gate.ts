@@ -64,6 +64,32 @@ interface KeyBuckets {
   tpmId: string;
 }
 
+/**
+ * The caller a key authenticates: what the router needs, and the key's record kept out of sight for
+ * `admit`, which would otherwise look the key up again on every request.
+ */
+class KeyCaller implements Caller {
+  readonly keyId: string;
+  readonly keyName: string;
+  readonly tenant: string;
+  readonly priority: VirtualKeyRecord['priority'];
+  readonly models?: readonly string[];
+  readonly #record: VirtualKeyRecord;
+
+  constructor(record: VirtualKeyRecord) {
+    this.keyId = record.id;
+    this.keyName = record.name;
+    this.tenant = record.tenant;
+    this.priority = record.priority;
+    if (record.allowedModels !== null) this.models = record.allowedModels;
+    this.#record = record;
+  }
+
+  static recordOf(caller: Caller): VirtualKeyRecord | undefined {
+    return caller instanceof KeyCaller ? caller.#record : undefined;
+  }
+}
+
 /** An admitted request waiting for the router's report: what to reconcile, and how to give it back. */
 class PendingGrant implements Grant {
   constructor(
@@ -120,9 +146,7 @@ export class KeyGate implements RequestGate {
     if (record.expiresAt !== null && record.expiresAt <= this.options.nowMs()) {
       throw new KeelError('unauthorized', `The API key ${record.prefix} expired at ${isoDay(record.expiresAt)}.`);
     }
-    const caller: Caller = { keyId: record.id, keyName: record.name, tenant: record.tenant, priority: record.priority };
-    if (record.allowedModels !== null) caller.models = record.allowedModels;
-    return caller;
+    return new KeyCaller(record);
   }
 
   /**
@@ -131,7 +155,7 @@ export class KeyGate implements RequestGate {
    */
   admit(caller: Caller, request: AdmissionRequest): Grant | Promise<Grant> {
     if (caller.keyId === undefined) return NO_GRANT;
-    const key = this.options.ring.get(caller.keyId);
+    const key = KeyCaller.recordOf(caller) ?? this.options.ring.get(caller.keyId);
     if (key === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
     const nowMs = this.options.nowMs();
     this.checkModel(key, request.json);
@@ -248,7 +272,7 @@ export class KeyGate implements RequestGate {
     // Request ids may come from clients: match the tenant too, so one tenant cannot be charged for another.
     const entry = this.take(record.requestId, (p) => p.key.tenant === record.tenant);
     if (entry === undefined) return undefined;
-    const key = this.options.ring.get(entry.key.id);
+    const { key } = entry;
     let input = 0;
     let output = 0;
     let usd = 0;
@@ -259,11 +283,12 @@ export class KeyGate implements RequestGate {
       usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
     }
     const nowMs = this.options.nowMs();
-    const tokens = key?.tpm == null ? undefined : { id: this.bucketsOf(key).tpmId, perMinute: key.tpm, amount: input + output - entry.estimate };
+    // Reconciled against the bucket the estimate was taken from (the key as it was admitted).
+    const tokens = key.tpm === null ? undefined : { id: this.bucketsOf(key).tpmId, perMinute: key.tpm, amount: input + output - entry.estimate };
     // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
     // before the counters, so spend recorded after that wait could miss the ledger's last flush.
-    this.options.ledger.record(entry.key.id, usd, input, output, nowMs);
-    const charged = this.options.counters.charge(entry.key.id, tokens, usd, nowMs);
+    this.options.ledger.record(key.id, usd, input, output, nowMs);
+    const charged = this.options.counters.charge(key.id, tokens, usd, nowMs);
     return charged instanceof Promise ? charged : undefined;
   }
 
