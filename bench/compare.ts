@@ -10,6 +10,8 @@
  * - `--variants telemetry,keys,redis`: this build with one production feature on (variants.ts) against
  *   the same build without it — what telemetry, 1,000 virtual keys or Redis-shared state cost (`redis`
  *   against the same keys in memory; `keys+redis` against the plain route).
+ * - `--node-flags "F" [--base-node-flags "G"]`: this build run with node flags F against the same build
+ *   with G (none by default) — what a V8 setting costs or saves, one deployment.
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -42,6 +44,7 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 
 interface Side {
   dist: string;
+  nodeFlags?: string[];
   config: KeelBenchConfig;
   requestHeaders?: Array<Record<string, string>> | undefined;
 }
@@ -64,8 +67,8 @@ interface Row {
 }
 
 async function compare(c: Comparison, rounds: number, burstS: number): Promise<Row[]> {
-  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist });
-  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist }).catch(async (err: unknown) => {
+  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [] });
+  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [] }).catch(async (err: unknown) => {
     await base.stop();
     throw err;
   });
@@ -113,7 +116,13 @@ function render(title: string, rows: Row[], notes: string[], rounds: number, bur
   return lines.join('\n');
 }
 
-function buildComparisons(baseDist: string | undefined, simUrl: string): Comparison[] {
+const flagList = (raw: string | undefined): string[] => (raw ?? '').split(' ').filter((f) => f !== '');
+
+function buildComparisons(baseDist: string | undefined, flags: { this: string[]; base: string[] } | undefined, simUrl: string): Comparison[] {
+  if (flags !== undefined) {
+    const label = `node ${flags.this.join(' ')} vs ${flags.base.length === 0 ? 'no flags' : flags.base.join(' ')}`;
+    return [{ label, base: { dist: DIST, config: routeConfig(['sim'], simUrl), nodeFlags: flags.base }, this: { dist: DIST, config: routeConfig(['sim'], simUrl), nodeFlags: flags.this } }];
+  }
   if (baseDist !== undefined) {
     return [
       { label: 'one deployment', base: { dist: baseDist, config: routeConfig(['sim'], simUrl) }, this: { dist: DIST, config: routeConfig(['sim'], simUrl) } },
@@ -149,10 +158,16 @@ function parseVariants(raw: string | undefined): VariantName[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { base: { type: 'string' }, variants: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { base: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, 'base-node-flags': { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } },
+    strict: true,
+  });
   const baseDist = values.base;
   const variants = parseVariants(values.variants);
-  if (baseDist === undefined && variants.length === 0) throw new Error(`expected --base DIR (another build's dist/) or --variants ${VARIANTS.join(',')}`);
+  const flags = values['node-flags'] === undefined ? undefined : { this: flagList(values['node-flags']), base: flagList(values['base-node-flags']) };
+  if (baseDist === undefined && variants.length === 0 && flags === undefined) {
+    throw new Error(`expected --base DIR (another build's dist/), --variants ${VARIANTS.join(',')} or --node-flags "F"`);
+  }
   if (baseDist !== undefined && !existsSync(join(baseDist, 'cli', 'keel.js'))) throw new Error('--base DIR: a built Keel (DIR/cli/keel.js), e.g. `git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)` then --base /tmp/base/dist');
   const rounds = Math.max(2, Number(values.rounds ?? DEFAULTS.rounds));
   const burstS = Math.max(1, Number(values.burst ?? DEFAULTS.burstS));
@@ -160,7 +175,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
-    for (const c of buildComparisons(baseDist, sim.url)) rows.push(...(await compare(c, rounds, burstS)));
+    for (const c of buildComparisons(baseDist, flags, sim.url)) rows.push(...(await compare(c, rounds, burstS)));
     for (const name of variants) {
       const c = await variantComparison(name, sim.url);
       try {
@@ -170,7 +185,7 @@ async function main(): Promise<void> {
         await c.stop?.();
       }
     }
-    const title = baseDist !== undefined ? `this build vs ${baseDist}` : 'features on vs off, this build';
+    const title = flags !== undefined ? 'node flags, this build' : baseDist !== undefined ? `this build vs ${baseDist}` : 'features on vs off, this build';
     console.log(render(title, rows, notes, rounds, burstS));
   } finally {
     await sim.stop();

@@ -7,7 +7,25 @@
 import { isJsonSpace, jsonStringEndInBytes } from '../core/json-text.js';
 
 const QUOTE = 0x22;
-const MODEL = Buffer.from('model');
+
+/** `"model"`'s five bytes, checked in place (a Buffer compare crosses into C++ for five bytes). */
+function isModelKey(body: Buffer, start: number, end: number): boolean {
+  return end - start === 6 && body[start + 1] === 0x6d && body[start + 2] === 0x6f && body[start + 3] === 0x64 && body[start + 4] === 0x65 && body[start + 5] === 0x6c;
+}
+
+/** A model name as JSON bytes, made once per name: a gateway swaps in the same few names all day. */
+const encodedModels = new Map<string, Buffer>();
+const MAX_ENCODED_MODELS = 1_000;
+
+function encodedModel(model: string): Buffer {
+  let bytes = encodedModels.get(model);
+  if (bytes === undefined) {
+    if (encodedModels.size >= MAX_ENCODED_MODELS) encodedModels.clear();
+    bytes = Buffer.from(JSON.stringify(model), 'utf8');
+    encodedModels.set(model, bytes);
+  }
+  return bytes;
+}
 
 export function swapModel(body: Buffer, model: string): Buffer {
   let depth = 0;
@@ -20,7 +38,7 @@ export function swapModel(body: Buffer, model: string): Buffer {
     const c = body[i]!;
     if (c === QUOTE) {
       const end = jsonStringEndInBytes(body, i);
-      if (depth === 1 && expectKey && end - i - 1 === MODEL.length && body.compare(MODEL, 0, MODEL.length, i + 1, end) === 0) {
+      if (depth === 1 && expectKey && isModelKey(body, i, end)) {
         let j = end + 1;
         while (isJsonSpace(body[j]!)) j++;
         j++; // the colon
@@ -50,7 +68,19 @@ export function swapModel(body: Buffer, model: string): Buffer {
     const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     return Buffer.from(JSON.stringify({ ...parsed, model }));
   }
-  const replacement = Buffer.from(JSON.stringify(model), 'utf8');
-  if (replacement.equals(body.subarray(lastStart, lastEnd))) return body;
-  return Buffer.concat([body.subarray(0, lastStart), replacement, body.subarray(lastEnd)], body.length - (lastEnd - lastStart) + replacement.length);
+  const replacement = encodedModel(model);
+  if (sameBytes(body, lastStart, lastEnd, replacement)) return body;
+  // A new buffer, never the client's edited in place: the client's bytes may still be read (a retry asks
+  // another deployment, with its own model).
+  const swapped = Buffer.allocUnsafe(body.length - (lastEnd - lastStart) + replacement.length);
+  body.copy(swapped, 0, 0, lastStart);
+  replacement.copy(swapped, lastStart);
+  body.copy(swapped, lastStart + replacement.length, lastEnd);
+  return swapped;
+}
+
+function sameBytes(body: Buffer, start: number, end: number, other: Buffer): boolean {
+  if (end - start !== other.length) return false;
+  for (let k = 0; k < other.length; k++) if (body[start + k] !== other[k]) return false;
+  return true;
 }

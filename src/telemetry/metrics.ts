@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 import type { CircuitStateName, CircuitStateChangeEvent } from '../resilience/index.js';
+import { talliedCounter } from './label-tally.js';
 
 export interface MetricsOptions {
   /** Also export Node's process metrics (CPU, memory, event loop lag, GC), prefixed `keel_`. Default true. */
@@ -57,7 +58,8 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
   // Deployments to report gauges for: the configured ones, plus any seen in an attempt.
   const deployments = new Set<string>(options.deployments ?? []);
 
-  const requests = new Counter({
+  // The counters every request touches are tallied (label-tally.ts): no label string built per call.
+  const requests = talliedCounter({
     name: 'keel_requests_total',
     help: 'Client requests the router finished, by route, outcome (ok or the error code the client got), client format and streaming.',
     labelNames: ['route', 'outcome', 'client_format', 'stream'] as const,
@@ -77,7 +79,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
     buckets: LLM_LATENCY_BUCKETS_S,
     registers,
   });
-  const attempts = new Counter({
+  const attempts = talliedCounter({
     name: 'keel_attempts_total',
     help: 'Upstream attempts, by deployment, provider, outcome (cancelled when Keel abandoned it: a lost hedge, a client gone) and kind (first, retry, failover, hedge, last_resort).',
     labelNames: ['deployment', 'provider', 'outcome', 'kind'] as const,
@@ -108,7 +110,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
     labelNames: ['route', 'deployment'] as const,
     registers,
   });
-  const tokens = new Counter({
+  const tokens = talliedCounter({
     name: 'keel_tokens_total',
     help: 'Tokens reported by providers, by deployment and direction (input, output).',
     labelNames: ['deployment', 'direction'] as const,
@@ -186,19 +188,19 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
 
   const onAttempt = (a: AttemptRecord): void => {
     deployments.add(a.deployment);
-    attempts.inc({ deployment: a.deployment, provider: a.provider, outcome: a.cancelled === true ? 'cancelled' : a.outcome, kind: a.kind });
+    attempts.add(1, a.deployment, a.provider, a.cancelled === true ? 'cancelled' : a.outcome, a.kind);
     attemptDuration.observe({ deployment: a.deployment }, msToS(a.latencyMs));
     if (a.kind === 'retry') retries.inc({ deployment: a.deployment });
     else if (a.kind === 'failover') failovers.inc({ route: a.route, deployment: a.deployment });
     else if (a.kind === 'hedge') hedges.inc({ route: a.route, deployment: a.deployment });
     if (a.usage !== undefined) {
-      tokens.inc({ deployment: a.deployment, direction: 'input' }, a.usage.inputTokens);
-      tokens.inc({ deployment: a.deployment, direction: 'output' }, a.usage.outputTokens);
+      tokens.add(a.usage.inputTokens, a.deployment, 'input');
+      tokens.add(a.usage.outputTokens, a.deployment, 'output');
     }
   };
 
   const onRequest = (r: RequestRecord): void => {
-    requests.inc({ route: r.route, outcome: r.outcome, client_format: r.clientFormat, stream: String(r.stream) });
+    requests.add(1, r.route, r.outcome, r.clientFormat, r.stream ? 'true' : 'false');
     requestDuration.observe({ route: r.route }, msToS(r.latencyMs));
     if (r.outcome === 'rate_limited' && r.attempts.length === 0) shed.inc({ priority: r.priority });
     if (r.degraded !== undefined) degraded.inc({ route: r.route, kind: r.degraded });

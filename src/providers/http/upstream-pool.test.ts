@@ -79,6 +79,14 @@ describe('upstream pools', () => {
     }
   });
 
+  it('makes a pool again for a deployment whose pool was closed', async () => {
+    server.answer((res) => res.end('ok'));
+    const deployment = testDeployment({ id: 'pool-closed', provider: 'openai', model: 'm', baseUrl: server.url });
+    expect(await send(deployment)).toBe('ok');
+    await closeAllPools();
+    expect(await send(deployment)).toBe('ok');
+  });
+
   it('prefixes paths with the base URL path, without a trailing slash', () => {
     expect(basePath(testDeployment({ id: 'p', provider: 'openai', model: 'm', baseUrl: 'http://h/v1/' }))).toBe('/v1');
     expect(basePath(testDeployment({ id: 'p', provider: 'openai', model: 'm', baseUrl: 'http://h' }))).toBe('');

@@ -11,8 +11,35 @@ const KEEP_ALIVE_MS = 60_000; // providers close idle sockets after ~60-120 s; r
 /** What a pool is made from: a config reload that changes any of it gets a new pool. */
 const pools = new Map<string, { pool: Pool; shape: string }>();
 
+/**
+ * What one deployment record resolved to, so the request path parses no URL: a record is never changed
+ * (a reload makes new ones, which are checked against their pool's shape again).
+ */
+const resolved = new WeakMap<Deployment, { origin: string; basePath: string; pool?: Pool }>();
+
 export function poolFor(deployment: Deployment): Pool {
-  const origin = new URL(deployment.baseUrl).origin;
+  const entry = resolve(deployment);
+  // A pool closed since (closeAllPools, or a reload that reshaped it) is looked up or made again.
+  if (entry.pool === undefined || pools.get(deployment.id)?.pool !== entry.pool) entry.pool = poolOf(deployment, entry.origin);
+  return entry.pool;
+}
+
+/** The path part of a deployment's base URL, to prefix to endpoint paths (`/v1`). */
+export function basePath(deployment: Deployment): string {
+  return resolve(deployment).basePath;
+}
+
+function resolve(deployment: Deployment): { origin: string; basePath: string; pool?: Pool } {
+  let entry = resolved.get(deployment);
+  if (entry === undefined) {
+    const url = new URL(deployment.baseUrl);
+    entry = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+    resolved.set(deployment, entry);
+  }
+  return entry;
+}
+
+function poolOf(deployment: Deployment, origin: string): Pool {
   const shape = `${origin} ${deployment.maxConnections} ${deployment.timeouts.connectMs}`;
   const existing = pools.get(deployment.id);
   if (existing !== undefined && existing.shape === shape) return existing.pool;
@@ -28,11 +55,6 @@ export function poolFor(deployment: Deployment): Pool {
   });
   pools.set(deployment.id, { pool, shape });
   return pool;
-}
-
-/** The path part of a deployment's base URL, to prefix to endpoint paths (`/v1`). */
-export function basePath(deployment: Deployment): string {
-  return new URL(deployment.baseUrl).pathname.replace(/\/+$/, '');
 }
 
 export async function closeAllPools(): Promise<void> {

@@ -6,6 +6,7 @@
 import type { UpstreamSignal } from '../attempt-signal.js';
 import type { Readable } from 'node:stream';
 import type { Deployment } from '../../config/resolve-config.js';
+import { readAll } from '../../core/read-all.js';
 import { secrets } from '../../core/secrets.js';
 import type { UpstreamFailure } from '../types.js';
 import { StreamTimeoutError, classifyNetworkFailure } from './network-failure.js';
@@ -69,23 +70,13 @@ export async function readBodyText(body: Readable, maxBytes = MAX_ERROR_BODY_BYT
  * with a timeout after that long instead of holding the request until its deadline.
  */
 export async function readBodyBuffer(body: Readable, idleMs?: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    if (idleMs === undefined) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => body.destroy(new StreamTimeoutError('idle', idleMs)), Math.max(1, idleMs));
-  };
+  if (idleMs === undefined) return readAll(body);
+  const timer = setTimeout(() => body.destroy(new StreamTimeoutError('idle', idleMs)), Math.max(1, idleMs));
   try {
-    arm();
-    for await (const chunk of body) {
-      chunks.push(chunk as Buffer);
-      arm();
-    }
+    return await readAll(body, { onChunk: () => void timer.refresh() });
   } finally {
     clearTimeout(timer);
   }
-  return Buffer.concat(chunks);
 }
 
 /** Upstream error text relayed to clients and logs must never carry a key, ours or a provider's echo. */
