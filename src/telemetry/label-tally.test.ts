@@ -1,6 +1,6 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { LabelTally, talliedCounter } from './label-tally.js';
+import { LabelTally, TalliedHistogram, talliedCounter } from './label-tally.js';
 
 describe('LabelTally', () => {
   it('renders at scrape exactly what direct incs render', async () => {
@@ -42,5 +42,27 @@ describe('LabelTally', () => {
     expect(() => tally.add(Number.NaN, 'x')).toThrow(TypeError);
     expect(() => tally.add(-1, 'x')).toThrow('decrease');
     expect(() => tally.add(1, undefined as unknown as string)).toThrow('label value 1 is missing');
+  });
+});
+
+describe('TalliedHistogram', () => {
+  it("renders what prom-client's own histogram renders for the same observations", async () => {
+    const direct = new Registry();
+    const tallied = new Registry();
+    const buckets = [0.1, 0.5, 1, 5];
+    const histogram = new Histogram({ name: 'h_seconds', help: 'h', labelNames: ['route'] as const, buckets, registers: [direct] });
+    const tally = new TalliedHistogram({ name: 'h_seconds', help: 'h', labelNames: ['route'] as const, buckets, registers: [tallied] });
+    // On a bound, between bounds, above them all, and 0.
+    for (const [value, route] of [[0.1, 'a'], [0.3, 'a'], [7, 'a'], [0, 'b'], [1, 'b'], [0.5, 'a']] as const) {
+      histogram.observe({ route }, value);
+      tally.observe(value, route);
+    }
+    const rendered = await tallied.metrics();
+    expect(rendered).toBe(await direct.metrics());
+    expect(rendered).toContain('h_seconds_bucket{le="0.5",route="a"} 3');
+    expect(rendered).toContain('h_seconds_bucket{le="+Inf",route="a"} 4');
+    expect(rendered).toContain('h_seconds_count{route="b"} 2');
+    tallied.resetMetrics();
+    expect(await tallied.metrics()).toBe('# HELP h_seconds h\n# TYPE h_seconds histogram\n');
   });
 });

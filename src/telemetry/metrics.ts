@@ -7,11 +7,11 @@
  * construction: routes and deployments come from the config, outcomes, kinds and error codes are fixed
  * sets; request ids, tenants, messages and keys never become labels.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 import type { CircuitStateName, CircuitStateChangeEvent } from '../resilience/index.js';
-import { talliedCounter } from './label-tally.js';
+import { TalliedHistogram, talliedCounter } from './label-tally.js';
 
 export interface MetricsOptions {
   /** Also export Node's process metrics (CPU, memory, event loop lag, GC), prefixed `keel_`. Default true. */
@@ -58,21 +58,21 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
   // Deployments to report gauges for: the configured ones, plus any seen in an attempt.
   const deployments = new Set<string>(options.deployments ?? []);
 
-  // The counters every request touches are tallied (label-tally.ts): no label string built per call.
+  // The counters and histograms every request touches are tallied (label-tally.ts): no label string built per call.
   const requests = talliedCounter({
     name: 'keel_requests_total',
     help: 'Client requests the router finished, by route, outcome (ok or the error code the client got), client format and streaming.',
     labelNames: ['route', 'outcome', 'client_format', 'stream'] as const,
     registers,
   });
-  const requestDuration = new Histogram({
+  const requestDuration = new TalliedHistogram({
     name: 'keel_request_duration_seconds',
     help: 'Time from admission to the end of the answer (the last byte of a stream), by route.',
     labelNames: ['route'] as const,
     buckets: LLM_LATENCY_BUCKETS_S,
     registers,
   });
-  const timeToFirstToken = new Histogram({
+  const timeToFirstToken = new TalliedHistogram({
     name: 'keel_time_to_first_token_seconds',
     help: 'Streamed requests answered by a deployment: time from admission to the first content, failed attempts before it included, by route.',
     labelNames: ['route'] as const,
@@ -85,7 +85,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
     labelNames: ['deployment', 'provider', 'outcome', 'kind'] as const,
     registers,
   });
-  const attemptDuration = new Histogram({
+  const attemptDuration = new TalliedHistogram({
     name: 'keel_attempt_duration_seconds',
     help: 'Duration of upstream attempts (to the end of the stream for streamed answers), by deployment.',
     labelNames: ['deployment'] as const,
@@ -189,7 +189,7 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
   const onAttempt = (a: AttemptRecord): void => {
     deployments.add(a.deployment);
     attempts.add(1, a.deployment, a.provider, a.cancelled === true ? 'cancelled' : a.outcome, a.kind);
-    attemptDuration.observe({ deployment: a.deployment }, msToS(a.latencyMs));
+    attemptDuration.observe(msToS(a.latencyMs), a.deployment);
     if (a.kind === 'retry') retries.inc({ deployment: a.deployment });
     else if (a.kind === 'failover') failovers.inc({ route: a.route, deployment: a.deployment });
     else if (a.kind === 'hedge') hedges.inc({ route: a.route, deployment: a.deployment });
@@ -201,11 +201,11 @@ export function createMetrics(router: Pick<Router, 'events' | 'breakerStates' | 
 
   const onRequest = (r: RequestRecord): void => {
     requests.add(1, r.route, r.outcome, r.clientFormat, r.stream ? 'true' : 'false');
-    requestDuration.observe({ route: r.route }, msToS(r.latencyMs));
+    requestDuration.observe(msToS(r.latencyMs), r.route);
     if (r.outcome === 'rate_limited' && r.attempts.length === 0) shed.inc({ priority: r.priority });
     if (r.degraded !== undefined) degraded.inc({ route: r.route, kind: r.degraded });
     const ttftS = timeToFirstTokenS(r);
-    if (ttftS !== undefined) timeToFirstToken.observe({ route: r.route }, ttftS);
+    if (ttftS !== undefined) timeToFirstToken.observe(ttftS, r.route);
   };
 
   const onBreaker = (e: CircuitStateChangeEvent): void => {
