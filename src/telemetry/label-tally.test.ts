@@ -37,10 +37,17 @@ describe('LabelTally', () => {
     ]);
   });
 
-  it('refuses what prom-client refuses, when counted rather than at the next scrape', () => {
-    const tally = new LabelTally(['a'] as const);
-    expect(() => tally.add(Number.NaN, 'x')).toThrow(TypeError);
-    expect(() => tally.add(-1, 'x')).toThrow('decrease');
+  it('drops what prom-client would refuse, so a bad figure never breaks a scrape nor reaches the router', async () => {
+    const registry = new Registry();
+    const tally = talliedCounter({ name: 'c_total', help: 'h', labelNames: ['a'] as const, registers: [registry] });
+    const histogram = new TalliedHistogram({ name: 'h_seconds', help: 'h', labelNames: ['a'] as const, buckets: [1], registers: [registry] });
+    tally.add(1, 'x');
+    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY]) tally.add(bad, 'x');
+    histogram.observe(Number.NaN, 'x');
+    const rendered = await registry.metrics();
+    expect(rendered).toContain('c_total{a="x"} 1');
+    expect(rendered).not.toContain('h_seconds_count');
+    // A missing label value is a bug in the caller, not a figure: it is thrown.
     expect(() => tally.add(1, undefined as unknown as string)).toThrow('label value 1 is missing');
   });
 });

@@ -76,9 +76,9 @@ export class LabelTally<L extends string> {
 
   /** Adds `n` to the label set with these values, in the order of `labelNames`. */
   add(n: number, a: string, b?: string, c?: string, d?: string): void {
-    // Refused here, as prom-client's `inc` would: at scrape time it would break every scrape.
-    if (!Number.isFinite(n)) throw new TypeError(`Value is not a valid number: ${n}`);
-    if (n < 0) throw new Error('It is not possible to decrease a counter');
+    // What prom-client's `inc` refuses is dropped: kept, it would break every scrape; thrown, it would
+    // reach the router's emitter, which rethrows a listener's error as an uncaught exception.
+    if (!Number.isFinite(n) || n < 0) return;
     this.sets.get(a, b, c, d).delta += n;
   }
 
@@ -146,7 +146,7 @@ export class TalliedHistogram<L extends string> {
   }
 
   observe(value: number, a: string, b?: string, c?: string, d?: string): void {
-    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+    if (!Number.isFinite(value)) return; // as a counter's: dropped, never thrown
     const leaf = this.sets.get(a, b, c, d);
     let bucket = 0;
     while (bucket < this.bounds.length && value > this.bounds[bucket]!) bucket++;
