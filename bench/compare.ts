@@ -12,6 +12,8 @@
  *   against the same keys in memory; `keys+redis` against the plain route).
  * - `--node-flags "F" [--base-node-flags "G"]`: this build run with node flags F against the same build
  *   with G (none by default) — what a V8 setting costs or saves, one deployment.
+ * - `--server '{"heap_growth_percent":30}'`: this build with those `server` settings against itself
+ *   with the defaults, one deployment.
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -45,6 +47,7 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 interface Side {
   dist: string;
   nodeFlags?: string[];
+  serverSettings?: Record<string, unknown>;
   config: KeelBenchConfig;
   requestHeaders?: Array<Record<string, string>> | undefined;
 }
@@ -67,8 +70,8 @@ interface Row {
 }
 
 async function compare(c: Comparison, rounds: number, burstS: number): Promise<Row[]> {
-  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [] });
-  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [] }).catch(async (err: unknown) => {
+  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [], serverSettings: c.base.serverSettings });
+  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [], serverSettings: c.this.serverSettings }).catch(async (err: unknown) => {
     await base.stop();
     throw err;
   });
@@ -118,7 +121,11 @@ function render(title: string, rows: Row[], notes: string[], rounds: number, bur
 
 const flagList = (raw: string | undefined): string[] => (raw ?? '').split(' ').filter((f) => f !== '');
 
-function buildComparisons(baseDist: string | undefined, flags: { this: string[]; base: string[] } | undefined, simUrl: string): Comparison[] {
+function buildComparisons(baseDist: string | undefined, flags: { this: string[]; base: string[] } | undefined, server: Record<string, unknown> | undefined, simUrl: string): Comparison[] {
+  if (server !== undefined) {
+    const label = `server ${JSON.stringify(server)} vs defaults`;
+    return [{ label, base: { dist: DIST, config: routeConfig(['sim'], simUrl) }, this: { dist: DIST, config: routeConfig(['sim'], simUrl), serverSettings: server } }];
+  }
   if (flags !== undefined) {
     const label = `node ${flags.this.join(' ')} vs ${flags.base.length === 0 ? 'no flags' : flags.base.join(' ')}`;
     return [{ label, base: { dist: DIST, config: routeConfig(['sim'], simUrl), nodeFlags: flags.base }, this: { dist: DIST, config: routeConfig(['sim'], simUrl), nodeFlags: flags.this } }];
@@ -159,14 +166,15 @@ function parseVariants(raw: string | undefined): VariantName[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { base: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, 'base-node-flags': { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } },
+    options: { base: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, 'base-node-flags': { type: 'string' }, server: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } },
     strict: true,
   });
   const baseDist = values.base;
   const variants = parseVariants(values.variants);
   const flags = values['node-flags'] === undefined ? undefined : { this: flagList(values['node-flags']), base: flagList(values['base-node-flags']) };
-  if (baseDist === undefined && variants.length === 0 && flags === undefined) {
-    throw new Error(`expected --base DIR (another build's dist/), --variants ${VARIANTS.join(',')} or --node-flags "F"`);
+  const server = values.server === undefined ? undefined : (JSON.parse(values.server) as Record<string, unknown>);
+  if (baseDist === undefined && variants.length === 0 && flags === undefined && server === undefined) {
+    throw new Error(`expected --base DIR (another build's dist/), --variants ${VARIANTS.join(',')}, --node-flags "F" or --server JSON`);
   }
   if (baseDist !== undefined && !existsSync(join(baseDist, 'cli', 'keel.js'))) throw new Error('--base DIR: a built Keel (DIR/cli/keel.js), e.g. `git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)` then --base /tmp/base/dist');
   const rounds = Math.max(2, Number(values.rounds ?? DEFAULTS.rounds));
@@ -175,7 +183,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
-    for (const c of buildComparisons(baseDist, flags, sim.url)) rows.push(...(await compare(c, rounds, burstS)));
+    for (const c of buildComparisons(baseDist, flags, server, sim.url)) rows.push(...(await compare(c, rounds, burstS)));
     for (const name of variants) {
       const c = await variantComparison(name, sim.url);
       try {
@@ -185,7 +193,7 @@ async function main(): Promise<void> {
         await c.stop?.();
       }
     }
-    const title = flags !== undefined ? 'node flags, this build' : baseDist !== undefined ? `this build vs ${baseDist}` : 'features on vs off, this build';
+    const title = server !== undefined ? 'server settings, this build' : flags !== undefined ? 'node flags, this build' : baseDist !== undefined ? `this build vs ${baseDist}` : 'features on vs off, this build';
     console.log(render(title, rows, notes, rounds, burstS));
   } finally {
     await sim.stop();

@@ -22,6 +22,8 @@ export interface KeelLaunch {
   nodeFlags?: string[];
   /** Write a CPU profile here on exit. */
   profileDir?: string | undefined;
+  /** Server settings over the bench's own (experiments, e.g. `heap_growth_percent`). */
+  serverSettings?: Record<string, unknown> | undefined;
 }
 
 export const BENCH_SERVER_SETTINGS = {
@@ -33,7 +35,7 @@ export type KeelBenchConfig = Omit<KeelConfigInput, 'server'>;
 
 export async function startKeelProcess(name: string, config: KeelBenchConfig, launch: KeelLaunch = {}): Promise<ServerProcess & { configYaml: string }> {
   const port = await freePort();
-  const full: KeelConfigInput = { server: { host: '127.0.0.1', port, ...BENCH_SERVER_SETTINGS }, ...config };
+  const full: KeelConfigInput = { server: { host: '127.0.0.1', port, ...BENCH_SERVER_SETTINGS, ...launch.serverSettings }, ...config };
   const configYaml = stringify(full);
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
   const file = join(dir, 'keel.yaml');
