@@ -322,7 +322,8 @@ export class RedisUsageCounters implements UsageCounters {
   /** Sends every queued change as one script; its answer refreshes the leases' levels and the spend copies. */
   private async flush(): Promise<void> {
     const { buckets, spends, atMs, sent } = this.batch.drain();
-    if (buckets.length > 0 || spends.length > 0) {
+    try {
+      if (buckets.length === 0 && spends.length === 0) return;
       const { bucketIdleMs, dayTtlMs, monthTtlMs } = REDIS_COUNTERS_DEFAULTS;
       const keys = buckets.map((b) => this.bucketKey(b.id));
       const args: string[] = [String(atMs), String(bucketIdleMs), String(buckets.length), String(dayTtlMs), String(monthTtlMs)];
@@ -335,11 +336,12 @@ export class RedisUsageCounters implements UsageCounters {
       await this.fallback.run(
         async () => this.observe(buckets, spends, await this.scripts.keelFlush(keys.length, ...keys, ...args), atMs),
         async () => {
-          for (const b of buckets) await this.local.adjust(b.id, b.perMinute, b.amount, atMs);
+          for (const b of buckets) this.local.adjust(b.id, b.perMinute, b.amount, atMs);
         },
       );
+    } finally {
+      sent(); // whatever happened, the waits end: a charge never rejects nor hangs (see UsageCounters)
     }
-    sent();
   }
 
   private observe(buckets: BucketDelta[], spends: PendingSpend[], reply: string[], atMs: number): void {

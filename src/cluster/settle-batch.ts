@@ -1,10 +1,10 @@
 /**
  * Changes that need not hold up a request, gathered for one write: bucket changes (reconciled estimates,
  * leases given back) summed per bucket, spend summed per UTC day and key (a spend of 0 asks only to read
- * the key's totals; no composite id is built per request), and one promise for the callers waiting to know their changes were sent (shared: a
- * busy replica queues thousands of changes per batch). `wait` starts a timer of `everyMs`; `drain` hands
- * the sender everything gathered and starts a new batch, so changes made while one is on its way join the
- * next.
+ * the key's totals; no composite id is built per request), and one promise for the callers waiting to
+ * know their changes were sent (shared: a busy replica queues thousands of changes per batch; it only
+ * ever resolves). `wait` starts a timer of `everyMs`; `drain` hands the sender everything gathered and
+ * starts a new batch, so changes made while one is on its way join the next.
  */
 import type { BucketDelta } from './bucket-leases.js';
 

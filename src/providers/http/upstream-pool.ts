@@ -17,11 +17,12 @@ const pools = new Map<string, { pool: Pool; shape: string }>();
  */
 const resolved = new WeakMap<Deployment, { origin: string; basePath: string; pool?: Pool }>();
 
-export function poolFor(deployment: Deployment): Pool {
+/** A deployment's pool and base path together: what every attempt needs, found with one lookup. */
+export function upstreamOf(deployment: Deployment): { pool: Pool; basePath: string } {
   const entry = resolve(deployment);
   // A pool closed since (closeAllPools, or a reload that reshaped it) is looked up or made again.
   if (entry.pool === undefined || pools.get(deployment.id)?.pool !== entry.pool) entry.pool = poolOf(deployment, entry.origin);
-  return entry.pool;
+  return entry as { pool: Pool; basePath: string };
 }
 
 /** The path part of a deployment's base URL, to prefix to endpoint paths (`/v1`). */

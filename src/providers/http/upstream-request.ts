@@ -10,7 +10,7 @@ import { readAll } from '../../core/read-all.js';
 import { secrets } from '../../core/secrets.js';
 import type { UpstreamFailure } from '../types.js';
 import { StreamTimeoutError, classifyNetworkFailure } from './network-failure.js';
-import { basePath, poolFor } from './upstream-pool.js';
+import { upstreamOf } from './upstream-pool.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -34,9 +34,10 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024; // enough for any provider error; more i
 
 export async function sendUpstream(options: UpstreamRequestOptions): Promise<{ ok: true; response: UpstreamResponse } | { ok: false; failure: UpstreamFailure }> {
   try {
-    const res = await poolFor(options.deployment).request({
+    const upstream = upstreamOf(options.deployment);
+    const res = await upstream.pool.request({
       method: 'POST',
-      path: basePath(options.deployment) + options.path,
+      path: upstream.basePath + options.path,
       headers: { ...options.deployment.headers, ...options.headers },
       body: options.body,
       signal: options.signal,

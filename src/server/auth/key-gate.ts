@@ -111,7 +111,6 @@ export class KeyGate implements RequestGate {
   private readonly pending = new Map<string, PendingGrant | PendingGrant[]>();
   private readonly buckets = new WeakMap<VirtualKeyRecord, KeyBuckets>();
   private lastSweepMs = 0;
-  private watchedCharge: Promise<void> | undefined;
 
   constructor(private readonly options: KeyGateOptions) {}
 
@@ -119,12 +118,7 @@ export class KeyGate implements RequestGate {
   attach(events: RequestEventSource): () => void {
     return events.on('request', (record) => {
       try {
-        const charged = this.charge(record);
-        // Shared counters answer every charge of a batch with one promise, pending for up to a second:
-        // one handler per batch, not one per request held that long (old-generation garbage).
-        if (charged === undefined || charged === this.watchedCharge) return;
-        this.watchedCharge = charged;
-        charged.catch((err: unknown) => this.options.onError?.(err));
+        this.charge(record);
       } catch (err) {
         this.options.onError?.(err);
       }
@@ -267,11 +261,10 @@ export class KeyGate implements RequestGate {
     return entry;
   }
 
-  /** Undefined when everything was settled at once (the counters in memory). */
-  private charge(record: RequestRecord): Promise<void> | undefined {
+  private charge(record: RequestRecord): void {
     // Request ids may come from clients: match the tenant too, so one tenant cannot be charged for another.
     const entry = this.take(record.requestId, (p) => p.key.tenant === record.tenant);
-    if (entry === undefined) return undefined;
+    if (entry === undefined) return;
     const { key } = entry;
     let input = 0;
     let output = 0;
@@ -288,8 +281,8 @@ export class KeyGate implements RequestGate {
     // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
     // before the counters, so spend recorded after that wait could miss the ledger's last flush.
     this.options.ledger.record(key.id, usd, input, output, nowMs);
-    const charged = this.options.counters.charge(key.id, tokens, usd, nowMs);
-    return charged instanceof Promise ? charged : undefined;
+    // Not awaited: shared counters settle in batches, and a settlement never rejects (see UsageCounters).
+    void this.options.counters.charge(key.id, tokens, usd, nowMs);
   }
 
   private sweep(nowMs: number): void {

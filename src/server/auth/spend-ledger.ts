@@ -48,27 +48,22 @@ export class SpendLedger {
 
   /** One finished request's spend, to be written at the next flush. */
   record(keyId: string, usd: number, inputTokens: number, outputTokens: number, atMs: number): void {
-    const entry = this.entryOf(keyId, utcDay(atMs));
-    entry.usd += usd;
-    entry.inputTokens += inputTokens;
-    entry.outputTokens += outputTokens;
-    entry.requests += 1;
+    this.add(keyId, utcDay(atMs), usd, inputTokens, outputTokens, 1);
   }
 
-  private entryOf(keyId: string, day: string): PendingSpend {
+  private merge(spend: PendingSpend): void {
+    this.add(spend.keyId, spend.day, spend.usd, spend.inputTokens, spend.outputTokens, spend.requests);
+  }
+
+  private add(keyId: string, day: string, usd: number, inputTokens: number, outputTokens: number, requests: number): void {
     let keys = this.pending.get(day);
     if (keys === undefined) this.pending.set(day, (keys = new Map()));
     let entry = keys.get(keyId);
     if (entry === undefined) keys.set(keyId, (entry = { keyId, day, usd: 0, inputTokens: 0, outputTokens: 0, requests: 0 }));
-    return entry;
-  }
-
-  private merge(spend: PendingSpend): void {
-    const entry = this.entryOf(spend.keyId, spend.day);
-    entry.usd += spend.usd;
-    entry.inputTokens += spend.inputTokens;
-    entry.outputTokens += spend.outputTokens;
-    entry.requests += spend.requests;
+    entry.usd += usd;
+    entry.inputTokens += inputTokens;
+    entry.outputTokens += outputTokens;
+    entry.requests += requests;
   }
 
   /** Sums this month's persisted spend back into the counters. */

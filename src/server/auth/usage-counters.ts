@@ -53,6 +53,7 @@ export interface UsageCounters {
   /**
    * What a finished request settles in one step: its token estimate reconciled with usage (`tokens`,
    * as `adjust`) and its spend (as `addSpend`). One round trip in Redis instead of two per request.
+   * Never rejects: a settlement that cannot reach shared counters is applied to local ones instead.
    */
   charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): MaybePromise<void>;
 }
