@@ -133,6 +133,11 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     protocol: runtime.telemetry.otlp_protocol,
     serviceName: runtime.telemetry.service_name,
     successSampleRatio: runtime.telemetry.trace_success_ratio,
+    onLoss: (loss) =>
+      logger.warn(
+        { spans: loss.spans, reason: loss.kind, ...(loss.kind === 'export_failed' && loss.error !== undefined ? { err: loss.error.message } : {}) },
+        loss.kind === 'queue_full' ? 'trace spans dropped: the OTLP collector is not keeping up' : 'trace export failed',
+      ),
   });
   const url = await gateway.listen(options.port ?? config.server.port, host);
   return {

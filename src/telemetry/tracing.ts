@@ -2,26 +2,23 @@
  * OpenTelemetry traces of what the router did, exported over OTLP/HTTP (binary protobuf by default, the
  * protocol OTLP names as the default; JSON on request). The router is never instrumented inline: when a
  * request finishes, its `RequestRecord` already holds every attempt with its start time and duration, so
- * the spans are built after the fact — a SERVER span for the client request and a CLIENT child per
- * upstream attempt. They are built as finished `ReadableSpan`s handed straight to the SDK's batch
- * processor and OTLP exporter: a live span (sampler, context, attribute checks, clock reads) would only
- * be started and ended at once, and cost about as much again as the export itself (measured with
- * `npm run bench:compare -- --variants telemetry`). Without an endpoint nothing is subscribed and nothing
- * is built, so tracing that is off costs the request path nothing. Attributes are bounded facts (route,
- * deployment, outcome, status, token counts); prompts, answers, upstream error messages, tenants and keys
- * are never exported. Nothing is registered globally: an application embedding Keel keeps its own global
- * tracer provider.
+ * the spans are written after the fact — a SERVER span for the client request and a CLIENT child per
+ * upstream attempt — straight into the next export's bytes (`otlp-spans.ts`), which the OTel exporter's
+ * transport sends (`span-export.ts`). Neither a live span (sampler, context, attribute checks, clock
+ * reads) nor an SDK span object is made: both cost more than the export itself on the request path
+ * (measured with `npm run bench:compare -- --variants telemetry`). Without an endpoint nothing is
+ * subscribed and nothing is built, so tracing that is off costs the request path nothing. Attributes are
+ * bounded facts (route, deployment, outcome, status, token counts); prompts, answers, upstream error
+ * messages, tenants and keys are never exported. Nothing is registered globally: an application
+ * embedding Keel keeps its own global tracer provider.
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { BatchSpanProcessor, RandomIdGenerator, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import { randomFillSync } from 'node:crypto';
 import type { ProviderName } from '../config/schema.js';
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 import { TRACING_OFF } from './open-tracing.js';
+import { SPAN_ID_BYTES, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, TRACE_ID_BYTES, type SpanBatch, type SpanIds } from './otlp-spans.js';
+import { SpanExport, type SpanLoss } from './span-export.js';
 
 export interface TracingOptions {
   /**
@@ -44,6 +41,8 @@ export interface TracingOptions {
   successSampleRatio?: number;
   /** For tests: the sampling draw. */
   random?: () => number;
+  /** Told when spans are lost: a batch the collector never took, or spans dropped on a full queue. */
+  onLoss?: (loss: SpanLoss) => void;
 }
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -58,8 +57,6 @@ export interface Tracing {
 
 const TRACING_DEFAULTS = {
   serviceName: 'keel',
-  // The OTel SDK's own default for an export request; a collector that slow is down, not busy.
-  exportTimeoutMs: 10_000, // 10 s
 };
 
 /*
@@ -83,29 +80,29 @@ const GEN_AI_PROVIDER: Record<ProviderName, string> = {
 
 export function createTracing(router: Pick<Router, 'events'>, options: TracingOptions = {}): Tracing {
   if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return TRACING_OFF;
-  const Exporter = options.protocol === 'http/json' ? OTLPJsonTraceExporter : OTLPProtobufTraceExporter;
-  const exporter = new Exporter({
+  const exporter = new SpanExport({
     url: tracesUrl(options.otlpEndpoint),
+    encoding: options.protocol === 'http/json' ? 'json' : 'protobuf',
+    serviceName: options.serviceName ?? TRACING_DEFAULTS.serviceName,
     ...(options.headers === undefined ? {} : { headers: options.headers }),
-    timeoutMillis: TRACING_DEFAULTS.exportTimeoutMs,
+    ...(options.onLoss === undefined ? {} : { onLoss: options.onLoss }),
   });
-  const processor = new BatchSpanProcessor(exporter);
-  const source: SpanSource = {
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName ?? TRACING_DEFAULTS.serviceName }),
-    ids: new RandomIdGenerator(),
-  };
+  const ids = new RandomBytes();
   const ratio = options.successSampleRatio ?? 1;
   const random = options.random ?? Math.random;
   const unsubscribe = router.events.on('request', (record) => {
     if (ratio < 1 && isPlainSuccess(record) && random() >= ratio) return;
-    for (const span of requestSpans(source, record)) processor.onEnd(span);
+    const batch = exporter.writer(1 + record.attempts.length);
+    if (batch === undefined) return;
+    writeRequestSpans(batch, ids, record);
+    exporter.written();
   });
   return {
     enabled: true,
-    forceFlush: () => processor.forceFlush(),
+    forceFlush: () => exporter.forceFlush(),
     async shutdown() {
       unsubscribe();
-      await processor.shutdown();
+      await exporter.shutdown();
     },
   };
 }
@@ -121,127 +118,88 @@ export function tracesUrl(endpoint: string): string {
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
 }
 
-/** Where spans come from: the resource they describe and the ids they get. */
-interface SpanSource {
-  resource: Resource;
-  ids: { generateTraceId(): string; generateSpanId(): string };
+const RANDOM_POOL_BYTES = 4096;
+
+/** Random ids drawn from a pool filled a few kilobytes at a time, not a syscall per span. */
+class RandomBytes {
+  pool = Buffer.allocUnsafe(RANDOM_POOL_BYTES);
+  private at = RANDOM_POOL_BYTES;
+
+  /** Where `bytes` fresh random bytes start in `pool`. */
+  take(bytes: number): number {
+    if (this.at + bytes > this.pool.length) {
+      if (bytes > this.pool.length) this.pool = Buffer.allocUnsafe(bytes);
+      randomFillSync(this.pool);
+      this.at = 0;
+    }
+    const at = this.at;
+    this.at += bytes;
+    return at;
+  }
 }
 
 /** The request's span and one child span per attempt, with the times the router recorded. */
-function requestSpans(source: SpanSource, record: RequestRecord): ReadableSpan[] {
+function writeRequestSpans(batch: SpanBatch, random: RandomBytes, record: RequestRecord): void {
+  const at = random.take(TRACE_ID_BYTES + SPAN_ID_BYTES * (1 + record.attempts.length));
+  const rootAt = at + TRACE_ID_BYTES;
+  const ids: SpanIds = { bytes: random.pool, traceAt: at, spanAt: rootAt, parentAt: -1 };
+  batch.open(`chat ${record.route}`, SPAN_KIND_SERVER, ids, record.startedAtMs, record.latencyMs);
+  batch.string('gen_ai.operation.name', 'chat');
+  batch.string('gen_ai.request.model', record.route);
+  batch.boolean('gen_ai.request.stream', record.stream);
+  batch.unique('keel.request_id', record.requestId);
+  batch.string('keel.route', record.route);
+  batch.string('keel.outcome', record.outcome);
+  batch.boolean('keel.stream', record.stream);
+  batch.string('keel.client_format', record.clientFormat);
+  batch.string('keel.priority', record.priority);
+  batch.number('keel.attempts', record.attempts.length);
+  if (record.degraded !== undefined) batch.string('keel.degraded', record.degraded);
+  if (record.deployment !== undefined) batch.string('keel.deployment', record.deployment);
   const answered = answeringAttempt(record);
-  // Literal keys (not computed ones): V8 builds these objects from a template, which the request path feels.
-  const attributes: Attributes = {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.request.model': record.route,
-    'gen_ai.request.stream': record.stream,
-    'keel.request_id': record.requestId,
-    'keel.route': record.route,
-    'keel.outcome': record.outcome,
-    'keel.stream': record.stream,
-    'keel.client_format': record.clientFormat,
-    'keel.priority': record.priority,
-    'keel.attempts': record.attempts.length,
-  };
-  if (record.degraded !== undefined) attributes['keel.degraded'] = record.degraded;
-  if (record.deployment !== undefined) attributes['keel.deployment'] = record.deployment;
-  if (answered !== undefined) addModelAttributes(attributes, answered);
-  if (record.outcome !== 'ok') attributes[ATTR_ERROR_TYPE] = record.outcome;
-
-  const traceId = source.ids.generateTraceId();
-  const root = new FinishedSpan(source, `chat ${record.route}`, SpanKind.SERVER, traceId, source.ids.generateSpanId(), undefined, record.startedAtMs, record.latencyMs, attributes, record.outcome);
-  const spans: ReadableSpan[] = [root];
-  for (const attempt of record.attempts) {
-    spans.push(new FinishedSpan(source, `chat ${attempt.model}`, SpanKind.CLIENT, traceId, source.ids.generateSpanId(), root.context, attempt.startedAtMs, attempt.latencyMs, attemptAttributes(attempt), attempt.outcome));
+  if (answered !== undefined) {
+    writeProvider(batch, answered.provider);
+    writeAnswer(batch, answered);
   }
-  return spans;
-}
+  if (record.outcome !== 'ok') batch.string('error.type', record.outcome);
+  // The status message is the error code, never the upstream's text, which may quote the prompt.
+  batch.close(record.outcome === 'ok' ? undefined : record.outcome);
 
-const OK_STATUS: SpanStatus = { code: SpanStatusCode.UNSET };
-const NO_LINKS: [] = [];
-const NO_EVENTS: [] = [];
-const INSTRUMENTATION_SCOPE = { name: 'keel' } as const;
-
-/** Milliseconds since the epoch (possibly fractional) as OTel's [seconds, nanoseconds]. */
-function hrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
-
-/** A span that is over before it is made: what the batch processor and the OTLP exporter read. */
-class FinishedSpan implements ReadableSpan {
-  readonly context: SpanContext;
-  readonly parentSpanContext?: SpanContext;
-  readonly startTime: HrTime;
-  readonly endTime: HrTime;
-  readonly duration: HrTime;
-  readonly status: SpanStatus;
-  readonly links = NO_LINKS;
-  readonly events = NO_EVENTS;
-  readonly ended = true;
-  readonly resource: Resource;
-  readonly instrumentationScope = INSTRUMENTATION_SCOPE;
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
-
-  constructor(
-    source: SpanSource,
-    readonly name: string,
-    readonly kind: SpanKind,
-    traceId: string,
-    spanId: string,
-    parent: SpanContext | undefined,
-    startMs: number,
-    durationMs: number,
-    readonly attributes: Attributes,
-    outcome: string,
-  ) {
-    const duration = Math.max(0, durationMs);
-    this.context = { traceId, spanId, traceFlags: TraceFlags.SAMPLED };
-    if (parent !== undefined) this.parentSpanContext = parent;
-    this.startTime = hrTime(startMs);
-    this.endTime = hrTime(startMs + duration);
-    this.duration = hrTime(duration);
-    // The status message is the error code, never the upstream's text, which may quote the prompt.
-    this.status = outcome === 'ok' ? OK_STATUS : { code: SpanStatusCode.ERROR, message: outcome };
-    this.resource = source.resource;
-  }
-
-  spanContext(): SpanContext {
-    return this.context;
+  ids.parentAt = rootAt;
+  for (let i = 0; i < record.attempts.length; i++) {
+    const attempt = record.attempts[i]!;
+    ids.spanAt = rootAt + SPAN_ID_BYTES * (i + 1);
+    batch.open(`chat ${attempt.model}`, SPAN_KIND_CLIENT, ids, attempt.startedAtMs, attempt.latencyMs);
+    batch.string('gen_ai.operation.name', 'chat');
+    batch.string('gen_ai.request.model', attempt.model);
+    writeProvider(batch, attempt.provider);
+    batch.string('keel.deployment', attempt.deployment);
+    batch.string('keel.provider', attempt.provider);
+    batch.string('keel.attempt.kind', attempt.kind);
+    batch.string('keel.attempt.outcome', attempt.outcome);
+    if (attempt.outcome === 'ok') writeAnswer(batch, attempt);
+    else batch.string('error.type', attempt.outcome);
+    if (attempt.status !== undefined) batch.number('http.response.status_code', attempt.status);
+    if (attempt.cancelled === true) batch.boolean('keel.attempt.cancelled', true);
+    // Not `gen_ai.response.time_to_first_chunk`: for a non-streamed answer this is the time to the whole body.
+    if (attempt.ttftMs !== undefined) batch.number('keel.attempt.ttft_ms', attempt.ttftMs);
+    batch.close(attempt.outcome === 'ok' ? undefined : attempt.outcome);
   }
 }
 
-function attemptAttributes(attempt: AttemptRecord): Attributes {
-  const provider = GEN_AI_PROVIDER[attempt.provider];
-  const attributes: Attributes = {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.request.model': attempt.model,
-    'gen_ai.provider.name': provider,
-    'gen_ai.system': provider,
-    'keel.deployment': attempt.deployment,
-    'keel.provider': attempt.provider,
-    'keel.attempt.kind': attempt.kind,
-    'keel.attempt.outcome': attempt.outcome,
-  };
-  if (attempt.outcome === 'ok') addModelAttributes(attributes, attempt);
-  else attributes[ATTR_ERROR_TYPE] = attempt.outcome;
-  if (attempt.status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = attempt.status;
-  if (attempt.cancelled === true) attributes['keel.attempt.cancelled'] = true;
-  // Not `gen_ai.response.time_to_first_chunk`: for a non-streamed answer this is the time to the whole body.
-  if (attempt.ttftMs !== undefined) attributes['keel.attempt.ttft_ms'] = attempt.ttftMs;
-  return attributes;
+/** The provider, under the GenAI name and its older one, which many backends still read alone. */
+function writeProvider(batch: SpanBatch, provider: ProviderName): void {
+  batch.string('gen_ai.provider.name', GEN_AI_PROVIDER[provider]);
+  batch.string('gen_ai.system', GEN_AI_PROVIDER[provider]);
 }
 
 /** Who answered and what it cost, in GenAI terms. The upstream model is the deployment's configured one. */
-function addModelAttributes(attributes: Attributes, attempt: AttemptRecord): void {
-  attributes['gen_ai.response.model'] = attempt.model;
-  attributes['gen_ai.provider.name'] = attributes['gen_ai.system'] = GEN_AI_PROVIDER[attempt.provider];
+function writeAnswer(batch: SpanBatch, attempt: AttemptRecord): void {
+  batch.string('gen_ai.response.model', attempt.model);
   if (attempt.usage === undefined) return;
-  attributes['gen_ai.usage.input_tokens'] = attempt.usage.inputTokens;
-  attributes['gen_ai.usage.output_tokens'] = attempt.usage.outputTokens;
-  if (attempt.usage.cachedInputTokens !== undefined) attributes['gen_ai.usage.cache_read.input_tokens'] = attempt.usage.cachedInputTokens;
+  batch.number('gen_ai.usage.input_tokens', attempt.usage.inputTokens);
+  batch.number('gen_ai.usage.output_tokens', attempt.usage.outputTokens);
+  if (attempt.usage.cachedInputTokens !== undefined) batch.number('gen_ai.usage.cache_read.input_tokens', attempt.usage.cachedInputTokens);
 }
 
 function answeringAttempt(record: RequestRecord): AttemptRecord | undefined {
