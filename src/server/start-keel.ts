@@ -60,6 +60,12 @@ function findConfig(options: StartOptions, env: Record<string, string | undefine
   return { config: parseConfig(simulatedConfig(), 'simulated demo', env), source: 'simulated demo' };
 }
 
+const TRACE_LOSS_MESSAGES = {
+  queue_full: 'trace spans dropped: the OTLP collector is not keeping up',
+  export_failed: 'trace export failed',
+  rejected: 'the OTLP collector rejected trace spans',
+} as const;
+
 export async function startKeel(options: StartOptions = {}): Promise<RunningKeel> {
   const env = options.env ?? process.env;
   const { config, source } = findConfig(options, env);
@@ -135,8 +141,13 @@ export async function startKeel(options: StartOptions = {}): Promise<RunningKeel
     successSampleRatio: runtime.telemetry.trace_success_ratio,
     onLoss: (loss) =>
       logger.warn(
-        { spans: loss.spans, reason: loss.kind, ...(loss.kind === 'export_failed' && loss.error !== undefined ? { err: loss.error.message } : {}) },
-        loss.kind === 'queue_full' ? 'trace spans dropped: the OTLP collector is not keeping up' : 'trace export failed',
+        {
+          spans: loss.spans,
+          reason: loss.kind,
+          ...(loss.kind === 'export_failed' && loss.error !== undefined ? { err: loss.error.message } : {}),
+          ...(loss.kind === 'rejected' ? { err: loss.message } : {}),
+        },
+        TRACE_LOSS_MESSAGES[loss.kind],
       ),
   });
   const url = await gateway.listen(options.port ?? config.server.port, host);

@@ -1,6 +1,7 @@
 /**
- * Tracing for `keel serve`, paid for only when it is on: the OpenTelemetry SDK and its OTLP exporter
- * (~13 MB resident, a few hundred modules) are imported only when an OTLP endpoint is configured.
+ * Tracing for `keel serve`, paid for only when it is on: the span encoder and the OTel exporter's OTLP/HTTP
+ * transport (about 100 modules with the OTel API and core they need) are imported only when an OTLP
+ * endpoint is configured.
  */
 import type { Router } from '../router/router.js';
 import type { Tracing, TracingOptions } from './tracing.js';

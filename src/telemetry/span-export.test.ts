@@ -114,4 +114,29 @@ describe('SpanExport', () => {
     expect(sink.received.map((r) => r.spans)).toEqual([5, 5]);
     expect(losses).toEqual([]);
   });
+
+  it.each([
+    ['protobuf', 'application/x-protobuf', Buffer.from([0x0a, 0x0b, 0x08, 0x03, 0x12, 0x07, ...Buffer.from('too big')])],
+    ['json', 'application/json', Buffer.from('{"partialSuccess":{"rejectedSpans":"3","errorMessage":"too big"}}')],
+  ] as const)('reports the spans a collector took but rejected (%s partial success)', async (encoding, contentType, answer) => {
+    const sink = await collector((r) => r.res.writeHead(200, { 'content-type': contentType }).end(answer));
+    const losses: SpanLoss[] = [];
+    const exporter = new SpanExport({ url: sink.url, encoding, serviceName: 'keel', onLoss: (loss) => losses.push(loss) });
+    write(exporter, 5);
+    await exporter.shutdown();
+    expect(losses).toEqual([{ kind: 'rejected', spans: 3, message: 'too big' }]);
+  });
+
+  it('reads an empty or full success as nothing lost', async () => {
+    const answers = [Buffer.alloc(0), Buffer.from([0x0a, 0x00])];
+    const sink = await collector((r, index) => r.res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(answers[index % 2]));
+    const losses: SpanLoss[] = [];
+    const exporter = new SpanExport({ url: sink.url, encoding: 'protobuf', serviceName: 'keel', onLoss: (loss) => losses.push(loss) });
+    write(exporter, 2);
+    await exporter.forceFlush();
+    write(exporter, 2);
+    await exporter.shutdown();
+    expect(sink.received).toHaveLength(2);
+    expect(losses).toEqual([]);
+  });
 });

@@ -5,11 +5,13 @@
  * that is down must not grow Keel's memory). The sending is the OTel exporter's own transport
  * (`@opentelemetry/otlp-exporter-base`: timeouts, retries with backoff on 429/502/503/504 honouring
  * `Retry-After`, a bound on concurrent exports, the `OTEL_EXPORTER_OTLP_*` environment), given bodies
- * Keel encoded itself (`otlp-spans.ts`) in place of the SDK's serialiser.
+ * Keel encoded itself (`otlp-spans.ts`) in place of the SDK's serialiser. The collector's answer is read
+ * here too, for the one thing in it: spans it took but rejected (OTLP's partial success), which are
+ * reported as lost rather than left to the SDK's diagnostic logger that Keel never installs. Not using
+ * the SDK's serialisers also spares loading them: about 110 modules, its metrics and logs SDKs included.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { JsonTraceSerializer, ProtobufTraceSerializer, type ISerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
 import { createSpanBatch, type OtlpEncoding, type SpanBatch } from './otlp-spans.js';
 
 export interface SpanExportOptions {
@@ -26,7 +28,11 @@ export interface SpanExportOptions {
   onLoss?: (loss: SpanLoss) => void;
 }
 
-export type SpanLoss = { kind: 'export_failed'; spans: number; error: Error | undefined } | { kind: 'queue_full'; spans: number };
+export type SpanLoss =
+  | { kind: 'export_failed'; spans: number; error: Error | undefined }
+  | { kind: 'queue_full'; spans: number }
+  /** The collector took the batch but rejected some of its spans, saying why. */
+  | { kind: 'rejected'; spans: number; message: string };
 
 const SPAN_EXPORT_DEFAULTS = {
   // The OTel SDK's batch span processor defaults (OTEL_BSP_*), which collectors are sized for.
@@ -42,10 +48,69 @@ interface EncodedBatch {
   spans: number;
 }
 
-/** Passes a body Keel already encoded; reads the collector's answer with the SDK's own deserialiser. */
-function passThrough(encoding: OtlpEncoding): ISerializer<EncodedBatch, IExportTraceServiceResponse> {
-  const answers = encoding === 'protobuf' ? ProtobufTraceSerializer : JsonTraceSerializer;
-  return { serializeRequest: (batch) => batch.body, deserializeResponse: (data) => answers.deserializeResponse(data) };
+type Serializer = Parameters<typeof createOtlpHttpExportDelegate<EncodedBatch, undefined>>[1];
+
+/** Passes a body Keel already encoded; reads a partial success out of the collector's answer. */
+function passThrough(encoding: OtlpEncoding, onRejected: (rejected: PartialSuccess) => void): Serializer {
+  return {
+    serializeRequest: (batch) => batch.body,
+    deserializeResponse(data) {
+      const rejected = encoding === 'protobuf' ? readProtobufPartialSuccess(data) : readJsonPartialSuccess(data);
+      if (rejected !== undefined && (rejected.spans > 0 || rejected.message !== '')) onRejected(rejected);
+      return undefined;
+    },
+  };
+}
+
+interface PartialSuccess {
+  spans: number;
+  message: string;
+}
+
+/** `ExportTraceServiceResponse.partial_success` (1): `rejected_spans` (1, int64), `error_message` (2). */
+export function readProtobufPartialSuccess(data: Uint8Array): PartialSuccess | undefined {
+  const partial = protobufFields(data).get(1);
+  if (partial === undefined || typeof partial === 'number') return undefined;
+  const fields = protobufFields(partial);
+  const spans = fields.get(1);
+  const message = fields.get(2);
+  return { spans: typeof spans === 'number' ? spans : 0, message: message instanceof Uint8Array ? Buffer.from(message).toString('utf8') : '' };
+}
+
+/** The last value of each varint or length-delimited field of a message (other wire types skipped). */
+function protobufFields(data: Uint8Array): Map<number, number | Uint8Array> {
+  const fields = new Map<number, number | Uint8Array>();
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let scale = 1; at < data.length; scale *= 128) {
+      const byte = data[at++]!;
+      value += (byte & 127) * scale;
+      if (byte < 128) return value;
+    }
+    throw new Error('truncated varint');
+  };
+  while (at < data.length) {
+    const key = varint();
+    const wireType = key & 7;
+    if (wireType === 0) fields.set(key >>> 3, varint());
+    else if (wireType === 2) {
+      const length = varint();
+      fields.set(key >>> 3, data.subarray(at, at + length));
+      at += length;
+    } else if (wireType === 1) at += 8;
+    else if (wireType === 5) at += 4;
+    else throw new Error(`unexpected wire type ${wireType}`);
+  }
+  return fields;
+}
+
+export function readJsonPartialSuccess(data: Uint8Array): PartialSuccess | undefined {
+  if (data.length === 0) return undefined;
+  const answer = JSON.parse(Buffer.from(data).toString('utf8')) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } } | null;
+  const partial = answer?.partialSuccess;
+  if (partial === undefined || partial === null) return undefined;
+  return { spans: Number(partial.rejectedSpans ?? 0) || 0, message: typeof partial.errorMessage === 'string' ? partial.errorMessage : '' };
 }
 
 export class SpanExport {
@@ -67,7 +132,8 @@ export class SpanExport {
       'v1/traces',
       { 'Content-Type': contentType },
     );
-    this.delegate = createOtlpHttpExportDelegate(config, passThrough(options.encoding), 'otlp_http_span_exporter', { name: 'span', countItems: (b: EncodedBatch) => b.spans }, undefined);
+    const serializer = passThrough(options.encoding, (rejected) => options.onLoss?.({ kind: 'rejected', ...rejected }));
+    this.delegate = createOtlpHttpExportDelegate(config, serializer, 'otlp_http_span_exporter', { name: 'span', countItems: (b: EncodedBatch) => b.spans }, undefined);
   }
 
   /**
