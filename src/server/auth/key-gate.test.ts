@@ -95,6 +95,7 @@ describe('authentication', () => {
 
   it('rotation gives a new secret at once and retires the old one', async () => {
     const first = await keys.create({ name: 'app', priority: 'interactive' }, 'test');
+    expect(gate.authenticate(bearer(first.secret)).keyId).toBe(first.record.id); // now known by its secret
     const second = await keys.rotate('app', 'test');
     expect(second.record.id).toBe(first.record.id);
     expect(refused(() => gate.authenticate(bearer(first.secret))).status).toBe(401);
@@ -104,6 +105,20 @@ describe('authentication', () => {
     await fresh.load();
     expect(fresh.findByHash(first.record.hash)).toBeUndefined();
     expect(fresh.get(first.record.id)?.hash).toBe(second.record.hash);
+  });
+
+  it('sees a key rotated by another process, though its secret was known here', async () => {
+    const first = await keys.create({ name: 'app', priority: 'interactive' }, 'test');
+    const ring = new KeyRing({ store, refreshMs: 1_000, timer: timer.schedule, nowMs: () => now });
+    await ring.load();
+    expect(ring.findBySecret(first.secret)?.id).toBe(first.record.id);
+    expect(ring.findBySecret(first.secret)?.id).toBe(first.record.id); // remembered
+    const second = await keys.rotate('app', 'test'); // through the other ring, into the store
+    expect(ring.findBySecret(first.secret)?.id).toBe(first.record.id); // not refreshed yet
+    await ring.load();
+    expect(ring.findBySecret(first.secret)).toBeUndefined();
+    expect(ring.findBySecret(second.secret)?.id).toBe(first.record.id);
+    expect(ring.findBySecret('keel_made-up')).toBeUndefined();
   });
 
   it('audits every change without a secret or a hash', async () => {

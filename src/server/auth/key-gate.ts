@@ -15,7 +15,7 @@ import { KeelError } from '../../core/errors.js';
 import type { Caller, Grant, RequestGate, AdmissionRequest } from '../../api/request-gate.js';
 import type { RequestRecord } from '../../router/router-types.js';
 import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/index.js';
-import { hashKeySecret, presentedSecrets } from './key-secret.js';
+import { presentedSecrets } from './key-secret.js';
 import type { KeyRing } from './key-ring.js';
 import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { SpendLedger } from './spend-ledger.js';
@@ -133,7 +133,7 @@ export class KeyGate implements RequestGate {
       throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
     }
     let record: VirtualKeyRecord | undefined;
-    for (const secret of presented) if ((record = ring.findByHash(hashKeySecret(secret))) !== undefined) break;
+    for (const secret of presented) if ((record = ring.findBySecret(secret)) !== undefined) break;
     // Never echo what was presented: it may be a real key sent to the wrong place.
     if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
     if (record.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${record.prefix} was revoked.`);

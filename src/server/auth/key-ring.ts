@@ -39,8 +39,22 @@ function configRecord(key: ConfigKey, nowMs: number): VirtualKeyRecord {
   };
 }
 
+/**
+ * Secrets remembered with their hash, at most: past this, a secret is hashed on every request. A key that
+ * is no longer in the ring is forgotten when next presented.
+ */
+const MAX_REMEMBERED_SECRETS = 10_000;
+
 export class KeyRing {
   private byHash = new Map<string, VirtualKeyRecord>();
+  /**
+   * Presented secrets that matched a key, with their hash. Hashing one costs about a microsecond, and
+   * several under load (an OpenSSL digest per call); a map lookup a few dozen nanoseconds. Only secrets
+   * that matched are kept, so made-up keys cannot fill it, and the lookup still goes through `byHash`, so
+   * a rotated, revoked or reloaded key is seen as it is now. Keel holds these secrets in memory as it
+   * holds the providers' own keys.
+   */
+  private readonly hashOfSecret = new Map<string, string>();
   private byId = new Map<string, VirtualKeyRecord>();
   private readonly fromConfig: VirtualKeyRecord[];
   private stopRefresh: (() => void) | undefined;
@@ -83,6 +97,21 @@ export class KeyRing {
 
   findByHash(hash: string): VirtualKeyRecord | undefined {
     return this.byHash.get(hash);
+  }
+
+  /** The key whose secret this is, if any. */
+  findBySecret(secret: string): VirtualKeyRecord | undefined {
+    const remembered = this.hashOfSecret.get(secret);
+    if (remembered !== undefined) {
+      const record = this.byHash.get(remembered);
+      if (record !== undefined) return record;
+      this.hashOfSecret.delete(secret);
+      return undefined;
+    }
+    const hash = hashKeySecret(secret);
+    const record = this.byHash.get(hash);
+    if (record !== undefined && this.hashOfSecret.size < MAX_REMEMBERED_SECRETS) this.hashOfSecret.set(secret, hash);
+    return record;
   }
 
   get(id: string): VirtualKeyRecord | undefined {
