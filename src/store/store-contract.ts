@@ -252,6 +252,19 @@ export function describeStoreContract(name: string, makeHarness: () => Promise<S
       expect((await store.listAudit({ limit: 1 })).map((e) => e.action)).toEqual(['incident.update']);
     });
 
+    it('appends many audit entries at once, in their order, and nothing for none', async () => {
+      await store.appendAuditEntries([]);
+      const spend = (target: string, usd: number) => ({ at: T0, actor: 'keel', action: 'usage.spend', target, details: { day: '2025-06-10', usd } });
+      await store.appendAuditEntries(Array.from({ length: 1200 }, (_, i) => spend(`k${i}`, i / 4)));
+      await store.appendAuditEntries([{ at: T0, actor: 'bob', action: 'key.revoke', target: 'k1' }]);
+      const all = await store.listAudit({ limit: 2000 });
+      expect(all).toHaveLength(1201);
+      // Newest first: the later call, then the batch from its last entry back to its first.
+      expect(all.slice(0, 3).map((e) => e.target)).toEqual(['k1', 'k1199', 'k1198']);
+      expect(all[1200]).toStrictEqual(spend('k0', 0));
+      expect(all[1]).toStrictEqual(spend('k1199', 1199 / 4));
+    });
+
     it('prunes only what is older than each cut-off, and never an open incident', async () => {
       await store.addRollups([rollup(T0), rollup(T0 + M), rollup(T0 + 2 * M)]);
       const sample = (at: number) => ({ at, deployment: 'd', route: 'r', outcome: 'timeout' as const, latencyMs: 1, requestId: 'x' });

@@ -219,6 +219,11 @@ export interface Store {
   listKeys(): Promise<VirtualKeyRecord[]>;
 
   appendAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * Several entries, in this order, all or none: one transaction (a flush of spend for a thousand keys is
+   * one write, not a thousand).
+   */
+  appendAuditEntries(entries: readonly AuditEntry[]): Promise<void>;
   /** Entries with `at >= from`, newest first (entries of the same millisecond: last appended first). */
   listAudit(query: { from?: number; limit: number }): Promise<AuditEntry[]>;
 

@@ -118,6 +118,10 @@ export class MemoryStore implements Store {
     this.data.audit.push(clone(entry));
   }
 
+  async appendAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
+    for (const entry of entries) this.data.audit.push(clone(entry));
+  }
+
   async listAudit(q: { from?: number; limit: number }): Promise<AuditEntry[]> {
     return this.data.audit
       .map((e, i) => ({ e, i }))

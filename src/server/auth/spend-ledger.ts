@@ -91,22 +91,21 @@ export class SpendLedger {
     const batch = this.pending;
     this.pending = new Map();
     const at = this.options.nowMs();
-    const entries = [...batch.values()].flatMap((keys) => [...keys.values()]);
-    for (let i = 0; i < entries.length; i++) {
-      const s = entries[i]!;
-      const entry: AuditEntry = {
+    const spends = [...batch.values()].flatMap((keys) => [...keys.values()]);
+    const entries = spends.map(
+      (s): AuditEntry => ({
         at,
         actor: SPEND_ACTOR,
         action: SPEND_ACTION,
         target: s.keyId,
         details: { day: s.day, usd: s.usd, input_tokens: s.inputTokens, output_tokens: s.outputTokens, requests: s.requests },
-      };
-      try {
-        await this.options.store.appendAudit(entry);
-      } catch (err) {
-        for (const rest of entries.slice(i)) this.merge(rest);
-        throw err;
-      }
+      }),
+    );
+    try {
+      await this.options.store.appendAuditEntries(entries);
+    } catch (err) {
+      for (const spend of spends) this.merge(spend);
+      throw err;
     }
   }
 

@@ -93,6 +93,10 @@ export class SloMemoryStore implements Store {
     this.audit.push(entry);
   }
 
+  async appendAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
+    this.audit.push(...entries);
+  }
+
   async listAudit(q: { from?: number; limit: number }): Promise<AuditEntry[]> {
     return this.audit.filter((e) => q.from === undefined || e.at >= q.from).reverse().slice(0, q.limit);
   }

@@ -245,13 +245,23 @@ export class PostgresStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.pool.query(`INSERT INTO ${this.s}.audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [
-      entry.at,
-      entry.actor,
-      entry.action,
-      entry.target,
-      entry.details === undefined ? null : JSON.stringify(entry.details),
-    ]);
+    await this.appendAuditEntries([entry]);
+  }
+
+  async appendAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // One statement (atomic, one round trip): the rows as parallel arrays, unnested in order.
+    await this.pool.query(
+      `INSERT INTO ${this.s}.audit_log (at, actor, action, target, details)
+       SELECT at, actor, action, target, details FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS e(at, actor, action, target, details, n) ORDER BY n`,
+      [
+        entries.map((e) => e.at),
+        entries.map((e) => e.actor),
+        entries.map((e) => e.action),
+        entries.map((e) => e.target),
+        entries.map((e) => (e.details === undefined ? null : JSON.stringify(e.details))),
+      ],
+    );
   }
 
   async listAudit(query: { from?: number; limit: number }): Promise<AuditEntry[]> {
