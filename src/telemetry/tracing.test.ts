@@ -179,3 +179,42 @@ describe('createTracing', () => {
     expect(ids.filter((id) => id !== undefined).sort()).toEqual(['degraded', 'failed', 'retried']);
   });
 });
+
+describe('keel serve with tracing', () => {
+  it('logs the spans a refusing collector lost, without the collector token or provider key', async () => {
+    const refusing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"bad batch"}'));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const lines: string[] = [];
+    const keel = await startKeel({
+      port: 0,
+      logger: createLogger('warn', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) })),
+      config: {
+        simulator: { token_delay_ms: 0 },
+        deployments: [{ id: 'primary', provider: 'openai', model: 'sim-primary', simulated: true, api_key: SECRET }],
+        routes: { smart: { deployments: ['primary'] } },
+        telemetry: { otlp_endpoint: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, otlp_headers: { 'x-collector-token': 'collector-T0KEN-value' } },
+      },
+    });
+    try {
+      const res = await fetch(`${keel.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    } finally {
+      await keel.stop(); // flushes the batch, which the collector refuses
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+    const lost = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'trace export failed');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ spans: 2, reason: 'export_failed' });
+    expect(lines.join('')).not.toContain(SECRET);
+    expect(lines.join('')).not.toContain('collector-T0KEN-value');
+  });
+});
+
