@@ -92,13 +92,7 @@ class EncodedFields {
     if (values === undefined) this.attributes.set(key, (values = new Map()));
     const known = values.get(value);
     if (known !== undefined || this.entries >= MAX_ENCODED_ENTRIES) return known;
-    const w = this.start();
-    const keyValue = w.begin(SPAN.attributes);
-    w.string(1, key);
-    const any = w.begin(2);
-    w.string(1, value);
-    w.end(any);
-    w.end(keyValue);
+    writeStringAttribute(this.start(), SPAN.attributes, key, value);
     return this.keep(values, value);
   }
 
@@ -125,6 +119,16 @@ class EncodedFields {
 
 const ENCODED = new EncodedFields();
 
+/** A KeyValue of a string value, as field `field` (`Span.attributes`, or `Resource.attributes`: 1). */
+function writeStringAttribute(w: ProtoWriter, field: number, key: string, value: string): void {
+  const keyValue = w.begin(field);
+  w.string(1, key);
+  const any = w.begin(2);
+  w.string(1, value);
+  w.end(any);
+  w.end(keyValue);
+}
+
 class ProtobufSpanBatch implements SpanBatch {
   spans = 0;
   private readonly out: ProtoWriter;
@@ -136,9 +140,7 @@ class ProtobufSpanBatch implements SpanBatch {
     this.out = new ProtoWriter(Math.max(64 * 1024, expectedBytes + 1024));
     this.resourceSpans = this.out.begin(1);
     const resource = this.out.begin(1);
-    this.attribute('service.name', 1);
-    this.out.string(1, serviceName);
-    this.endAttribute();
+    writeStringAttribute(this.out, 1, 'service.name', serviceName);
     this.out.end(resource);
     this.scopeSpans = this.out.begin(2);
     const scope = this.out.begin(1);
@@ -168,9 +170,7 @@ class ProtobufSpanBatch implements SpanBatch {
   }
 
   unique(key: string, value: string): void {
-    this.attribute(key);
-    this.out.string(1, value);
-    this.endAttribute();
+    writeStringAttribute(this.out, SPAN.attributes, key, value);
   }
 
   number(key: string, value: number): void {
@@ -206,9 +206,9 @@ class ProtobufSpanBatch implements SpanBatch {
   private keyValue = -1;
   private anyValue = -1;
 
-  /** Opens a KeyValue (a span's attribute, or the resource's: field 1) and its AnyValue. */
-  private attribute(key: string, field: number = SPAN.attributes): void {
-    this.keyValue = this.out.begin(field);
+  /** Opens a span attribute's KeyValue and its AnyValue, for a value `number` or `boolean` writes. */
+  private attribute(key: string): void {
+    this.keyValue = this.out.begin(SPAN.attributes);
     this.out.string(1, key);
     this.anyValue = this.out.begin(2);
   }

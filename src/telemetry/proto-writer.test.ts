@@ -28,7 +28,7 @@ describe('ProtoWriter', () => {
     const outer = writer.begin(3);
     const inner = writer.begin(7);
     const payload = Buffer.alloc(size, 0xab);
-    writer.message(1, payload);
+    writer.byteField(1, payload, 0, payload.length);
     writer.end(inner);
     writer.string(2, 'after');
     writer.end(outer);

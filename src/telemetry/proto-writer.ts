@@ -23,10 +23,6 @@ export class ProtoWriter {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
-  get length(): number {
-    return this.pos;
-  }
-
   /** Starts over, keeping the buffer. */
   reset(): void {
     this.pos = 0;
@@ -63,7 +59,7 @@ export class ProtoWriter {
       const mark = this.begin(field);
       this.ensure(value.length * 3);
       this.pos = this.putString(value, this.pos);
-      this.buf[mark] = this.pos - mark - 1;
+      this.end(mark);
       return;
     }
     const length = Buffer.byteLength(value, 'utf8');
@@ -105,12 +101,7 @@ export class ProtoWriter {
     this.pos += encoded.length;
   }
 
-  /** Already-encoded message bytes, as a field. */
-  message(field: number, encoded: Uint8Array): void {
-    this.byteField(field, encoded, 0, encoded.length);
-  }
-
-  /** An int64/uint64/enum/bool field (proto3 leaves zero out: the caller decides). */
+  /** An int64/uint64/enum field (proto3 leaves zero out: the caller decides). */
   int(field: number, value: number): void {
     this.tag(field, VARINT);
     if (value >= 0) this.varint(value);

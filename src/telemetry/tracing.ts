@@ -77,7 +77,6 @@ const GEN_AI_PROVIDER: Record<ProviderName, string> = {
   'azure-openai': 'azure.ai.openai',
 };
 
-
 export function createTracing(router: Pick<Router, 'events'>, options: TracingOptions = {}): Tracing {
   if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return TRACING_OFF;
   const exporter = new SpanExport({

@@ -103,13 +103,13 @@ export class KeyRing {
   findBySecret(secret: string): VirtualKeyRecord | undefined {
     const remembered = this.hashOfSecret.get(secret);
     if (remembered !== undefined) {
-      const record = this.byHash.get(remembered);
+      const record = this.findByHash(remembered);
       if (record !== undefined) return record;
       this.hashOfSecret.delete(secret);
       return undefined;
     }
     const hash = hashKeySecret(secret);
-    const record = this.byHash.get(hash);
+    const record = this.findByHash(hash);
     if (record !== undefined && this.hashOfSecret.size < MAX_REMEMBERED_SECRETS) this.hashOfSecret.set(secret, hash);
     return record;
   }
