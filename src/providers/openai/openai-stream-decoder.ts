@@ -13,7 +13,8 @@ import { safeMessage } from '../http/upstream-request.js';
 import { decodeOpenAIUsage } from './decode-openai-response.js';
 import { isOpenAIQuotaExhausted } from './openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
-import { readOpenAIChunk, type OpenAIChunkDelta } from './openai-wire-check.js';
+import { ChunkMemo, scanOpenAIChunk } from './openai-chunk-scan.js';
+import { readOpenAIChunk, type OpenAIChunkDelta, type OpenAIChunkView } from './openai-wire-check.js';
 import { openaiErrorBody } from './openai-wire.js';
 
 export class OpenAIStreamDecoder {
@@ -26,6 +27,8 @@ export class OpenAIStreamDecoder {
   /** Made at the first finish: an open stream that waits on its model holds no set. */
   private finishedChoices: Set<number> | undefined;
   private usageSeen = false;
+  /** The text this stream's chunks repeat, for the scan. */
+  private memo: ChunkMemo | undefined;
   malformedEvents = 0;
 
   constructor(
@@ -45,18 +48,13 @@ export class OpenAIStreamDecoder {
 
   push(data: string): WatchedEvent {
     if (data === '[DONE]') return { events: [], done: true };
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      this.malformedEvents += 1;
-      return { events: [] };
-    }
-    if (json !== null && typeof json === 'object' && 'error' in json) return { events: [], failure: this.inStreamFailure(json) };
-    const chunk = readOpenAIChunk(json);
+    // Past the first chunk (whose id, model and created open the answer), the common chunk is scanned
+    // rather than parsed; what the scan does not read itself is parsed.
+    let chunk = this.started ? scanOpenAIChunk(data, (this.memo ??= new ChunkMemo())) : undefined;
     if (chunk === undefined) {
-      this.malformedEvents += 1;
-      return { events: [] };
+      const parsed = this.parse(data);
+      if ('rejected' in parsed) return parsed.rejected;
+      chunk = parsed.chunk;
     }
     const choices = chunk.choices ?? [];
     // Azure OpenAI opens a stream with a chunk of `prompt_filter_results` and no choices: nothing an OpenAI
@@ -80,6 +78,22 @@ export class OpenAIStreamDecoder {
       events.push({ type: 'usage', usage: decodeOpenAIUsage(chunk.usage) });
     }
     return { events, raw: `data: ${data}\n\n` };
+  }
+
+  /** The chunk, parsed and checked; or, when it is not one, what the stream makes of it (dropped, or a failure). */
+  private parse(data: string): { chunk: OpenAIChunkView } | { rejected: WatchedEvent } {
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      this.malformedEvents += 1;
+      return { rejected: { events: [] } };
+    }
+    if (json !== null && typeof json === 'object' && 'error' in json) return { rejected: { events: [], failure: this.inStreamFailure(json) } };
+    const chunk = readOpenAIChunk(json);
+    if (chunk !== undefined) return { chunk };
+    this.malformedEvents += 1;
+    return { rejected: { events: [] } };
   }
 
   private decodeDelta(delta: OpenAIChunkDelta, events: StreamEvent[]): void {
