@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { AttemptNorms } from './attempt-norms.js';
@@ -10,7 +11,31 @@ function learned(samples: number[], mode: 'stream' | 'json' = 'stream', clock = 
   return norms;
 }
 
+/** The p99 as a sort finds it: the sample at ceil(0.99 n) in ascending order. */
+function sortedP99(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+}
+
 describe('AttemptNorms', () => {
+  it('finds the p99 of the fresh samples that a sort would, whatever their order, repeats, age or count (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 20, maxLength: 1_500 }), fc.nat(), (samples, split) => {
+        const clock = new ManualClock(1_000_000);
+        const norms = new AttemptNorms(clock, { maxSamples: 1_000 });
+        // The first part is recorded 11 minutes ago: past the 10-minute TTL, so only the rest counts.
+        const old = samples.length > 40 ? split % (samples.length - 20) : 0;
+        samples.forEach((ms, i) => {
+          if (i === old) clock.advance(660_000);
+          norms.record('d1', 'json', 'headers', ms);
+        });
+        const kept = samples.slice(old).slice(-1_000);
+        expect(norms.p99Ms('d1', 'json', 'headers')).toBe(sortedP99(kept));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('leaves the configured timeouts in charge until a deployment has enough samples', () => {
     const limits = learned(Array(19).fill(100)).limitsFor('d1', 'stream', CONFIGURED);
     expect(limits).toEqual({ headersOverdueMs: undefined, firstTokenOverdueMs: undefined, firstTokenLimitMs: 30_000, idleLimitMs: 30_000 });

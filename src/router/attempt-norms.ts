@@ -71,13 +71,39 @@ class Samples {
     // A norm that just gained enough samples is computed at once, not 16 samples later.
     const justEnough = this.cachedP99 === undefined && this.values.length >= min;
     if (!stale && !justEnough && this.addedSinceCompute < RECOMPUTE_EVERY) return this.cachedP99;
-    // A typed copy sorts numerically without a comparator call per comparison.
-    const fresh = Float64Array.from(stale ? this.values.filter((_, i) => this.atMs[i]! >= sinceMs) : this.values).sort();
-    this.cachedP99 = fresh.length < min ? undefined : fresh[Math.min(fresh.length - 1, Math.ceil(fresh.length * 0.99) - 1)];
+    let n = this.values.length;
+    if (stale) for (const atMs of this.atMs) if (atMs < sinceMs) n--;
+    this.cachedP99 = n < min ? undefined : this.largest(n - Math.min(n - 1, Math.ceil(n * 0.99) - 1), stale ? sinceMs : Number.NEGATIVE_INFINITY);
     this.addedSinceCompute = stale ? Number.POSITIVE_INFINITY : 0;
     return this.cachedP99;
   }
+
+  /**
+   * The k-th largest sample newer than \`sinceMs\`. A p99 is one of the few largest (the 3rd of 200), so
+   * one pass keeping the k largest beats a sort of all of them; a large k (a ring of thousands) sorts.
+   */
+  private largest(k: number, sinceMs: number): number {
+    const { values, atMs } = this;
+    if (k > 8) {
+      // A typed copy sorts numerically without a comparator call per comparison.
+      const fresh = Float64Array.from(values.filter((_, i) => atMs[i]! >= sinceMs)).sort();
+      return fresh[fresh.length - k]!;
+    }
+    // \`top\` holds the k largest seen so far, largest first.
+    const top = TOP.fill(Number.NEGATIVE_INFINITY, 0, k);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
+      if (atMs[i]! < sinceMs || value <= top[k - 1]!) continue;
+      let j = k - 1;
+      for (; j > 0 && top[j - 1]! < value; j--) top[j] = top[j - 1]!;
+      top[j] = value;
+    }
+    return top[k - 1]!;
+  }
 }
+
+/** Scratch for \`largest\` (one computation at a time: it is synchronous). */
+const TOP = new Float64Array(8);
 
 const PHASES: readonly NormPhase[] = ['headers', 'first_token', 'gap'];
 

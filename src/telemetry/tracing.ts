@@ -12,8 +12,8 @@
  * messages, tenants and keys are never exported. Nothing is registered globally: an application
  * embedding Keel keeps its own global tracer provider.
  */
-import { randomFillSync } from 'node:crypto';
 import type { ProviderName } from '../config/schema.js';
+import { RandomBytes } from '../core/random-bytes.js';
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 import { TRACING_OFF } from './open-tracing.js';
@@ -115,26 +115,6 @@ export function isPlainSuccess(record: RequestRecord): boolean {
 export function tracesUrl(endpoint: string): string {
   const base = endpoint.trim().replace(/\/+$/, '');
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
-}
-
-const RANDOM_POOL_BYTES = 4096;
-
-/** Random ids drawn from a pool filled a few kilobytes at a time, not a syscall per span. */
-class RandomBytes {
-  pool = Buffer.allocUnsafe(RANDOM_POOL_BYTES);
-  private at = RANDOM_POOL_BYTES;
-
-  /** Where `bytes` fresh random bytes start in `pool`. */
-  take(bytes: number): number {
-    if (this.at + bytes > this.pool.length) {
-      if (bytes > this.pool.length) this.pool = Buffer.allocUnsafe(bytes);
-      randomFillSync(this.pool);
-      this.at = 0;
-    }
-    const at = this.at;
-    this.at += bytes;
-    return at;
-  }
 }
 
 /** The request's span and one child span per attempt, with the times the router recorded. */
