@@ -1,15 +1,18 @@
 /**
- * The common OpenAI stream chunk read without `JSON.parse`: one pass over its text that checks it is
+ * The common OpenAI stream chunk read without \`JSON.parse\`: one pass over its text that checks it is
  * JSON and takes only what the stream decoder uses (each choice's index, text and finish reason). A
- * stream is a few hundred such chunks; parsing each into objects (its id, model, fingerprint and the
- * rest, read once per stream) was the largest single cost of a passed-through stream, in time and in
- * garbage.
+ * stream is a few hundred such chunks; parsing each into objects (its id, model, fingerprint and the rest,
+ * the same in every chunk) was the largest single cost of a passed-through stream, in time and in
+ * garbage. What a stream's chunks repeat is learned (\`ChunkMemo\`), so most chunks cost a comparison of
+ * text and a scan of their one varying string.
  *
- * The scan is an optimisation, never a second judge: it answers only for text that `JSON.parse` plus
- * `readOpenAIChunk` would accept and read the same way, and `undefined` for anything else: text that is
- * not JSON, a shape it does not know, and what it does not read itself (tool calls, a usage object, an
- * error, escaped or repeated keys, an index that is not a safe integer, deep nesting). The decoder then takes its full path, which decides. A property test holds the two together.
+ * The scan is an optimisation, never a second judge: it answers only for text that \`JSON.parse\` plus
+ * \`readOpenAIChunk\` would accept and read the same way, and \`undefined\` for anything else: text that is
+ * not JSON, and what it does not read itself (tool calls, a usage object, an error, escaped or repeated
+ * keys, an index that is not a safe integer, deep nesting). The decoder then takes its full path, which
+ * decides. Property tests hold the two together.
  */
+import { isJsonSpace } from '../../core/json-text.js';
 import type { OpenAIChunkChoice, OpenAIChunkDelta, OpenAIChunkView } from './openai-wire-check.js';
 
 const QUOTE = 0x22;
@@ -63,8 +66,7 @@ class ChunkScanner {
     const t = this.t;
     let i = this.pos;
     for (;;) {
-      const c = t.charCodeAt(i);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      if (!isJsonSpace(t.charCodeAt(i))) break;
       i++;
     }
     this.pos = i;
