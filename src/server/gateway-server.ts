@@ -223,7 +223,11 @@ async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string>)
     for (;;) {
       if (res.destroyed) break;
       const next = await frames.next();
-      if (next.done === true) break;
+      if (next.done === true) {
+        // As pumpSse does: the client has its whole answer before the stream's cleanup settles.
+        res.end();
+        break;
+      }
       const full = writeSse(res, next.value);
       if (full !== undefined) await full;
     }

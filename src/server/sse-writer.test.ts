@@ -21,6 +21,8 @@ class Source implements PullableFrames {
   constructor(
     private readonly endless?: string,
     private readonly failAt?: number,
+    /** \`return()\` settles only when this does (a stream whose cleanup is slow). */
+    private readonly closing?: Promise<void>,
   ) {}
   add(frame: string): void {
     this.queue.push(frame);
@@ -42,6 +44,7 @@ class Source implements PullableFrames {
   }
   async return(): Promise<unknown> {
     this.closes += 1;
+    await this.closing;
     return undefined;
   }
 }
@@ -93,6 +96,24 @@ describe('pumpSse', () => {
     expect(body).toBe('data: 1\n\ndata: 2\n\ndata: 3\n\n');
     expect(await done).toBe('resolved');
     expect(source.closes).toBe(1);
+  });
+
+  it('ends the response with its last frame, without waiting for the source to close', async () => {
+    let closed!: () => void;
+    const source = new Source(undefined, undefined, new Promise<void>((resolve) => (closed = resolve)));
+    const { url, done } = await serve(source);
+    const res = await get(url);
+    let body = '';
+    res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    source.add('data: 1\n\n');
+    source.add('data: [DONE]\n\n');
+    source.end();
+    const ended = await Promise.race([once(res, 'end').then(() => 'ended'), wait(3_000).then(() => 'still open')]);
+    expect(ended).toBe('ended');
+    expect(body).toBe('data: 1\n\ndata: [DONE]\n\n');
+    expect(source.closes).toBe(1);
+    closed();
+    expect(await done).toBe('resolved');
   });
 
   it('stops pulling while the client reads nothing, and goes on when it reads again', async () => {

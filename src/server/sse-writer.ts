@@ -35,7 +35,8 @@ export function pullableFrames(body: object): body is PullableFrames {
  * socket takes them; the stream's `onReady` resumes the writing when the upstream has more, `drain` when
  * the client has caught up. Between two tokens nothing is pending but these listeners. Resolves once
  * the stream ended (or the client left) and `return()` has closed it; rejects, after closing it, when a
- * pull throws. The caller ends the response.
+ * pull throws. A stream that ends is ended on the response at once; otherwise (the client left, a pull
+ * threw) the caller ends it.
  */
 export function pumpSse(res: ServerResponse, frames: PullableFrames): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -64,7 +65,14 @@ export function pumpSse(res: ServerResponse, frames: PullableFrames): Promise<vo
             if (res.destroyed) return finish();
             const frame = frames.pull();
             if (frame === WAIT) break;
-            if (frame === undefined) return finish();
+            if (frame === undefined) {
+              // Ended in the tick of the last frames: node:http corks a response's writes until the next
+              // tick, so the chunked terminator leaves with them in one write, and the client has its
+              // whole answer without waiting for the stream's \`return()\` to settle. At one connection
+              // that was 9% less CPU per streamed answer (363/357 -> 329/324 µs in the bench's cell).
+              res.end();
+              return finish();
+            }
             if (frame !== '' && !res.write(frame)) blocked = true;
           }
         } while (again && !over && !blocked);
