@@ -79,7 +79,7 @@ class Samples {
   }
 
   /**
-   * The k-th largest sample newer than \`sinceMs\`. A p99 is one of the few largest (the 3rd of 200), so
+   * The k-th largest sample newer than `sinceMs`. A p99 is one of the few largest (the 3rd of 200), so
    * one pass keeping the k largest beats a sort of all of them; a large k (a ring of thousands) sorts.
    */
   private largest(k: number, sinceMs: number): number {
@@ -89,7 +89,7 @@ class Samples {
       const fresh = Float64Array.from(values.filter((_, i) => atMs[i]! >= sinceMs)).sort();
       return fresh[fresh.length - k]!;
     }
-    // \`top\` holds the k largest seen so far, largest first.
+    // `top` holds the k largest seen so far, largest first.
     const top = TOP.fill(Number.NEGATIVE_INFINITY, 0, k);
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
@@ -102,7 +102,7 @@ class Samples {
   }
 }
 
-/** Scratch for \`largest\` (one computation at a time: it is synchronous). */
+/** Scratch for `largest` (one computation at a time: it is synchronous). */
 const TOP = new Float64Array(8);
 
 const PHASES: readonly NormPhase[] = ['headers', 'first_token', 'gap'];

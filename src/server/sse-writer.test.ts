@@ -21,7 +21,7 @@ class Source implements PullableFrames {
   constructor(
     private readonly endless?: string,
     private readonly failAt?: number,
-    /** \`return()\` settles only when this does (a stream whose cleanup is slow). */
+    /** `return()` settles only when this does (a stream whose cleanup is slow). */
     private readonly closing?: Promise<void>,
   ) {}
   add(frame: string): void {

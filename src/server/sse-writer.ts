@@ -68,7 +68,7 @@ export function pumpSse(res: ServerResponse, frames: PullableFrames): Promise<vo
             if (frame === undefined) {
               // Ended in the tick of the last frames: node:http corks a response's writes until the next
               // tick, so the chunked terminator leaves with them in one write, and the client has its
-              // whole answer without waiting for the stream's \`return()\` to settle. At one connection
+              // whole answer without waiting for the stream's `return()` to settle. At one connection
               // that was 9% less CPU per streamed answer (363/357 -> 329/324 µs in the bench's cell).
               res.end();
               return finish();

@@ -1,13 +1,13 @@
 /**
- * The common OpenAI stream chunk read without \`JSON.parse\`: one pass over its text that checks it is
+ * The common OpenAI stream chunk read without `JSON.parse`: one pass over its text that checks it is
  * JSON and takes only what the stream decoder uses (each choice's index, text and finish reason). A
  * stream is a few hundred such chunks; parsing each into objects (its id, model, fingerprint and the rest,
  * the same in every chunk) was the largest single cost of a passed-through stream, in time and in
- * garbage. What a stream's chunks repeat is learned (\`ChunkMemo\`), so most chunks cost a comparison of
+ * garbage. What a stream's chunks repeat is learned (`ChunkMemo`), so most chunks cost a comparison of
  * text and a scan of their one varying string.
  *
- * The scan is an optimisation, never a second judge: it answers only for text that \`JSON.parse\` plus
- * \`readOpenAIChunk\` would accept and read the same way, and \`undefined\` for anything else: text that is
+ * The scan is an optimisation, never a second judge: it answers only for text that `JSON.parse` plus
+ * `readOpenAIChunk` would accept and read the same way, and `undefined` for anything else: text that is
  * not JSON, and what it does not read itself (tool calls, a usage object, an error, escaped or repeated
  * keys, an index that is not a safe integer, deep nesting). The decoder then takes its full path, which
  * decides. Property tests hold the two together.
@@ -228,7 +228,7 @@ class ChunkScanner {
   /** The last key read is `name`. */
   keyIs(name: string): boolean {
     if (this.keyEnd - this.keyStart !== name.length + 2) return false;
-    // Keys are short: a loop is several times faster than \`startsWith\`'s builtin call.
+    // Keys are short: a loop is several times faster than `startsWith`'s builtin call.
     const t = this.t;
     const from = this.keyStart + 1;
     for (let i = 0; i < name.length; i++) if (t.charCodeAt(from + i) !== name.charCodeAt(i)) return false;
@@ -347,7 +347,7 @@ function readChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefine
   /** Where this chunk's own prefix ends, when it is read whole. */
   let prefixEnd = -1;
   let prefixSeen = 0;
-  // \`slice\` and \`===\` compare as one memcmp; \`startsWith\` walks the text a character at a time.
+  // `slice` and `===` compare as one memcmp; `startsWith` walks the text a character at a time.
   const prefix = memo.prefix;
   if (prefix.length > 0 && s.t.slice(0, prefix.length) === prefix) {
     s.pos = prefix.length;
