@@ -32,7 +32,7 @@ const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const DEFAULTS = {
   rounds: 8, // the median of 8 per-round ratios moves by a few % between runs on a noisy machine
   burstS: 3, // long enough for thousands of answers, short enough that both sides see the same machine
-  connections: 32, // the bench's "under load" cell
+  connections: 32, // the bench's "under load" cell; `--connections 1` for the latency cells' pattern (one answer at a time)
 } as const;
 
 const PRICE = { input_per_mtok: 3, output_per_mtok: 15 }; // so spend (and budgets) are computed, as in production
@@ -69,7 +69,7 @@ interface Row {
   thisUs: number[];
 }
 
-async function compare(c: Comparison, rounds: number, burstS: number): Promise<Row[]> {
+async function compare(c: Comparison, rounds: number, burstS: number, connections: number): Promise<Row[]> {
   const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [], serverSettings: c.base.serverSettings });
   const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [], serverSettings: c.this.serverSettings }).catch(async (err: unknown) => {
     await base.stop();
@@ -79,7 +79,7 @@ async function compare(c: Comparison, rounds: number, burstS: number): Promise<R
   c.attach?.(other.url);
   const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
   const burst = (side: (typeof sides)['base'], mode: Mode, durationS: number) =>
-    runLoad({ origin: side.process.url, mode, connections: DEFAULTS.connections, durationS, requestHeaders: side.requestHeaders });
+    runLoad({ origin: side.process.url, mode, connections, durationS, requestHeaders: side.requestHeaders });
   try {
     // Untimed warm-up of both: JIT tiers, pools and keep-alive sockets.
     for (const mode of MODES) for (const side of Object.values(sides)) await burst(side, mode, 2);
@@ -102,11 +102,11 @@ async function compare(c: Comparison, rounds: number, burstS: number): Promise<R
   return rows;
 }
 
-function render(title: string, rows: Row[], notes: string[], rounds: number, burstS: number): string {
+function render(title: string, rows: Row[], notes: string[], rounds: number, burstS: number, connections: number): string {
   const lines = [
     `# Keel CPU per answer: ${title}`,
     '',
-    `${rounds} rounds of ${burstS} s bursts at ${DEFAULTS.connections} connections, alternating; CPU of each Keel process from /proc ÷ complete answers.`,
+    `${rounds} rounds of ${burstS} s bursts at ${connections} connection${connections === 1 ? '' : 's'}, alternating; CPU of each Keel process from /proc ÷ complete answers.`,
     '',
     '| comparison | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios |',
     '| --- | --- | ---: | ---: | ---: | --- |',
@@ -166,7 +166,7 @@ function parseVariants(raw: string | undefined): VariantName[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { base: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, 'base-node-flags': { type: 'string' }, server: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' } },
+    options: { base: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, 'base-node-flags': { type: 'string' }, server: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' }, connections: { type: 'string' } },
     strict: true,
   });
   const baseDist = values.base;
@@ -179,22 +179,24 @@ async function main(): Promise<void> {
   if (baseDist !== undefined && !existsSync(join(baseDist, 'cli', 'keel.js'))) throw new Error('--base DIR: a built Keel (DIR/cli/keel.js), e.g. `git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)` then --base /tmp/base/dist');
   const rounds = Math.max(2, Number(values.rounds ?? DEFAULTS.rounds));
   const burstS = Math.max(1, Number(values.burst ?? DEFAULTS.burstS));
+  const connections = Number(values.connections ?? DEFAULTS.connections);
+  if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections: expected a whole number of at least 1, got "${values.connections}"`);
   const sim = await startSimulatorProcess('simulator', { tokenDelayMs: 0 });
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
-    for (const c of buildComparisons(baseDist, flags, server, sim.url)) rows.push(...(await compare(c, rounds, burstS)));
+    for (const c of buildComparisons(baseDist, flags, server, sim.url)) rows.push(...(await compare(c, rounds, burstS, connections)));
     for (const name of variants) {
       const c = await variantComparison(name, sim.url);
       try {
-        rows.push(...(await compare(c, rounds, burstS)));
+        rows.push(...(await compare(c, rounds, burstS, connections)));
         notes.push(...(c.notes?.() ?? []));
       } finally {
         await c.stop?.();
       }
     }
     const title = server !== undefined ? 'server settings, this build' : flags !== undefined ? 'node flags, this build' : baseDist !== undefined ? `this build vs ${baseDist}` : 'features on vs off, this build';
-    console.log(render(title, rows, notes, rounds, burstS));
+    console.log(render(title, rows, notes, rounds, burstS, connections));
   } finally {
     await sim.stop();
   }
