@@ -115,7 +115,7 @@ export class MemoryStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    this.data.audit.push(clone(entry));
+    await this.appendAuditEntries([entry]);
   }
 
   async appendAuditEntries(entries: readonly AuditEntry[]): Promise<void> {

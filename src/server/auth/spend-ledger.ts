@@ -1,8 +1,9 @@
 /**
  * Spend persistence. The store has no usage table per key, so spend goes to the audit log: every flush
  * interval (and at shutdown) one `usage.spend` entry per key and UTC day that spent anything since the
- * last flush, with the dollars, tokens and requests, all written in one append (one transaction). On start the current month's entries are summed back
- * into the counters, so a restart does not reset budgets. A crash loses at most one interval of spend.
+ * last flush, with the dollars, tokens and requests, all written in one append (one transaction). On
+ * start the current month's entries are summed back into the counters, so a restart does not reset
+ * budgets. A crash loses at most one interval of spend.
  *
  * The entry carries the UTC day the spend belongs to (`details.day`), not only the time it was written, so
  * spend flushed just after midnight still counts for the day it happened.

@@ -90,7 +90,7 @@ export class SloMemoryStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    this.audit.push(entry);
+    await this.appendAuditEntries([entry]);
   }
 
   async appendAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
