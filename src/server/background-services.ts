@@ -53,8 +53,8 @@ export interface BackgroundServices {
   sharedBreakers: SharedBreakers | undefined;
   /** The providers' public status pages, read when `status_sources.enabled`. */
   vendorStatus: VendorStatusPoller | undefined;
-  /** Answers public pages (`/status...`, `/readyz`) or undefined for other paths. */
-  page(method: string, path: string, draining: boolean): Promise<PageAnswer | undefined>;
+  /** Answers public pages (`/status...`, `/readyz`); undefined, at once, for other paths. */
+  page(method: string, path: string, draining: boolean): Promise<PageAnswer> | undefined;
   stop(): Promise<void>;
 }
 
@@ -169,13 +169,9 @@ export async function startBackgroundServices(options: {
     monitor,
     slo,
     statusPage,
-    async page(method, path, draining) {
-      if (path === '/readyz') {
-        const readiness = await checkReadiness({ draining, store: { probe: async () => void (await store.listIncidents({ limit: 1 })) } });
-        return readinessAnswer(readiness);
-      }
-      const answer = await statusPage?.handle(method, path);
-      return answer === undefined ? undefined : { status: answer.status, headers: answer.headers, body: typeof answer.body === 'string' ? answer.body : String(answer.body) };
+    page(method, path, draining) {
+      if (path === '/readyz') return checkReadiness({ draining, store: { probe: async () => void (await store.listIncidents({ limit: 1 })) } }).then(readinessAnswer);
+      return statusPage?.handle(method, path)?.then((answer) => ({ status: answer.status, headers: answer.headers, body: typeof answer.body === 'string' ? answer.body : String(answer.body) }));
     },
     lease,
     sharedBreakers,

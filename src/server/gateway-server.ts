@@ -23,8 +23,11 @@ import { Abortable } from '../resilience/index.js';
 import { readBody } from './read-body.js';
 import { pullableFrames, pumpSse, writeSse } from './sse-writer.js';
 
-/** A status or console page, or undefined when the path is not one; its headers are its own, as an ApiAnswer's. */
-export type PageHandler = (method: string, path: string, draining: boolean) => Promise<{ status: number; headers: Record<string, string>; body: string } | undefined>;
+/**
+ * A status page or readiness answer, or undefined (at once: every API request asks first) when the path is
+ * not one; its headers are its own, as an ApiAnswer's.
+ */
+export type PageHandler = (method: string, path: string, draining: boolean) => Promise<{ status: number; headers: Record<string, string>; body: string }> | undefined;
 
 export interface GatewayOptions {
   config: RuntimeConfig;
@@ -92,9 +95,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         await write(res, requestId, { status: closing ? 503 : 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: closing ? 'draining' : 'ok' }) });
         return;
       }
-      const page = pages === undefined ? undefined : await pages(req.method ?? 'GET', path, closing);
+      const page = pages?.(req.method ?? 'GET', path, closing);
       if (page !== undefined) {
-        await write(res, requestId, page);
+        await write(res, requestId, await page);
         return;
       }
       if (path === '/metrics' && metrics !== undefined && req.method === 'GET') {
@@ -202,9 +205,12 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
   // A client that asked to close after this answer gets its socket closed: a keep-alive header (the
   // SSE headers carry one) would otherwise hold it open after the stream ends.
   if (/\bclose\b/i.test(String(res.req.headers.connection ?? ''))) delete headers['connection'];
-  res.writeHead(answer.status, headers);
   const body = answer.body;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+  const whole = typeof body === 'string' || Buffer.isBuffer(body);
+  // A whole body goes with its length: headers and body leave in one write, without chunked framing.
+  if (whole && mayHaveBody(answer.status)) headers['content-length'] = String(Buffer.byteLength(body));
+  res.writeHead(answer.status, headerPairs(headers));
+  if (whole) {
     res.end(body);
     return;
   }
@@ -216,6 +222,19 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
   } finally {
     res.end();
   }
+}
+
+/** 204, 304 and 1xx answers carry no body, so no length either (RFC 9110 §8.6). */
+const mayHaveBody = (status: number): boolean => status >= 200 && status !== 204 && status !== 304;
+
+/**
+ * Headers as node:http's flat list (name, value, name, value…): `writeHead` walks an object with `for…in`
+ * and `hasOwn` per name, a list by index.
+ */
+function headerPairs(headers: Record<string, string>): string[] {
+  const pairs: string[] = [];
+  for (const name in headers) pairs.push(name, headers[name]!);
+  return pairs;
 }
 
 async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string>): Promise<void> {

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const scenario = await outageScenario();
   page = new StatusPage({ store: scenario.store, topology: scenario.topology, clock: scenario.clock, health: scenario.health, page: { name: 'Keel status' } });
   server = createServer((req, res) => {
-    void page.handle(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname).then((response) => {
+    void Promise.resolve(page.handle(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname)).then((response) => {
       if (response === undefined) {
         res.writeHead(404).end();
         return;

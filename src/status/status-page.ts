@@ -76,15 +76,15 @@ export class StatusPage {
     return this.respond((model) => ({ status: 200, headers: { ...COMMON_HEADERS, 'content-type': 'application/atom+xml; charset=utf-8', 'access-control-allow-origin': '*' }, body: atomFeed(model) }));
   }
 
-  /** Routes a request; undefined when the path is not the status page's. HEAD answers like GET without the body. */
-  async handle(method: string, path: string): Promise<HttpResponse | undefined> {
-    const route = { '/status': () => this.html(), '/status.json': () => this.summaryJson(), '/status/incidents.json': () => this.incidentsJson(), '/status/feed.atom': () => this.feed() }[
-      path.replace(/\/+$/, '') || '/'
-    ];
-    if (route === undefined) return undefined;
-    if (method !== 'GET' && method !== 'HEAD') return { status: 405, headers: { ...COMMON_HEADERS, allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, body: 'Method not allowed\n' };
-    const response = await route();
-    return method === 'HEAD' ? { ...response, body: '' } : response;
+  /**
+   * Routes a request; undefined, at once, when the path is not the status page's (every API request asks
+   * first, so a miss costs no promise). HEAD answers like GET without the body.
+   */
+  handle(method: string, path: string): Promise<HttpResponse> | undefined {
+    const render = STATUS_ROUTES.get(path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path);
+    if (render === undefined) return undefined;
+    if (method !== 'GET' && method !== 'HEAD') return Promise.resolve({ status: 405, headers: { ...COMMON_HEADERS, allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, body: 'Method not allowed\n' });
+    return render(this).then((response) => (method === 'HEAD' ? { ...response, body: '' } : response));
   }
 
   private async respond(render: (model: StatusModel) => HttpResponse): Promise<HttpResponse> {
@@ -96,6 +96,14 @@ export class StatusPage {
     }
   }
 }
+
+/** The status page's paths (without a trailing slash) and what each renders. */
+const STATUS_ROUTES = new Map<string, (page: StatusPage) => Promise<HttpResponse>>([
+  ['/status', (page) => page.html()],
+  ['/status.json', (page) => page.summaryJson()],
+  ['/status/incidents.json', (page) => page.incidentsJson()],
+  ['/status/feed.atom', (page) => page.feed()],
+]);
 
 function json(body: unknown): HttpResponse {
   return { status: 200, headers: { ...COMMON_HEADERS, 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' }, body: JSON.stringify(body) };

@@ -127,6 +127,18 @@ describe('OpenAI surface, happy paths', () => {
     expect(seen.headers['authorization']).toBe(`Bearer ${PRIMARY_KEY}`);
   });
 
+  it('sends a JSON answer whole, with its length and every header of the trail', async () => {
+    const res = await post({ model: 'smart', messages: user('measure me') });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('transfer-encoding')).toBeNull();
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+    expect(JSON.parse(text)).toMatchObject({ object: 'chat.completion' });
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('x-keel-route')).toBe('smart');
+    expect(res.headers.get('x-keel-provider')).toBe('openai');
+  });
+
   it('echoes a client request id and lists the model groups', async () => {
     const res = await post({ model: 'smart', messages: user('hi') }, { 'x-request-id': 'client-id-42' });
     expect(res.headers.get('x-request-id')).toBe('client-id-42');
@@ -290,7 +302,10 @@ describe('OpenAI surface, bad input', () => {
   it.each(cases)('%s → a clean %i in OpenAI error shape', async (_name, status, message, send) => {
     const res = await send();
     expect(res.status).toBe(status);
-    const body = (await res.json()) as { error: { message: string; type: string; param: unknown; code: unknown } };
+    const text = await res.text();
+    // A whole answer goes with its length, not chunked.
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+    const body = JSON.parse(text) as { error: { message: string; type: string; param: unknown; code: unknown } };
     expect(body.error.message).toMatch(message);
     expect(typeof body.error.type).toBe('string');
     expect(res.headers.get('x-request-id')).toBeTruthy();
