@@ -5,10 +5,8 @@
  * of the shape asked for" or "give up"; a caller that gives up falls back to `JSON.parse`, which decides.
  * Its one reader today is the OpenAI stream chunk scan (providers/openai/openai-chunk-scan.ts).
  */
-import { isJsonSpace } from './json-text.js';
+import { BACKSLASH, isJsonSpace, QUOTE } from './json-text.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const MINUS = 0x2d;

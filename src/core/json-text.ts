@@ -5,8 +5,9 @@
  * parse that answers undefined for text that is not JSON.
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+/** The character codes of the double quote and the backslash, shared with the in-place cursor (json-cursor.ts). */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
 
 /**
  * The index of the closing quote of the JSON string that opens at `start` (or the text's length when it
