@@ -204,12 +204,13 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
   headers['x-request-id'] = requestId;
   // A client that asked to close after this answer gets its socket closed: a keep-alive header (the
   // SSE headers carry one) would otherwise hold it open after the stream ends.
-  if (/\bclose\b/i.test(String(res.req.headers.connection ?? ''))) delete headers['connection'];
+  const connection = res.req.headers.connection;
+  if (connection !== undefined && /\bclose\b/i.test(connection)) delete headers['connection'];
   const body = answer.body;
   const whole = typeof body === 'string' || Buffer.isBuffer(body);
   // A whole body goes with its length: headers and body leave in one write, without chunked framing.
   if (whole && mayHaveBody(answer.status)) headers['content-length'] = String(Buffer.byteLength(body));
-  res.writeHead(answer.status, headerPairs(headers));
+  res.writeHead(answer.status, headers);
   if (whole) {
     res.end(body);
     return;
@@ -231,12 +232,6 @@ const mayHaveBody = (status: number): boolean => status >= 200 && status !== 204
  * Headers as node:http's flat list (name, value, name, value…): `writeHead` walks an object with `for…in`
  * and `hasOwn` per name, a list by index.
  */
-function headerPairs(headers: Record<string, string>): string[] {
-  const pairs: string[] = [];
-  for (const name in headers) pairs.push(name, headers[name]!);
-  return pairs;
-}
-
 async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string>): Promise<void> {
   try {
     for (;;) {
