@@ -1,10 +1,6 @@
 /**
- * `npm run bench:compare`: is one Keel cheaper or dearer than another, per answer? Two Keels run side by
- * side against one fast simulator and take turns: short bursts of the same load, alternating which goes
- * first each round, with each process's CPU read from /proc around its burst. A shared 2-core machine
- * drifts by ±30% over minutes (other work, frequency, the host), which swamps a 10% difference between
- * two separate runs; bursts seconds apart see the same drift, so the per-round ratio (this ÷ base) and
- * its median are what to read. Two uses:
+ * `npm run bench:compare`: is one Keel cheaper or dearer than another, per answer? The two take turns
+ * under the same load and the per-round ratio of their CPU per answer is read (see interleave.ts). Uses:
  * - `--base DIR`: this `dist/` against another build (e.g. a `git worktree` of an older commit after
  *   `npm run build`), on one deployment and on two healthy deployments (where hedging is armed).
  * - `--variants telemetry,keys,redis`: this build with one production feature on (variants.ts) against
@@ -17,107 +13,16 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { BENCH_API_KEY } from './failover.js';
-import { startKeelProcess, type KeelBenchConfig } from './keel-process.js';
-import { runLoad } from './load.js';
-import { cpuTimeUs } from './process-sampler.js';
-import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
+import { compare, DIST, render, routeConfig, variantComparison, type Comparison, type Row } from './interleave.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { startVariant, VARIANT_BASE, VARIANTS, type VariantName } from './variants.js';
-
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
+import { VARIANTS, type VariantName } from './variants.js';
 
 const DEFAULTS = {
   rounds: 8, // the median of 8 per-round ratios moves by a few % between runs on a noisy machine
   burstS: 3, // long enough for thousands of answers, short enough that both sides see the same machine
   connections: 32, // the bench's "under load" cell; `--connections 1` for the latency cells' pattern (one answer at a time)
 } as const;
-
-const PRICE = { input_per_mtok: 3, output_per_mtok: 15 }; // so spend (and budgets) are computed, as in production
-
-function routeConfig(deploymentIds: string[], simUrl: string): KeelBenchConfig {
-  const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY, price: PRICE });
-  return { deployments: deploymentIds.map(deployment), routes: { bench: { deployments: deploymentIds } } };
-}
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-interface Side {
-  dist: string;
-  nodeFlags?: string[];
-  serverSettings?: Record<string, unknown>;
-  config: KeelBenchConfig;
-  requestHeaders?: Array<Record<string, string>> | undefined;
-}
-
-/** One pair of Keels to compare, and what runs beside the "this" side. */
-interface Comparison {
-  label: string;
-  base: Side;
-  this: Side;
-  attach?: (thisUrl: string) => void;
-  notes?: () => string[];
-  stop?: () => Promise<void>;
-}
-
-interface Row {
-  label: string;
-  mode: Mode;
-  baseUs: number[];
-  thisUs: number[];
-}
-
-async function compare(c: Comparison, rounds: number, burstS: number, connections: number): Promise<Row[]> {
-  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [], serverSettings: c.base.serverSettings });
-  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [], serverSettings: c.this.serverSettings }).catch(async (err: unknown) => {
-    await base.stop();
-    throw err;
-  });
-  const sides = { base: { ...c.base, process: base }, this: { ...c.this, process: other } };
-  c.attach?.(other.url);
-  const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
-  const burst = (side: (typeof sides)['base'], mode: Mode, durationS: number) =>
-    runLoad({ origin: side.process.url, mode, connections, durationS, requestHeaders: side.requestHeaders });
-  try {
-    // Untimed warm-up of both: JIT tiers, pools and keep-alive sockets.
-    for (const mode of MODES) for (const side of Object.values(sides)) await burst(side, mode, 2);
-    for (let round = 0; round < rounds; round++) {
-      for (const row of rows) {
-        const order = round % 2 === 0 ? (['base', 'this'] as const) : (['this', 'base'] as const);
-        for (const name of order) {
-          const side = sides[name];
-          const before = cpuTimeUs(side.process.child.pid);
-          const load = await burst(side, row.mode, burstS);
-          if (load.errors > 0) throw new Error(`${name} (${c.label}, ${row.mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
-          (name === 'base' ? row.baseUs : row.thisUs).push((cpuTimeUs(side.process.child.pid) - before) / Math.max(1, load.ok));
-        }
-      }
-      console.error(`bench:compare: ${c.label} round ${round + 1}/${rounds}`);
-    }
-  } finally {
-    await Promise.all([base.stop(), other.stop()]);
-  }
-  return rows;
-}
-
-function render(title: string, rows: Row[], notes: string[], rounds: number, burstS: number, connections: number): string {
-  const lines = [
-    `# Keel CPU per answer: ${title}`,
-    '',
-    `${rounds} rounds of ${burstS} s bursts at ${connections} connection${connections === 1 ? '' : 's'}, alternating; CPU of each Keel process from /proc ÷ complete answers.`,
-    '',
-    '| comparison | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios |',
-    '| --- | --- | ---: | ---: | ---: | --- |',
-  ];
-  for (const r of rows) {
-    const ratios = r.thisUs.map((v, i) => v / r.baseUs[i]!);
-    lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} |`);
-  }
-  if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
-  return lines.join('\n');
-}
 
 const flagList = (raw: string | undefined): string[] => (raw ?? '').split(' ').filter((f) => f !== '');
 
@@ -137,24 +42,6 @@ function buildComparisons(baseDist: string | undefined, flags: { this: string[];
     ];
   }
   return [];
-}
-
-async function variantComparison(name: VariantName, simUrl: string): Promise<Comparison> {
-  const plain = routeConfig(['sim'], simUrl);
-  const variant = await startVariant(name, plain);
-  const baseName = VARIANT_BASE[name];
-  const under = baseName === undefined ? undefined : await startVariant(baseName, plain);
-  return {
-    label: `${name} on vs ${baseName ?? 'off'}`,
-    base: under === undefined ? { dist: DIST, config: plain } : { dist: DIST, config: under.config, requestHeaders: under.requestHeaders },
-    this: { dist: DIST, config: variant.config, requestHeaders: variant.requestHeaders },
-    attach: (url) => variant.attach(url),
-    notes: () => variant.notes(),
-    stop: async () => {
-      await variant.stop();
-      await under?.stop();
-    },
-  };
 }
 
 function parseVariants(raw: string | undefined): VariantName[] {

@@ -4,6 +4,7 @@
  * settings are written into every result file, so a number is never read without how it was made.
  */
 import { parseArgs } from 'node:util';
+import { VARIANTS, type VariantName } from './variants.js';
 
 export type ScenarioName = 'direct' | 'bare' | 'keel' | 'keel-failover' | 'keel-translate';
 export const SCENARIOS: readonly ScenarioName[] = ['direct', 'bare', 'keel', 'keel-failover', 'keel-translate'];
@@ -31,7 +32,16 @@ export interface BenchOptions {
   keelDist: string | undefined;
   /** Extra node flags for the Keel processes only (e.g. "--max-semi-space-size=8"). */
   keelNodeFlags: string[];
+  /** Features whose cost is measured (feature-costs.ts): each on against off, in turns. */
+  variants: VariantName[];
+  /** Rounds of the feature-cost pairs (the median of per-round ratios is the figure). */
+  variantRounds: number;
+  /** Seconds of each side's burst in a feature-cost round. */
+  variantBurstS: number;
 }
+
+/** The features `npm run bench` prices by default (keys+redis and telemetry-sampled stay bench:compare's). */
+export const DEFAULT_VARIANTS: readonly VariantName[] = ['telemetry', 'keys', 'redis'];
 
 const FULL = {
   durationS: 10, // long enough for a stable rate on 2 cores; 16 cells keep the run under ~6 minutes
@@ -43,6 +53,10 @@ const FULL = {
   // 1 token/s per stream. At 200 ms (5 tokens/s) 5,000 streams are 25,000 SSE events a second through
   // three processes on two cores: the simulator alone saturates a core and streams open for minutes.
   slowTokenDelayMs: 1_000,
+  // 6 rounds of 3 s bursts per side and mode: the median ratio moves by a few % between runs, and the
+  // three features take about 5 minutes.
+  variantRounds: 6,
+  variantBurstS: 3,
 } as const;
 
 const QUICK = {
@@ -51,6 +65,8 @@ const QUICK = {
   ttfbCount: 100,
   streams: 1_000, // a smoke run checks the machinery; the 5,000-stream target needs the full run
   streamsHoldS: 3,
+  variantRounds: 2,
+  variantBurstS: 1,
 } as const;
 
 const USAGE = `npm run bench [-- options]
@@ -65,7 +81,9 @@ const USAGE = `npm run bench [-- options]
   --scenarios LIST     subset of ${SCENARIOS.join(',')}, or none (only the many-streams run)
   --profile            run Keel and the bare proxy under --cpu-prof and print their hottest functions
   --keel-dist DIR      measure another build of Keel (DIR/cli/keel.js) instead of ./dist
-  --keel-node-flags F  extra node flags for the Keel processes only, e.g. "--max-semi-space-size=8"`;
+  --keel-node-flags F  extra node flags for the Keel processes only, e.g. "--max-semi-space-size=8"
+  --variants LIST      features priced on vs off: subset of ${VARIANTS.join(',')}, or none (default ${DEFAULT_VARIANTS.join(',')})
+  --variant-rounds N   rounds of each feature's pair (default ${FULL.variantRounds})`;
 
 function positiveNumber(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -90,6 +108,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       profile: { type: 'boolean', default: false },
       'keel-dist': { type: 'string' },
       'keel-node-flags': { type: 'string' },
+      variants: { type: 'string' },
+      'variant-rounds': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -106,6 +126,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (connections.length === 0 || connections.some((c) => c < 1)) throw new Error('--connections: expected counts of at least 1');
   const scenarios = values.scenarios === undefined ? [...SCENARIOS] : values.scenarios === 'none' ? [] : values.scenarios.split(',').map((s) => s.trim());
   for (const s of scenarios) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`--scenarios: unknown "${s}"; expected ${SCENARIOS.join(', ')}`);
+  const variants = values.variants === undefined ? [...DEFAULT_VARIANTS] : values.variants === 'none' ? [] : values.variants.split(',').map((v) => v.trim());
+  for (const v of variants) if (!VARIANTS.includes(v as VariantName)) throw new Error(`--variants: unknown "${v}"; expected ${VARIANTS.join(', ')} or none`);
   return {
     quick,
     durationS: Math.max(1, positiveNumber('duration', values.duration, base.durationS)),
@@ -119,5 +141,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: values.profile === true,
     keelDist: values['keel-dist'],
     keelNodeFlags: (values['keel-node-flags'] ?? '').split(' ').filter((f) => f !== ''),
+    variants: variants as VariantName[],
+    variantRounds: Math.max(2, Math.round(positiveNumber('variant-rounds', values['variant-rounds'], base.variantRounds))),
+    variantBurstS: base.variantBurstS,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCENARIOS } from './options.js';
+import { DEFAULT_VARIANTS, SCENARIOS } from './options.js';
 import type { BenchResult, CellResult, ScenarioResult, StreamHold } from './results.js';
 
 /** Mean "other CPU" above which a run is flagged as shared with other work (tick resolution is ±5 %). */
@@ -135,10 +135,24 @@ export function renderMarkdown(r: BenchResult): string {
     );
   }
 
+  const fc = r.featureCosts;
+  if (fc !== undefined) {
+    out.push('## Feature costs', '');
+    out.push(
+      `Each feature on against the same build without it (redis: against the same keys counted in memory): two Keels take turns, ${fc.rounds} rounds of ${fc.burstS} s bursts at ${fc.connections} connections, ` +
+        'alternating which goes first; CPU of each Keel process from /proc ÷ complete answers. The cost is the median of the per-round ratios.',
+      '',
+    );
+    out.push(table(['feature', 'mode', 'off µs (median)', 'on µs (median)', 'on ÷ off (median)', 'per-round ratios'], fc.rows.map((c) => [c.label, c.mode, String(c.baseUs), String(c.thisUs), fmt(c.ratio, 2), c.ratios.map((x) => fmt(x, 2)).join(' ')])), '');
+    out.push(...fc.notes.map((n) => `- ${n}`), '');
+  }
+
   const failed = r.scenarios.filter((s) => s.error !== undefined);
-  if (failed.length > 0 || r.manyStreamsError !== undefined) {
+  const failedFeatures = Object.entries(fc?.errors ?? {});
+  if (failed.length > 0 || r.manyStreamsError !== undefined || failedFeatures.length > 0) {
     out.push('## Errors', '', ...failed.map((s) => `- ${s.label}: ${s.error ?? ''}`));
     if (r.manyStreamsError !== undefined) out.push(`- many streams: ${r.manyStreamsError}`);
+    for (const [name, message] of failedFeatures) out.push(`- feature cost ${name}: ${message}`);
     out.push('');
   }
 
@@ -161,7 +175,7 @@ export function writeResults(dir: string, result: BenchResult, markdown: string)
   const o = result.settings;
   // Only a full default run is "latest"; smoke runs and experiments (another build, node flags, a
   // subset, profiling) are kept apart so they never replace the reference numbers.
-  const custom = o.scenarios.length !== SCENARIOS.length || o.keelDist !== undefined || o.keelNodeFlags.length > 0 || o.profile;
+  const custom = o.scenarios.length !== SCENARIOS.length || o.variants.join(',') !== DEFAULT_VARIANTS.join(',') || o.keelDist !== undefined || o.keelNodeFlags.length > 0 || o.profile;
   const kind = o.quick ? 'quick' : custom ? 'custom' : '';
   const base = kind === '' ? 'latest' : `latest-${kind}`;
   const stamp = result.startedAt.replace(/[:.]/g, '-') + (kind === '' ? '' : `-${kind}`);

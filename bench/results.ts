@@ -115,6 +115,28 @@ export interface BenchResult {
   scenarios: ScenarioResult[];
   manyStreams?: ManyStreamsResult;
   manyStreamsError?: string;
+  featureCosts?: FeatureCostResult;
   targets: TargetCheck[];
   profiles: ProfileSummary[];
+}
+
+/** One feature's cost in one mode: the median over rounds of (CPU per answer on ÷ off). */
+export interface FeatureCostRow {
+  variant: string;
+  label: string;
+  mode: Mode;
+  baseUs: number;
+  thisUs: number;
+  ratio: number;
+  ratios: number[];
+}
+
+export interface FeatureCostResult {
+  rounds: number;
+  burstS: number;
+  connections: number;
+  rows: FeatureCostRow[];
+  notes: string[];
+  /** Variants that could not be measured, with why. */
+  errors: Record<string, string>;
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: builds Keel (the npm script does), then measures side by side on this machine — the
  * simulator directly, a bare Node proxy, Keel with one deployment, Keel failing over from a dead primary —
- * for JSON and streamed answers, then many open streams through Keel; checks the performance targets and
+ * for JSON and streamed answers, then many open streams through Keel, then what telemetry, 1,000 keys and
+ * Redis-shared state each cost (feature-costs.ts); checks the performance targets and
  * writes the Markdown and JSON results to bench/results/. All traffic stays on 127.0.0.1, every child
  * process is stopped at the end or killed if the bench fails (see child-process.ts).
  */
@@ -10,11 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summariseCpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { BENCH_SERVER_SETTINGS } from './keel-process.js';
+import { runFeatureCosts } from './feature-costs.js';
 import { machineFacts } from './machine.js';
 import { runManyStreams } from './many-streams.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { renderMarkdown, writeResults } from './report.js';
-import type { BenchResult, ManyStreamsResult, ScenarioResult } from './results.js';
+import type { BenchResult, FeatureCostResult, ManyStreamsResult, ScenarioResult } from './results.js';
 import { runScenario, SCENARIO_LABELS } from './scenario.js';
 import { startSimulatorProcess } from './simulator-process.js';
 import { checkTargets, compareWithDirect } from './targets.js';
@@ -73,6 +75,12 @@ async function main(): Promise<void> {
     }
   }
 
+  let featureCosts: FeatureCostResult | undefined;
+  if (options.variants.length > 0) {
+    const connections = Math.max(...options.connections);
+    featureCosts = await runFeatureCosts({ variants: options.variants, rounds: options.variantRounds, burstS: options.variantBurstS, connections });
+  }
+
   compareWithDirect(scenarios);
   const profiles: ProfileSummary[] = profileDir === undefined
     ? []
@@ -87,7 +95,8 @@ async function main(): Promise<void> {
     scenarios,
     ...(manyStreams === undefined ? {} : { manyStreams }),
     ...(manyStreamsError === undefined ? {} : { manyStreamsError }),
-    targets: checkTargets(scenarios, options.connections, manyStreams),
+    ...(featureCosts === undefined ? {} : { featureCosts }),
+    targets: checkTargets(scenarios, options.connections, manyStreams, featureCosts),
     profiles,
   };
   const markdown = renderMarkdown(result);

@@ -5,7 +5,7 @@
  */
 import type { ScenarioName } from './options.js';
 import { MODES, type Mode } from './requests.js';
-import type { CellResult, ManyStreamsResult, ScenarioResult, TargetCheck } from './results.js';
+import type { CellResult, FeatureCostResult, ManyStreamsResult, ScenarioResult, TargetCheck } from './results.js';
 
 export const TARGETS = {
   keelVsBareRps: 0.8, // Keel's throughput as a share of the bare proxy's
@@ -15,6 +15,8 @@ export const TARGETS = {
   failoverVsSingleRps: 0.9, // throughput with the primary's breaker open, as a share of the healthy single deployment
   peakRssUnderLoadMb: 150,
   manyStreamsVsBareRss: 1.25, // peak RSS holding N open streams, as a multiple of the bare proxy's in the same run
+  // CPU per answer with a feature on ÷ off (feature-costs.ts); redis is measured against the same keys in memory
+  featureCost: { telemetry: 1.1, keys: 1.05, redis: 1.05 },
 } as const;
 
 const r2 = (n: number): number => Math.round(n * 100) / 100;
@@ -51,7 +53,7 @@ function maxCheck(target: string, value: number | undefined, max: number, unit: 
   return { target, measured: `${value} ${unit}`, threshold: `≤ ${max} ${unit}`, pass: value <= max };
 }
 
-export function checkTargets(scenarios: ScenarioResult[], connections: number[], manyStreams: ManyStreamsResult | undefined): TargetCheck[] {
+export function checkTargets(scenarios: ScenarioResult[], connections: number[], manyStreams: ManyStreamsResult | undefined, featureCosts?: FeatureCostResult): TargetCheck[] {
   const one = Math.min(...connections);
   const load = Math.max(...connections);
   const checks: TargetCheck[] = [];
@@ -97,6 +99,22 @@ export function checkTargets(scenarios: ScenarioResult[], connections: number[],
       const ratio = keel.hwmMb / bare.hwmMb;
       const measured = `${keel.hwmMb} / ${bare.hwmMb} MB = ${r2(ratio)}× (${keel.open} and ${bare.open} of ${manyStreams.requested} open)`;
       checks.push({ target, measured, threshold, pass: ratio <= TARGETS.manyStreamsVsBareRss && keel.open === manyStreams.requested && bare.open === manyStreams.requested });
+    }
+  }
+  checks.push(...featureCostChecks(featureCosts));
+  return checks;
+}
+
+/** Each feature's cost per mode; a feature the run did not measure (skipped, Redis down) is a miss. */
+function featureCostChecks(costs: FeatureCostResult | undefined): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const [variant, max] of Object.entries(TARGETS.featureCost)) {
+    for (const mode of MODES) {
+      const target = `${variant} on, CPU per answer ÷ off (${mode}, ${costs?.connections ?? 32} conns)`;
+      const threshold = `≤ ${max}×`;
+      const row = costs?.rows.find((r) => r.variant === variant && r.mode === mode);
+      if (row === undefined) checks.push({ target, measured: costs?.errors[variant] === undefined ? 'not measured' : `failed: ${costs.errors[variant]}`, threshold, pass: false });
+      else checks.push({ target, measured: `${row.thisUs} / ${row.baseUs} µs = ${row.ratio}× (median of ${row.ratios.length} rounds)`, threshold, pass: row.ratio <= max });
     }
   }
   return checks;

@@ -1,0 +1,119 @@
+/**
+ * Two Keels measured in turns (bench:compare's machinery, and the feature-cost cells of `npm run bench`):
+ * both run against one simulator and take short bursts of the same load, alternating which goes first
+ * each round, with each process's CPU read from /proc around its burst. A shared 2-core machine drifts by
+ * ±30% over minutes, which swamps a 10% difference between two separate runs; bursts seconds apart see
+ * the same drift, so the per-round ratio (this ÷ base) and its median are what to read.
+ */
+import { fileURLToPath } from 'node:url';
+import { BENCH_API_KEY } from './failover.js';
+import { startKeelProcess, type KeelBenchConfig } from './keel-process.js';
+import { runLoad } from './load.js';
+import { cpuTimeUs } from './process-sampler.js';
+import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
+import { startVariant, VARIANT_BASE, type VariantName } from './variants.js';
+
+export const DIST = fileURLToPath(new URL('../dist', import.meta.url));
+
+const PRICE = { input_per_mtok: 3, output_per_mtok: 15 }; // so spend (and budgets) are computed, as in production
+
+export function routeConfig(deploymentIds: string[], simUrl: string): KeelBenchConfig {
+  const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY, price: PRICE });
+  return { deployments: deploymentIds.map(deployment), routes: { bench: { deployments: deploymentIds } } };
+}
+
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+export interface Side {
+  dist: string;
+  nodeFlags?: string[];
+  serverSettings?: Record<string, unknown>;
+  config: KeelBenchConfig;
+  requestHeaders?: Array<Record<string, string>> | undefined;
+}
+
+/** One pair of Keels to compare, and what runs beside the "this" side. */
+export interface Comparison {
+  label: string;
+  base: Side;
+  this: Side;
+  attach?: (thisUrl: string) => void;
+  notes?: () => string[];
+  stop?: () => Promise<void>;
+}
+
+export interface Row {
+  label: string;
+  mode: Mode;
+  baseUs: number[];
+  thisUs: number[];
+}
+
+export async function compare(c: Comparison, rounds: number, burstS: number, connections: number): Promise<Row[]> {
+  const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [], serverSettings: c.base.serverSettings });
+  const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [], serverSettings: c.this.serverSettings }).catch(async (err: unknown) => {
+    await base.stop();
+    throw err;
+  });
+  const sides = { base: { ...c.base, process: base }, this: { ...c.this, process: other } };
+  c.attach?.(other.url);
+  const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
+  const burst = (side: (typeof sides)['base'], mode: Mode, durationS: number) =>
+    runLoad({ origin: side.process.url, mode, connections, durationS, requestHeaders: side.requestHeaders });
+  try {
+    // Untimed warm-up of both: JIT tiers, pools and keep-alive sockets.
+    for (const mode of MODES) for (const side of Object.values(sides)) await burst(side, mode, 2);
+    for (let round = 0; round < rounds; round++) {
+      for (const row of rows) {
+        const order = round % 2 === 0 ? (['base', 'this'] as const) : (['this', 'base'] as const);
+        for (const name of order) {
+          const side = sides[name];
+          const before = cpuTimeUs(side.process.child.pid);
+          const load = await burst(side, row.mode, burstS);
+          if (load.errors > 0) throw new Error(`${name} (${c.label}, ${row.mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
+          (name === 'base' ? row.baseUs : row.thisUs).push((cpuTimeUs(side.process.child.pid) - before) / Math.max(1, load.ok));
+        }
+      }
+      console.error(`bench:compare: ${c.label} round ${round + 1}/${rounds}`);
+    }
+  } finally {
+    await Promise.all([base.stop(), other.stop()]);
+  }
+  return rows;
+}
+
+export function render(title: string, rows: Row[], notes: string[], rounds: number, burstS: number, connections: number): string {
+  const lines = [
+    `# Keel CPU per answer: ${title}`,
+    '',
+    `${rounds} rounds of ${burstS} s bursts at ${connections} connection${connections === 1 ? '' : 's'}, alternating; CPU of each Keel process from /proc ÷ complete answers.`,
+    '',
+    '| comparison | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios |',
+    '| --- | --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of rows) {
+    const ratios = r.thisUs.map((v, i) => v / r.baseUs[i]!);
+    lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} |`);
+  }
+  if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
+  return lines.join('\n');
+}
+
+/** A production feature on (variants.ts) against the route without it, or against the variant it adds to. */
+export async function variantComparison(name: VariantName, simUrl: string): Promise<Comparison> {
+  const plain = routeConfig(['sim'], simUrl);
+  const variant = await startVariant(name, plain);
+  const baseName = VARIANT_BASE[name];
+  const under = baseName === undefined ? undefined : await startVariant(baseName, plain);
+  return {
+    label: `${name} on vs ${baseName ?? 'off'}`,
+    base: under === undefined ? { dist: DIST, config: plain } : { dist: DIST, config: under.config, requestHeaders: under.requestHeaders },
+    this: { dist: DIST, config: variant.config, requestHeaders: variant.requestHeaders },
+    attach: (url) => variant.attach(url),
+    notes: () => variant.notes(),
+    stop: async () => {
+      await variant.stop();
+      await under?.stop();
+    },
+  };
+}
