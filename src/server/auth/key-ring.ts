@@ -45,16 +45,25 @@ function configRecord(key: ConfigKey, nowMs: number): VirtualKeyRecord {
  */
 const MAX_REMEMBERED_SECRETS = 10_000;
 
+interface KnownSecret {
+  hash: string;
+  record: VirtualKeyRecord;
+  generation: number;
+}
+
 export class KeyRing {
   private byHash = new Map<string, VirtualKeyRecord>();
   /**
-   * Presented secrets that matched a key, with their hash. Hashing one costs about a microsecond, and
-   * several under load (an OpenSSL digest per call); a map lookup a few dozen nanoseconds. Only secrets
-   * that matched are kept, so made-up keys cannot fill it, and the lookup still goes through `byHash`, so
-   * a rotated, revoked or reloaded key is seen as it is now. Keel holds these secrets in memory as it
-   * holds the providers' own keys.
+   * Presented secrets that matched a key, with their hash and the key as it was at `generation`. Hashing
+   * one costs about a microsecond, and several under load (an OpenSSL digest per call); a map lookup a few
+   * dozen nanoseconds. Only secrets that matched are kept, so made-up keys cannot fill it. Any change to
+   * the ring (a put, a reload) starts a new generation, and an entry of an older one is checked again
+   * through `byHash`, so a rotated, revoked or reloaded key is seen as it is now; until then a known
+   * secret costs one lookup (each lookup of 1,000 keys' state is a likely cache miss under load). Keel
+   * holds these secrets in memory as it holds the providers' own keys.
    */
-  private readonly hashOfSecret = new Map<string, string>();
+  private readonly knownSecrets = new Map<string, KnownSecret>();
+  private generation = 0;
   private byId = new Map<string, VirtualKeyRecord>();
   private readonly fromConfig: VirtualKeyRecord[];
   private stopRefresh: (() => void) | undefined;
@@ -101,16 +110,21 @@ export class KeyRing {
 
   /** The key whose secret this is, if any. */
   findBySecret(secret: string): VirtualKeyRecord | undefined {
-    const remembered = this.hashOfSecret.get(secret);
-    if (remembered !== undefined) {
-      const record = this.findByHash(remembered);
-      if (record !== undefined) return record;
-      this.hashOfSecret.delete(secret);
-      return undefined;
+    const known = this.knownSecrets.get(secret);
+    if (known !== undefined) {
+      if (known.generation === this.generation) return known.record;
+      const record = this.findByHash(known.hash);
+      if (record === undefined) {
+        this.knownSecrets.delete(secret);
+        return undefined;
+      }
+      known.record = record;
+      known.generation = this.generation;
+      return record;
     }
     const hash = hashKeySecret(secret);
     const record = this.findByHash(hash);
-    if (record !== undefined && this.hashOfSecret.size < MAX_REMEMBERED_SECRETS) this.hashOfSecret.set(secret, hash);
+    if (record !== undefined && this.knownSecrets.size < MAX_REMEMBERED_SECRETS) this.knownSecrets.set(secret, { hash, record, generation: this.generation });
     return record;
   }
 
@@ -133,6 +147,7 @@ export class KeyRing {
   }
 
   private apply(record: VirtualKeyRecord): void {
+    this.generation += 1;
     const previous = this.byId.get(record.id);
     if (previous !== undefined) this.byHash.delete(previous.hash);
     this.byId.set(record.id, record);
@@ -149,5 +164,6 @@ export class KeyRing {
     }
     this.byHash = byHash;
     this.byId = byId;
+    this.generation += 1;
   }
 }

@@ -105,10 +105,14 @@ export class MemoryUsageCounters implements UsageCounters {
   private readonly spends = new Map<string, SpendPeriods>();
 
   take(asks: readonly BucketAsk[], nowMs: number): TakeResult {
+    // Each bucket is looked up once: with many keys its entry is rarely still in cache.
+    const held: Array<Bucket | undefined> = [];
     const levels: number[] = [];
     let allowed = true;
     for (const ask of asks) {
-      const level = this.level(ask.id, ask.perMinute, nowMs);
+      const bucket = this.buckets.get(ask.id);
+      const level = levelOf(bucket, ask.perMinute, nowMs);
+      held.push(bucket);
       levels.push(level);
       if (level < Math.min(ask.cost, ask.perMinute)) allowed = false;
     }
@@ -116,15 +120,14 @@ export class MemoryUsageCounters implements UsageCounters {
     for (let i = 0; i < asks.length; i++) {
       const ask = asks[i]!;
       const level = allowed ? levels[i]! - ask.cost : levels[i]!;
-      if (allowed) this.store(ask.id, level, nowMs);
+      if (allowed) this.store(ask.id, held[i], level, nowMs);
       buckets.push(bucketState(ask, level, allowed));
     }
     return { allowed, buckets };
   }
 
   /** Keeps a bucket's level, reusing its record (a busy key's bucket is written on every request). */
-  private store(id: string, level: number, atMs: number): void {
-    const bucket = this.buckets.get(id);
+  private store(id: string, bucket: Bucket | undefined, level: number, atMs: number): void {
     if (bucket === undefined) this.buckets.set(id, { level, atMs });
     else {
       bucket.level = level;
@@ -133,7 +136,8 @@ export class MemoryUsageCounters implements UsageCounters {
   }
 
   adjust(id: string, perMinute: number, amount: number, nowMs: number): void {
-    this.store(id, Math.min(perMinute, this.level(id, perMinute, nowMs) - amount), nowMs);
+    const bucket = this.buckets.get(id);
+    this.store(id, bucket, Math.min(perMinute, levelOf(bucket, perMinute, nowMs) - amount), nowMs);
   }
 
   addSpend(keyId: string, usd: number, atMs: number): void {
@@ -161,14 +165,13 @@ export class MemoryUsageCounters implements UsageCounters {
       monthUsd: current.month === utcMonth(nowMs) ? current.monthUsd : 0,
     };
   }
+}
 
-  /** The bucket's level now: what it held, refilled for the time since, up to the limit. */
-  private level(id: string, perMinute: number, nowMs: number): number {
-    const bucket = this.buckets.get(id);
-    if (bucket === undefined) return perMinute;
-    const refilled = bucket.level + ((nowMs - bucket.atMs) * perMinute) / MINUTE_MS;
-    return Math.min(perMinute, refilled);
-  }
+/** A bucket's level now: what it held, refilled for the time since, up to the limit (full when new). */
+function levelOf(bucket: Bucket | undefined, perMinute: number, nowMs: number): number {
+  if (bucket === undefined) return perMinute;
+  const refilled = bucket.level + ((nowMs - bucket.atMs) * perMinute) / MINUTE_MS;
+  return Math.min(perMinute, refilled);
 }
 
 /** What a caller learns about one bucket at `level` (after the take when it was allowed). */
