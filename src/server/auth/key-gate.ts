@@ -182,7 +182,7 @@ export class KeyGate implements RequestGate {
   }
 
   private granted(key: VirtualKeyRecord, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
-    const headers = rateLimitHeaders(taken.buckets.map((state, i) => ({ kind: asks[i]!.kind, state })));
+    const headers = rateLimitHeaders(asks, taken.buckets);
     if (!taken.allowed) {
       const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
       const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));

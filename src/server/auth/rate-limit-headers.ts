@@ -20,10 +20,12 @@ const HEADER_NAMES: Record<LimitKind, { limit: string; remaining: string; reset:
   tokens: { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens', reset: 'x-ratelimit-reset-tokens' },
 };
 
-export function rateLimitHeaders(states: readonly { kind: LimitKind; state: BucketState }[]): Record<string, string> {
+/** The headers of each bucket, `kinds[i]` naming what `states[i]` counts. */
+export function rateLimitHeaders(kinds: readonly { kind: LimitKind }[], states: readonly BucketState[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const { kind, state } of states) {
-    const names = HEADER_NAMES[kind];
+  for (let i = 0; i < states.length; i++) {
+    const state = states[i]!;
+    const names = HEADER_NAMES[kinds[i]!.kind];
     headers[names.limit] = String(state.limit);
     headers[names.remaining] = String(state.remaining);
     headers[names.reset] = formatDuration(state.resetMs);
