@@ -42,10 +42,15 @@ export interface KeyGateOptions {
 }
 
 export function estimateTokens(json: unknown, bodyBytes: number): number {
-  const body = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
-  const output = [body['max_tokens'], body['max_completion_tokens']].find((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0) ?? 0;
+  let output = 0;
+  if (json !== null && typeof json === 'object') {
+    const body = json as Record<string, unknown>;
+    output = positiveNumber(body['max_tokens']) ?? positiveNumber(body['max_completion_tokens']) ?? 0;
+  }
   return Math.ceil(bodyBytes / BYTES_PER_TOKEN) + Math.ceil(output);
 }
+
+const positiveNumber = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
 
 const isoDay = (ms: number): string => new Date(ms).toISOString();
 
@@ -209,11 +214,12 @@ export class KeyGate implements RequestGate {
   }
 
   private checkBudgets(key: VirtualKeyRecord, spend: Spend, nowMs: number): void {
-    const now = new Date(nowMs);
     if (key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd) {
+      const now = new Date(nowMs);
       this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1), nowMs);
     }
     if (key.monthlyBudgetUsd !== null && spend.monthUsd >= key.monthlyBudgetUsd) {
+      const now = new Date(nowMs);
       this.refuseBudget(key, 'monthly', key.monthlyBudgetUsd, spend.monthUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1), nowMs);
     }
   }

@@ -143,13 +143,13 @@ export class MemoryUsageCounters implements UsageCounters {
   addSpend(keyId: string, usd: number, atMs: number): void {
     const day = utcDay(atMs);
     const month = utcMonth(atMs);
-    const current = this.spends.get(keyId) ?? { day, dayUsd: 0, month, monthUsd: 0 };
+    let current = this.spends.get(keyId);
+    if (current === undefined) this.spends.set(keyId, (current = { day, dayUsd: 0, month, monthUsd: 0 }));
     // ISO dates compare as strings: an older period is history, a newer one starts from zero.
     if (day > current.day) Object.assign(current, { day, dayUsd: 0 });
     if (month > current.month) Object.assign(current, { month, monthUsd: 0 });
     if (day === current.day) current.dayUsd += usd;
     if (month === current.month) current.monthUsd += usd;
-    this.spends.set(keyId, current);
   }
 
   charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number): void {
