@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compare, DIST, render, routeConfig, variantComparison, type Comparison, type Row } from './interleave.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { VARIANTS, type VariantName } from './variants.js';
+import { parseVariantList, VARIANTS } from './variants.js';
 
 const DEFAULTS = {
   rounds: 8, // the median of 8 per-round ratios moves by a few % between runs on a noisy machine
@@ -44,20 +44,13 @@ function buildComparisons(baseDist: string | undefined, flags: { this: string[];
   return [];
 }
 
-function parseVariants(raw: string | undefined): VariantName[] {
-  if (raw === undefined) return [];
-  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const n of names) if (!(VARIANTS as readonly string[]).includes(n)) throw new Error(`--variants: unknown variant "${n}" (expected ${VARIANTS.join(', ')})`);
-  return names as VariantName[];
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { base: { type: 'string' }, variants: { type: 'string' }, 'node-flags': { type: 'string' }, 'base-node-flags': { type: 'string' }, server: { type: 'string' }, rounds: { type: 'string' }, burst: { type: 'string' }, connections: { type: 'string' } },
     strict: true,
   });
   const baseDist = values.base;
-  const variants = parseVariants(values.variants);
+  const variants = values.variants === undefined ? [] : parseVariantList(values.variants);
   const flags = values['node-flags'] === undefined ? undefined : { this: flagList(values['node-flags']), base: flagList(values['base-node-flags']) };
   const server = values.server === undefined ? undefined : (JSON.parse(values.server) as Record<string, unknown>);
   if (baseDist === undefined && variants.length === 0 && flags === undefined && server === undefined) {

@@ -6,7 +6,7 @@
  * ratio of CPU per answer: on a saturated machine throughput is the inverse of CPU per answer, and unlike
  * requests per second the ratio is not moved by what else the machine runs between two cells.
  */
-import { compare, median, variantComparison } from './interleave.js';
+import { compare, median, roundRatios, variantComparison } from './interleave.js';
 import type { FeatureCostResult, FeatureCostRow } from './results.js';
 import { startSimulatorProcess } from './simulator-process.js';
 import type { VariantName } from './variants.js';
@@ -32,7 +32,7 @@ export async function runFeatureCosts(options: FeatureCostOptions): Promise<Feat
         const c = await variantComparison(name, sim.url);
         try {
           for (const row of await compare(c, rounds, burstS, connections)) {
-            const ratios = row.thisUs.map((v, i) => v / row.baseUs[i]!);
+            const ratios = roundRatios(row);
             const cost: FeatureCostRow = { variant: name, label: row.label, mode: row.mode, baseUs: Math.round(median(row.baseUs)), thisUs: Math.round(median(row.thisUs)), ratio: r2(median(ratios)), ratios: ratios.map(r2) };
             result.rows.push(cost);
           }

@@ -49,6 +49,9 @@ export interface Row {
   thisUs: number[];
 }
 
+/** Each round's this ÷ base, in round order. */
+export const roundRatios = (row: Row): number[] => row.thisUs.map((v, i) => v / row.baseUs[i]!);
+
 export async function compare(c: Comparison, rounds: number, burstS: number, connections: number): Promise<Row[]> {
   const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [], serverSettings: c.base.serverSettings });
   const other = await startKeelProcess('keel-this', c.this.config, { distDir: c.this.dist, nodeFlags: c.this.nodeFlags ?? [], serverSettings: c.this.serverSettings }).catch(async (err: unknown) => {
@@ -92,7 +95,7 @@ export function render(title: string, rows: Row[], notes: string[], rounds: numb
     '| --- | --- | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
-    const ratios = r.thisUs.map((v, i) => v / r.baseUs[i]!);
+    const ratios = roundRatios(r);
     lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} |`);
   }
   if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));

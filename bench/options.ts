@@ -4,7 +4,7 @@
  * settings are written into every result file, so a number is never read without how it was made.
  */
 import { parseArgs } from 'node:util';
-import { VARIANTS, type VariantName } from './variants.js';
+import { parseVariantList, VARIANTS, type VariantName } from './variants.js';
 
 export type ScenarioName = 'direct' | 'bare' | 'keel' | 'keel-failover' | 'keel-translate';
 export const SCENARIOS: readonly ScenarioName[] = ['direct', 'bare', 'keel', 'keel-failover', 'keel-translate'];
@@ -126,8 +126,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (connections.length === 0 || connections.some((c) => c < 1)) throw new Error('--connections: expected counts of at least 1');
   const scenarios = values.scenarios === undefined ? [...SCENARIOS] : values.scenarios === 'none' ? [] : values.scenarios.split(',').map((s) => s.trim());
   for (const s of scenarios) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`--scenarios: unknown "${s}"; expected ${SCENARIOS.join(', ')}`);
-  const variants = values.variants === undefined ? [...DEFAULT_VARIANTS] : values.variants === 'none' ? [] : values.variants.split(',').map((v) => v.trim());
-  for (const v of variants) if (!VARIANTS.includes(v as VariantName)) throw new Error(`--variants: unknown "${v}"; expected ${VARIANTS.join(', ')} or none`);
+  const variants = values.variants === undefined ? [...DEFAULT_VARIANTS] : parseVariantList(values.variants);
   return {
     quick,
     durationS: Math.max(1, positiveNumber('duration', values.duration, base.durationS)),
@@ -141,7 +140,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: values.profile === true,
     keelDist: values['keel-dist'],
     keelNodeFlags: (values['keel-node-flags'] ?? '').split(' ').filter((f) => f !== ''),
-    variants: variants as VariantName[],
+    variants,
     variantRounds: Math.max(2, Math.round(positiveNumber('variant-rounds', values['variant-rounds'], base.variantRounds))),
     variantBurstS: base.variantBurstS,
   };

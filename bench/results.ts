@@ -7,6 +7,7 @@ import type { MachineFacts } from './machine.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { Mode } from './requests.js';
+import type { VariantName } from './variants.js';
 
 export interface UsagePerRequest {
   /** CPU time of the process divided by the complete answers of the cell, in µs. */
@@ -122,7 +123,7 @@ export interface BenchResult {
 
 /** One feature's cost in one mode: the median over rounds of (CPU per answer on ÷ off). */
 export interface FeatureCostRow {
-  variant: string;
+  variant: VariantName;
   label: string;
   mode: Mode;
   baseUs: number;

@@ -110,7 +110,7 @@ function featureCostChecks(costs: FeatureCostResult | undefined): TargetCheck[] 
   const checks: TargetCheck[] = [];
   for (const [variant, max] of Object.entries(TARGETS.featureCost)) {
     for (const mode of MODES) {
-      const target = `${variant} on, CPU per answer ÷ off (${mode}, ${costs?.connections ?? 32} conns)`;
+      const target = `${variant} on, CPU per answer ÷ off (${mode}${costs === undefined ? '' : `, ${costs.connections} conns`})`;
       const threshold = `≤ ${max}×`;
       const row = costs?.rows.find((r) => r.variant === variant && r.mode === mode);
       if (row === undefined) checks.push({ target, measured: costs?.errors[variant] === undefined ? 'not measured' : `failed: ${costs.errors[variant]}`, threshold, pass: false });

@@ -18,6 +18,13 @@ import type { KeelBenchConfig } from './keel-process.js';
 export type VariantName = 'telemetry' | 'telemetry-sampled' | 'keys' | 'redis' | 'keys+redis';
 export const VARIANTS: readonly VariantName[] = ['telemetry', 'telemetry-sampled', 'keys', 'redis', 'keys+redis'];
 
+/** A `--variants` list (comma-separated; "none" for no variant), each name checked. */
+export function parseVariantList(raw: string): VariantName[] {
+  const names = raw === 'none' ? [] : raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) if (!(VARIANTS as readonly string[]).includes(n)) throw new Error(`--variants: unknown variant "${n}" (expected ${VARIANTS.join(', ')} or none)`);
+  return names as VariantName[];
+}
+
 /** What a variant is measured against: the plain route, unless it adds to another variant. */
 export const VARIANT_BASE: Partial<Record<VariantName, VariantName>> = { redis: 'keys' };
 

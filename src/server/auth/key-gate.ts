@@ -19,7 +19,7 @@ import { presentedSecrets } from './key-secret.js';
 import type { KeyRing } from './key-ring.js';
 import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { SpendLedger } from './spend-ledger.js';
-import type { BucketAsk, Spend, TakeResult, UsageCounters } from './usage-counters.js';
+import { nextUtcDay, nextUtcMonth, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from './usage-counters.js';
 
 const BYTES_PER_TOKEN = 4;
 // A request the router never reported (a client gone before its stream was read) is forgotten after this.
@@ -214,13 +214,12 @@ export class KeyGate implements RequestGate {
   }
 
   private checkBudgets(key: VirtualKeyRecord, spend: Spend, nowMs: number): void {
+    // The reset time is computed only for a refusal: a request within its budget builds no Date.
     if (key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd) {
-      const now = new Date(nowMs);
-      this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1), nowMs);
+      this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, nextUtcDay(new Date(nowMs)), nowMs);
     }
     if (key.monthlyBudgetUsd !== null && spend.monthUsd >= key.monthlyBudgetUsd) {
-      const now = new Date(nowMs);
-      this.refuseBudget(key, 'monthly', key.monthlyBudgetUsd, spend.monthUsd, Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1), nowMs);
+      this.refuseBudget(key, 'monthly', key.monthlyBudgetUsd, spend.monthUsd, nextUtcMonth(new Date(nowMs)), nowMs);
     }
   }
 

@@ -83,8 +83,12 @@ function periodNamer(length: 7 | 10, nextStart: (d: Date) => number): (ms: numbe
   };
 }
 
-export const utcDay = periodNamer(10, (d) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1));
-export const utcMonth = periodNamer(7, (d) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+/** The start of the UTC day, or month, after the one `d` falls in. */
+export const nextUtcDay = (d: Date): number => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+export const nextUtcMonth = (d: Date): number => Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+
+export const utcDay = periodNamer(10, nextUtcDay);
+export const utcMonth = periodNamer(7, nextUtcMonth);
 
 interface Bucket {
   level: number;
