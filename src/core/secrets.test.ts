@@ -25,4 +25,40 @@ describe('SecretRegistry', () => {
     expect(r.redact('x sk-keel-04999-secret y sk-keel-00000-secret')).toBe('x [REDACTED] y [REDACTED]');
     expect(r.values()).toHaveLength(5_000);
   });
+
+  it('finds a secret at the very start and end of a text, next to another, and in non-ASCII text', () => {
+    const r = new SecretRegistry();
+    r.add('sk-abcdef');
+    r.add('gsk_ZZZZZZZZ');
+    r.add('клюЧ-секрет');
+    expect(r.redact('sk-abcdef')).toBe('[REDACTED]');
+    expect(r.redact('sk-abcdefgsk_ZZZZZZZZ')).toBe('[REDACTED][REDACTED]');
+    expect(r.redact('→ клюЧ-секрет ←, sk-abcde, sk-abcdef')).toBe('→ [REDACTED] ←, sk-abcde, [REDACTED]');
+    expect(r.redact('sk-abc')).toBe('sk-abc');
+    expect(r.redact('')).toBe('');
+  });
+
+  it('redacts the same as a search for each secret in turn, on random texts and secrets', () => {
+    // A small alphabet makes overlaps, shared starts and near misses common.
+    let seed = 7;
+    const random = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const word = (min: number, max: number): string => Array.from({ length: min + random(max - min + 1) }, () => 'ab-c'[random(4)]).join('');
+    for (let round = 0; round < 200; round++) {
+      const r = new SecretRegistry();
+      const list = Array.from({ length: 1 + random(6) }, () => word(6, 10));
+      for (const s of list) r.add(s);
+      const text = word(0, 60);
+      const sorted = [...new Set(list)].sort((a, b) => b.length - a.length);
+      let expected = '';
+      for (let at = 0; at < text.length; ) {
+        const s = sorted.find((x) => text.startsWith(x, at));
+        if (s === undefined) expected += text[at++];
+        else {
+          expected += '[REDACTED]';
+          at += s.length;
+        }
+      }
+      expect(r.redact(text), `${JSON.stringify(list)} in ${text}`).toBe(expected);
+    }
+  });
 });

@@ -93,6 +93,16 @@ describe('authentication', () => {
     expect(refused(() => gate.authenticate(bearer(secret))).message).toContain('revoked');
   });
 
+  it('reads the bearer token in any case and spacing, and never a token with whitespace inside', async () => {
+    const { secret } = await keys.create({ name: 'app', tenant: 'acme', priority: 'interactive' }, 'test');
+    for (const authorization of [`Bearer ${secret}`, `bearer ${secret}`, `BEARER  ${secret}`, `Bearer\t${secret} `, `Bearer ${secret}\t`]) {
+      expect(gate.authenticate({ authorization }).tenant, authorization).toBe('acme');
+    }
+    for (const authorization of [`Bearer ${secret} x`, `Bearer ${secret.slice(0, 10)}\u00a0${secret.slice(10)}`, `Basic ${secret}`, `Bearer${secret}`, 'Bearer ']) {
+      expect(refused(() => gate.authenticate({ authorization })).status, authorization).toBe(401);
+    }
+  });
+
   it('rotation gives a new secret at once and retires the old one', async () => {
     const first = await keys.create({ name: 'app', priority: 'interactive' }, 'test');
     expect(gate.authenticate(bearer(first.secret)).keyId).toBe(first.record.id); // now known by its secret

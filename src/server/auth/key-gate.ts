@@ -15,7 +15,7 @@ import { KeelError } from '../../core/errors.js';
 import type { Caller, Grant, RequestGate, AdmissionRequest } from '../../api/request-gate.js';
 import type { RequestRecord } from '../../router/router-types.js';
 import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/index.js';
-import { presentedSecrets } from './key-secret.js';
+import { plainBearerToken, presentedSecrets } from './key-secret.js';
 import type { KeyRing } from './key-ring.js';
 import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { SpendLedger } from './spend-ledger.js';
@@ -60,18 +60,11 @@ const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kin
 type KeyAsk = BucketAsk & { kind: LimitKind };
 
 /**
- * A key's bucket ids and its requests-per-minute ask (always a cost of 1), made once per key record: a
- * keyed request would otherwise build the same strings and objects every time. A changed key is a new
- * record, so its limits are never stale.
- */
-interface KeyBuckets {
-  rpm: KeyAsk | undefined;
-  tpmId: string;
-}
-
-/**
- * The caller a key authenticates: what the router needs, and the key's record kept out of sight for
- * `admit`, which would otherwise look the key up again on every request.
+ * The caller a key authenticates: what the router needs, and what `admit` needs of the key kept out of
+ * sight: its record, its requests-per-minute ask (always a cost of 1) and its token bucket's id. Made once
+ * per key record and shared by its requests (nothing writes to a caller): a keyed request would otherwise
+ * build the same object, strings and ask every time, and look them up again in `admit`. A changed key is
+ * a new record, so its caller is never stale.
  */
 class KeyCaller implements Caller {
   readonly keyId: string;
@@ -79,7 +72,7 @@ class KeyCaller implements Caller {
   readonly tenant: string;
   readonly priority: VirtualKeyRecord['priority'];
   readonly models?: readonly string[];
-  readonly #record: VirtualKeyRecord;
+  readonly #key: KeyState;
 
   constructor(record: VirtualKeyRecord) {
     this.keyId = record.id;
@@ -87,19 +80,26 @@ class KeyCaller implements Caller {
     this.tenant = record.tenant;
     this.priority = record.priority;
     if (record.allowedModels !== null) this.models = record.allowedModels;
-    this.#record = record;
+    const rpm: KeyAsk | undefined = record.rpm === null ? undefined : { kind: 'requests', id: bucketId(record.id, 'rpm'), perMinute: record.rpm, cost: 1 };
+    this.#key = { record, rpm, tpmId: bucketId(record.id, 'tpm') };
   }
 
-  static recordOf(caller: Caller): VirtualKeyRecord | undefined {
-    return caller instanceof KeyCaller ? caller.#record : undefined;
+  static keyOf(caller: Caller): KeyState | undefined {
+    return caller instanceof KeyCaller ? caller.#key : undefined;
   }
+}
+
+interface KeyState {
+  record: VirtualKeyRecord;
+  rpm: KeyAsk | undefined;
+  tpmId: string;
 }
 
 /** An admitted request waiting for the router's report: what to reconcile, and how to give it back. */
 class PendingGrant implements Grant {
   constructor(
     private readonly gate: KeyGate,
-    readonly key: VirtualKeyRecord,
+    readonly key: KeyState,
     readonly requestId: string,
     readonly estimate: number,
     readonly atMs: number,
@@ -114,7 +114,7 @@ class PendingGrant implements Grant {
 export class KeyGate implements RequestGate {
   /** By request id; a list only when a client reuses an id across its requests. */
   private readonly pending = new Map<string, PendingGrant | PendingGrant[]>();
-  private readonly buckets = new WeakMap<VirtualKeyRecord, KeyBuckets>();
+  private readonly callers = new WeakMap<VirtualKeyRecord, KeyCaller>();
   private lastSweepMs = 0;
 
   constructor(private readonly options: KeyGateOptions) {}
@@ -133,19 +133,29 @@ export class KeyGate implements RequestGate {
   authenticate(headers: Record<string, string | string[] | undefined>): Caller {
     const { ring } = this.options;
     if (!ring.configured) return ANONYMOUS;
-    const presented = presentedSecrets(headers);
-    if (presented.length === 0) {
-      throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
+    // The usual case first: one plain bearer token that is a known key. Anything else takes the full read.
+    const bearer = plainBearerToken(headers['authorization']);
+    let record = bearer === undefined ? undefined : ring.findBySecret(bearer);
+    if (record === undefined) {
+      const presented = presentedSecrets(headers);
+      if (presented.length === 0) {
+        throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
+      }
+      for (const secret of presented) if ((record = ring.findBySecret(secret)) !== undefined) break;
     }
-    let record: VirtualKeyRecord | undefined;
-    for (const secret of presented) if ((record = ring.findBySecret(secret)) !== undefined) break;
     // Never echo what was presented: it may be a real key sent to the wrong place.
     if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
     if (record.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${record.prefix} was revoked.`);
     if (record.expiresAt !== null && record.expiresAt <= this.options.nowMs()) {
       throw new KeelError('unauthorized', `The API key ${record.prefix} expired at ${isoDay(record.expiresAt)}.`);
     }
-    return new KeyCaller(record);
+    return this.callerOf(record);
+  }
+
+  private callerOf(record: VirtualKeyRecord): KeyCaller {
+    let caller = this.callers.get(record);
+    if (caller === undefined) this.callers.set(record, (caller = new KeyCaller(record)));
+    return caller;
   }
 
   /**
@@ -154,57 +164,52 @@ export class KeyGate implements RequestGate {
    */
   admit(caller: Caller, request: AdmissionRequest): Grant | Promise<Grant> {
     if (caller.keyId === undefined) return NO_GRANT;
-    const key = KeyCaller.recordOf(caller) ?? this.options.ring.get(caller.keyId);
-    if (key === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
+    let key = KeyCaller.keyOf(caller);
+    if (key === undefined) {
+      const record = this.options.ring.get(caller.keyId);
+      if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
+      key = KeyCaller.keyOf(this.callerOf(record))!;
+    }
     const nowMs = this.options.nowMs();
-    this.checkModel(key, request.json);
-    if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
-    const spend = this.options.counters.spend(key.id, nowMs);
+    const { record } = key;
+    this.checkModel(record, request.json);
+    if (record.dailyBudgetUsd === null && record.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
+    const spend = this.options.counters.spend(record.id, nowMs);
     if (spend instanceof Promise) return this.admitWhenSpendKnown(key, request, nowMs, spend);
-    this.checkBudgets(key, spend, nowMs);
+    this.checkBudgets(record, spend, nowMs);
     return this.takeLimits(key, request, nowMs);
   }
 
   // The waits live in methods of their own: a closure in `admit` would cost every call its context.
-  private async admitWhenSpendKnown(key: VirtualKeyRecord, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
-    this.checkBudgets(key, await spend, nowMs);
+  private async admitWhenSpendKnown(key: KeyState, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
+    this.checkBudgets(key.record, await spend, nowMs);
     return this.takeLimits(key, request, nowMs);
   }
 
-  private takeLimits(key: VirtualKeyRecord, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
+  private takeLimits(key: KeyState, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
     const estimate = estimateTokens(request.json, request.bodyBytes);
-    const { rpm, tpmId } = this.bucketsOf(key);
+    const { tpm } = key.record;
     const asks: KeyAsk[] = [];
-    if (rpm !== undefined) asks.push(rpm);
-    if (key.tpm !== null) asks.push({ kind: 'tokens', id: tpmId, perMinute: key.tpm, cost: estimate });
+    if (key.rpm !== undefined) asks.push(key.rpm);
+    if (tpm !== null) asks.push({ kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate });
     if (asks.length === 0) return this.grant(key, request.requestId, 0, {}, nowMs);
     const taken = this.options.counters.take(asks, nowMs);
     return taken instanceof Promise ? this.grantWhenTaken(key, request, asks, estimate, taken, nowMs) : this.granted(key, request, asks, estimate, taken, nowMs);
   }
 
-  private async grantWhenTaken(key: VirtualKeyRecord, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
+  private async grantWhenTaken(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
     return this.granted(key, request, asks, estimate, await taken, nowMs);
   }
 
-  private granted(key: VirtualKeyRecord, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
+  private granted(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
     const headers = rateLimitHeaders(asks, taken.buckets);
     if (!taken.allowed) {
       const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
       const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));
       const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
-      throw new KeelError('rate_limited', `Rate limit reached for key '${key.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
+      throw new KeelError('rate_limited', `Rate limit reached for key '${key.record.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
-    return this.grant(key, request.requestId, key.tpm === null ? 0 : estimate, headers, nowMs);
-  }
-
-  private bucketsOf(key: VirtualKeyRecord): KeyBuckets {
-    let buckets = this.buckets.get(key);
-    if (buckets === undefined) {
-      const rpm: KeyAsk | undefined = key.rpm === null ? undefined : { kind: 'requests', id: bucketId(key.id, 'rpm'), perMinute: key.rpm, cost: 1 };
-      buckets = { rpm, tpmId: bucketId(key.id, 'tpm') };
-      this.buckets.set(key, buckets);
-    }
-    return buckets;
+    return this.grant(key, request.requestId, key.record.tpm === null ? 0 : estimate, headers, nowMs);
   }
 
   private checkModel(key: VirtualKeyRecord, json: unknown): void {
@@ -231,7 +236,7 @@ export class KeyGate implements RequestGate {
     );
   }
 
-  private grant(key: VirtualKeyRecord, requestId: string, estimate: number, headers: Record<string, string>, nowMs: number): Grant {
+  private grant(key: KeyState, requestId: string, estimate: number, headers: Record<string, string>, nowMs: number): Grant {
     this.sweep(nowMs);
     const entry = new PendingGrant(this, key, requestId, estimate, nowMs, headers);
     const held = this.pending.get(requestId);
@@ -243,23 +248,26 @@ export class KeyGate implements RequestGate {
 
   /** A grant whose request never reached the router: give back its request and its estimated tokens. */
   abandoned(entry: PendingGrant): void {
-    if (!this.take(entry.requestId, (p) => p === entry)) return;
+    if (this.takePending(entry.requestId, entry) === undefined) return;
     const { key, estimate } = entry;
-    const { rpm, tpmId } = this.bucketsOf(key);
-    if (rpm !== undefined) void this.options.counters.adjust(rpm.id, rpm.perMinute, -1, this.options.nowMs());
-    if (key.tpm !== null) void this.options.counters.adjust(tpmId, key.tpm, -estimate, this.options.nowMs());
+    const { tpm } = key.record;
+    if (key.rpm !== undefined) void this.options.counters.adjust(key.rpm.id, key.rpm.perMinute, -1, this.options.nowMs());
+    if (tpm !== null) void this.options.counters.adjust(key.tpmId, tpm, -estimate, this.options.nowMs());
   }
 
-  /** Removes and returns the first pending entry of `requestId` that matches. */
-  private take(requestId: string, match: (p: PendingGrant) => boolean): PendingGrant | undefined {
+  /**
+   * Removes and returns the first pending entry of `requestId` that is `which` (an entry) or belongs to
+   * `which` (a tenant). Not a predicate: a closure per finished request would cost its allocation.
+   */
+  private takePending(requestId: string, which: PendingGrant | string): PendingGrant | undefined {
     const held = this.pending.get(requestId);
     if (held === undefined) return undefined;
     if (!Array.isArray(held)) {
-      if (!match(held)) return undefined;
+      if (!matches(held, which)) return undefined;
       this.pending.delete(requestId);
       return held;
     }
-    const index = held.findIndex(match);
+    const index = held.findIndex((p) => matches(p, which));
     if (index === -1) return undefined;
     const [entry] = held.splice(index, 1);
     if (held.length === 0) this.pending.delete(requestId);
@@ -268,7 +276,7 @@ export class KeyGate implements RequestGate {
 
   private charge(record: RequestRecord): void {
     // Request ids may come from clients: match the tenant too, so one tenant cannot be charged for another.
-    const entry = this.take(record.requestId, (p) => p.key.tenant === record.tenant);
+    const entry = record.tenant === undefined ? undefined : this.takePending(record.requestId, record.tenant);
     if (entry === undefined) return;
     const { key } = entry;
     let input = 0;
@@ -281,13 +289,14 @@ export class KeyGate implements RequestGate {
       usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
     }
     const nowMs = this.options.nowMs();
+    const { id, tpm } = key.record;
     // Reconciled against the bucket the estimate was taken from (the key as it was admitted).
-    const tokens = key.tpm === null ? undefined : { id: this.bucketsOf(key).tpmId, perMinute: key.tpm, amount: input + output - entry.estimate };
+    const tokens = tpm === null ? undefined : { id: key.tpmId, perMinute: tpm, amount: input + output - entry.estimate };
     // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
     // before the counters, so spend recorded after that wait could miss the ledger's last flush.
-    this.options.ledger.record(key.id, usd, input, output, nowMs);
+    this.options.ledger.record(id, usd, input, output, nowMs);
     // Not awaited: shared counters settle in batches, and a settlement never rejects (see UsageCounters).
-    void this.options.counters.charge(key.id, tokens, usd, nowMs);
+    void this.options.counters.charge(id, tokens, usd, nowMs);
   }
 
   private sweep(nowMs: number): void {
@@ -300,3 +309,5 @@ export class KeyGate implements RequestGate {
     }
   }
 }
+
+const matches = (entry: PendingGrant, which: PendingGrant | string): boolean => (typeof which === 'string' ? entry.key.record.tenant === which : entry === which);

@@ -46,3 +46,20 @@ export function presentedSecrets(headers: Record<string, string | string[] | und
   }
   return found;
 }
+
+/**
+ * The token of `Authorization: Bearer <token>` in the form nearly every client sends (one space, no other
+ * whitespace), read without a regular expression or a list; undefined for any other form, which
+ * `presentedSecrets` then reads as it always does.
+ */
+export function plainBearerToken(authorization: string | string[] | undefined): string | undefined {
+  if (typeof authorization !== 'string' || authorization.length <= BEARER.length || !authorization.startsWith(BEARER)) return undefined;
+  for (let i = BEARER.length; i < authorization.length; i++) {
+    const c = authorization.charCodeAt(i);
+    if (c <= 32 || c === NO_BREAK_SPACE) return undefined; // whitespace (or a control character) in a header value
+  }
+  return authorization.slice(BEARER.length);
+}
+
+const BEARER = 'Bearer ';
+const NO_BREAK_SPACE = 0xa0; // the one other character of a Latin-1 header value that a regex's \s matches
