@@ -107,17 +107,21 @@ const MINUTE_MS = 60_000;
 export class MemoryUsageCounters implements UsageCounters {
   private readonly buckets = new Map<string, Bucket>();
   private readonly spends = new Map<string, SpendPeriods>();
+  private readonly held: Array<Bucket | undefined> = [];
+  private readonly levels: number[] = [];
 
   take(asks: readonly BucketAsk[], nowMs: number): TakeResult {
-    // Each bucket is looked up once: with many keys its entry is rarely still in cache.
-    const held: Array<Bucket | undefined> = [];
-    const levels: number[] = [];
+    // Each bucket is looked up once (with many keys its entry is rarely still in cache), and held in
+    // arrays reused by every take: it never waits, so no two takes share them.
+    const held = this.held;
+    const levels = this.levels;
     let allowed = true;
-    for (const ask of asks) {
+    for (let i = 0; i < asks.length; i++) {
+      const ask = asks[i]!;
       const bucket = this.buckets.get(ask.id);
       const level = levelOf(bucket, ask.perMinute, nowMs);
-      held.push(bucket);
-      levels.push(level);
+      held[i] = bucket;
+      levels[i] = level;
       if (level < Math.min(ask.cost, ask.perMinute)) allowed = false;
     }
     const buckets: BucketState[] = [];
@@ -126,6 +130,7 @@ export class MemoryUsageCounters implements UsageCounters {
       const level = allowed ? levels[i]! - ask.cost : levels[i]!;
       if (allowed) this.store(ask.id, held[i], level, nowMs);
       buckets.push(bucketState(ask, level, allowed));
+      held[i] = undefined; // not kept alive until the next take
     }
     return { allowed, buckets };
   }
