@@ -228,10 +228,7 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
 /** 204, 304 and 1xx answers carry no body, so no length either (RFC 9110 §8.6). */
 const mayHaveBody = (status: number): boolean => status >= 200 && status !== 204 && status !== 304;
 
-/**
- * Headers as node:http's flat list (name, value, name, value…): `writeHead` walks an object with `for…in`
- * and `hasOwn` per name, a list by index.
- */
+/** Writes the frames of a stream that is not pullable (see pull-stream.ts), awaiting each. */
 async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string>): Promise<void> {
   try {
     for (;;) {
