@@ -123,19 +123,20 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
   private closed = false;
   private lastDataAtMs: number | undefined;
 
+  /** Read once (the layer below never changes): see SurfaceFrames's in api/stream-answer.ts. */
+  readonly pullable: boolean;
+
   constructor(
     private readonly head: StreamItem[],
     private readonly rest: AsyncGenerator<StreamItem, void, undefined>,
     private readonly onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
     private readonly gaps: GapWatch | undefined,
-  ) {}
+  ) {
+    this.pullable = isPullable(rest);
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
-  }
-
-  get pullable(): boolean {
-    return isPullable(this.rest);
   }
 
   pull(): StreamItem | typeof WAIT | undefined {

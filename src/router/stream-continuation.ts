@@ -53,17 +53,18 @@ class ContinuedStream implements AsyncGenerator<StreamItem, void, undefined>, Pu
   private tailSettled: { result: IteratorResult<StreamItem, void> } | { error: unknown } | undefined;
   private wake: (() => void) | undefined;
 
+  /** Read once (the layer below never changes): see SurfaceFrames's in api/stream-answer.ts. */
+  readonly pullable: boolean;
+
   constructor(
     private readonly items: AsyncGenerator<StreamItem, void, undefined>,
     private readonly tryContinue: Continue,
-  ) {}
+  ) {
+    this.pullable = isPullable(items);
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
-  }
-
-  get pullable(): boolean {
-    return isPullable(this.items);
   }
 
   onReady(wake: (() => void) | undefined): void {
