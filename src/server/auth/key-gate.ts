@@ -141,7 +141,8 @@ export class KeyGate implements RequestGate {
       if (presented.length === 0) {
         throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
       }
-      for (const secret of presented) if ((record = ring.findBySecret(secret)) !== undefined) break;
+      // The bearer token was tried above: an unknown secret is not hashed twice.
+      for (const secret of presented) if (secret !== bearer && (record = ring.findBySecret(secret)) !== undefined) break;
     }
     // Never echo what was presented: it may be a real key sent to the wrong place.
     if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');

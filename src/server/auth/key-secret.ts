@@ -36,8 +36,8 @@ export function presentedSecrets(headers: Record<string, string | string[] | und
   const found: string[] = [];
   const authorization = headers['authorization'];
   if (typeof authorization === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match !== null) found.push(match[1]!);
+    const token = plainBearerToken(authorization) ?? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+    if (token !== undefined) found.push(token);
   }
   // `x-goog-api-key` is where Gemini clients (the @google/genai SDK, Gemini CLI) put theirs.
   for (const name of ['x-api-key', 'x-goog-api-key']) {

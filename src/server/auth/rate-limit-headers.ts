@@ -22,19 +22,6 @@ const HEADER_NAMES: Record<LimitKind, { limit: string; remaining: string; reset:
 
 /** The headers of each bucket, `kinds[i]` naming what `states[i]` counts. */
 export function rateLimitHeaders(kinds: readonly { kind: LimitKind }[], states: readonly BucketState[]): Record<string, string> {
-  // A key with both limits (the usual case) gets one object literal: one shape for all its answers, built
-  // without six stores by computed name.
-  if (states.length === 2 && kinds[0]!.kind === 'requests' && kinds[1]!.kind === 'tokens') {
-    const [requests, tokens] = states as [BucketState, BucketState];
-    return {
-      'x-ratelimit-limit-requests': String(requests.limit),
-      'x-ratelimit-remaining-requests': String(requests.remaining),
-      'x-ratelimit-reset-requests': formatDuration(requests.resetMs),
-      'x-ratelimit-limit-tokens': String(tokens.limit),
-      'x-ratelimit-remaining-tokens': String(tokens.remaining),
-      'x-ratelimit-reset-tokens': formatDuration(tokens.resetMs),
-    };
-  }
   const headers: Record<string, string> = {};
   for (let i = 0; i < states.length; i++) {
     const state = states[i]!;
