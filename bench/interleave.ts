@@ -61,28 +61,55 @@ export async function compare(c: Comparison, rounds: number, burstS: number, con
   const sides = { base: { ...c.base, process: base }, this: { ...c.this, process: other } };
   c.attach?.(other.url);
   const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
-  const burst = (side: (typeof sides)['base'], mode: Mode, durationS: number) =>
-    runLoad({ origin: side.process.url, mode, connections, durationS, requestHeaders: side.requestHeaders });
+  const target = (side: (typeof sides)['base']): BurstTarget => ({ name: `${side.process.name} (${c.label})`, url: side.process.url, pid: side.process.child.pid, requestHeaders: side.requestHeaders });
   try {
-    // Untimed warm-up of both: JIT tiers, pools and keep-alive sockets.
-    for (const mode of MODES) for (const side of Object.values(sides)) await burst(side, mode, 2);
-    for (let round = 0; round < rounds; round++) {
-      for (const row of rows) {
-        const order = round % 2 === 0 ? (['base', 'this'] as const) : (['this', 'base'] as const);
-        for (const name of order) {
-          const side = sides[name];
-          const before = cpuTimeUs(side.process.child.pid);
-          const load = await burst(side, row.mode, burstS);
-          if (load.errors > 0) throw new Error(`${name} (${c.label}, ${row.mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
-          (name === 'base' ? row.baseUs : row.thisUs).push((cpuTimeUs(side.process.child.pid) - before) / Math.max(1, load.ok));
-        }
-      }
-      console.error(`bench:compare: ${c.label} round ${round + 1}/${rounds}`);
-    }
+    await inTurns([target(sides.base), target(sides.this)], rounds, burstS, connections, (round, mode, [b, t]) => {
+      const row = rows.find((r) => r.mode === mode)!;
+      row.baseUs.push(b!.cpuUsPerAnswer);
+      row.thisUs.push(t!.cpuUsPerAnswer);
+      if (mode === MODES[MODES.length - 1]) console.error(`bench:compare: ${c.label} round ${round + 1}/${rounds}`);
+    });
   } finally {
     await Promise.all([base.stop(), other.stop()]);
   }
   return rows;
+}
+
+/** A server taking bursts: where to send them, whose CPU to read, and the headers of each request in turn. */
+export interface BurstTarget {
+  name: string;
+  url: string;
+  pid: number;
+  requestHeaders?: Array<Record<string, string>> | undefined;
+}
+
+export interface Burst {
+  rps: number;
+  cpuUsPerAnswer: number;
+}
+
+/**
+ * Untimed warm-up bursts of every target (JIT tiers, pools, keep-alive sockets), then `rounds` rounds in
+ * which each mode's bursts go to every target in turn, the order reversed each round so that neither side
+ * always follows the other. `each` gets every round's bursts of one mode, in the targets' order. A burst
+ * with an error fails the comparison: a cheap error is not a cheap answer.
+ */
+export async function inTurns(targets: readonly BurstTarget[], rounds: number, burstS: number, connections: number, each: (round: number, mode: Mode, bursts: Burst[]) => void): Promise<void> {
+  const burst = async (t: BurstTarget, mode: Mode, durationS: number): Promise<Burst> => {
+    const before = cpuTimeUs(t.pid);
+    const load = await runLoad({ origin: t.url, mode, connections, durationS, requestHeaders: t.requestHeaders });
+    if (load.errors > 0) throw new Error(`${t.name} (${mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
+    return { rps: load.rps, cpuUsPerAnswer: (cpuTimeUs(t.pid) - before) / Math.max(1, load.ok) };
+  };
+  for (const mode of MODES) for (const t of targets) await burst(t, mode, 2);
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of MODES) {
+      const order = targets.map((_, i) => (round % 2 === 0 ? i : targets.length - 1 - i));
+      const bursts: Burst[] = [];
+      for (const i of order) bursts[i] = await burst(targets[i]!, mode, burstS);
+      each(round, mode, bursts);
+    }
+  }
 }
 
 export function render(title: string, rows: Row[], notes: string[], rounds: number, burstS: number, connections: number): string {

@@ -34,9 +34,9 @@ export interface BenchOptions {
   keelNodeFlags: string[];
   /** Features whose cost is measured (feature-costs.ts): each on against off, in turns. */
   variants: VariantName[];
-  /** Rounds of the feature-cost pairs (the median of per-round ratios is the figure). */
+  /** Rounds of the in-turns pairs, feature costs and Keel against the floor (the median of per-round ratios is the figure). */
   variantRounds: number;
-  /** Seconds of each side's burst in a feature-cost round. */
+  /** Seconds of each side's burst in an in-turns round. */
   variantBurstS: number;
 }
 
@@ -83,7 +83,7 @@ const USAGE = `npm run bench [-- options]
   --keel-dist DIR      measure another build of Keel (DIR/cli/keel.js) instead of ./dist
   --keel-node-flags F  extra node flags for the Keel processes only, e.g. "--max-semi-space-size=8"
   --variants LIST      features priced on vs off: subset of ${VARIANTS.join(',')}, or none (default ${DEFAULT_VARIANTS.join(',')})
-  --variant-rounds N   rounds of each feature's pair (default ${FULL.variantRounds})`;
+  --variant-rounds N   rounds of each in-turns pair: every feature's, and Keel against the bare proxy (default ${FULL.variantRounds})`;
 
 function positiveNumber(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -135,6 +135,24 @@ export function renderMarkdown(r: BenchResult): string {
     );
   }
 
+  const ft = r.floorTurns;
+  if (ft !== undefined) {
+    out.push('## Keel and the bare proxy in turns', '');
+    out.push(
+      `The bare proxy and Keel (one deployment) run side by side against one simulator and take turns: ${ft.rounds} rounds of ${ft.burstS} s bursts at ${ft.connections} connections, ` +
+        'alternating which goes first, so both see the same drift of the machine. The throughput targets read the median of the per-round ratios.',
+      '',
+    );
+    const each = (xs: number[]): string => xs.join(' ');
+    out.push(
+      table(
+        ['mode', 'bare req/s per round', 'Keel req/s per round', 'Keel ÷ bare req/s (median)', 'bare CPU µs/answer per round', 'Keel CPU µs/answer per round', 'bare ÷ Keel CPU (median)'],
+        ft.rows.map((row) => [row.mode, each(row.bareRps), each(row.keelRps), fmt(row.rpsRatio, 2), each(row.bareUs), each(row.keelUs), fmt(row.cpuRatio, 2)]),
+      ),
+      '',
+    );
+  }
+
   const fc = r.featureCosts;
   if (fc !== undefined) {
     out.push('## Feature costs', '');
@@ -149,9 +167,10 @@ export function renderMarkdown(r: BenchResult): string {
 
   const failed = r.scenarios.filter((s) => s.error !== undefined);
   const failedFeatures = Object.entries(fc?.errors ?? {});
-  if (failed.length > 0 || r.manyStreamsError !== undefined || failedFeatures.length > 0) {
+  if (failed.length > 0 || r.manyStreamsError !== undefined || r.floorTurnsError !== undefined || failedFeatures.length > 0) {
     out.push('## Errors', '', ...failed.map((s) => `- ${s.label}: ${s.error ?? ''}`));
     if (r.manyStreamsError !== undefined) out.push(`- many streams: ${r.manyStreamsError}`);
+    if (r.floorTurnsError !== undefined) out.push(`- Keel and the bare proxy in turns: ${r.floorTurnsError}`);
     for (const [name, message] of failedFeatures) out.push(`- feature cost ${name}: ${message}`);
     out.push('');
   }

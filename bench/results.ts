@@ -2,6 +2,7 @@
  * The shape of a benchmark result, as written to bench/results/*.json and read by the report and the
  * target checks. Units are in the names; memory in MB is MiB (1024 × 1024 bytes), as the kernel counts it.
  */
+import type { FloorTurnsResult } from './floor-turns.js';
 import type { LatencySummary } from './latency.js';
 import type { MachineFacts } from './machine.js';
 import type { BenchOptions, ScenarioName } from './options.js';
@@ -117,6 +118,9 @@ export interface BenchResult {
   manyStreams?: ManyStreamsResult;
   manyStreamsError?: string;
   featureCosts?: FeatureCostResult;
+  /** Keel and the bare proxy in turns (floor-turns.ts): the throughput targets' figures. */
+  floorTurns?: FloorTurnsResult;
+  floorTurnsError?: string;
   targets: TargetCheck[];
   profiles: ProfileSummary[];
 }

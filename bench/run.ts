@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: builds Keel (the npm script does), then measures side by side on this machine — the
  * simulator directly, a bare Node proxy, Keel with one deployment, Keel failing over from a dead primary —
- * for JSON and streamed answers, then many open streams through Keel, then what telemetry, 1,000 keys and
+ * for JSON and streamed answers, then Keel and the bare proxy in turns (floor-turns.ts), then many open streams through Keel, then what telemetry, 1,000 keys and
  * Redis-shared state each cost (feature-costs.ts); checks the performance targets and
  * writes the Markdown and JSON results to bench/results/. All traffic stays on 127.0.0.1, every child
  * process is stopped at the end or killed if the bench fails (see child-process.ts).
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { summariseCpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { BENCH_SERVER_SETTINGS } from './keel-process.js';
 import { runFeatureCosts } from './feature-costs.js';
+import { runFloorTurns, type FloorTurnsResult } from './floor-turns.js';
 import { machineFacts } from './machine.js';
 import { runManyStreams } from './many-streams.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -75,6 +76,18 @@ async function main(): Promise<void> {
     }
   }
 
+  let floorTurns: FloorTurnsResult | undefined;
+  let floorTurnsError: string | undefined;
+  if (options.scenarios.includes('bare') && options.scenarios.includes('keel')) {
+    console.error('bench: Keel and the bare proxy in turns');
+    try {
+      floorTurns = await runFloorTurns(options.variantRounds, options.variantBurstS, Math.max(...options.connections));
+    } catch (err) {
+      floorTurnsError = err instanceof Error ? err.message : String(err);
+      console.error(`bench: the in-turns run failed: ${floorTurnsError}`);
+    }
+  }
+
   let featureCosts: FeatureCostResult | undefined;
   if (options.variants.length > 0) {
     const connections = Math.max(...options.connections);
@@ -96,7 +109,9 @@ async function main(): Promise<void> {
     ...(manyStreams === undefined ? {} : { manyStreams }),
     ...(manyStreamsError === undefined ? {} : { manyStreamsError }),
     ...(featureCosts === undefined ? {} : { featureCosts }),
-    targets: checkTargets(scenarios, options.connections, manyStreams, featureCosts),
+    ...(floorTurns === undefined ? {} : { floorTurns }),
+    ...(floorTurnsError === undefined ? {} : { floorTurnsError }),
+    targets: checkTargets(scenarios, options.connections, manyStreams, featureCosts, floorTurns),
     profiles,
   };
   const markdown = renderMarkdown(result);

@@ -1,0 +1,72 @@
+/**
+ * Keel against the floor in turns: the bare proxy and Keel (one deployment) run side by side against one
+ * simulator and take short bursts of the same load at the busy connection count, alternating which goes
+ * first each round (interleave.ts). The scenario cells measure them minutes apart, and this shared 2-core
+ * machine drifts by more than the targets' margins in that time (a plain CPU loop varied ±15% between
+ * runs; one run read Keel at 1.47× the floor's CPU per answer, the next at 0.75×). Bursts seconds apart
+ * see the same drift, so the median of the per-round ratios is the figure the throughput targets read;
+ * the cells' own ratio is reported beside it.
+ */
+import { startBareProxyProcess } from './bare-proxy-process.js';
+import type { ServerProcess } from './child-process.js';
+import { singleConfig } from './failover.js';
+import { inTurns, median } from './interleave.js';
+import { startKeelProcess } from './keel-process.js';
+import { MODES, type Mode } from './requests.js';
+import { startSimulatorProcess } from './simulator-process.js';
+
+export interface FloorTurnsRow {
+  mode: Mode;
+  bareRps: number[];
+  keelRps: number[];
+  bareUs: number[];
+  keelUs: number[];
+  /** Median of the rounds' Keel ÷ bare requests per second. */
+  rpsRatio: number;
+  /** Median of the rounds' bare ÷ Keel CPU per answer: above 1 when Keel spends less. */
+  cpuRatio: number;
+}
+
+export interface FloorTurnsResult {
+  rounds: number;
+  burstS: number;
+  connections: number;
+  rows: FloorTurnsRow[];
+}
+
+const r2 = (n: number): number => Math.round(n * 100) / 100;
+
+export async function runFloorTurns(rounds: number, burstS: number, connections: number): Promise<FloorTurnsResult> {
+  const sim = await startSimulatorProcess('simulator', { tokenDelayMs: 0 });
+  const started: ServerProcess[] = [];
+  try {
+    const bare = await startBareProxyProcess(sim.url, { name: 'bare-turns' });
+    started.push(bare);
+    const keel = await startKeelProcess('keel-turns', singleConfig(sim.url));
+    started.push(keel);
+    const samples = new Map<Mode, { bareRps: number[]; keelRps: number[]; bareUs: number[]; keelUs: number[] }>();
+    for (const mode of MODES) samples.set(mode, { bareRps: [], keelRps: [], bareUs: [], keelUs: [] });
+    const targets = [bare, keel].map((p) => ({ name: p.name, url: p.url, pid: p.child.pid }));
+    await inTurns(targets, rounds, burstS, connections, (round, mode, [b, k]) => {
+      const s = samples.get(mode)!;
+      s.bareRps.push(Math.round(b!.rps));
+      s.keelRps.push(Math.round(k!.rps));
+      s.bareUs.push(Math.round(b!.cpuUsPerAnswer));
+      s.keelUs.push(Math.round(k!.cpuUsPerAnswer));
+      if (mode === MODES[MODES.length - 1]) console.error(`bench: Keel and the bare proxy in turns, round ${round + 1}/${rounds}`);
+    });
+    const rows = MODES.map((mode): FloorTurnsRow => {
+      const s = samples.get(mode)!;
+      return {
+        mode,
+        ...s,
+        rpsRatio: r2(median(s.keelRps.map((k, i) => k / s.bareRps[i]!))),
+        cpuRatio: r2(median(s.bareUs.map((b, i) => b / s.keelUs[i]!))),
+      };
+    });
+    return { rounds, burstS, connections, rows };
+  } finally {
+    await Promise.all(started.map((p) => p.stop()));
+    await sim.stop();
+  }
+}
