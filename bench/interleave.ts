@@ -137,7 +137,9 @@ export async function variantComparison(name: VariantName, simUrl: string): Prom
   const under = baseName === undefined ? undefined : await startVariant(baseName, plain);
   return {
     label: `${name} on vs ${baseName ?? 'off'}`,
-    base: under === undefined ? { dist: DIST, config: plain } : { dist: DIST, config: under.config, requestHeaders: under.requestHeaders },
+    // The base gets the variant's request headers too: a client sends its key whether or not Keel checks
+    // it (every SDK sends an Authorization header), so the cost read is Keel's, not the header's bytes.
+    base: under === undefined ? { dist: DIST, config: plain, requestHeaders: variant.requestHeaders } : { dist: DIST, config: under.config, requestHeaders: under.requestHeaders },
     this: { dist: DIST, config: variant.config, requestHeaders: variant.requestHeaders },
     attach: (url) => variant.attach(url),
     notes: () => variant.notes(),
