@@ -144,6 +144,11 @@ export class JsonCursor {
       this.value = null;
       return this.literal('null');
     }
+    return this.stringValue();
+  }
+
+  /** A string, its value in `value`. */
+  stringValue(): boolean {
     const start = this.pos;
     if (!this.string()) return false;
     this.value = this.escaped ? (JSON.parse(this.t.slice(start, this.pos)) as string) : this.t.slice(start + 1, this.pos - 1);

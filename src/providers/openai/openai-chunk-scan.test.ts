@@ -39,6 +39,10 @@ function agrees(text: string, memo: ChunkMemo): boolean {
   const full = fullRead(text);
   expect(full, `scan accepted what the full parse refuses: ${text}`).toBeDefined();
   expect(used(scanned)).toEqual(used(full!));
+  // What opens the answer is reported only when the chunk was read whole; then it is the full parse's.
+  for (const field of ['id', 'model', 'created'] as const) {
+    if (scanned[field] !== undefined) expect(scanned[field], field).toBe(full![field]);
+  }
   return true;
 }
 
@@ -162,6 +166,32 @@ describe('scanOpenAIChunk', () => {
         agrees(text, new ChunkMemo());
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('a stream\'s first chunk, read whole by the scan', () => {
+  it('gives the id, model and created of the full parse, escapes and exponents included', () => {
+    const first = JSON.stringify({ ...HEAD, id: 'chat\u00e9-"1"', model: 'gpt/x\\y', created: 17963575.97, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    const scanned = scanOpenAIChunk(first, new ChunkMemo());
+    expect(scanned).toMatchObject({ id: 'chat\u00e9-"1"', model: 'gpt/x\\y', created: 17963575.97 });
+    expect(scanOpenAIChunk(first.replace('17963575.97', '1.796357597e9'), new ChunkMemo())?.created).toBe(1796357597);
+  });
+
+  it('opens the answer as the full parse would, whatever the head holds (property)', () => {
+    const head = fc.record(
+      { id: fc.string({ unit: 'grapheme', maxLength: 10 }), model: fc.string({ unit: 'grapheme', maxLength: 10 }), created: fc.oneof(fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true })), object: fc.constant('chat.completion.chunk') },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(head, fc.string({ unit: 'grapheme', maxLength: 8 }), (h, content) => {
+        const text = JSON.stringify({ ...h, choices: [{ index: 0, delta: { role: 'assistant', content }, finish_reason: null }] });
+        const events = new OpenAIStreamDecoder(1, false).push(text).events;
+        const full = readOpenAIChunk(JSON.parse(text))!;
+        expect(events[0]).toEqual({ type: 'start', id: full.id ?? '', model: full.model ?? '', created: full.created ?? expect.any(Number) });
+        agrees(text, new ChunkMemo());
+      }),
+      { numRuns: 500 },
     );
   });
 });

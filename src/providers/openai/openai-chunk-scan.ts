@@ -1,6 +1,7 @@
 /**
  * The common OpenAI stream chunk read without `JSON.parse`: one pass over its text that checks it is
- * JSON and takes only what the stream decoder uses (each choice's index, text and finish reason). A
+ * JSON and takes only what the stream decoder uses (each choice's index, text and finish reason, and a
+ * stream's first chunk's id, model and created). A
  * stream is a few hundred such chunks; parsing each into objects (its id, model, fingerprint and the rest,
  * the same in every chunk) was the largest single cost of a passed-through stream, in time and in
  * garbage. What a stream's chunks repeat is learned (`ChunkMemo`), so most chunks cost a comparison of
@@ -133,6 +134,10 @@ function learnTextChunk(s: ChunkScanner, chunk: OpenAIChunkView, memo: ChunkMemo
 
 function readChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefined {
   const choices: OpenAIChunkChoice[] = [];
+  // Read only when the chunk is read whole, as a stream's first chunk always is (its memo is new).
+  let id: string | undefined;
+  let model: string | undefined;
+  let created: number | undefined;
   let seen = 0;
   let more: boolean;
   /** Where this chunk's own prefix ends, when it is read whole. */
@@ -169,7 +174,16 @@ function readChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefine
     } else if (field === 'usage') {
       // A usage object (once per stream, when asked for) is read by the full parse.
       ok = s.literal('null');
-    } else ok = field === 'created' ? s.number() : s.string();
+    } else if (field === 'created') {
+      const start = s.pos;
+      ok = s.number();
+      // The same conversion as JSON.parse's: a JSON number's text to the nearest double.
+      if (ok) created = Number(s.t.slice(start, s.pos));
+    } else {
+      ok = s.stringValue();
+      if (field === 'id') id = s.value!;
+      else model = s.value!;
+    }
     seen |= 1 << bit;
     if (!ok) return undefined;
   }
@@ -180,7 +194,7 @@ function readChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefine
     memo.prefix = s.t.slice(0, prefixEnd);
     memo.prefixSeen = prefixSeen;
   }
-  const chunk = { choices };
+  const chunk: OpenAIChunkView = { choices, id, model, created };
   learnTextChunk(s, chunk, memo);
   return chunk;
 }

@@ -48,9 +48,9 @@ export class OpenAIStreamDecoder {
 
   push(data: string): WatchedEvent {
     if (data === '[DONE]') return { events: [], done: true };
-    // Past the first chunk (whose id, model and created open the answer), the common chunk is scanned
-    // rather than parsed; what the scan does not read itself is parsed.
-    let chunk = this.started ? scanOpenAIChunk(data, (this.memo ??= new ChunkMemo())) : undefined;
+    // The common chunk is scanned rather than parsed; what the scan does not read itself is parsed. The
+    // first chunk (whose id, model and created open the answer) meets a new memo, so it is read whole.
+    let chunk = scanOpenAIChunk(data, (this.memo ??= new ChunkMemo()));
     if (chunk === undefined) {
       const parsed = this.parse(data);
       if ('rejected' in parsed) return parsed.rejected;

@@ -29,9 +29,9 @@ export interface OpenAIChunkChoice {
 }
 
 export interface OpenAIChunkView {
-  id?: string;
-  model?: string;
-  created?: number;
+  id?: string | undefined;
+  model?: string | undefined;
+  created?: number | undefined;
   choices?: OpenAIChunkChoice[];
   usage?: OpenAIUsage | null;
 }
