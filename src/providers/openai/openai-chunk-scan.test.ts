@@ -196,6 +196,32 @@ describe('a stream\'s first chunk, read whole by the scan', () => {
   });
 });
 
+describe('what a stream repeats, learned from its first chunks', () => {
+  const withRole = (content: string): string => chunkText({ index: 0, delta: { role: 'assistant', content }, logprobs: null, finish_reason: null });
+
+  it('learns the text chunk without the role that only the first chunk carries', () => {
+    const memo = new ChunkMemo();
+    scanOpenAIChunk(withRole('He'), memo);
+    expect(memo.textHead).not.toContain('role');
+    expect(textChunk('llo').startsWith(memo.textHead)).toBe(true);
+    expect(scanOpenAIChunk(textChunk('llo'), memo)?.choices).toEqual([{ index: 0, delta: { content: 'llo' }, finish_reason: null }]);
+  });
+
+  it('learns the role back when the provider repeats it in every chunk', () => {
+    const memo = new ChunkMemo();
+    scanOpenAIChunk(withRole('a'), memo);
+    expect(scanOpenAIChunk(withRole('b'), memo)?.choices?.[0]?.delta).toEqual({ content: 'b' });
+    expect(memo.textHead).toContain('"role":"assistant"');
+    expect(withRole('c').startsWith(memo.textHead)).toBe(true);
+  });
+
+  it('keeps the role in the head when another member sits between it and the content', () => {
+    const memo = new ChunkMemo();
+    scanOpenAIChunk(chunkText({ index: 0, delta: { role: 'assistant', x: 1, content: 'a' }, logprobs: null, finish_reason: null }), memo);
+    expect(memo.textHead).toContain('"role":"assistant","x":1,');
+  });
+});
+
 describe('OpenAIStreamDecoder with the scan', () => {
   it('decodes a stream of common chunks into the events and verbatim frames of the full parse', () => {
     const chunks = [

@@ -23,10 +23,17 @@ import type { OpenAIChunkChoice, OpenAIChunkDelta, OpenAIChunkView } from './ope
 class ChunkScanner extends JsonCursor {
   contentStart = -1;
   contentEnd = -1;
+  /** Where the delta's `content` key starts. */
+  contentKey = -1;
+  /** Where the delta's `role` key starts, and the key of the member after it (-1 when none). */
+  roleKey = -1;
+  afterRoleKey = -1;
 
   override reset(text: string): void {
     super.reset(text);
     this.contentStart = -1;
+    this.roleKey = -1;
+    this.afterRoleKey = -1;
   }
 }
 
@@ -37,14 +44,18 @@ function readDelta(s: ChunkScanner, depth: number): OpenAIChunkDelta | undefined
   const delta: OpenAIChunkDelta = {};
   let seen = 0;
   for (let more = s.firstMember(); more; more = s.nextMember()) {
+    if (s.roleKey >= 0 && s.afterRoleKey < 0) s.afterRoleKey = s.keyStart;
     let bit = 0;
     while (bit < DELTA_FIELDS.length && !s.keyIs(DELTA_FIELDS[bit]!)) bit++;
     if (bit < DELTA_FIELDS.length) {
       const start = s.pos;
+      const key = s.keyStart;
       if ((seen & (1 << bit)) !== 0 || !s.nullableString()) return undefined;
       seen |= 1 << bit;
       const field = DELTA_FIELDS[bit]!;
+      if (field === 'role') s.roleKey = key;
       if (field === 'content' && s.value !== null) {
+        s.contentKey = key;
         s.contentStart = start;
         s.contentEnd = s.pos;
       }
@@ -128,8 +139,14 @@ function learnTextChunk(s: ChunkScanner, chunk: OpenAIChunkView, memo: ChunkMemo
   const delta = choice?.delta;
   if (delta === undefined || s.contentStart < 0 || (choice!.index ?? 0) !== 0 || choice!.finish_reason != null) return;
   if (delta.reasoning_content != null || delta.refusal != null) return;
-  memo.textHead = s.t.slice(0, s.contentStart);
-  memo.textTail = s.t.slice(s.contentEnd);
+  // A stream's first text chunk usually carries the role (`"role":"assistant",`) that the next ones leave
+  // out. The first head learned leaves it out too when the content member follows it directly: removing
+  // a whole member and its comma leaves the same valid chunk without the role. A provider that repeats
+  // the role misses that head once, and its next chunk is learned as it is.
+  const t = s.t;
+  const withoutRole = memo.textHead === '' && s.roleKey >= 0 && s.afterRoleKey === s.contentKey;
+  memo.textHead = withoutRole ? t.slice(0, s.roleKey) + t.slice(s.contentKey, s.contentStart) : t.slice(0, s.contentStart);
+  memo.textTail = t.slice(s.contentEnd);
 }
 
 function readChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefined {
