@@ -178,6 +178,12 @@ describe('a stream\'s first chunk, read whole by the scan', () => {
     expect(scanOpenAIChunk(first.replace('17963575.97', '1.796357597e9'), new ChunkMemo())?.created).toBe(1796357597);
   });
 
+  it('opens the answer with the id, model and created of a chunk whose head repeats an earlier choice-less one', () => {
+    const decoder = new OpenAIStreamDecoder(1, false);
+    expect(decoder.push(JSON.stringify({ ...HEAD, choices: [] })).events).toEqual([]);
+    expect(decoder.push(textChunk('Hi')).events[0]).toEqual({ type: 'start', id: 'chatcmpl-1', model: 'gpt-x', created: 1796357597 });
+  });
+
   it('opens the answer as the full parse would, whatever the head holds (property)', () => {
     const head = fc.record(
       { id: fc.string({ unit: 'grapheme', maxLength: 10 }), model: fc.string({ unit: 'grapheme', maxLength: 10 }), created: fc.oneof(fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true })), object: fc.constant('chat.completion.chunk') },

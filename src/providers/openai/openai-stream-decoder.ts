@@ -48,9 +48,11 @@ export class OpenAIStreamDecoder {
 
   push(data: string): WatchedEvent {
     if (data === '[DONE]') return { events: [], done: true };
-    // The common chunk is scanned rather than parsed; what the scan does not read itself is parsed. The
-    // first chunk (whose id, model and created open the answer) meets a new memo, so it is read whole.
-    let chunk = scanOpenAIChunk(data, (this.memo ??= new ChunkMemo()));
+    // The common chunk is scanned rather than parsed; what the scan does not read itself is parsed. Until
+    // the answer opens, each chunk meets a new memo and so is read whole, id, model and created included:
+    // with an earlier chunk's memo (Azure's choice-less first chunk) it could be read from its choices on.
+    if (!this.started) this.memo = new ChunkMemo();
+    let chunk = scanOpenAIChunk(data, this.memo!);
     if (chunk === undefined) {
       const parsed = this.parse(data);
       if ('rejected' in parsed) return parsed.rejected;
