@@ -10,7 +10,7 @@
 import { startBareProxyProcess } from './bare-proxy-process.js';
 import type { ServerProcess } from './child-process.js';
 import { singleConfig } from './failover.js';
-import { inTurns, median } from './interleave.js';
+import { inTurns, median, ratiosOf } from './interleave.js';
 import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
@@ -44,26 +44,19 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
     started.push(bare);
     const keel = await startKeelProcess('keel-turns', singleConfig(sim.url));
     started.push(keel);
-    const samples = new Map<Mode, { bareRps: number[]; keelRps: number[]; bareUs: number[]; keelUs: number[] }>();
-    for (const mode of MODES) samples.set(mode, { bareRps: [], keelRps: [], bareUs: [], keelUs: [] });
+    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN }));
     const targets = [bare, keel].map((p) => ({ name: p.name, url: p.url, pid: p.child.pid }));
-    await inTurns(targets, rounds, burstS, connections, (round, mode, [b, k]) => {
-      const s = samples.get(mode)!;
-      s.bareRps.push(Math.round(b!.rps));
-      s.keelRps.push(Math.round(k!.rps));
-      s.bareUs.push(Math.round(b!.cpuUsPerAnswer));
-      s.keelUs.push(Math.round(k!.cpuUsPerAnswer));
-      if (mode === MODES[MODES.length - 1]) console.error(`bench: Keel and the bare proxy in turns, round ${round + 1}/${rounds}`);
+    await inTurns(targets, { rounds, burstS, connections, label: 'Keel and the bare proxy in turns' }, (mode, [b, k]) => {
+      const row = rows.find((r) => r.mode === mode)!;
+      row.bareRps.push(Math.round(b!.rps));
+      row.keelRps.push(Math.round(k!.rps));
+      row.bareUs.push(Math.round(b!.cpuUsPerAnswer));
+      row.keelUs.push(Math.round(k!.cpuUsPerAnswer));
     });
-    const rows = MODES.map((mode): FloorTurnsRow => {
-      const s = samples.get(mode)!;
-      return {
-        mode,
-        ...s,
-        rpsRatio: r2(median(s.keelRps.map((k, i) => k / s.bareRps[i]!))),
-        cpuRatio: r2(median(s.bareUs.map((b, i) => b / s.keelUs[i]!))),
-      };
-    });
+    for (const row of rows) {
+      row.rpsRatio = r2(median(ratiosOf(row.keelRps, row.bareRps)));
+      row.cpuRatio = r2(median(ratiosOf(row.bareUs, row.keelUs)));
+    }
     return { rounds, burstS, connections, rows };
   } finally {
     await Promise.all(started.map((p) => p.stop()));

@@ -1,6 +1,7 @@
 /**
- * Two Keels measured in turns (bench:compare's machinery, and the feature-cost cells of `npm run bench`):
- * both run against one simulator and take short bursts of the same load, alternating which goes first
+ * Servers measured in turns (`inTurns`): bench:compare's two Keels, the feature-cost cells of `npm run
+ * bench`, and Keel against the bare proxy (floor-turns.ts). All run against one simulator and take short
+ * bursts of the same load, alternating which goes first
  * each round, with each process's CPU read from /proc around its burst. A shared 2-core machine drifts by
  * ±30% over minutes, which swamps a 10% difference between two separate runs; bursts seconds apart see
  * the same drift, so the per-round ratio (this ÷ base) and its median are what to read.
@@ -49,8 +50,11 @@ export interface Row {
   thisUs: number[];
 }
 
+/** Each round's `a ÷ b`, in round order. */
+export const ratiosOf = (a: readonly number[], b: readonly number[]): number[] => a.map((v, i) => v / b[i]!);
+
 /** Each round's this ÷ base, in round order. */
-export const roundRatios = (row: Row): number[] => row.thisUs.map((v, i) => v / row.baseUs[i]!);
+export const roundRatios = (row: Row): number[] => ratiosOf(row.thisUs, row.baseUs);
 
 export async function compare(c: Comparison, rounds: number, burstS: number, connections: number): Promise<Row[]> {
   const base = await startKeelProcess('keel-base', c.base.config, { distDir: c.base.dist, nodeFlags: c.base.nodeFlags ?? [], serverSettings: c.base.serverSettings });
@@ -63,11 +67,10 @@ export async function compare(c: Comparison, rounds: number, burstS: number, con
   const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
   const target = (side: (typeof sides)['base']): BurstTarget => ({ name: `${side.process.name} (${c.label})`, url: side.process.url, pid: side.process.child.pid, requestHeaders: side.requestHeaders });
   try {
-    await inTurns([target(sides.base), target(sides.this)], rounds, burstS, connections, (round, mode, [b, t]) => {
+    await inTurns([target(sides.base), target(sides.this)], { rounds, burstS, connections, label: c.label }, (mode, [b, t]) => {
       const row = rows.find((r) => r.mode === mode)!;
       row.baseUs.push(b!.cpuUsPerAnswer);
       row.thisUs.push(t!.cpuUsPerAnswer);
-      if (mode === MODES[MODES.length - 1]) console.error(`bench:compare: ${c.label} round ${round + 1}/${rounds}`);
     });
   } finally {
     await Promise.all([base.stop(), other.stop()]);
@@ -88,13 +91,22 @@ export interface Burst {
   cpuUsPerAnswer: number;
 }
 
+export interface TurnSettings {
+  rounds: number;
+  burstS: number;
+  connections: number;
+  /** What the progress lines name. */
+  label: string;
+}
+
 /**
  * Untimed warm-up bursts of every target (JIT tiers, pools, keep-alive sockets), then `rounds` rounds in
  * which each mode's bursts go to every target in turn, the order reversed each round so that neither side
  * always follows the other. `each` gets every round's bursts of one mode, in the targets' order. A burst
  * with an error fails the comparison: a cheap error is not a cheap answer.
  */
-export async function inTurns(targets: readonly BurstTarget[], rounds: number, burstS: number, connections: number, each: (round: number, mode: Mode, bursts: Burst[]) => void): Promise<void> {
+export async function inTurns(targets: readonly BurstTarget[], settings: TurnSettings, each: (mode: Mode, bursts: Burst[]) => void): Promise<void> {
+  const { rounds, burstS, connections } = settings;
   const burst = async (t: BurstTarget, mode: Mode, durationS: number): Promise<Burst> => {
     const before = cpuTimeUs(t.pid);
     const load = await runLoad({ origin: t.url, mode, connections, durationS, requestHeaders: t.requestHeaders });
@@ -107,8 +119,9 @@ export async function inTurns(targets: readonly BurstTarget[], rounds: number, b
       const order = targets.map((_, i) => (round % 2 === 0 ? i : targets.length - 1 - i));
       const bursts: Burst[] = [];
       for (const i of order) bursts[i] = await burst(targets[i]!, mode, burstS);
-      each(round, mode, bursts);
+      each(mode, bursts);
     }
+    console.error(`bench: ${settings.label}, round ${round + 1}/${rounds}`);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: builds Keel (the npm script does), then measures side by side on this machine — the
  * simulator directly, a bare Node proxy, Keel with one deployment, Keel failing over from a dead primary —
- * for JSON and streamed answers, then Keel and the bare proxy in turns (floor-turns.ts), then many open streams through Keel, then what telemetry, 1,000 keys and
+ * for JSON and streamed answers, then many open streams through Keel, then Keel and the bare proxy in turns (floor-turns.ts), then what telemetry, 1,000 keys and
  * Redis-shared state each cost (feature-costs.ts); checks the performance targets and
  * writes the Markdown and JSON results to bench/results/. All traffic stays on 127.0.0.1, every child
  * process is stopped at the end or killed if the bench fails (see child-process.ts).

@@ -106,39 +106,31 @@ export function checkTargets(scenarios: ScenarioResult[], connections: number[],
  * measured minutes apart; the cells' ratio is shown beside it. Without the rounds, the cells decide.
  */
 function floorChecks(scenarios: ScenarioResult[], load: number, turns: FloorTurnsResult | undefined): TargetCheck[] {
-  const threshold = `≥ ${TARGETS.keelVsBareRps}×`;
-  const check = (target: string, turned: { ratio: number; text: string } | undefined, cells: { ratio: number; text: string } | undefined): TargetCheck => {
-    const decisive = turned ?? cells;
-    if (decisive === undefined) return { target, measured: 'not measured', threshold, pass: false };
-    const measured = turned === undefined ? decisive.text : `${turned.text} (cells: ${cells?.text ?? 'not measured'})`;
-    return { target, measured, threshold, pass: decisive.ratio >= TARGETS.keelVsBareRps };
-  };
+  const min = TARGETS.keelVsBareRps;
+  /** The cells' check, decided by the rounds in turns when there are any. */
+  const inTurns = (cells: TargetCheck, turned: { rounds: number; text: string; ratio: number } | undefined): TargetCheck =>
+    turned === undefined ? cells : { ...cells, measured: `median of ${turned.rounds} rounds in turns: ${turned.text} = ${turned.ratio}× (cells: ${cells.measured})`, pass: turned.ratio >= min };
   const checks: TargetCheck[] = [];
   for (const mode of MODES) {
     const keel = cellOf(scenarios, 'keel', mode, load);
     const bare = cellOf(scenarios, 'bare', mode, load);
     const row = turns?.rows.find((r) => r.mode === mode);
-    const rounds = row === undefined ? '' : `median of ${row.keelRps.length} rounds in turns: `;
-    checks.push(
-      check(
-        `Keel ≥ ${TARGETS.keelVsBareRps}× bare proxy req/s (${mode}, ${load} conns)`,
-        row && { ratio: row.rpsRatio, text: `${rounds}${median(row.keelRps)} / ${median(row.bareRps)} req/s = ${row.rpsRatio}×` },
-        // An answer with errors is not a fast answer: such cells never pass.
-        keel && bare && bare.rps > 0 ? { ratio: keel.errors === 0 ? keel.rps / bare.rps : 0, text: `${keel.rps} / ${bare.rps} req/s = ${r2(keel.rps / bare.rps)}×` } : undefined,
-      ),
-    );
+    const rounds = row?.keelRps.length ?? 0;
+    const rps = ratioCheck(`Keel ≥ ${min}× bare proxy req/s (${mode}, ${load} conns)`, keel, bare, min);
+    checks.push(inTurns(rps, row && { rounds, text: `${median(row.keelRps)} / ${median(row.bareRps)} req/s`, ratio: row.rpsRatio }));
     // The same target from CPU time per answer: less moved by what else the machine runs (see "other CPU").
-    const keelUs = keel?.proxy?.cpuUsPerRequest ?? Number.NaN;
-    const bareUs = bare?.proxy?.cpuUsPerRequest ?? Number.NaN;
-    checks.push(
-      check(
-        `Keel ≥ ${TARGETS.keelVsBareRps}× bare proxy, by CPU per answer (${mode}, ${load} conns)`,
-        row && { ratio: row.cpuRatio, text: `${rounds}${median(row.bareUs)} / ${median(row.keelUs)} µs = ${row.cpuRatio}×` },
-        Number.isNaN(keelUs) || Number.isNaN(bareUs) ? undefined : { ratio: bareUs / keelUs, text: `${bareUs} / ${keelUs} µs = ${r2(bareUs / keelUs)}×` },
-      ),
-    );
+    const cpu = cpuRatioCheck(`Keel ≥ ${min}× bare proxy, by CPU per answer (${mode}, ${load} conns)`, keel, bare, min);
+    checks.push(inTurns(cpu, row && { rounds, text: `${median(row.bareUs)} / ${median(row.keelUs)} µs`, ratio: row.cpuRatio }));
   }
   return checks;
+}
+
+/** The bare proxy's CPU per answer ÷ Keel's: above 1 when Keel spends less. */
+function cpuRatioCheck(target: string, keel: CellResult | undefined, bare: CellResult | undefined, min: number): TargetCheck {
+  const keelUs = keel?.proxy?.cpuUsPerRequest ?? Number.NaN;
+  const bareUs = bare?.proxy?.cpuUsPerRequest ?? Number.NaN;
+  if (Number.isNaN(keelUs) || Number.isNaN(bareUs)) return { target, measured: 'not measured', threshold: `≥ ${min}×`, pass: false };
+  return { target, measured: `${bareUs} / ${keelUs} µs = ${r2(bareUs / keelUs)}×`, threshold: `≥ ${min}×`, pass: bareUs / keelUs >= min };
 }
 
 /** Each feature's cost per mode; a feature the run did not measure (skipped, Redis down) is a miss. */
