@@ -131,6 +131,22 @@ describe('authentication', () => {
     expect(ring.findBySecret('keel_made-up')).toBeUndefined();
   });
 
+  it('a header it remembers follows the ring: a key rotated or revoked elsewhere is refused once the ring reloads', async () => {
+    const elsewhere = new KeyManager({ store, nowMs: () => now, onChange: () => undefined }); // another process: this ring is not told
+    const { secret } = await elsewhere.create({ name: 'app', tenant: 'acme', priority: 'interactive' }, 'test');
+    await ring.load();
+    expect(gate.authenticate(bearer(secret)).tenant).toBe('acme');
+    expect(gate.authenticate(bearer(secret)).tenant).toBe('acme'); // from the header remembered
+    const rotated = await elsewhere.rotate('app', 'test');
+    expect(gate.authenticate(bearer(secret)).tenant).toBe('acme'); // not reloaded yet
+    await ring.load();
+    expect(refused(() => gate.authenticate(bearer(secret))).status).toBe(401);
+    expect(gate.authenticate(bearer(rotated.secret)).tenant).toBe('acme');
+    await elsewhere.revoke('app', 'test');
+    await ring.load();
+    expect(refused(() => gate.authenticate(bearer(rotated.secret))).message).toContain('revoked');
+  });
+
   it('audits every change without a secret or a hash', async () => {
     const { secret, record } = await keys.create({ name: 'app', rpm: 5, priority: 'interactive' }, 'admin');
     const rotated = await keys.rotate(record.id, 'admin');

@@ -16,7 +16,7 @@ import type { Caller, Grant, RequestGate, AdmissionRequest } from '../../api/req
 import type { RequestRecord } from '../../router/router-types.js';
 import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/index.js';
 import { plainBearerToken, presentedSecrets } from './key-secret.js';
-import type { KeyRing } from './key-ring.js';
+import { MAX_REMEMBERED_SECRETS, type KeyRing } from './key-ring.js';
 import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { SpendLedger } from './spend-ledger.js';
 import { nextUtcDay, nextUtcMonth, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from './usage-counters.js';
@@ -115,6 +115,14 @@ export class KeyGate implements RequestGate {
   /** By request id; a list only when a client reuses an id across its requests. */
   private readonly pending = new Map<string, PendingGrant | PendingGrant[]>();
   private readonly callers = new WeakMap<VirtualKeyRecord, KeyCaller>();
+  /**
+   * Authorization headers that named a key, with its caller as the ring was at `generation`: a keyed
+   * request then costs one lookup of the header as it came, with no token read out of it. Any change to
+   * the ring (a put, a reload) makes every entry stale, and a stale one takes the full read again, so a
+   * rotated, revoked or reloaded key is seen as it is now. Bounded as the ring's own memory of secrets,
+   * and only headers that matched a key are kept, so made-up keys cannot fill it.
+   */
+  private readonly byAuthorization = new Map<string, { record: VirtualKeyRecord; caller: KeyCaller; generation: number }>();
   private lastSweepMs = 0;
 
   constructor(private readonly options: KeyGateOptions) {}
@@ -133,24 +141,38 @@ export class KeyGate implements RequestGate {
   authenticate(headers: Record<string, string | string[] | undefined>): Caller {
     const { ring } = this.options;
     if (!ring.configured) return ANONYMOUS;
-    // The usual case first: one plain bearer token that is a known key. Anything else takes the full read.
-    const bearer = plainBearerToken(headers['authorization']);
-    let record = bearer === undefined ? undefined : ring.findBySecret(bearer);
-    if (record === undefined) {
-      const presented = presentedSecrets(headers);
-      if (presented.length === 0) {
-        throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
-      }
-      // The bearer token was tried above: an unknown secret is not hashed twice.
-      for (const secret of presented) if (secret !== bearer && (record = ring.findBySecret(secret)) !== undefined) break;
+    // The usual case first: an Authorization header seen before, with the ring unchanged since.
+    const authorization = headers['authorization'];
+    if (typeof authorization === 'string') {
+      const known = this.byAuthorization.get(authorization);
+      if (known !== undefined && known.generation === ring.generation) return this.usable(known.record, known.caller);
     }
+    // Then one plain bearer token that is a known key. Anything else takes the full read.
+    const bearer = plainBearerToken(authorization);
+    let record = bearer === undefined ? undefined : ring.findBySecret(bearer);
+    if (record !== undefined) {
+      const caller = this.usable(record, this.callerOf(record));
+      if (this.byAuthorization.size < MAX_REMEMBERED_SECRETS) this.byAuthorization.set(authorization as string, { record, caller, generation: ring.generation });
+      return caller;
+    }
+    const presented = presentedSecrets(headers);
+    if (presented.length === 0) {
+      throw new KeelError('unauthorized', 'Missing API key: send a Keel key as "Authorization: Bearer <key>" or "x-api-key: <key>".');
+    }
+    // The bearer token was tried above: an unknown secret is not hashed twice.
+    for (const secret of presented) if (secret !== bearer && (record = ring.findBySecret(secret)) !== undefined) break;
     // Never echo what was presented: it may be a real key sent to the wrong place.
     if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
+    return this.usable(record, this.callerOf(record));
+  }
+
+  /** The caller, unless its key is revoked or expired (a remembered key's expiry is checked each time). */
+  private usable(record: VirtualKeyRecord, caller: KeyCaller): KeyCaller {
     if (record.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${record.prefix} was revoked.`);
     if (record.expiresAt !== null && record.expiresAt <= this.options.nowMs()) {
       throw new KeelError('unauthorized', `The API key ${record.prefix} expired at ${isoDay(record.expiresAt)}.`);
     }
-    return this.callerOf(record);
+    return caller;
   }
 
   private callerOf(record: VirtualKeyRecord): KeyCaller {
@@ -190,10 +212,10 @@ export class KeyGate implements RequestGate {
   private takeLimits(key: KeyState, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const { tpm } = key.record;
-    const asks: KeyAsk[] = [];
-    if (key.rpm !== undefined) asks.push(key.rpm);
-    if (tpm !== null) asks.push({ kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate });
-    if (asks.length === 0) return this.grant(key, request.requestId, 0, {}, nowMs);
+    const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate };
+    if (key.rpm === undefined && tokens === undefined) return this.grant(key, request.requestId, 0, {}, nowMs);
+    // Array literals of their exact length: a push onto an empty array allocates room for 17.
+    const asks = key.rpm === undefined ? [tokens!] : tokens === undefined ? [key.rpm] : [key.rpm, tokens];
     const taken = this.options.counters.take(asks, nowMs);
     return taken instanceof Promise ? this.grantWhenTaken(key, request, asks, estimate, taken, nowMs) : this.granted(key, request, asks, estimate, taken, nowMs);
   }

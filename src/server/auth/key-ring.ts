@@ -43,7 +43,7 @@ function configRecord(key: ConfigKey, nowMs: number): VirtualKeyRecord {
  * Secrets remembered with their hash, at most: past this, a secret is hashed on every request. A key that
  * is no longer in the ring is forgotten when next presented.
  */
-const MAX_REMEMBERED_SECRETS = 10_000;
+export const MAX_REMEMBERED_SECRETS = 10_000;
 
 interface KnownSecret {
   hash: string;
@@ -63,7 +63,7 @@ export class KeyRing {
    * holds these secrets in memory as it holds the providers' own keys.
    */
   private readonly knownSecrets = new Map<string, KnownSecret>();
-  private generation = 0;
+  #generation = 0;
   private byId = new Map<string, VirtualKeyRecord>();
   private readonly fromConfig: VirtualKeyRecord[];
   private stopRefresh: (() => void) | undefined;
@@ -99,6 +99,11 @@ export class KeyRing {
     this.stopRefresh = undefined;
   }
 
+  /** Counts the changes to the ring: a result remembered at one generation is stale at the next. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** True when any key exists: Keel then refuses requests without a valid one. */
   get configured(): boolean {
     return this.byId.size > 0;
@@ -112,19 +117,19 @@ export class KeyRing {
   findBySecret(secret: string): VirtualKeyRecord | undefined {
     const known = this.knownSecrets.get(secret);
     if (known !== undefined) {
-      if (known.generation === this.generation) return known.record;
+      if (known.generation === this.#generation) return known.record;
       const record = this.findByHash(known.hash);
       if (record === undefined) {
         this.knownSecrets.delete(secret);
         return undefined;
       }
       known.record = record;
-      known.generation = this.generation;
+      known.generation = this.#generation;
       return record;
     }
     const hash = hashKeySecret(secret);
     const record = this.findByHash(hash);
-    if (record !== undefined && this.knownSecrets.size < MAX_REMEMBERED_SECRETS) this.knownSecrets.set(secret, { hash, record, generation: this.generation });
+    if (record !== undefined && this.knownSecrets.size < MAX_REMEMBERED_SECRETS) this.knownSecrets.set(secret, { hash, record, generation: this.#generation });
     return record;
   }
 
@@ -147,7 +152,7 @@ export class KeyRing {
   }
 
   private apply(record: VirtualKeyRecord): void {
-    this.generation += 1;
+    this.#generation += 1;
     const previous = this.byId.get(record.id);
     if (previous !== undefined) this.byHash.delete(previous.hash);
     this.byId.set(record.id, record);
@@ -164,6 +169,6 @@ export class KeyRing {
     }
     this.byHash = byHash;
     this.byId = byId;
-    this.generation += 1;
+    this.#generation += 1;
   }
 }
