@@ -48,14 +48,19 @@ export interface RunningVariant {
   stop(): Promise<void>;
 }
 
-/** An OTLP/HTTP collector that accepts everything: what it costs Keel to export, not a collector's speed. */
+/**
+ * An OTLP/HTTP collector that accepts everything: what it costs Keel to export, not a collector's speed.
+ * It answers as OTLP/HTTP says a collector must, in the request's own encoding: an empty
+ * `ExportTraceServiceResponse` (no bytes) to protobuf, `{}` to JSON.
+ */
 async function startOtlpSink(): Promise<{ url: string; exports: () => number; close: () => Promise<void> }> {
   let exports = 0;
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       exports += 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.headers['content-type'] === 'application/x-protobuf') res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeTraceExport, type OtlpRequest, type OtlpSpan } from '../../test/support/otlp-trace-decoder.js';
-import { createSpanBatch, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, type OtlpEncoding, type SpanBatch } from './otlp-spans.js';
+import { createSpanBatch, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, SpanSegment, type OtlpEncoding, type SpanBatch } from './otlp-spans.js';
 
 const ids = Buffer.from('0af7651916cd43dd8448eb211c80319c' + 'b7ad6b7169203331' + '00f067aa0ba902b7', 'hex');
 const LONG = `${'é漢😀'.repeat(40)}-end`; // 40 × 9 bytes of UTF-8: a length that takes two varint bytes
@@ -26,8 +26,18 @@ function writeTwo(batch: SpanBatch): void {
   batch.close(undefined);
   batch.open(`chat ${LONG}`, SPAN_KIND_CLIENT, { bytes: ids, traceAt: 0, spanAt: 24, parentAt: 16 }, START_MS + 0.5, -3);
   batch.string('error.type', 'overloaded');
+  batch.segment(SEGMENT);
+  batch.segment(SEGMENT); // encoded once, copied each time
   batch.close('overloaded');
 }
+
+const SEGMENT = new SpanSegment([
+  ['keel.deployment', 'primary'],
+  ['keel.long', LONG],
+  ['http.response.status_code', 503],
+  ['keel.attempt.ttft_ms', 0.25],
+  ['keel.attempt.cancelled', true],
+]);
 
 function spansOf(request: OtlpRequest): OtlpSpan[] {
   return request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
@@ -81,6 +91,14 @@ describe('span batches', () => {
 
     expect(child).toMatchObject({ traceId: root!.traceId, spanId: '00f067aa0ba902b7', parentSpanId: 'b7ad6b7169203331', name: `chat ${LONG}`, kind: SPAN_KIND_CLIENT });
     expect(child!.status).toEqual({ code: 2, message: 'overloaded' });
+    const segment = [
+      { key: 'keel.deployment', value: { stringValue: 'primary' } },
+      { key: 'keel.long', value: { stringValue: LONG } },
+      { key: 'http.response.status_code', value: { intValue: '503' } },
+      { key: 'keel.attempt.ttft_ms', value: { doubleValue: 0.25 } },
+      { key: 'keel.attempt.cancelled', value: { boolValue: true } },
+    ];
+    expect(child!.attributes).toEqual([{ key: 'error.type', value: { stringValue: 'overloaded' } }, ...segment, ...segment]);
     // A negative duration (clock skew) ends the span where it started.
     expect(child!.endTimeUnixNano).toBe(child!.startTimeUnixNano);
     expect(child!.startTimeUnixNano).toBe('1764881234567750000');
@@ -105,24 +123,25 @@ describe('span batches', () => {
     }
   });
 
-  it('encode strings the same from the cache of repeated values, and past its bound', () => {
-    // Two batches: the second finds every repeated name and value already encoded; 5,000 distinct
-    // values overflow the cache, and those past it are encoded each time.
+  it('encode span names the same from the cache of repeated names, and past its bound', () => {
+    // Two batches: the second finds the repeated names already encoded; with 2,500 distinct names in
+    // each, the second overflows the cache, and the names past it are encoded each time.
+    const nameOf = (round: number, i: number): string => (i % 2 === 0 ? `chat r${i % 3}` : `chat n${round}-${i}`);
     for (let round = 0; round < 2; round++) {
       const spans = spansOf(
         decoded('protobuf', (batch) => {
           for (let i = 0; i < 5000; i++) {
-            batch.open(`chat r${i % 3}`, SPAN_KIND_SERVER, { bytes: ids, traceAt: 0, spanAt: 16, parentAt: -1 }, START_MS, 1);
+            batch.open(nameOf(round, i), SPAN_KIND_SERVER, { bytes: ids, traceAt: 0, spanAt: 16, parentAt: -1 }, START_MS, 1);
             batch.string('keel.route', `r${i % 3}`);
             batch.string('keel.distinct', `v${i}`);
-            batch.unique('keel.request_id', `id-${round}-${i}`);
+            batch.string('keel.request_id', `id-${round}-${i}`);
             batch.close(undefined);
           }
         }),
       );
       expect(spans).toHaveLength(5000);
       spans.forEach((span, i) => {
-        expect(span.name).toBe(`chat r${i % 3}`);
+        expect(span.name).toBe(nameOf(round, i));
         expect(span.attributes.map((a) => a.value.stringValue)).toEqual([`r${i % 3}`, `v${i}`, `id-${round}-${i}`]);
       });
     }

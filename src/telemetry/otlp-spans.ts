@@ -30,13 +30,12 @@ export interface SpanBatch {
   readonly spans: number;
   /** Starts a span; its attributes follow, then `close`. */
   open(name: string, kind: number, ids: SpanIds, startMs: number, durationMs: number): void;
-  /** A string attribute whose values come from a small set (routes, models, outcomes...). */
   string(key: string, value: string): void;
-  /** A string attribute whose value is seen once (a request id). */
-  unique(key: string, value: string): void;
   /** An integer is an `intValue`, any other number a `doubleValue`. */
   number(key: string, value: number): void;
   boolean(key: string, value: boolean): void;
+  /** Attributes that recur together from span to span, written as one piece. */
+  segment(segment: SpanSegment): void;
   /** Ends the span: with an ERROR status carrying `errorMessage` when there is one, else status unset. */
   close(errorMessage: string | undefined): void;
   /** The export request's body. The batch is spent once this is called. */
@@ -44,6 +43,37 @@ export interface SpanBatch {
 }
 
 export type OtlpEncoding = 'protobuf' | 'json';
+
+/** What a span attribute may hold: a string, an integer or double, or a boolean. */
+export type AttributeValue = string | number | boolean;
+
+/**
+ * Attributes that recur together from span to span (a route's, a deployment's, an outcome's), encoded
+ * once per encoding and copied whole into each span that carries them: one copy in place of a lookup and
+ * a copy per attribute. Nothing in one may differ between the spans that share it.
+ */
+export class SpanSegment {
+  private protobufBytes: Uint8Array | undefined;
+  private jsonText: string | undefined;
+
+  constructor(readonly attributes: ReadonlyArray<readonly [key: string, value: AttributeValue]>) {}
+
+  /** The attributes as `Span.attributes` fields. */
+  protobuf(): Uint8Array {
+    if (this.protobufBytes === undefined) {
+      const w = new ProtoWriter(256);
+      for (const [key, value] of this.attributes) writeAttribute(w, key, value);
+      this.protobufBytes = Uint8Array.prototype.slice.call(w.bytes());
+    }
+    return this.protobufBytes;
+  }
+
+  /** The attributes as OTLP/JSON KeyValues, comma-separated. */
+  json(): string {
+    this.jsonText ??= this.attributes.map(([key, value]) => jsonAttribute(key, value)).join(',');
+    return this.jsonText;
+  }
+}
 
 /** `expectedBytes`: what the last batch took, so that a batch rarely outgrows its buffer. */
 export function createSpanBatch(encoding: OtlpEncoding, serviceName: string, expectedBytes = 0): SpanBatch {
@@ -72,52 +102,47 @@ const time: [number, number] = [0, 0];
  */
 const SPAN = { traceId: 1, spanId: 2, parentSpanId: 4, name: 5, kind: 6, start: 7, end: 8, attributes: 9, status: 15, flags: 16 } as const;
 
-/** Entries past this are encoded every time: the sets are small, and a stray unique value must not grow it. */
-const MAX_ENCODED_ENTRIES = 4096;
+/** Span names past this are encoded every time: the set is small, and a stray unique name must not grow it. */
+const MAX_ENCODED_NAMES = 4096;
 
 /**
- * Span names and string attributes as encoded fields, made once per distinct value: nearly every string
- * a span carries (route, model, deployment, provider, outcome, kind) repeats from request to request, and
- * copying its bytes costs a fraction of encoding its key and value again.
+ * Span names as encoded fields, made once per distinct name: a span's name repeats from request to request
+ * (`chat <route>`, `chat <model>`), and copying its bytes costs a fraction of encoding it again.
  */
-class EncodedFields {
-  private readonly attributes = new Map<string, Map<string, Uint8Array>>();
+class EncodedNames {
   private readonly names = new Map<string, Uint8Array>();
-  private entries = 0;
   private readonly scratch = new ProtoWriter(256);
-
-  /** A span attribute (`Span.attributes` KeyValue) of a string value, or undefined when the cache is full. */
-  attribute(key: string, value: string): Uint8Array | undefined {
-    let values = this.attributes.get(key);
-    if (values === undefined) this.attributes.set(key, (values = new Map()));
-    const known = values.get(value);
-    if (known !== undefined || this.entries >= MAX_ENCODED_ENTRIES) return known;
-    writeStringAttribute(this.start(), SPAN.attributes, key, value);
-    return this.keep(values, value);
-  }
 
   /** A span's `name` field. */
   name(name: string): Uint8Array {
     const known = this.names.get(name);
     if (known !== undefined) return known;
-    this.start().string(SPAN.name, name);
-    return this.entries < MAX_ENCODED_ENTRIES ? this.keep(this.names, name) : this.scratch.bytes();
-  }
-
-  private start(): ProtoWriter {
     this.scratch.reset();
-    return this.scratch;
-  }
-
-  private keep(map: Map<string, Uint8Array>, key: string): Uint8Array {
+    this.scratch.string(SPAN.name, name);
+    if (this.names.size >= MAX_ENCODED_NAMES) return this.scratch.bytes();
     const encoded = Uint8Array.prototype.slice.call(this.scratch.bytes());
-    map.set(key, encoded);
-    this.entries += 1;
+    this.names.set(name, encoded);
     return encoded;
   }
 }
 
-const ENCODED = new EncodedFields();
+const ENCODED = new EncodedNames();
+
+/** A span attribute (`Span.attributes` KeyValue) of any value, encoded in full. */
+function writeAttribute(w: ProtoWriter, key: string, value: AttributeValue): void {
+  if (typeof value === 'string') {
+    writeStringAttribute(w, SPAN.attributes, key, value);
+    return;
+  }
+  const keyValue = w.begin(SPAN.attributes);
+  w.string(1, key);
+  const any = w.begin(2);
+  if (typeof value === 'boolean') w.bool(2, value);
+  else if (Number.isInteger(value)) w.int(3, value);
+  else w.double(4, value);
+  w.end(any);
+  w.end(keyValue);
+}
 
 /** A KeyValue of a string value, as field `field` (`Span.attributes`, or `Resource.attributes`: 1). */
 function writeStringAttribute(w: ProtoWriter, field: number, key: string, value: string): void {
@@ -164,26 +189,19 @@ class ProtobufSpanBatch implements SpanBatch {
   }
 
   string(key: string, value: string): void {
-    const encoded = ENCODED.attribute(key, value);
-    if (encoded !== undefined) this.out.raw(encoded);
-    else this.unique(key, value);
-  }
-
-  unique(key: string, value: string): void {
     writeStringAttribute(this.out, SPAN.attributes, key, value);
   }
 
   number(key: string, value: number): void {
-    this.attribute(key);
-    if (Number.isInteger(value)) this.out.int(3, value);
-    else this.out.double(4, value);
-    this.endAttribute();
+    writeAttribute(this.out, key, value);
   }
 
   boolean(key: string, value: boolean): void {
-    this.attribute(key);
-    this.out.bool(2, value);
-    this.endAttribute();
+    writeAttribute(this.out, key, value);
+  }
+
+  segment(segment: SpanSegment): void {
+    this.out.raw(segment.protobuf());
   }
 
   close(errorMessage: string | undefined): void {
@@ -201,21 +219,6 @@ class ProtobufSpanBatch implements SpanBatch {
     this.out.end(this.scopeSpans);
     this.out.end(this.resourceSpans);
     return this.out.bytes();
-  }
-
-  private keyValue = -1;
-  private anyValue = -1;
-
-  /** Opens a span attribute's KeyValue and its AnyValue, for a value `number` or `boolean` writes. */
-  private attribute(key: string): void {
-    this.keyValue = this.out.begin(SPAN.attributes);
-    this.out.string(1, key);
-    this.anyValue = this.out.begin(2);
-  }
-
-  private endAttribute(): void {
-    this.out.end(this.anyValue);
-    this.out.end(this.keyValue);
   }
 }
 
@@ -239,19 +242,19 @@ class JsonSpanBatch implements SpanBatch {
   }
 
   string(key: string, value: string): void {
-    this.attributes.push(keyValue(key, { stringValue: value }));
-  }
-
-  unique(key: string, value: string): void {
-    this.string(key, value);
+    this.attributes.push(jsonAttribute(key, value));
   }
 
   number(key: string, value: number): void {
-    this.attributes.push(keyValue(key, Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value }));
+    this.attributes.push(jsonAttribute(key, value));
   }
 
   boolean(key: string, value: boolean): void {
-    this.attributes.push(keyValue(key, { boolValue: value }));
+    this.attributes.push(jsonAttribute(key, value));
+  }
+
+  segment(segment: SpanSegment): void {
+    if (segment.attributes.length > 0) this.attributes.push(segment.json());
   }
 
   close(errorMessage: string | undefined): void {
@@ -265,8 +268,15 @@ class JsonSpanBatch implements SpanBatch {
   }
 }
 
-function keyValue(key: string, value: Record<string, string | number | boolean>): string {
+function keyValue(key: string, value: Record<string, AttributeValue>): string {
   return `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)}}`;
+}
+
+/** An attribute as an OTLP/JSON KeyValue: an integer is an `intValue` (a decimal string), any other number a `doubleValue`. */
+function jsonAttribute(key: string, value: AttributeValue): string {
+  if (typeof value === 'string') return keyValue(key, { stringValue: value });
+  if (typeof value === 'boolean') return keyValue(key, { boolValue: value });
+  return keyValue(key, Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value });
 }
 
 function unixNanos(ms: number): string {

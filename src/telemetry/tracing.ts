@@ -12,13 +12,13 @@
  * messages, tenants and keys are never exported. Nothing is registered globally: an application
  * embedding Keel keeps its own global tracer provider.
  */
-import type { ProviderName } from '../config/schema.js';
 import { RandomBytes } from '../core/random-bytes.js';
 import type { Router } from '../router/router.js';
 import type { AttemptRecord, RequestRecord } from '../router/router-types.js';
 import { TRACING_OFF } from './open-tracing.js';
 import { SPAN_ID_BYTES, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, TRACE_ID_BYTES, type SpanBatch, type SpanIds } from './otlp-spans.js';
 import { SpanExport, type SpanLoss } from './span-export.js';
+import { SpanSegments } from './span-segments.js';
 
 export interface TracingOptions {
   /**
@@ -59,24 +59,6 @@ const TRACING_DEFAULTS = {
   serviceName: 'keel',
 };
 
-/*
- * Attribute names: GenAI semantic conventions (`gen_ai.*`) where they exist, written out rather than
- * imported: the conventions are incubating (the JS package marks them deprecated in favour of a separate
- * GenAI repository), so OTel advises copying them. `gen_ai.system` is the older name for the provider,
- * which many backends still read alone, so both are set. Keel's own facts are `keel.*`.
- */
-
-/** Keel's provider names as the GenAI conventions spell them; `openai-compatible` has no well-known value. */
-const GEN_AI_PROVIDER: Record<ProviderName, string> = {
-  anthropic: 'anthropic',
-  openai: 'openai',
-  gemini: 'gcp.gemini',
-  'openai-compatible': 'openai-compatible',
-  bedrock: 'aws.bedrock',
-  vertex: 'gcp.vertex_ai',
-  'azure-openai': 'azure.ai.openai',
-};
-
 export function createTracing(router: Pick<Router, 'events'>, options: TracingOptions = {}): Tracing {
   if (options.otlpEndpoint === undefined || options.otlpEndpoint.trim() === '') return TRACING_OFF;
   const exporter = new SpanExport({
@@ -87,13 +69,14 @@ export function createTracing(router: Pick<Router, 'events'>, options: TracingOp
     ...(options.onLoss === undefined ? {} : { onLoss: options.onLoss }),
   });
   const ids = new RandomBytes();
+  const segments = new SpanSegments();
   const ratio = options.successSampleRatio ?? 1;
   const random = options.random ?? Math.random;
   const unsubscribe = router.events.on('request', (record) => {
     if (ratio < 1 && isPlainSuccess(record) && random() >= ratio) return;
     const batch = exporter.writer(1 + record.attempts.length);
     if (batch === undefined) return;
-    writeRequestSpans(batch, ids, record);
+    writeRequestSpans(batch, ids, segments, record);
     exporter.written();
   });
   return {
@@ -117,30 +100,21 @@ export function tracesUrl(endpoint: string): string {
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;
 }
 
-/** The request's span and one child span per attempt, with the times the router recorded. */
-function writeRequestSpans(batch: SpanBatch, random: RandomBytes, record: RequestRecord): void {
+/**
+ * The request's span and one child span per attempt, with the times the router recorded: each span's
+ * fixed part (name and the attributes its route, outcome and deployment decide, see span-segments.ts) as
+ * one piece, and what is this request's own beside it.
+ */
+function writeRequestSpans(batch: SpanBatch, random: RandomBytes, segments: SpanSegments, record: RequestRecord): void {
   const at = random.take(TRACE_ID_BYTES + SPAN_ID_BYTES * (1 + record.attempts.length));
   const rootAt = at + TRACE_ID_BYTES;
   const ids: SpanIds = { bytes: random.pool, traceAt: at, spanAt: rootAt, parentAt: -1 };
-  batch.open(`chat ${record.route}`, SPAN_KIND_SERVER, ids, record.startedAtMs, record.latencyMs);
-  batch.string('gen_ai.operation.name', 'chat');
-  batch.string('gen_ai.request.model', record.route);
-  batch.boolean('gen_ai.request.stream', record.stream);
-  batch.unique('keel.request_id', record.requestId);
-  batch.string('keel.route', record.route);
-  batch.string('keel.outcome', record.outcome);
-  batch.boolean('keel.stream', record.stream);
-  batch.string('keel.client_format', record.clientFormat);
-  batch.string('keel.priority', record.priority);
-  batch.number('keel.attempts', record.attempts.length);
-  if (record.degraded !== undefined) batch.string('keel.degraded', record.degraded);
-  if (record.deployment !== undefined) batch.string('keel.deployment', record.deployment);
   const answered = answeringAttempt(record);
-  if (answered !== undefined) {
-    writeProvider(batch, answered.provider);
-    writeAnswer(batch, answered);
-  }
-  if (record.outcome !== 'ok') batch.string('error.type', record.outcome);
+  const root = segments.request(record, answered);
+  batch.open(root.name, SPAN_KIND_SERVER, ids, record.startedAtMs, record.latencyMs);
+  batch.segment(root.segment);
+  batch.string('keel.request_id', record.requestId);
+  if (answered !== undefined) writeUsage(batch, answered);
   // The status message is the error code, never the upstream's text, which may quote the prompt.
   batch.close(record.outcome === 'ok' ? undefined : record.outcome);
 
@@ -148,33 +122,18 @@ function writeRequestSpans(batch: SpanBatch, random: RandomBytes, record: Reques
   for (let i = 0; i < record.attempts.length; i++) {
     const attempt = record.attempts[i]!;
     ids.spanAt = rootAt + SPAN_ID_BYTES * (i + 1);
-    batch.open(`chat ${attempt.model}`, SPAN_KIND_CLIENT, ids, attempt.startedAtMs, attempt.latencyMs);
-    batch.string('gen_ai.operation.name', 'chat');
-    batch.string('gen_ai.request.model', attempt.model);
-    writeProvider(batch, attempt.provider);
-    batch.string('keel.deployment', attempt.deployment);
-    batch.string('keel.provider', attempt.provider);
-    batch.string('keel.attempt.kind', attempt.kind);
-    batch.string('keel.attempt.outcome', attempt.outcome);
-    if (attempt.outcome === 'ok') writeAnswer(batch, attempt);
-    else batch.string('error.type', attempt.outcome);
-    if (attempt.status !== undefined) batch.number('http.response.status_code', attempt.status);
-    if (attempt.cancelled === true) batch.boolean('keel.attempt.cancelled', true);
+    const fixed = segments.attempt(attempt);
+    batch.open(fixed.name, SPAN_KIND_CLIENT, ids, attempt.startedAtMs, attempt.latencyMs);
+    batch.segment(fixed.segment);
+    if (attempt.outcome === 'ok') writeUsage(batch, attempt);
     // Not `gen_ai.response.time_to_first_chunk`: for a non-streamed answer this is the time to the whole body.
     if (attempt.ttftMs !== undefined) batch.number('keel.attempt.ttft_ms', attempt.ttftMs);
     batch.close(attempt.outcome === 'ok' ? undefined : attempt.outcome);
   }
 }
 
-/** The provider, under the GenAI name and its older one, which many backends still read alone. */
-function writeProvider(batch: SpanBatch, provider: ProviderName): void {
-  batch.string('gen_ai.provider.name', GEN_AI_PROVIDER[provider]);
-  batch.string('gen_ai.system', GEN_AI_PROVIDER[provider]);
-}
-
-/** Who answered and what it cost, in GenAI terms. The upstream model is the deployment's configured one. */
-function writeAnswer(batch: SpanBatch, attempt: AttemptRecord): void {
-  batch.string('gen_ai.response.model', attempt.model);
+/** What an answer cost, in GenAI terms. */
+function writeUsage(batch: SpanBatch, attempt: AttemptRecord): void {
   if (attempt.usage === undefined) return;
   batch.number('gen_ai.usage.input_tokens', attempt.usage.inputTokens);
   batch.number('gen_ai.usage.output_tokens', attempt.usage.outputTokens);
