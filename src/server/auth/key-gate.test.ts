@@ -147,6 +147,25 @@ describe('authentication', () => {
     expect(refused(() => gate.authenticate(bearer(rotated.secret))).message).toContain('revoked');
   });
 
+  it('a reload that finds every key as it was keeps the ring as it was; any change is a new generation', async () => {
+    const elsewhere = new KeyManager({ store, nowMs: () => now, onChange: () => undefined });
+    const { record } = await elsewhere.create({ name: 'app', tenant: 'acme', priority: 'interactive', models: ['smart'] }, 'test');
+    await ring.load();
+    const generation = ring.generation;
+    const held = ring.get(record.id);
+    await ring.load(); // fresh objects from the store, equal field by field
+    expect(ring.generation).toBe(generation);
+    expect(ring.get(record.id)).toBe(held);
+    const rotated = await elsewhere.rotate('app', 'test');
+    await ring.load();
+    expect(ring.generation).toBeGreaterThan(generation);
+    expect(ring.get(record.id)?.hash).toBe(rotated.record.hash);
+    const next = ring.generation;
+    await elsewhere.create({ name: 'second', priority: 'batch' }, 'test');
+    await ring.load();
+    expect(ring.generation).toBeGreaterThan(next);
+  });
+
   it('audits every change without a secret or a hash', async () => {
     const { secret, record } = await keys.create({ name: 'app', rpm: 5, priority: 'interactive' }, 'admin');
     const rotated = await keys.rotate(record.id, 'admin');

@@ -159,16 +159,38 @@ export class KeyRing {
     this.byHash.set(record.hash, record);
   }
 
+  /**
+   * Indexes the keys as now stored. A key whose every field is as before keeps its record object, and a
+   * reload that changed nothing keeps the generation: what the gate remembers of each key (its caller,
+   * its header) then survives the refresh every few seconds instead of being read again for every key.
+   */
   private index(stored: readonly VirtualKeyRecord[]): void {
     const byHash = new Map<string, VirtualKeyRecord>();
     const byId = new Map<string, VirtualKeyRecord>();
+    let changed = false;
     // Config keys last: the file wins over a stored key of the same hash.
-    for (const record of [...stored, ...this.fromConfig]) {
+    for (const fresh of [...stored, ...this.fromConfig]) {
+      const previous = this.byId.get(fresh.id);
+      const record = previous !== undefined && sameRecord(previous, fresh) ? previous : fresh;
+      if (record !== previous) changed = true;
       byHash.set(record.hash, record);
       byId.set(record.id, record);
     }
+    if (changed || byId.size !== this.byId.size || byHash.size !== this.byHash.size) this.#generation += 1;
     this.byHash = byHash;
     this.byId = byId;
-    this.#generation += 1;
   }
+}
+
+/** Field by field (a list of models element by element), whatever fields a key record has. */
+function sameRecord(a: VirtualKeyRecord, b: VirtualKeyRecord): boolean {
+  const keys = Object.keys(b) as (keyof VirtualKeyRecord)[];
+  if (keys.length !== Object.keys(a).length) return false;
+  for (const key of keys) {
+    const x = a[key];
+    const y = b[key];
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length || x.some((v, i) => v !== y[i])) return false;
+  }
+  return true;
 }
