@@ -118,9 +118,10 @@ export class KeyGate implements RequestGate {
   /**
    * Authorization headers that named a key, with its caller as the ring was at `generation`: a keyed
    * request then costs one lookup of the header as it came, with no token read out of it. Any change to
-   * the ring (a put, a reload) makes every entry stale, and a stale one takes the full read again, so a
-   * rotated, revoked or reloaded key is seen as it is now. Bounded as the ring's own memory of secrets,
-   * and only headers that matched a key are kept, so made-up keys cannot fill it.
+   * the ring (a put, a reload that found one) makes every entry stale; a stale one is dropped and takes
+   * the full read again, remembered anew if it still names a key, so a rotated, revoked or reloaded key
+   * is seen as it is now. Bounded as the ring's own memory of secrets, and only headers that matched a
+   * key are kept, so made-up keys cannot fill it.
    */
   private readonly byAuthorization = new Map<string, { record: VirtualKeyRecord; caller: KeyCaller; generation: number }>();
   private lastSweepMs = 0;
@@ -145,7 +146,11 @@ export class KeyGate implements RequestGate {
     const authorization = headers['authorization'];
     if (typeof authorization === 'string') {
       const known = this.byAuthorization.get(authorization);
-      if (known !== undefined && known.generation === ring.generation) return this.usable(known.record, known.caller);
+      if (known !== undefined) {
+        if (known.generation === ring.generation) return this.usable(known.record, known.caller);
+        // Stale: forgotten here, and remembered again below if it still names a key.
+        this.byAuthorization.delete(authorization);
+      }
     }
     // Then one plain bearer token that is a known key. Anything else takes the full read.
     const bearer = plainBearerToken(authorization);
