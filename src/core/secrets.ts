@@ -59,6 +59,7 @@ class SecretPattern implements Redactor {
     return text.replace(this.pattern, REDACTED);
   }
 }
+
 /** Every secret is at least this long, so its first `WINDOW` characters always exist. */
 const WINDOW = MIN_SECRET_LENGTH;
 const BASE = 31;

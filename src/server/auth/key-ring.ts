@@ -176,7 +176,7 @@ export class KeyRing {
       byHash.set(record.hash, record);
       byId.set(record.id, record);
     }
-    if (changed || byId.size !== this.byId.size || byHash.size !== this.byHash.size) this.#generation += 1;
+    if (changed || byId.size !== this.byId.size) this.#generation += 1; // the same records index the same hashes
     this.byHash = byHash;
     this.byId = byId;
   }
