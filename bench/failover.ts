@@ -14,10 +14,25 @@ import { CHAT_PATH, requestBody, REQUEST_HEADERS, UPSTREAM_MODEL } from './reque
 export const BENCH_API_KEY = 'sk-bench-not-a-real-key'; // realistic: Keel adds an Authorization header
 
 const OPEN_CHECK = {
-  maxRequests: 40, // 5 refused connects open the breaker; retries with backoff make that ~3 requests
+  // 5 refused connects open the breaker. Once the throttle sheds calls to the primary, the k-th request
+  // reaches it with odds of about 1 in k, so the fifth failure may take a few hundred requests (~1 ms each).
+  maxRequests: 5_000,
   timeLimitMs: 30_000, // each of those requests waits out a backoff of ~0.5 s before failing over
-  settledAnswers: 5, // consecutive single-attempt answers from the secondary: the breaker is open
+  // Consecutive single-attempt answers from the secondary. Alone they do not show the breaker open: the
+  // adaptive throttle sheds most calls to a deployment that accepts none, so the primary is skipped long
+  // before its fifth consecutive failure opens the breaker, and the last few failures would then land in
+  // the first measured cell. So the warm-up also reads the breaker's state from /metrics.
+  settledAnswers: 5,
 } as const;
+
+/** The primary's breaker state as Keel's Prometheus gauge reports it (2 open, 3 forced open). */
+async function primaryBreakerOpen(client: Client): Promise<boolean> {
+  const res = await client.request({ method: 'GET', path: '/metrics' });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`GET /metrics answered ${res.statusCode} during the breaker warm-up`);
+  const state = /^keel_circuit_breaker_state\{deployment="primary"\} (\d+)$/m.exec(text)?.[1];
+  return state === '2' || state === '3';
+}
 
 export interface DeadPrimary {
   /** Base URL of the provider API that refuses connections. */
@@ -66,8 +81,9 @@ export async function openPrimaryBreaker(keelOrigin: string): Promise<BreakerWar
   let requests = 0;
   let primaryAttempts = 0;
   let settled = 0;
+  let open = false;
   try {
-    while (settled < OPEN_CHECK.settledAnswers && requests < OPEN_CHECK.maxRequests && Date.now() - startedAt < OPEN_CHECK.timeLimitMs) {
+    while (!open && requests < OPEN_CHECK.maxRequests && Date.now() - startedAt < OPEN_CHECK.timeLimitMs) {
       requests += 1;
       const res = await client.request({ method: 'POST', path: CHAT_PATH, headers: REQUEST_HEADERS, body: requestBody('json') });
       await res.body.text();
@@ -75,11 +91,12 @@ export async function openPrimaryBreaker(keelOrigin: string): Promise<BreakerWar
       if (res.statusCode !== 200) throw new Error(`the failover route answered ${res.statusCode} during the breaker warm-up`);
       primaryAttempts += Math.max(0, attempts - 1);
       settled = attempts === 1 && res.headers['x-keel-deployment'] === 'secondary' ? settled + 1 : 0;
+      if (settled >= OPEN_CHECK.settledAnswers) open = await primaryBreakerOpen(client);
     }
   } finally {
     await client.close();
   }
-  return { open: settled >= OPEN_CHECK.settledAnswers, requests, primaryAttempts, elapsedMs: Date.now() - startedAt };
+  return { open, requests, primaryAttempts, elapsedMs: Date.now() - startedAt };
 }
 
 /** Breaker probes the primary may get in `durationS`: one per shortest possible open period. */
