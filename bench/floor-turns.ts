@@ -5,7 +5,8 @@
  * machine drifts by more than the targets' margins in that time (a plain CPU loop varied ±15% between
  * runs; one run read Keel at 1.47× the floor's CPU per answer, the next at 0.75×). Bursts seconds apart
  * see the same drift, so the median of the per-round ratios is the figure the throughput targets read;
- * the cells' own ratio is reported beside it.
+ * the cells' own ratio is reported beside it. Then the simulator, the bare proxy and Keel take turns at
+ * streaming time to first byte (ttfb.ts), for the same reason.
  */
 import { startBareProxyProcess } from './bare-proxy-process.js';
 import type { ServerProcess } from './child-process.js';
@@ -14,6 +15,7 @@ import { inTurns, median, ratiosOf } from './interleave.js';
 import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
+import { ttfbInTurns, type TtfbTurnsResult } from './ttfb.js';
 
 export interface FloorTurnsRow {
   mode: Mode;
@@ -32,7 +34,11 @@ export interface FloorTurnsResult {
   burstS: number;
   connections: number;
   rows: FloorTurnsRow[];
+  /** Streaming time to first byte of the simulator (`direct`), the bare proxy (`bare`) and Keel (`keel`), in turns. */
+  ttfb?: TtfbTurnsResult;
 }
+
+const TTFB_PER_ROUND = 100; // streams per target per round: ~0.1 s each, so a round spans well under a second
 
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
@@ -57,7 +63,8 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
       row.rpsRatio = r2(median(ratiosOf(row.keelRps, row.bareRps)));
       row.cpuRatio = r2(median(ratiosOf(row.bareUs, row.keelUs)));
     }
-    return { rounds, burstS, connections, rows };
+    const ttfb = await ttfbInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], rounds, TTFB_PER_ROUND);
+    return { rounds, burstS, connections, rows, ttfb };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
     await sim.stop();

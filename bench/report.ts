@@ -151,6 +151,18 @@ export function renderMarkdown(r: BenchResult): string {
       ),
       '',
     );
+    if (ft.ttfb !== undefined) {
+      const direct = ft.ttfb.targets.find((t) => t.name === 'direct')?.ttfb.p50Ms ?? Number.NaN;
+      out.push(
+        `Then streaming time to first byte, in turns: the simulator directly, the bare proxy and Keel, each on its own keep-alive connection, ${ft.ttfb.rounds} rounds of ${ft.ttfb.perRound} streams each (after 50 unrecorded), the order rotating each round. The TTFB target reads Keel's p50 here less the simulator's.`,
+        '',
+        table(
+          ['target', 'TTFB p50 ms', 'TTFB p99 ms', '+p50 vs direct', 'streams', 'errors'],
+          ft.ttfb.targets.map((t) => [t.name, fmt(t.ttfb.p50Ms), fmt(t.ttfb.p99Ms), t.name === 'direct' ? '—' : signed(Math.round((t.ttfb.p50Ms - direct) * 1000) / 1000), String(t.ttfb.count), String(t.errors)]),
+        ),
+        '',
+      );
+    }
   }
 
   const fc = r.featureCosts;
