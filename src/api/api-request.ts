@@ -27,8 +27,8 @@ export interface ApiAnswer {
   status: number;
   /** This answer's own object, never shared with another answer: the gateway completes it in place. */
   headers: Record<string, string>;
-  /** A whole body, or SSE frames to write as they come (with backpressure). */
-  body: string | Buffer | AsyncIterable<string>;
+  /** A whole body, or SSE frames to write as they come (with backpressure): text, or a passed-through stream's own bytes. */
+  body: string | Buffer | AsyncIterable<string | Buffer>;
 }
 
 /** A JSON answer; `headers` must be fresh (every caller builds them for this answer): they are completed in place. */

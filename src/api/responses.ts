@@ -103,7 +103,8 @@ export async function answerResponses(req: ApiRequest, router: Router, log: Resp
     ...answer,
     body: (async function* watch() {
       for await (const raw of frames) {
-        const frame = restore(raw);
+        // This surface reads its frames: a passed-through stream's own bytes are read as text.
+        const frame = restore(typeof raw === 'string' ? raw : raw.toString('utf8'));
         lastSequence = lastSequenceOf(frame) ?? lastSequence;
         const completed = completedResponseOf(frame);
         if (completed !== undefined) await keep(completed);

@@ -47,6 +47,9 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** A frame as written: text, or a passed-through stream's own bytes (`StreamItem` `bytes`). */
+type Frame = string | Buffer;
+
 type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
 
 /**
@@ -56,7 +59,7 @@ type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
  * went out), it still closes the upstream stream and releases the dispatch; a generator's `return()`
  * before it started would skip its `finally`. The dispatch is released exactly once, however it ends.
  */
-class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
+class SurfaceFrames implements AsyncIterableIterator<Frame>, Pullable<Frame> {
   /** Made at the first frame it encodes: a passed-through stream usually never needs one. */
   private encoder: ReturnType<Surface['streamEncoder']> | undefined;
   /** Pass-through until a mid-stream continuation switches the rest of the answer to encoding. */
@@ -86,7 +89,7 @@ class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
   }
 
   /** As `next`, from the caller's callbacks; the caller calls `return()` when it is done, as after iterating. */
-  pull(): string | typeof WAIT | undefined {
+  pull(): Frame | typeof WAIT | undefined {
     if (this.settled || (this.started && this.req.signal.aborted)) return undefined;
     this.started = true;
     const items = pullerOf<StreamItem>(this.items);
@@ -110,7 +113,7 @@ class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
     pullerOf<StreamItem>(this.items).onReady(wake);
   }
 
-  async next(): Promise<IteratorResult<string, undefined>> {
+  async next(): Promise<IteratorResult<Frame, undefined>> {
     if (this.settled) return DONE;
     if (this.started && this.req.signal.aborted) return this.return();
     this.started = true;
@@ -129,7 +132,7 @@ class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
     return DONE;
   }
 
-  async return(): Promise<IteratorResult<string, undefined>> {
+  async return(): Promise<IteratorResult<Frame, undefined>> {
     if (!this.settled) {
       await (this.started ? this.items.return(undefined) : closeStream(this.items)).catch(() => undefined);
       this.settle();
@@ -138,9 +141,9 @@ class SurfaceFrames implements AsyncIterableIterator<string>, Pullable<string> {
   }
 
   /** The frame for one item, or undefined when it has none for the client. */
-  private frameOf(item: StreamItem): string | undefined {
+  private frameOf(item: StreamItem): Frame | undefined {
     const { req, surface } = this;
-    if (item.kind === 'data') return this.passthrough && item.raw !== undefined ? item.raw : this.encoderNow().encode(item.events);
+    if (item.kind === 'data') return this.passthrough && item.raw !== undefined ? (item.bytes ?? item.raw) : this.encoderNow().encode(item.events);
     if (item.kind === 'resync') {
       // The client has these already (as the provider's bytes): bring the encoder up to date silently.
       if (this.passthrough) this.encoderNow().encode(item.events);

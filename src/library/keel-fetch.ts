@@ -43,7 +43,8 @@ export function createKeelFetch(router: Router, bodyLimitBytes: number): FetchLi
       async pull(controller) {
         const next = await frames.next();
         if (next.done === true) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        // A passed-through stream's frames may be the provider's own bytes already.
+        else controller.enqueue(typeof next.value === 'string' ? encoder.encode(next.value) : next.value);
       },
       async cancel() {
         await frames.return?.();

@@ -65,8 +65,12 @@ export interface AttemptInput {
 }
 
 export type StreamItem =
-  /** `raw` is the upstream SSE event re-framed verbatim, for forwarding to a same-format client. */
-  | { kind: 'data'; events: StreamEvent[]; raw?: string }
+  /**
+   * `raw` is the upstream SSE event re-framed verbatim, for forwarding to a same-format client; `bytes`,
+   * when set, are the upstream's own bytes of exactly `raw` (see verbatim-bytes.ts): written instead, they
+   * need no encoding.
+   */
+  | { kind: 'data'; events: StreamEvent[]; raw?: string; bytes?: Buffer | undefined }
   | { kind: 'end' }
   | { kind: 'failure'; failure: UpstreamFailure }
   /**

@@ -229,7 +229,7 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
 const mayHaveBody = (status: number): boolean => status >= 200 && status !== 204 && status !== 304;
 
 /** Writes the frames of a stream that is not pullable (see pull-stream.ts), awaiting each. */
-async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string>): Promise<void> {
+async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string | Buffer>): Promise<void> {
   try {
     for (;;) {
       if (res.destroyed) break;

@@ -18,16 +18,16 @@ export const SSE_HEADERS: Record<string, string> = {
  * Writes frames; a promise to wait on only when the socket's buffer is full (undefined otherwise), so a
  * client that keeps up costs no promise per write.
  */
-export function writeSse(res: ServerResponse, frames: string): Promise<void> | undefined {
-  if (frames === '' || res.destroyed || res.write(frames)) return undefined;
+export function writeSse(res: ServerResponse, frames: string | Buffer): Promise<void> | undefined {
+  if (frames.length === 0 || res.destroyed || res.write(frames)) return undefined;
   return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => undefined);
 }
 
 /** The frames of a stream that can be pulled from (see pull-stream.ts), and closed like an iterator. */
-export type PullableFrames = Pullable<string> & { return(): Promise<unknown> };
+export type PullableFrames = Pullable<string | Buffer> & { return(): Promise<unknown> };
 
 export function pullableFrames(body: object): body is PullableFrames {
-  return isPullable<string>(body) && typeof (body as Partial<PullableFrames>).return === 'function';
+  return isPullable<string | Buffer>(body) && typeof (body as Partial<PullableFrames>).return === 'function';
 }
 
 /**
@@ -72,7 +72,7 @@ export function pumpSse(res: ServerResponse, frames: PullableFrames): Promise<vo
               res.end();
               return finish();
             }
-            if (frame !== '' && !res.write(frame)) blocked = true;
+            if (frame.length !== 0 && !res.write(frame)) blocked = true;
           }
         } while (again && !over && !blocked);
       } catch (err) {

@@ -23,10 +23,13 @@ export class DataBatch {
     this.raw += raw;
   }
 
-  /** The collected data as one item (and an empty batch again), or undefined when nothing was collected. */
-  take(): Extract<StreamItem, { kind: 'data' }> | undefined {
+  /**
+   * The collected data as one item (and an empty batch again), or undefined when nothing was collected.
+   * `bytes`: the upstream's own bytes of exactly these frames, when the reader could vouch for them.
+   */
+  take(bytes: Buffer | undefined): Extract<StreamItem, { kind: 'data' }> | undefined {
     if (this.raw === undefined) return undefined;
-    const item = { kind: 'data' as const, events: this.events, raw: this.raw };
+    const item = { kind: 'data' as const, events: this.events, raw: this.raw, bytes };
     this.events = [];
     this.raw = undefined;
     return item;

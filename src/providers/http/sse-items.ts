@@ -23,6 +23,7 @@ import type { StreamEvent } from '../../core/chat-response.js';
 import { WAIT, type Pullable } from '../../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../types.js';
 import { DataBatch } from './data-batch.js';
+import { VerbatimBytes } from './verbatim-bytes.js';
 import type { StreamReadOptions } from './exchange.js';
 import { classifyNetworkFailure } from './network-failure.js';
 import { releaseBody, StreamWatchdog } from './stream-watchdog.js';
@@ -30,7 +31,12 @@ import { releaseBody, StreamWatchdog } from './stream-watchdog.js';
 /** What a provider's decoder makes of one event. */
 export interface WatchedEvent {
   events: StreamEvent[];
-  /** The event re-framed verbatim for a same-format client; absent when it must not be forwarded. */
+  /**
+   * The event re-framed verbatim for a same-format client (`data: …\n\n`, after an `event: …` line when
+   * it has a name); absent when it must not be forwarded. A frame that differs from the event as sent in
+   * anything but this framing must differ in length too: where the lengths agree, the reader forwards the
+   * upstream's own bytes for it (verbatim-bytes.ts).
+   */
   raw?: string;
   failure?: UpstreamFailure;
   /** The provider's explicit end of stream (`[DONE]`). */
@@ -62,18 +68,31 @@ export interface Framing {
  * character (as an SSE chunk ends, on a line break) is decoded on its own, several times cheaper than
  * through a streaming decoder; one that ends inside a character goes through a `StringDecoder`, which
  * keeps the partial bytes for the next chunk (which then goes through it too). A leading byte-order mark
- * is dropped, as the SSE spec says.
+ * is dropped, as the SSE spec says. `verbatim`, when given, is shown each chunk before its events (see
+ * verbatim-bytes.ts), with whether it starts on an event's boundary: nothing carried over from the last
+ * chunk, whose text ended with a blank line.
  */
-function sseFraming(emit: Emit): Framing {
+function sseFraming(emit: Emit, verbatim?: VerbatimBytes): Framing {
   const parser = createParser({ onEvent: (event) => emit(event.data, event.event) });
   let decoder: StringDecoder | undefined;
   /** The last chunk ended on a non-ASCII byte: the decoder may hold part of a character. */
   let pending = false;
   let atStart = true;
-  const feedText = (text: string): void => {
+  /** The last text fed ended on a blank line: the parser holds no part of an event. */
+  let boundary = true;
+  const feedText = (text: string, chunk: Buffer | undefined): void => {
+    let clean = boundary && !pending;
     if (atStart && text.length > 0) {
       atStart = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.charCodeAt(0) === 0xfeff) {
+        text = text.slice(1);
+        clean = false; // the text no longer starts where the bytes do
+      }
+    }
+    if (verbatim !== undefined) {
+      if (chunk === undefined) verbatim.noChunk();
+      else verbatim.chunkText(chunk, text, clean);
+      if (text.length > 0) boundary = text.endsWith('\n\n');
     }
     parser.feed(text);
   };
@@ -81,15 +100,16 @@ function sseFraming(emit: Emit): Framing {
     feed(chunk) {
       if (chunk.length === 0) return;
       const endsWhole = chunk[chunk.length - 1]! < 0x80;
-      feedText(pending || !endsWhole ? (decoder ??= new StringDecoder('utf8')).write(chunk) : chunk.toString('utf8'));
+      feedText(pending || !endsWhole ? (decoder ??= new StringDecoder('utf8')).write(chunk) : chunk.toString('utf8'), chunk);
       pending = !endsWhole;
     },
-    end: () => feedText(decoder?.end() ?? ''),
+    end: () => feedText(decoder?.end() ?? '', undefined),
   };
 }
 
 export function readSseItems(body: Readable, options: StreamReadOptions, watch: StreamWatch): AsyncGenerator<StreamItem, void, undefined> {
-  return new UpstreamItems(body, options, watch, sseFraming);
+  const verbatim = new VerbatimBytes();
+  return new UpstreamItems(body, options, watch, (emit) => sseFraming(emit, verbatim), verbatim);
 }
 
 /** The same reader over another framing (Bedrock's event stream). */
@@ -144,6 +164,8 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined>, Pull
     private readonly options: StreamReadOptions,
     private readonly watch: StreamWatch,
     framing: (emit: Emit) => Framing,
+    /** Vouches for the upstream's bytes of each batch, when the framing is SSE. */
+    private readonly verbatim?: VerbatimBytes,
   ) {
     this.framing = framing((data, event) => this.onEvent(data, event));
     this.watchdog = new StreamWatchdog(body, options.idleMs);
@@ -224,7 +246,7 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined>, Pull
       // stream (and the process) for the idle budget.
       if (this.eventsSeen !== seen && !this.released) this.watchdog.eventsArrived();
     }
-    const data = this.batch.take();
+    const data = this.batch.take(this.verbatim?.take());
     if (data !== undefined) this.ready.push(data);
     if (this.last !== undefined) this.ready.push(this.last);
   }
@@ -234,6 +256,7 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined>, Pull
     this.eventsSeen += 1;
     const watch = this.watch;
     const decoded = watch.push(data, event);
+    this.verbatim?.event(data, event, decoded.raw);
     if (decoded.raw !== undefined) this.batch.add(decoded.events, decoded.raw);
     if (decoded.failure !== undefined) this.conclude({ kind: 'failure', failure: decoded.failure });
     else if (decoded.done === true) this.conclude(watch.finished ? END : cut('the provider ended the stream before the answer finished'));
