@@ -90,11 +90,11 @@ function sseFraming(emit: Emit, verbatim?: VerbatimBytes): Framing {
       }
     }
     if (verbatim !== undefined) {
-      if (chunk === undefined) verbatim.noChunk();
-      else verbatim.chunkText(chunk, text, clean);
+      if (chunk !== undefined) verbatim.chunkText(chunk, text, clean);
       if (text.length > 0) boundary = text.endsWith('\n\n');
     }
     parser.feed(text);
+    verbatim?.chunkDone();
   };
   return {
     feed(chunk) {

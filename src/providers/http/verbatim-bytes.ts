@@ -42,9 +42,14 @@ export class VerbatimBytes {
     this.open = clean;
   }
 
-  /** Text framed that came from no chunk of its own (the rest held back at the body's end). */
-  noChunk(): void {
+  /**
+   * The chunk is framed: let go of it (the batch keeps what it vouched for until `take`). An open stream
+   * that waits for its next token must not pin its last chunk, nor the read buffer that chunk is a view of.
+   * Events framed after it (from text held back until the body's end) are not vouched for.
+   */
+  chunkDone(): void {
     this.chunk = undefined;
+    this.text = '';
     this.open = false;
   }
 
@@ -85,12 +90,12 @@ export class VerbatimBytes {
   take(): Buffer | undefined {
     const chunk = this.batchChunk;
     const broken = this.broken;
+    const text = this.batchText;
     this.batchChunk = undefined;
+    this.batchText = '';
     this.broken = false;
     if (chunk === undefined || broken) return undefined;
     const end = this.batchEnd;
-    const text = this.batchText;
-    this.batchText = '';
     if (isAscii(chunk)) return end === chunk.length ? chunk : chunk.subarray(0, end);
     // Outside ASCII a character's bytes are counted; only valid UTF-8 decodes to text whose bytes these are.
     if (!isUtf8(chunk)) return undefined;
