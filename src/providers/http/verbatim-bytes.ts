@@ -1,9 +1,9 @@
 /**
  * The upstream's own bytes for a same-format client. A passed-through SSE stream forwards each event as
  * its decoder re-framed it (`raw`: `data: …\n\n`, after an `event: …` line when the event has a name),
- * which as text must be flattened and encoded to UTF-8 again on its way to the socket: for a small stream,
- * the largest cost Keel adds over a proxy that pipes bytes. Usually that text is exactly what the provider
- * sent, byte for byte, so the bytes the read brought can be written instead.
+ * which as text must be flattened and encoded to UTF-8 again on its way to the socket, a copy a proxy that
+ * pipes bytes never makes (about 3 % of a small stream's CPU, in turns). Usually that text is exactly what
+ * the provider sent, byte for byte, so the bytes the read brought can be written instead.
  *
  * This watches the SSE reader frame one chunk at a time and vouches for a prefix of it: from the chunk's
  * start (when it starts on an event's boundary), every event forwarded in the canonical framing at exactly
