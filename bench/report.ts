@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_VARIANTS, SCENARIOS } from './options.js';
+import { round3 } from './latency.js';
 import type { BenchResult, CellResult, ScenarioResult, StreamHold } from './results.js';
 
 /** Mean "other CPU" above which a run is flagged as shared with other work (tick resolution is ±5 %). */
@@ -158,7 +159,7 @@ export function renderMarkdown(r: BenchResult): string {
         '',
         table(
           ['target', 'TTFB p50 ms', 'TTFB p99 ms', '+p50 vs direct', 'streams', 'errors'],
-          ft.ttfb.targets.map((t) => [t.name, fmt(t.ttfb.p50Ms), fmt(t.ttfb.p99Ms), t.name === 'direct' ? '—' : signed(Math.round((t.ttfb.p50Ms - direct) * 1000) / 1000), String(t.ttfb.count), String(t.errors)]),
+          ft.ttfb.targets.map((t) => [t.name, fmt(t.ttfb.p50Ms), fmt(t.ttfb.p99Ms), t.name === 'direct' ? '—' : signed(round3(t.ttfb.p50Ms - direct)), String(t.ttfb.count), String(t.errors)]),
         ),
         '',
       );

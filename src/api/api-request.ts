@@ -7,6 +7,7 @@
 import type { ChatRequest, WireFormat } from '../core/chat-request.js';
 import type { DispatchInput, DispatchResult } from '../router/router.js';
 import type { Cancellation } from '../resilience/index.js';
+import type { SseFrame } from '../server/sse-writer.js';
 import type { Caller } from './request-gate.js';
 
 export interface ApiRequest {
@@ -28,7 +29,7 @@ export interface ApiAnswer {
   /** This answer's own object, never shared with another answer: the gateway completes it in place. */
   headers: Record<string, string>;
   /** A whole body, or SSE frames to write as they come (with backpressure): text, or a passed-through stream's own bytes. */
-  body: string | Buffer | AsyncIterable<string | Buffer>;
+  body: string | Buffer | AsyncIterable<SseFrame>;
 }
 
 /** A JSON answer; `headers` must be fresh (every caller builds them for this answer): they are completed in place. */

@@ -10,7 +10,7 @@ import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
 import { isPullable, pullerOf, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
-import { SSE_HEADERS } from '../server/sse-writer.js';
+import { SSE_HEADERS, type SseFrame as Frame } from '../server/sse-writer.js';
 import { closeStream } from '../router/stream-commit.js';
 import { jsonAnswer, noteResult, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
 
@@ -46,9 +46,6 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-/** A frame as written: text, or a passed-through stream's own bytes (`StreamItem` `bytes`). */
-type Frame = string | Buffer;
 
 type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
 

@@ -21,7 +21,7 @@ import { isConsolePath } from '../console/operator-console.js';
 import type { GatewaySecurity } from './auth/gateway-security.js';
 import { Abortable } from '../resilience/index.js';
 import { readBody } from './read-body.js';
-import { pullableFrames, pumpSse, writeSse } from './sse-writer.js';
+import { pullableFrames, pumpSse, writeSse, type SseFrame } from './sse-writer.js';
 
 /**
  * A status page or readiness answer, or undefined (at once: every API request asks first) when the path is
@@ -229,7 +229,7 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
 const mayHaveBody = (status: number): boolean => status >= 200 && status !== 204 && status !== 304;
 
 /** Writes the frames of a stream that is not pullable (see pull-stream.ts), awaiting each. */
-async function iterateFrames(res: ServerResponse, frames: AsyncIterator<string | Buffer>): Promise<void> {
+async function iterateFrames(res: ServerResponse, frames: AsyncIterator<SseFrame>): Promise<void> {
   try {
     for (;;) {
       if (res.destroyed) break;

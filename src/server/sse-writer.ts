@@ -14,20 +14,23 @@ export const SSE_HEADERS: Record<string, string> = {
   'x-accel-buffering': 'no',
 };
 
+/** An SSE frame as written: text, or a passed-through stream's own bytes (`StreamItem` `bytes`). */
+export type SseFrame = string | Buffer;
+
 /**
  * Writes frames; a promise to wait on only when the socket's buffer is full (undefined otherwise), so a
  * client that keeps up costs no promise per write.
  */
-export function writeSse(res: ServerResponse, frames: string | Buffer): Promise<void> | undefined {
+export function writeSse(res: ServerResponse, frames: SseFrame): Promise<void> | undefined {
   if (frames.length === 0 || res.destroyed || res.write(frames)) return undefined;
   return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => undefined);
 }
 
 /** The frames of a stream that can be pulled from (see pull-stream.ts), and closed like an iterator. */
-export type PullableFrames = Pullable<string | Buffer> & { return(): Promise<unknown> };
+export type PullableFrames = Pullable<SseFrame> & { return(): Promise<unknown> };
 
 export function pullableFrames(body: object): body is PullableFrames {
-  return isPullable<string | Buffer>(body) && typeof (body as Partial<PullableFrames>).return === 'function';
+  return isPullable<SseFrame>(body) && typeof (body as Partial<PullableFrames>).return === 'function';
 }
 
 /**

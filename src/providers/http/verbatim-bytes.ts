@@ -60,18 +60,18 @@ export class VerbatimBytes {
       return;
     }
     if (this.broken) return;
-    const chunk = this.chunk;
-    const at = this.offset;
-    const head = name === undefined ? DATA.length : EVENT.length + name.length + 1 + DATA.length;
-    const end = at + head + data.length;
+    const chunk = this.chunk; // set whenever `open` is
     const text = this.text;
+    const at = this.offset;
+    // Where the data line's value starts (after `event: NAME\n` when named, then `data: `), and ends.
+    const dataAt = at + (name === undefined ? 0 : EVENT.length + name.length + 1) + DATA.length;
+    const end = dataAt + data.length;
     const vouched =
       this.open &&
-      chunk !== undefined &&
       (this.batchChunk === undefined || this.batchChunk === chunk) &&
-      raw.length === head + data.length + 2 &&
+      raw.length === end + 2 - at &&
       (name === undefined || (text.startsWith(EVENT, at) && text.startsWith(name, at + EVENT.length) && text.charCodeAt(at + EVENT.length + name.length) === LF)) &&
-      text.startsWith(DATA, end - data.length - DATA.length) &&
+      text.startsWith(DATA, dataAt - DATA.length) &&
       text.charCodeAt(end) === LF &&
       text.charCodeAt(end + 1) === LF &&
       data.indexOf('\n') === -1;
