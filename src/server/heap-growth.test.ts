@@ -14,9 +14,14 @@ async function maxOldSpace(percent: number): Promise<number> {
 }
 
 describe('applyHeapGrowth', () => {
-  it('keeps the old generation near its live size when set after start-up, where V8 alone lets it grow several times over', async () => {
-    const [ownHeuristics, capped] = await Promise.all([maxOldSpace(0), maxOldSpace(50)]);
+  // V8's own factor follows the garbage collector's measured speed against the program's, which other
+  // test workers on a busy machine move: one run under the full suite read V8 alone at 28 MB. The two runs
+  // go one after the other, and a run whose V8 alone stayed small is measured again; a cap that did
+  // nothing reads the same as V8 alone every time and fails all three.
+  it('keeps the old generation near its live size when set after start-up, where V8 alone lets it grow several times over', { retry: 2, timeout: 60_000 }, async () => {
+    const ownHeuristics = await maxOldSpace(0);
+    const capped = await maxOldSpace(50);
     // Measured: about 137 MB against 67 MB for a live set of about 25 MB.
     expect(capped).toBeLessThan(ownHeuristics * 0.7);
-  }, 60_000);
+  });
 });
