@@ -29,12 +29,13 @@ export interface BareProxyLaunch {
   poolConnections?: number;
   profileDir?: string | undefined;
   name?: string;
+  nodeFlags?: string[];
 }
 
 export async function startBareProxyProcess(upstreamOrigin: string, launch: BareProxyLaunch = {}): Promise<ServerProcess> {
   const name = launch.name ?? 'bare-proxy';
   const pool = launch.poolConnections === undefined ? [] : ['--connections', String(launch.poolConnections)];
-  const args = [...cpuProfArgs(launch.profileDir, name), '--import', EXIT_WITH_PARENT_IMPORT, transpiledProxy(), '--upstream', upstreamOrigin, ...pool];
+  const args = [...(launch.nodeFlags ?? []), ...cpuProfArgs(launch.profileDir, name), '--import', EXIT_WITH_PARENT_IMPORT, transpiledProxy(), '--upstream', upstreamOrigin, ...pool];
   const child = startChild(name, process.execPath, args);
   const { url } = await readJsonLine<{ url: string }>(child);
   return { name, url, child, stop: () => child.stop() };

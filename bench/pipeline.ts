@@ -108,7 +108,6 @@ function keyGate(): KeyGate {
   const counters = new MemoryUsageCounters();
   const ledger = new SpendLedger({ store, counters, flushMs: 60_000, timer, nowMs: Date.now });
   const keys = new KeyGate({ ring, counters, ledger, nowMs: Date.now, priceOf: () => PRICE });
-  keys.attach(router.events);
   return keys;
 }
 

@@ -8,7 +8,7 @@ import type { ChatRequest, WireFormat } from '../core/chat-request.js';
 import type { DispatchInput, DispatchResult } from '../router/router.js';
 import type { Cancellation } from '../resilience/index.js';
 import type { SseFrame } from '../server/sse-writer.js';
-import type { Caller } from './request-gate.js';
+import type { Caller, Grant } from './request-gate.js';
 
 export interface ApiRequest {
   /** Lower-case header names. */
@@ -20,6 +20,8 @@ export interface ApiRequest {
   signal: Cancellation;
   /** The authenticated caller (virtual key), when a gate checked one. */
   caller?: Caller;
+  /** What the gate admitted the request on; the router settles it when the request ends. */
+  grant?: Grant;
   /** Filled by the handler for the access log. */
   trail: { route?: string; deployment?: string; attempts?: number; outcome?: string; key?: string };
 }
@@ -76,6 +78,7 @@ export function dispatchInput(req: ApiRequest, request: ChatRequest, clientForma
   const keyPriority = req.caller?.priority;
   if (keyPriority === 'batch' || (keyPriority !== undefined && options.priority === undefined)) options.priority = keyPriority;
   if (req.caller?.tenant !== undefined) options.tenant = req.caller.tenant;
+  if (req.grant !== undefined) options.settlement = req.grant;
   return options;
 }
 

@@ -138,6 +138,7 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
       if (caller !== undefined) {
         const admitted = options.gate!.admit(caller, { requestId: incoming.requestId, json: req.json, bodyBytes: req.body.length });
         grant = admitted instanceof Promise ? await admitted : admitted; // at once unless the counters must wait
+        req.grant = grant;
       }
     }
     const answer = await endpoint.answer(req, { router, responses: options.responses ?? memoryLog(router), params: found.params });

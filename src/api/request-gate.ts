@@ -5,6 +5,7 @@
  * request is the anonymous caller's.
  */
 import type { Priority } from '../resilience/index.js';
+import type { Settlement } from '../router/router-types.js';
 
 /** An authenticated caller: what the router needs to know about them. */
 export interface Caller {
@@ -26,8 +27,11 @@ export interface AdmissionRequest {
   bodyBytes: number;
 }
 
-/** An admitted request: the answer's rate-limit headers, and a way to give back what it reserved. */
-export interface Grant {
+/**
+ * An admitted request: the answer's rate-limit headers, and a way to give back what it reserved. It rides
+ * with the request to the router (`DispatchInput.settlement`), which tells it the request's record at the end.
+ */
+export interface Grant extends Settlement {
   headers: Record<string, string>;
   /** The request ended without reaching the router (refused, or failed before dispatch): refund it. */
   abandon(): void;

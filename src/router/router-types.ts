@@ -33,6 +33,13 @@ export interface DispatchInput {
    * surface's error event instead of being continued. Default true.
    */
   passthroughResumable?: boolean;
+  /** Told the request's record once it ends, after the `request` event (a virtual key's grant: what its request used). */
+  settlement?: Settlement;
+}
+
+/** Whoever must learn how one request ended. `settled` must not throw: it runs inside the router. */
+export interface Settlement {
+  settled(record: RequestRecord): void;
 }
 
 export interface AttemptRecord {

@@ -26,7 +26,7 @@ import { planDeployments } from './plan.js';
 import { createPolicies, recoveryProbeSettings, type RouterPolicies } from './policies.js';
 import { RecoveryProber } from './recovery-prober.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
-import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RouterEvents, RouterOptions } from './router-types.js';
+import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
 import { continueOnFailure } from './stream-continuation.js';
 import { closeStream } from './stream-commit.js';
 
@@ -266,7 +266,7 @@ export class Router {
   private emitRequest(d: Pick<DispatchContext, 'input' | 'route' | 'attempts' | 'degraded' | 'answeredBy'>, startedAtMs: number, errorCode: ErrorCode | undefined): void {
     const answering = d.answeredBy === undefined ? undefined : d.attempts[d.answeredBy];
     const answered = errorCode === undefined && answering?.outcome === 'ok' ? answering : undefined;
-    this.events.emit('request', {
+    const record: RequestRecord = {
       requestId: d.input.requestId,
       route: d.route.name,
       tenant: d.input.tenant,
@@ -279,7 +279,9 @@ export class Router {
       degraded: d.degraded,
       deployment: answered?.deployment,
       attempts: [...d.attempts],
-    });
+    };
+    this.events.emit('request', record);
+    d.input.settlement?.settled(record);
   }
 
   /** A recent cached answer to the same question, else the route's static message, else nothing. */

@@ -119,7 +119,6 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
     counters,
     attach(router) {
       const gate = new KeyGate({ ring, counters, ledger, nowMs, priceOf: (id) => runtime.deployments.get(id)?.price, onError });
-      const detach = gate.attach(router.events);
       ring.start();
       ledger.start();
       const admin =
@@ -164,7 +163,6 @@ export async function prepareSecurity(options: SecurityOptions): Promise<Prepare
         admin,
         console,
         async close() {
-          detach();
           detachTraffic?.();
           ring.stop();
           await ledger.close();

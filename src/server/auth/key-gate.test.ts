@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Grant } from '../../api/request-gate.js';
 import { KeelError } from '../../core/errors.js';
-import { TypedEmitter } from '../../resilience/index.js';
-import type { RequestRecord, RouterEvents } from '../../router/router-types.js';
+import type { RequestRecord } from '../../router/router-types.js';
 import { ManualIntervalTimer, SqliteStore } from '../../store/index.js';
 import { KeyGate, estimateTokens } from './key-gate.js';
 import { KeyManager } from './key-manager.js';
@@ -18,7 +17,6 @@ let counters: MemoryUsageCounters;
 let ledger: SpendLedger;
 let gate: KeyGate;
 let keys: KeyManager;
-let events: TypedEmitter<RouterEvents>;
 const timer = new ManualIntervalTimer();
 const PRICE = { input_per_mtok: 1_000_000, output_per_mtok: 1_000_000 }; // $1 per token: easy sums
 
@@ -31,8 +29,6 @@ beforeEach(async () => {
   ledger = new SpendLedger({ store, counters, flushMs: 1_000, timer: timer.schedule, nowMs: () => now });
   gate = new KeyGate({ ring, counters, ledger, nowMs: () => now, priceOf: () => PRICE });
   keys = new KeyManager({ store, nowMs: () => now, onChange: (r) => ring.put(r) });
-  events = new TypedEmitter<RouterEvents>();
-  gate.attach(events);
 });
 
 afterEach(async () => {
@@ -243,24 +239,26 @@ describe('admission', () => {
     expect(estimateTokens({ max_completion_tokens: 10 }, 3)).toBe(11);
     const { secret } = await keys.create({ name: 'app', tpm: 1_000, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
-    await gate.admit(caller, { requestId: 'a', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }); // 800 estimated
+    const grant = await gate.admit(caller, { requestId: 'a', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }); // 800 estimated
     const err = await refusedAsync(() => gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }));
     expect(err.message).toContain('1000 tokens per minute');
     expect(err.headers?.['x-ratelimit-remaining-tokens']).toBe('200');
-    events.emit('request', finished('a', 'app', { inputTokens: 20, outputTokens: 30 })); // used 50: 750 back
+    grant.settled(finished('a', 'app', { inputTokens: 20, outputTokens: 30 })); // used 50: 750 back
     await new Promise((r) => setImmediate(r));
     expect(await gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).toBeDefined();
   });
 
-  it('charges spend to the key whose tenant made the request, and refuses once a budget is spent', async () => {
+  it('charges spend to the key that admitted the request, whatever id clients gave it, and refuses once a budget is spent', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const b = await keys.create({ name: 'b', monthly_budget_usd: 100, priority: 'interactive' }, 'test');
     const callerA = gate.authenticate(bearer(a.secret));
     const callerB = gate.authenticate(bearer(b.secret));
-    await gate.admit(callerA, { requestId: 'same-id', json: body(), bodyBytes: 40 });
-    await gate.admit(callerB, { requestId: 'same-id', json: body(), bodyBytes: 40 });
-    events.emit('request', finished('same-id', 'b', { inputTokens: 40, outputTokens: 60 })); // $100 to b
-    events.emit('request', finished('same-id', 'a', { inputTokens: 4, outputTokens: 6 })); // $10 to a
+    const grantA = await gate.admit(callerA, { requestId: 'same-id', json: body(), bodyBytes: 40 });
+    const grantB = await gate.admit(callerB, { requestId: 'same-id', json: body(), bodyBytes: 40 });
+    grantB.settled(finished('same-id', 'b', { inputTokens: 40, outputTokens: 60 })); // $100 to b
+    grantA.settled(finished('same-id', 'a', { inputTokens: 4, outputTokens: 6 })); // $10 to a
+    grantA.settled(finished('same-id', 'a', { inputTokens: 4, outputTokens: 6 })); // told twice: charged once
+    grantA.abandon(); // and a settled grant gives nothing back
     await new Promise((r) => setImmediate(r));
     expect(await counters.spend(a.record.id, now)).toEqual({ dayUsd: 10, monthUsd: 10 });
     const daily = await refusedAsync(() => gate.admit(callerA, { requestId: 'x', json: body(), bodyBytes: 40 }));
@@ -278,10 +276,8 @@ describe('admission', () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const waiting = Object.assign(Object.create(counters) as MemoryUsageCounters, { charge: () => new Promise<void>(() => undefined) }); // Redis's batch, never sent
     const g = new KeyGate({ ring, counters: waiting, ledger, nowMs: () => now, priceOf: () => PRICE });
-    const detach = g.attach(events);
-    await g.admit(g.authenticate(bearer(a.secret)), { requestId: 'w', json: body(), bodyBytes: 40 });
-    events.emit('request', finished('w', 'a', { inputTokens: 3, outputTokens: 4 }));
-    detach();
+    const grant = await g.admit(g.authenticate(bearer(a.secret)), { requestId: 'w', json: body(), bodyBytes: 40 });
+    grant.settled(finished('w', 'a', { inputTokens: 3, outputTokens: 4 }));
     await ledger.close(); // a stop closes the ledger before the counters
     const entry = (await store.listAudit({ limit: 1 }))[0]!;
     expect(entry).toMatchObject({ action: 'usage.spend', target: a.record.id, details: { usd: 7, requests: 1 } });
@@ -290,8 +286,8 @@ describe('admission', () => {
   it('persists spend and rebuilds it on start', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(a.secret));
-    await gate.admit(caller, { requestId: 'r', json: body(), bodyBytes: 40 });
-    events.emit('request', finished('r', 'a', { inputTokens: 3, outputTokens: 4 }));
+    const grant = await gate.admit(caller, { requestId: 'r', json: body(), bodyBytes: 40 });
+    grant.settled(finished('r', 'a', { inputTokens: 3, outputTokens: 4 }));
     await new Promise((r) => setImmediate(r));
     await ledger.close();
     const restarted = new MemoryUsageCounters();

@@ -1,9 +1,12 @@
 /**
  * The virtual-key gate: who is calling (a key presented as `Authorization: Bearer` or `x-api-key`), and
  * whether this request may go ahead — the model is one the key may use, its daily and monthly budgets are
- * not spent, and its requests- and tokens-per-minute buckets can afford it. After the request, the router's
- * `request` event says what it really used: the token bucket is reconciled with the real usage and the spend
- * (usage × the answering deployments' prices) is added to the key's budgets.
+ * not spent, and its requests- and tokens-per-minute buckets can afford it. The grant rides with its request
+ * to the router, which hands it the request's record when the request ends: what it really used. The token
+ * bucket is then reconciled with the real usage and the spend (usage × the answering deployments' prices)
+ * is added to the key's budgets. No table of requests waits for records: a grant is its request's own, so
+ * no client-chosen request id can match another request's, and a request the router never reports (a
+ * client gone before its stream was read) is simply dropped with its grant.
  *
  * Tokens are estimated before the request from the body (~4 bytes per token, the usual rule for English
  * text and JSON; an overestimate for base64 images) plus the output it may produce (`max_tokens`), and
@@ -22,15 +25,9 @@ import type { SpendLedger } from './spend-ledger.js';
 import { nextUtcDay, nextUtcMonth, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from './usage-counters.js';
 
 const BYTES_PER_TOKEN = 4;
-// A request the router never reported (a client gone before its stream was read) is forgotten after this.
-const PENDING_TTL_MS = 60 * 60 * 1000; // 1 h: past any request deadline
 
 const ANONYMOUS: Caller = { keyId: undefined, keyName: undefined, tenant: undefined, priority: undefined };
-const NO_GRANT: Grant = { headers: {}, abandon: () => undefined };
-
-export interface RequestEventSource {
-  on(name: 'request', listener: (record: RequestRecord) => void): () => void;
-}
+const NO_GRANT: Grant = { headers: {}, abandon: () => undefined, settled: () => undefined };
 
 export interface KeyGateOptions {
   ring: KeyRing;
@@ -95,25 +92,32 @@ interface KeyState {
   tpmId: string;
 }
 
-/** An admitted request waiting for the router's report: what to reconcile, and how to give it back. */
-class PendingGrant implements Grant {
+/** An admitted request: what to reconcile when its record comes, or to give back if it never reaches the router. */
+class KeyGrant implements Grant {
+  /** Settled or abandoned: whichever comes first is the only one that counts. */
+  private closed = false;
+
   constructor(
     private readonly gate: KeyGate,
     readonly key: KeyState,
-    readonly requestId: string,
     readonly estimate: number,
-    readonly atMs: number,
     readonly headers: Record<string, string>,
   ) {}
 
+  settled(record: RequestRecord): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.gate.charge(this, record);
+  }
+
   abandon(): void {
-    this.gate.abandoned(this);
+    if (this.closed) return;
+    this.closed = true;
+    this.gate.refund(this);
   }
 }
 
 export class KeyGate implements RequestGate {
-  /** By request id; a list only when a client reuses an id across its requests. */
-  private readonly pending = new Map<string, PendingGrant | PendingGrant[]>();
   private readonly callers = new WeakMap<VirtualKeyRecord, KeyCaller>();
   /**
    * Authorization headers that named a key, with its caller as the ring was at `generation`: a keyed
@@ -124,20 +128,8 @@ export class KeyGate implements RequestGate {
    * key are kept, so made-up keys cannot fill it.
    */
   private readonly byAuthorization = new Map<string, { record: VirtualKeyRecord; caller: KeyCaller; generation: number }>();
-  private lastSweepMs = 0;
 
   constructor(private readonly options: KeyGateOptions) {}
-
-  /** Charges each finished request to its key; returns the unsubscribe function. */
-  attach(events: RequestEventSource): () => void {
-    return events.on('request', (record) => {
-      try {
-        this.charge(record);
-      } catch (err) {
-        this.options.onError?.(err);
-      }
-    });
-  }
 
   authenticate(headers: Record<string, string | string[] | undefined>): Caller {
     const { ring } = this.options;
@@ -218,7 +210,7 @@ export class KeyGate implements RequestGate {
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const { tpm } = key.record;
     const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate };
-    if (key.rpm === undefined && tokens === undefined) return this.grant(key, request.requestId, 0, {}, nowMs);
+    if (key.rpm === undefined && tokens === undefined) return new KeyGrant(this, key, 0, {});
     // Array literals of their exact length: a push onto an empty array allocates room for 17.
     const asks = key.rpm === undefined ? [tokens!] : tokens === undefined ? [key.rpm] : [key.rpm, tokens];
     const taken = this.options.counters.take(asks, nowMs);
@@ -237,7 +229,7 @@ export class KeyGate implements RequestGate {
       const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
       throw new KeelError('rate_limited', `Rate limit reached for key '${key.record.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
-    return this.grant(key, request.requestId, key.record.tpm === null ? 0 : estimate, headers, nowMs);
+    return new KeyGrant(this, key, key.record.tpm === null ? 0 : estimate, headers);
   }
 
   private checkModel(key: VirtualKeyRecord, json: unknown): void {
@@ -264,78 +256,39 @@ export class KeyGate implements RequestGate {
     );
   }
 
-  private grant(key: KeyState, requestId: string, estimate: number, headers: Record<string, string>, nowMs: number): Grant {
-    this.sweep(nowMs);
-    const entry = new PendingGrant(this, key, requestId, estimate, nowMs, headers);
-    const held = this.pending.get(requestId);
-    if (held === undefined) this.pending.set(requestId, entry);
-    else if (Array.isArray(held)) held.push(entry);
-    else this.pending.set(requestId, [held, entry]);
-    return entry;
-  }
-
   /** A grant whose request never reached the router: give back its request and its estimated tokens. */
-  abandoned(entry: PendingGrant): void {
-    if (this.takePending(entry.requestId, entry) === undefined) return;
-    const { key, estimate } = entry;
+  refund(grant: KeyGrant): void {
+    const { key, estimate } = grant;
     const { tpm } = key.record;
-    if (key.rpm !== undefined) void this.options.counters.adjust(key.rpm.id, key.rpm.perMinute, -1, this.options.nowMs());
-    if (tpm !== null) void this.options.counters.adjust(key.tpmId, tpm, -estimate, this.options.nowMs());
-  }
-
-  /**
-   * Removes and returns the first pending entry of `requestId` that is `which` (an entry) or belongs to
-   * `which` (a tenant). Not a predicate: a closure per finished request would cost its allocation.
-   */
-  private takePending(requestId: string, which: PendingGrant | string): PendingGrant | undefined {
-    const held = this.pending.get(requestId);
-    if (held === undefined) return undefined;
-    if (!Array.isArray(held)) {
-      if (!matches(held, which)) return undefined;
-      this.pending.delete(requestId);
-      return held;
-    }
-    const index = held.findIndex((p) => matches(p, which));
-    if (index === -1) return undefined;
-    const [entry] = held.splice(index, 1);
-    if (held.length === 0) this.pending.delete(requestId);
-    return entry;
-  }
-
-  private charge(record: RequestRecord): void {
-    // Request ids may come from clients: match the tenant too, so one tenant cannot be charged for another.
-    const entry = record.tenant === undefined ? undefined : this.takePending(record.requestId, record.tenant);
-    if (entry === undefined) return;
-    const { key } = entry;
-    let input = 0;
-    let output = 0;
-    let usd = 0;
-    for (const attempt of record.attempts) {
-      if (attempt.usage === undefined) continue;
-      input += attempt.usage.inputTokens;
-      output += attempt.usage.outputTokens;
-      usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
-    }
     const nowMs = this.options.nowMs();
-    const { id, tpm } = key.record;
-    // Reconciled against the bucket the estimate was taken from (the key as it was admitted).
-    const tokens = tpm === null ? undefined : { id: key.tpmId, perMinute: tpm, amount: input + output - entry.estimate };
-    // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
-    // before the counters, so spend recorded after that wait could miss the ledger's last flush.
-    this.options.ledger.record(id, usd, input, output, nowMs);
-    // Not awaited: shared counters settle in batches, and a settlement never rejects (see UsageCounters).
-    void this.options.counters.charge(id, tokens, usd, nowMs);
+    if (key.rpm !== undefined) void this.options.counters.adjust(key.rpm.id, key.rpm.perMinute, -1, nowMs);
+    if (tpm !== null) void this.options.counters.adjust(key.tpmId, tpm, -estimate, nowMs);
   }
 
-  private sweep(nowMs: number): void {
-    if (nowMs - this.lastSweepMs < 60_000) return;
-    this.lastSweepMs = nowMs;
-    for (const [requestId, held] of this.pending) {
-      const kept = (Array.isArray(held) ? held : [held]).filter((p) => nowMs - p.atMs < PENDING_TTL_MS);
-      if (kept.length === 0) this.pending.delete(requestId);
-      else this.pending.set(requestId, kept.length === 1 ? kept[0]! : kept);
+  /** What a finished request used, charged to the key that admitted it. Never throws: a failure goes to `onError`. */
+  charge(grant: KeyGrant, record: RequestRecord): void {
+    try {
+      const { key } = grant;
+      let input = 0;
+      let output = 0;
+      let usd = 0;
+      for (const attempt of record.attempts) {
+        if (attempt.usage === undefined) continue;
+        input += attempt.usage.inputTokens;
+        output += attempt.usage.outputTokens;
+        usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
+      }
+      const nowMs = this.options.nowMs();
+      const { id, tpm } = key.record;
+      // Reconciled against the bucket the estimate was taken from (the key as it was admitted).
+      const tokens = tpm === null ? undefined : { id: key.tpmId, perMinute: tpm, amount: input + output - grant.estimate };
+      // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
+      // before the counters, so spend recorded after that wait could miss the ledger's last flush.
+      this.options.ledger.record(id, usd, input, output, nowMs);
+      // Not awaited: shared counters settle in batches, and a settlement never rejects (see UsageCounters).
+      void this.options.counters.charge(id, tokens, usd, nowMs);
+    } catch (err) {
+      this.options.onError?.(err);
     }
   }
 }
-
-const matches = (entry: PendingGrant, which: PendingGrant | string): boolean => (typeof which === 'string' ? entry.key.record.tenant === which : entry === which);

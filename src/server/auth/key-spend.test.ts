@@ -1,0 +1,80 @@
+/**
+ * End to end: a keyed request's grant rides with it to the router, which settles it when the request
+ * ends, so what the request really used reaches the key's budget — for a JSON answer, and for a stream once
+ * it is read to its end — while a request refused before the router gives back what it took.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKeel, type RunningKeel } from '../start-keel.js';
+import { silentLogger } from '../../../test/support/silent-logger.js';
+
+let keel: RunningKeel;
+// A dollar per thousand tokens: any answer spends more than the budget below.
+const PRICE = { input_per_mtok: 1_000, output_per_mtok: 1_000 };
+const BUDGET_USD = 0.000_001;
+const SECRETS = { json: 'sk-keel-spend-json-0123456789', stream: 'sk-keel-spend-stream-0123456789', open: 'sk-keel-spend-open-0123456789' };
+
+beforeAll(async () => {
+  keel = await startKeel({
+    port: 0,
+    logger: silentLogger(),
+    env: { KEEL_TEST_JSON: SECRETS.json, KEEL_TEST_STREAM: SECRETS.stream, KEEL_TEST_OPEN: SECRETS.open },
+    config: {
+      simulator: { token_delay_ms: 0 },
+      deployments: [{ id: 'a', provider: 'openai', model: 'sim-a', simulated: true, price: PRICE }],
+      routes: { smart: { deployments: ['a'] } },
+      keys: [
+        { name: 'json', key: '${KEEL_TEST_JSON}', daily_budget_usd: BUDGET_USD },
+        { name: 'stream', key: '${KEEL_TEST_STREAM}', daily_budget_usd: BUDGET_USD },
+        { name: 'open', key: '${KEEL_TEST_OPEN}', rpm: 1 },
+      ],
+    },
+  });
+});
+
+afterAll(async () => {
+  await keel.stop();
+});
+
+const client = (secret: string): OpenAI => new OpenAI({ apiKey: secret, baseURL: `${keel.url}/v1`, maxRetries: 0 });
+const ask = { model: 'smart', messages: [{ role: 'user' as const, content: 'hello' }] };
+
+async function refusal(run: () => Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof OpenAI.APIError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe("a key's spend, from real requests", () => {
+  it('is charged when a JSON answer ends: the next request finds the daily budget spent', async () => {
+    const keyed = client(SECRETS.json);
+    expect((await keyed.chat.completions.create(ask)).choices[0]!.message.content).toBeTruthy();
+    const err = await refusal(() => keyed.chat.completions.create(ask));
+    expect(err.status).toBe(429);
+    expect(err.message).toContain("daily budget of $0.000001 for key 'json' is exhausted");
+  });
+
+  it('is charged when a stream is read to its end', async () => {
+    const keyed = client(SECRETS.stream);
+    let text = '';
+    for await (const chunk of await keyed.chat.completions.create({ ...ask, stream: true })) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBeTruthy();
+    // The stream's record is settled as its last bytes go out: by the next request it has been charged.
+    await expect.poll(async () => (await refusal(() => keyed.chat.completions.create(ask))).status).toBe(429);
+  });
+
+  it('gives back what a request refused before the router took: its one request per minute', async () => {
+    const keyed = client(SECRETS.open);
+    const err = await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }));
+    expect(err.status).toBe(404);
+    expect((await keyed.chat.completions.create(ask)).choices[0]!.message.content).toBeTruthy();
+    // That answer was the minute's one request.
+    const limited = await refusal(() => keyed.chat.completions.create(ask));
+    expect(limited.status).toBe(429);
+    expect(limited.message).toContain('1 requests per minute');
+  });
+});
