@@ -33,6 +33,51 @@ const batchSchema = z.object({
 
 type SharedAttempt = z.infer<typeof batchSchema>['attempts'][number];
 
+/**
+ * A second's outcomes waiting to be published, kept as columns rather than an object per attempt: each
+ * waits up to a second, long enough to outlive the young generation's collections, so objects would be
+ * copied and then promoted by the garbage collector only to die in the old generation. Columns hold
+ * strings that already exist (deployment ids, outcome names) and unboxed numbers; the objects are made
+ * at publishing time, and die young.
+ */
+class PendingOutcomes {
+  private deployments: string[] = [];
+  private outcomes: SharedAttempt['outcome'][] = [];
+  /** startedAtMs, latencyMs and ttftMs (NaN when none) of each outcome, in turn. */
+  private times: number[] = [];
+
+  get length(): number {
+    return this.deployments.length;
+  }
+
+  push(deployment: string, outcome: SharedAttempt['outcome'], startedAtMs: number, latencyMs: number, ttftMs: number | undefined): void {
+    this.deployments.push(deployment);
+    this.outcomes.push(outcome);
+    this.times.push(startedAtMs, latencyMs, ttftMs ?? Number.NaN);
+  }
+
+  /** Drops the oldest outcome. */
+  shift(): void {
+    this.deployments.shift();
+    this.outcomes.shift();
+    this.times.splice(0, 3);
+  }
+
+  /** Every outcome as published, and empties the columns. */
+  take(): SharedAttempt[] {
+    const attempts = this.deployments.map((deployment, i): SharedAttempt => {
+      const attempt: SharedAttempt = { deployment, outcome: this.outcomes[i]!, startedAtMs: this.times[3 * i]!, latencyMs: this.times[3 * i + 1]! };
+      const ttftMs = this.times[3 * i + 2]!;
+      if (!Number.isNaN(ttftMs)) attempt.ttftMs = ttftMs;
+      return attempt;
+    });
+    this.deployments = [];
+    this.outcomes = [];
+    this.times = [];
+    return attempts;
+  }
+}
+
 export interface SharedHealthOptions {
   redis: string | RedisOptions;
   /** Where attempts from the other replicas go (the health windows). */
@@ -54,7 +99,7 @@ export class SharedHealth {
   /** How this replica's own batches begin (`JSON.stringify` keeps key order): they are skipped unparsed. */
   private readonly ownBatchStart: string;
   private readonly known: Set<string>;
-  private pending: SharedAttempt[] = [];
+  private readonly pending = new PendingOutcomes();
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly timer: NodeJS.Timeout;
@@ -82,9 +127,7 @@ export class SharedHealth {
           this.stats.dropped += 1;
         }
       }
-      const outcome: SharedAttempt = { deployment: a.deployment, outcome: a.outcome, startedAtMs: a.startedAtMs, latencyMs: a.latencyMs };
-      if (a.ttftMs !== undefined) outcome.ttftMs = a.ttftMs;
-      this.pending.push(outcome);
+      this.pending.push(a.deployment, a.outcome, a.startedAtMs, a.latencyMs, a.ttftMs);
     });
   }
 
@@ -96,8 +139,7 @@ export class SharedHealth {
 
   private flush(): void {
     if (this.pending.length === 0 || this.publisher.status !== 'ready') return;
-    const attempts = this.pending;
-    this.pending = [];
+    const attempts = this.pending.take();
     this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, attempts })).then(
       () => (this.stats.published += attempts.length),
       (err: unknown) => this.fail(err),
