@@ -136,7 +136,7 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
       req.body = await incoming.readBody();
       req.json = readJsonBody(req.body, options.limits);
       if (caller !== undefined) {
-        const admitted = options.gate!.admit(caller, { requestId: incoming.requestId, json: req.json, bodyBytes: req.body.length });
+        const admitted = options.gate!.admit(caller, { json: req.json, bodyBytes: req.body.length });
         grant = admitted instanceof Promise ? await admitted : admitted; // at once unless the counters must wait
         req.grant = grant;
       }

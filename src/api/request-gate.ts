@@ -22,7 +22,6 @@ export interface Caller {
 
 /** What admission looks at once the body is parsed. */
 export interface AdmissionRequest {
-  requestId: string;
   json: unknown;
   bodyBytes: number;
 }

@@ -181,19 +181,19 @@ describe('admission', () => {
   it('refuses a model the key may not use, naming it', async () => {
     const { secret } = await keys.create({ name: 'app', models: ['smart'], priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
-    const err = await refusedAsync(() => gate.admit(caller, { requestId: 'r1', json: body('gpt-4.1'), bodyBytes: 50 }));
+    const err = await refusedAsync(() => gate.admit(caller, { json: body('gpt-4.1'), bodyBytes: 50 }));
     expect(err).toMatchObject({ status: 403, param: 'model' });
     expect(err.message).toContain("'gpt-4.1'");
-    expect(await gate.admit(caller, { requestId: 'r2', json: body('smart'), bodyBytes: 50 })).toBeDefined();
+    expect(await gate.admit(caller, { json: body('smart'), bodyBytes: 50 })).toBeDefined();
   });
 
   it('enforces requests per minute with Retry-After and rate-limit headers', async () => {
     const { secret } = await keys.create({ name: 'app', rpm: 2, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
-    const first = await gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 });
+    const first = await gate.admit(caller, { json: body(), bodyBytes: 40 });
     expect(first.headers).toMatchObject({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '1' });
-    await gate.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 });
-    const err = await refusedAsync(() => gate.admit(caller, { requestId: 'c', json: body(), bodyBytes: 40 }));
+    await gate.admit(caller, { json: body(), bodyBytes: 40 });
+    const err = await refusedAsync(() => gate.admit(caller, { json: body(), bodyBytes: 40 }));
     expect(err).toMatchObject({ status: 429, code: 'rate_limited', retryAfterS: 30 });
     expect(err.headers).toMatchObject({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m0s' });
     expect(err.message).toContain('2 requests per minute');
@@ -202,12 +202,12 @@ describe('admission', () => {
   it('admits at once when the counters answer at once: no promise on the request path', async () => {
     const { secret } = await keys.create({ name: 'app', rpm: 5, tpm: 1_000, daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
-    const grant = gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 });
+    const grant = gate.admit(caller, { json: body(), bodyBytes: 40 });
     expect(grant).not.toBeInstanceOf(Promise);
     expect((grant as Grant).headers).toMatchObject({ 'x-ratelimit-remaining-requests': '4', 'x-ratelimit-limit-tokens': '1000' });
     // A refusal is thrown at once too.
-    for (const id of ['b', 'c', 'd', 'e']) gate.admit(caller, { requestId: id, json: body(), bodyBytes: 40 });
-    expect(refused(() => gate.admit(caller, { requestId: 'f', json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
+    for (let i = 0; i < 4; i++) gate.admit(caller, { json: body(), bodyBytes: 40 });
+    expect(refused(() => gate.admit(caller, { json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
   });
 
   it('admits and refuses the same when the counters answer with promises (shared counters asking Redis)', async () => {
@@ -219,19 +219,19 @@ describe('admission', () => {
     const g = new KeyGate({ ring, counters: later, ledger, nowMs: () => now, priceOf: () => PRICE });
     const { secret } = await keys.create({ name: 'app', rpm: 1, daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const caller = g.authenticate(bearer(secret));
-    const first = g.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 });
+    const first = g.admit(caller, { json: body(), bodyBytes: 40 });
     expect(first).toBeInstanceOf(Promise);
     expect((await first).headers).toMatchObject({ 'x-ratelimit-remaining-requests': '0' });
-    expect(await refusedAsync(() => g.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
+    expect(await refusedAsync(() => g.admit(caller, { json: body(), bodyBytes: 40 }))).toMatchObject({ status: 429, code: 'rate_limited' });
     remote.addSpend(g.authenticate(bearer(secret)).keyId!, 10, now);
-    expect(await refusedAsync(() => g.admit(caller, { requestId: 'c', json: body(), bodyBytes: 40 }))).toMatchObject({ code: 'budget_exceeded' });
+    expect(await refusedAsync(() => g.admit(caller, { json: body(), bodyBytes: 40 }))).toMatchObject({ code: 'budget_exceeded' });
   });
 
   it('gives back what an abandoned request reserved', async () => {
     const { secret } = await keys.create({ name: 'app', rpm: 1, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
-    (await gate.admit(caller, { requestId: 'a', json: body(), bodyBytes: 40 })).abandon();
-    expect(await gate.admit(caller, { requestId: 'b', json: body(), bodyBytes: 40 })).toBeDefined();
+    (await gate.admit(caller, { json: body(), bodyBytes: 40 })).abandon();
+    expect(await gate.admit(caller, { json: body(), bodyBytes: 40 })).toBeDefined();
   });
 
   it('estimates tokens for TPM and reconciles them with the real usage', async () => {
@@ -239,13 +239,13 @@ describe('admission', () => {
     expect(estimateTokens({ max_completion_tokens: 10 }, 3)).toBe(11);
     const { secret } = await keys.create({ name: 'app', tpm: 1_000, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(secret));
-    const grant = await gate.admit(caller, { requestId: 'a', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }); // 800 estimated
-    const err = await refusedAsync(() => gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }));
+    const grant = await gate.admit(caller, { json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }); // 800 estimated
+    const err = await refusedAsync(() => gate.admit(caller, { json: body('smart', { max_tokens: 700 }), bodyBytes: 400 }));
     expect(err.message).toContain('1000 tokens per minute');
     expect(err.headers?.['x-ratelimit-remaining-tokens']).toBe('200');
     grant.settled(finished('a', 'app', { inputTokens: 20, outputTokens: 30 })); // used 50: 750 back
     await new Promise((r) => setImmediate(r));
-    expect(await gate.admit(caller, { requestId: 'b', json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).toBeDefined();
+    expect(await gate.admit(caller, { json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).toBeDefined();
   });
 
   it('charges spend to the key that admitted the request, whatever id clients gave it, and refuses once a budget is spent', async () => {
@@ -253,30 +253,30 @@ describe('admission', () => {
     const b = await keys.create({ name: 'b', monthly_budget_usd: 100, priority: 'interactive' }, 'test');
     const callerA = gate.authenticate(bearer(a.secret));
     const callerB = gate.authenticate(bearer(b.secret));
-    const grantA = await gate.admit(callerA, { requestId: 'same-id', json: body(), bodyBytes: 40 });
-    const grantB = await gate.admit(callerB, { requestId: 'same-id', json: body(), bodyBytes: 40 });
+    const grantA = await gate.admit(callerA, { json: body(), bodyBytes: 40 });
+    const grantB = await gate.admit(callerB, { json: body(), bodyBytes: 40 });
     grantB.settled(finished('same-id', 'b', { inputTokens: 40, outputTokens: 60 })); // $100 to b
     grantA.settled(finished('same-id', 'a', { inputTokens: 4, outputTokens: 6 })); // $10 to a
     grantA.settled(finished('same-id', 'a', { inputTokens: 4, outputTokens: 6 })); // told twice: charged once
     grantA.abandon(); // and a settled grant gives nothing back
     await new Promise((r) => setImmediate(r));
     expect(await counters.spend(a.record.id, now)).toEqual({ dayUsd: 10, monthUsd: 10 });
-    const daily = await refusedAsync(() => gate.admit(callerA, { requestId: 'x', json: body(), bodyBytes: 40 }));
+    const daily = await refusedAsync(() => gate.admit(callerA, { json: body(), bodyBytes: 40 }));
     expect(daily).toMatchObject({ status: 429, code: 'budget_exceeded' });
     expect(daily.message).toContain('daily budget of $10');
     expect(daily.retryAfterS).toBe(12 * 3600);
-    const monthly = await refusedAsync(() => gate.admit(callerB, { requestId: 'y', json: body(), bodyBytes: 40 }));
+    const monthly = await refusedAsync(() => gate.admit(callerB, { json: body(), bodyBytes: 40 }));
     expect(monthly.message).toContain('monthly budget of $100');
     // The next UTC day the daily budget is fresh again.
     now = Date.UTC(2025, 5, 11, 0, 0, 1);
-    expect(await gate.admit(callerA, { requestId: 'z', json: body(), bodyBytes: 40 })).toBeDefined();
+    expect(await gate.admit(callerA, { json: body(), bodyBytes: 40 })).toBeDefined();
   });
 
   it('records spend in the ledger at once, while the shared counters still wait to send their batch', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const waiting = Object.assign(Object.create(counters) as MemoryUsageCounters, { charge: () => new Promise<void>(() => undefined) }); // Redis's batch, never sent
     const g = new KeyGate({ ring, counters: waiting, ledger, nowMs: () => now, priceOf: () => PRICE });
-    const grant = await g.admit(g.authenticate(bearer(a.secret)), { requestId: 'w', json: body(), bodyBytes: 40 });
+    const grant = await g.admit(g.authenticate(bearer(a.secret)), { json: body(), bodyBytes: 40 });
     grant.settled(finished('w', 'a', { inputTokens: 3, outputTokens: 4 }));
     await ledger.close(); // a stop closes the ledger before the counters
     const entry = (await store.listAudit({ limit: 1 }))[0]!;
@@ -286,7 +286,7 @@ describe('admission', () => {
   it('persists spend and rebuilds it on start', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const caller = gate.authenticate(bearer(a.secret));
-    const grant = await gate.admit(caller, { requestId: 'r', json: body(), bodyBytes: 40 });
+    const grant = await gate.admit(caller, { json: body(), bodyBytes: 40 });
     grant.settled(finished('r', 'a', { inputTokens: 3, outputTokens: 4 }));
     await new Promise((r) => setImmediate(r));
     await ledger.close();
