@@ -36,6 +36,7 @@ export async function answerCountTokens(req: ApiRequest, router: Router): Promis
     candidates,
     prepare: (d) => passthroughCall(req, d, { path: COUNT_TOKENS_PATH, headers: d.apiKey === undefined ? headers : { ...headers, 'x-api-key': d.apiKey }, classifyError: classifyAnthropicError }),
     answer: countTokensAnswer,
+    clientFormat: 'anthropic',
   });
   req.trail.route = route.name;
   req.trail.deployment = forwarded.deployment.id;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Deployment } from '../config/resolve-config.js';
+import type { Usage } from '../core/chat-response.js';
 import { KeelError } from '../core/errors.js';
 import { classifyOpenAIError } from '../providers/openai/openai-error.js';
 import type { Router } from '../router/router.js';
@@ -32,6 +33,13 @@ const embeddingsRequest = z.looseObject({
 const embeddingsAnswer = z.looseObject({
   data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]), index: z.number().int() })),
 });
+
+/** The input tokens an embeddings answer reports (`usage.prompt_tokens`); an answer without them used none that can be charged. */
+function embeddingsUsage(answer: unknown): Usage | undefined {
+  const usage = (answer as { usage?: unknown }).usage;
+  const tokens = usage !== null && typeof usage === 'object' ? (usage as { prompt_tokens?: unknown }).prompt_tokens : undefined;
+  return typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens >= 0 ? { inputTokens: tokens, outputTokens: 0 } : undefined;
+}
 
 /** The deployments that may answer, in order: those serving the same embedding model as the first. */
 function candidatesOf(deployments: Deployment[], route: string): { candidates: Deployment[]; refusals: string[] } {
@@ -67,6 +75,8 @@ export async function answerEmbeddings(req: ApiRequest, router: Router): Promise
     refusals,
     prepare: (d) => passthroughCall(req, d, { path: '/embeddings', headers: d.apiKey === undefined ? {} : { authorization: `Bearer ${d.apiKey}` }, classifyError: classifyOpenAIError }),
     answer: embeddingsAnswer,
+    clientFormat: 'openai',
+    usageOf: embeddingsUsage,
   });
   req.trail.route = route.name;
   req.trail.deployment = forwarded.deployment.id;

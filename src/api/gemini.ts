@@ -73,7 +73,7 @@ async function answerGeminiCountTokens(req: ApiRequest, router: Router, model: s
     const headers: Record<string, string> = { 'anthropic-version': '2023-06-01', ...(d.apiKey === undefined ? {} : { 'x-api-key': d.apiKey }) };
     return { path: COUNT_TOKENS_PATH, headers, body: Buffer.from(JSON.stringify(body)), classifyError: classifyAnthropicError };
   };
-  const forwarded = await forwardJson(req, router, { route: route.name, candidates, prepare, answer: z.union([geminiCount, countTokensAnswer]) });
+  const forwarded = await forwardJson(req, router, { route: route.name, candidates, prepare, answer: z.union([geminiCount, countTokensAnswer]), clientFormat: 'gemini' });
   const answer: unknown = JSON.parse(forwarded.body.toString('utf8'));
   const anthropic = countTokensAnswer.safeParse(answer);
   const totalTokens = anthropic.success ? anthropic.data.input_tokens : geminiCount.parse(answer).totalTokens;

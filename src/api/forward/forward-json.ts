@@ -4,16 +4,21 @@
  * deployment gets one attempt through its circuit breaker; a transient failure moves on to the next,
  * a refusal of the request itself (a 400) is returned at once with the provider's reason, and when
  * every candidate failed the client gets the same error, attempts listed, as a chat request would.
- * Attempts are reported on the router's events, so health, breakers and incidents see these calls too.
+ * Attempts are reported on the router's events, so health, breakers and incidents see these calls too,
+ * with the tokens the answer says it used (embeddings: its input), and a virtual key's grant is settled
+ * with the request's record as a chat request's is: its spend charged, its token estimate reconciled.
  */
 import type { z } from 'zod';
 import type { Deployment } from '../../config/resolve-config.js';
+import type { WireFormat } from '../../core/chat-request.js';
+import type { Usage } from '../../core/chat-response.js';
+import { KeelError } from '../../core/errors.js';
 import type { Outcome } from '../../core/outcome.js';
 import { classifyNetworkFailure, StreamTimeoutError } from '../../providers/http/network-failure.js';
 import { readBodyBuffer, readBodyText, sendUpstream } from '../../providers/http/upstream-request.js';
 import type { UpstreamFailure } from '../../providers/index.js';
 import { finalError } from '../../router/final-error.js';
-import type { AttemptRecord, Router } from '../../router/router.js';
+import type { AttemptRecord, RequestRecord, Router } from '../../router/router.js';
 import { signalOf } from '../../resilience/index.js';
 import { swapModel } from '../../router/swap-model.js';
 import type { ApiRequest } from '../api-request.js';
@@ -37,6 +42,10 @@ export interface ForwardSpec {
   answer: z.ZodType;
   /** Deployments of the route that cannot serve this request at all, with why. */
   refusals?: string[];
+  /** The client's API, for the request's record. */
+  clientFormat: WireFormat;
+  /** What a valid answer says it used; a free call (counting tokens) has no usage. */
+  usageOf?: (answer: unknown) => Usage | undefined;
 }
 
 /** The client's body as is with only the model swapped: the call for a same-format deployment. */
@@ -54,7 +63,37 @@ export interface Forwarded {
 const FINAL: ReadonlySet<Outcome> = new Set<Outcome>(['bad_request', 'auth', 'context_length', 'content_filter']);
 
 export async function forwardJson(req: ApiRequest, router: Router, spec: ForwardSpec): Promise<Forwarded> {
+  const startedAtMs = Date.now();
   const attempts: AttemptRecord[] = [];
+  try {
+    const forwarded = await forwardAttempts(req, router, spec, attempts);
+    settle(req, spec, startedAtMs, attempts, 'ok', forwarded.deployment.id);
+    return forwarded;
+  } catch (err) {
+    settle(req, spec, startedAtMs, attempts, err instanceof KeelError ? err.code : 'internal', undefined);
+    throw err;
+  }
+}
+
+/** Tells the caller's grant, when a key admitted the request, what the request was and used. */
+function settle(req: ApiRequest, spec: ForwardSpec, startedAtMs: number, attempts: AttemptRecord[], outcome: RequestRecord['outcome'], deployment: string | undefined): void {
+  req.grant?.settled({
+    requestId: req.requestId,
+    route: spec.route,
+    tenant: req.caller?.tenant,
+    priority: req.caller?.priority ?? 'interactive',
+    clientFormat: spec.clientFormat,
+    stream: false,
+    startedAtMs,
+    latencyMs: Date.now() - startedAtMs,
+    outcome,
+    degraded: undefined,
+    deployment,
+    attempts,
+  });
+}
+
+async function forwardAttempts(req: ApiRequest, router: Router, spec: ForwardSpec, attempts: AttemptRecord[]): Promise<Forwarded> {
   const skipped: string[] = [];
   let last: UpstreamFailure | undefined;
   for (const deployment of spec.candidates) {
@@ -74,6 +113,8 @@ export async function forwardJson(req: ApiRequest, router: Router, spec: Forward
     };
     if (result.failure?.status !== undefined) record.status = result.failure.status;
     if (result.failure !== undefined) record.message = result.failure.message;
+    const usage = result.failure === undefined ? spec.usageOf?.(result.json) : undefined;
+    if (usage !== undefined) record.usage = usage;
     attempts.push(record);
     router.events.emit('attempt', record);
     if (result.failure === undefined) return { deployment, body: result.body, attempts };
@@ -83,7 +124,7 @@ export async function forwardJson(req: ApiRequest, router: Router, spec: Forward
   throw finalError({ clientAborted: req.signal.aborted, deadlineExpired: false, attempts, last, refusals: spec.refusals ?? [], skipped });
 }
 
-async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpec): Promise<{ body: Buffer; failure?: undefined } | { failure: UpstreamFailure }> {
+async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpec): Promise<{ body: Buffer; json: unknown; failure?: undefined } | { failure: UpstreamFailure }> {
   const call = spec.prepare(deployment);
   if ('failure' in call) return call;
   // The whole answer must come within the deployment's first-token budget (these answers are small).
@@ -120,5 +161,5 @@ async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpe
     return { failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status } };
   }
   if (!spec.answer.safeParse(json).success) return { failure: { outcome: 'server_error', message: `the provider's answer is not what ${call.path} returns`, status } };
-  return { body };
+  return { body, json };
 }

@@ -1,7 +1,8 @@
 /**
  * End to end: a keyed request's grant rides with it to the router, which settles it when the request
- * ends, so what the request really used reaches the key's budget — for a JSON answer, and for a stream once
- * it is read to its end — while a request refused before the router gives back what it took.
+ * ends, so what the request really used reaches the key's budget — for a JSON answer, for a stream once
+ * it is read to its end, and for embeddings (their input tokens) — while a request refused before the
+ * router gives back what it took.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,21 +13,25 @@ let keel: RunningKeel;
 // A dollar per thousand tokens: any answer spends more than the budget below.
 const PRICE = { input_per_mtok: 1_000, output_per_mtok: 1_000 };
 const BUDGET_USD = 0.000_001;
-const SECRETS = { json: 'sk-keel-spend-json-0123456789', stream: 'sk-keel-spend-stream-0123456789', open: 'sk-keel-spend-open-0123456789' };
+const SECRETS = { json: 'sk-keel-spend-json-0123456789', stream: 'sk-keel-spend-stream-0123456789', open: 'sk-keel-spend-open-0123456789', embed: 'sk-keel-spend-embed-0123456789' };
 
 beforeAll(async () => {
   keel = await startKeel({
     port: 0,
     logger: silentLogger(),
-    env: { KEEL_TEST_JSON: SECRETS.json, KEEL_TEST_STREAM: SECRETS.stream, KEEL_TEST_OPEN: SECRETS.open },
+    env: { KEEL_TEST_JSON: SECRETS.json, KEEL_TEST_STREAM: SECRETS.stream, KEEL_TEST_OPEN: SECRETS.open, KEEL_TEST_EMBED: SECRETS.embed },
     config: {
       simulator: { token_delay_ms: 0 },
-      deployments: [{ id: 'a', provider: 'openai', model: 'sim-a', simulated: true, price: PRICE }],
-      routes: { smart: { deployments: ['a'] } },
+      deployments: [
+        { id: 'a', provider: 'openai', model: 'sim-a', simulated: true, price: PRICE },
+        { id: 'e', provider: 'openai', model: 'sim-embed', simulated: true, price: PRICE, capabilities: { embedding_model: 'text-embedding-3-small' } },
+      ],
+      routes: { smart: { deployments: ['a'] }, embed: { deployments: ['e'] } },
       keys: [
         { name: 'json', key: '${KEEL_TEST_JSON}', daily_budget_usd: BUDGET_USD },
         { name: 'stream', key: '${KEEL_TEST_STREAM}', daily_budget_usd: BUDGET_USD },
         { name: 'open', key: '${KEEL_TEST_OPEN}', rpm: 1 },
+        { name: 'embed', key: '${KEEL_TEST_EMBED}', daily_budget_usd: BUDGET_USD },
       ],
     },
   });
@@ -65,6 +70,14 @@ describe("a key's spend, from real requests", () => {
     expect(text).toBeTruthy();
     // The stream's record is settled as its last bytes go out: by the next request it has been charged.
     await expect.poll(async () => (await refusal(() => keyed.chat.completions.create(ask))).status).toBe(429);
+  });
+
+  it('is charged for embeddings: the input tokens the answer reports', async () => {
+    const keyed = client(SECRETS.embed);
+    expect((await keyed.embeddings.create({ model: 'embed', input: 'hello world' })).usage.prompt_tokens).toBeGreaterThan(0);
+    const err = await refusal(() => keyed.embeddings.create({ model: 'embed', input: 'hello world' }));
+    expect(err.status).toBe(429);
+    expect(err.message).toContain("daily budget of $0.000001 for key 'embed' is exhausted");
   });
 
   it('gives back what a request refused before the router took: its one request per minute', async () => {
