@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import type { Deployment } from '../config/resolve-config.js';
-import type { Usage } from '../core/chat-response.js';
 import { KeelError } from '../core/errors.js';
 import { classifyOpenAIError } from '../providers/openai/openai-error.js';
 import type { Router } from '../router/router.js';
@@ -32,14 +31,9 @@ const embeddingsRequest = z.looseObject({
 
 const embeddingsAnswer = z.looseObject({
   data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]), index: z.number().int() })),
+  // What is charged to the caller's key. An answer without it (or with another shape) is still an answer.
+  usage: z.looseObject({ prompt_tokens: z.number().int().nonnegative() }).optional().catch(undefined),
 });
-
-/** The input tokens an embeddings answer reports (`usage.prompt_tokens`); an answer without them used none that can be charged. */
-function embeddingsUsage(answer: unknown): Usage | undefined {
-  const usage = (answer as { usage?: unknown }).usage;
-  const tokens = usage !== null && typeof usage === 'object' ? (usage as { prompt_tokens?: unknown }).prompt_tokens : undefined;
-  return typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens >= 0 ? { inputTokens: tokens, outputTokens: 0 } : undefined;
-}
 
 /** The deployments that may answer, in order: those serving the same embedding model as the first. */
 function candidatesOf(deployments: Deployment[], route: string): { candidates: Deployment[]; refusals: string[] } {
@@ -76,7 +70,8 @@ export async function answerEmbeddings(req: ApiRequest, router: Router): Promise
     prepare: (d) => passthroughCall(req, d, { path: '/embeddings', headers: d.apiKey === undefined ? {} : { authorization: `Bearer ${d.apiKey}` }, classifyError: classifyOpenAIError }),
     answer: embeddingsAnswer,
     clientFormat: 'openai',
-    usageOf: embeddingsUsage,
+    // Its input tokens, priced as the deployment's input.
+    usageOf: (answer) => (answer.usage === undefined ? undefined : { inputTokens: answer.usage.prompt_tokens, outputTokens: 0 }),
   });
   req.trail.route = route.name;
   req.trail.deployment = forwarded.deployment.id;

@@ -87,6 +87,8 @@ export async function answerResponses(req: ApiRequest, router: Router, log: Resp
     // A passed-through stream's own `response.completed` is its end: nothing to add.
     passthroughEnd: '',
     failure: (failure) => encoder.failed(failure.outcome === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', `The answer was interrupted: ${failure.message}`),
+    // Its frames are read below (sequence numbers, the completed response) and may be rewritten.
+    readsFrames: true,
   });
   // OpenAI was handed the whole conversation, not the id it may never have seen: its answer says it
   // continues nothing, and the client must read back the id it sent.
@@ -103,7 +105,7 @@ export async function answerResponses(req: ApiRequest, router: Router, log: Resp
     ...answer,
     body: (async function* watch() {
       for await (const raw of frames) {
-        // This surface reads its frames: a passed-through stream's own bytes are read as text.
+        // Text, as this surface asks for (`readsFrames`); the type also allows a stream's own bytes.
         const frame = restore(typeof raw === 'string' ? raw : raw.toString('utf8'));
         lastSequence = lastSequenceOf(frame) ?? lastSequence;
         const completed = completedResponseOf(frame);

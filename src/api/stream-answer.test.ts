@@ -85,6 +85,16 @@ describe('answerDispatch, pulled', () => {
     expect(log).toEqual(['ended well', 'released']);
   });
 
+  it('gives a surface that reads its frames the text, not the provider\'s bytes', async () => {
+    const body = new PassThrough();
+    const items = readSseItems(body, { idleMs: 10_000, signal: new AbortController().signal }, new FinWatch());
+    const result: DispatchResult = { route: 'r', deployment: undefined, attempts: [], passthrough: true, answer: { kind: 'stream', items }, done: () => undefined };
+    body.end('data: Hi\n\ndata: fin\n\n');
+    const out: unknown[] = [];
+    for await (const frame of answerDispatch(req(), result, { ...surface, readsFrames: true }).body as AsyncIterable<unknown>) out.push(frame);
+    expect(out).toEqual(['data: Hi\n\ndata: fin\n\n', 'data: [DONE]\n\n']);
+  });
+
   it('a layer that cannot be pulled from (a generator) keeps the stream iterated', () => {
     const frames = answerDispatch(req(), dispatched([]), surface).body as object;
     expect(pullableFrames(frames)).toBe(false);

@@ -29,6 +29,11 @@ export interface Surface {
   passthroughEnd: string;
   /** The in-stream error event of a stream that failed after it started. */
   failure(failure: UpstreamFailure, requestId: string): string;
+  /**
+   * The surface reads (and may rewrite) the frames it is given: a passed-through stream's frames come as
+   * text, never as the provider's own bytes, which it would only decode again.
+   */
+  readsFrames?: boolean;
 }
 
 export function answerDispatch(req: ApiRequest, result: DispatchResult, surface: Surface): ApiAnswer {
@@ -140,7 +145,10 @@ class SurfaceFrames implements AsyncIterableIterator<Frame>, Pullable<Frame> {
   /** The frame for one item, or undefined when it has none for the client. */
   private frameOf(item: StreamItem): Frame | undefined {
     const { req, surface } = this;
-    if (item.kind === 'data') return this.passthrough && item.raw !== undefined ? (item.bytes ?? item.raw) : this.encoderNow().encode(item.events);
+    if (item.kind === 'data') {
+      if (!this.passthrough || item.raw === undefined) return this.encoderNow().encode(item.events);
+      return surface.readsFrames === true ? item.raw : (item.bytes ?? item.raw);
+    }
     if (item.kind === 'resync') {
       // The client has these already (as the provider's bytes): bring the encoder up to date silently.
       if (this.passthrough) this.encoderNow().encode(item.events);

@@ -40,7 +40,6 @@ function withoutPrompt(request: ChatRequest): ChatRequest {
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
 
-
 export class Router {
   policies: RouterPolicies;
   /** Attempts, finished requests and breaker changes, for telemetry, health and incidents. */

@@ -32,20 +32,21 @@ export interface PreparedCall {
   classifyError(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>, nowMs: number): UpstreamFailure;
 }
 
-export interface ForwardSpec {
+/** `T`: a valid answer, as its schema reads it. */
+export interface ForwardSpec<T = unknown> {
   route: string;
   /** In the order to try them. */
   candidates: Deployment[];
   /** The call for a deployment, or why the request cannot go there (a refusal, not a fault). */
   prepare(deployment: Deployment): PreparedCall | { failure: UpstreamFailure };
   /** What a valid answer looks like; anything else is the provider's fault. */
-  answer: z.ZodType;
+  answer: z.ZodType<T>;
   /** Deployments of the route that cannot serve this request at all, with why. */
   refusals?: string[];
   /** The client's API, for the request's record. */
   clientFormat: WireFormat;
   /** What a valid answer says it used; a free call (counting tokens) has no usage. */
-  usageOf?: (answer: unknown) => Usage | undefined;
+  usageOf?: (answer: T) => Usage | undefined;
 }
 
 /** The client's body as is with only the model swapped: the call for a same-format deployment. */
@@ -62,7 +63,7 @@ export interface Forwarded {
 /** Outcomes that say nothing bad of the deployment and would fail the same anywhere: stop at once. */
 const FINAL: ReadonlySet<Outcome> = new Set<Outcome>(['bad_request', 'auth', 'context_length', 'content_filter']);
 
-export async function forwardJson(req: ApiRequest, router: Router, spec: ForwardSpec): Promise<Forwarded> {
+export async function forwardJson<T>(req: ApiRequest, router: Router, spec: ForwardSpec<T>): Promise<Forwarded> {
   const startedAtMs = Date.now();
   const attempts: AttemptRecord[] = [];
   try {
@@ -76,7 +77,7 @@ export async function forwardJson(req: ApiRequest, router: Router, spec: Forward
 }
 
 /** Tells the caller's grant, when a key admitted the request, what the request was and used. */
-function settle(req: ApiRequest, spec: ForwardSpec, startedAtMs: number, attempts: AttemptRecord[], outcome: RequestRecord['outcome'], deployment: string | undefined): void {
+function settle(req: ApiRequest, spec: Pick<ForwardSpec, 'route' | 'clientFormat'>, startedAtMs: number, attempts: AttemptRecord[], outcome: RequestRecord['outcome'], deployment: string | undefined): void {
   req.grant?.settled({
     requestId: req.requestId,
     route: spec.route,
@@ -93,7 +94,7 @@ function settle(req: ApiRequest, spec: ForwardSpec, startedAtMs: number, attempt
   });
 }
 
-async function forwardAttempts(req: ApiRequest, router: Router, spec: ForwardSpec, attempts: AttemptRecord[]): Promise<Forwarded> {
+async function forwardAttempts<T>(req: ApiRequest, router: Router, spec: ForwardSpec<T>, attempts: AttemptRecord[]): Promise<Forwarded> {
   const skipped: string[] = [];
   let last: UpstreamFailure | undefined;
   for (const deployment of spec.candidates) {
@@ -113,7 +114,7 @@ async function forwardAttempts(req: ApiRequest, router: Router, spec: ForwardSpe
     };
     if (result.failure?.status !== undefined) record.status = result.failure.status;
     if (result.failure !== undefined) record.message = result.failure.message;
-    const usage = result.failure === undefined ? spec.usageOf?.(result.json) : undefined;
+    const usage = result.failure === undefined ? spec.usageOf?.(result.answer) : undefined;
     if (usage !== undefined) record.usage = usage;
     attempts.push(record);
     router.events.emit('attempt', record);
@@ -124,7 +125,7 @@ async function forwardAttempts(req: ApiRequest, router: Router, spec: ForwardSpe
   throw finalError({ clientAborted: req.signal.aborted, deadlineExpired: false, attempts, last, refusals: spec.refusals ?? [], skipped });
 }
 
-async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpec): Promise<{ body: Buffer; json: unknown; failure?: undefined } | { failure: UpstreamFailure }> {
+async function attempt<T>(req: ApiRequest, deployment: Deployment, spec: ForwardSpec<T>): Promise<{ body: Buffer; answer: T; failure?: undefined } | { failure: UpstreamFailure }> {
   const call = spec.prepare(deployment);
   if ('failure' in call) return call;
   // The whole answer must come within the deployment's first-token budget (these answers are small).
@@ -160,6 +161,7 @@ async function attempt(req: ApiRequest, deployment: Deployment, spec: ForwardSpe
   } catch {
     return { failure: { outcome: 'server_error', message: 'the provider answered with invalid JSON', status } };
   }
-  if (!spec.answer.safeParse(json).success) return { failure: { outcome: 'server_error', message: `the provider's answer is not what ${call.path} returns`, status } };
-  return { body, json };
+  const checked = spec.answer.safeParse(json);
+  if (!checked.success) return { failure: { outcome: 'server_error', message: `the provider's answer is not what ${call.path} returns`, status } };
+  return { body, answer: checked.data };
 }
