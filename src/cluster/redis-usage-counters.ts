@@ -5,8 +5,8 @@
  * Redis is not a single point of failure: a command fails fast (no offline queue, a short timeout), and
  * then this replica uses a local `MemoryUsageCounters` (limits hold per replica instead of per cluster),
  * counts it in `stats()`, and tries Redis again a second later or as soon as the connection is back.
- * Spend is always added to the local counters too, so while Redis is away a budget still sees what was
- * spent before (as rebuilt at start) and what this replica spent since.
+ * Spend is always added to the local counters too (once per batch, as it leaves), so while Redis is away a
+ * budget still sees what was spent before (as rebuilt at start) and what this replica spent since.
  *
  * What stays off the request path (measured with `npm run bench:compare -- --variants redis`):
  * - Takes are served from leases (`bucket-leases.ts`): a take that must go to Redis asks for 1% of the
@@ -195,9 +195,8 @@ export class RedisUsageCounters implements UsageCounters {
     let queued = false;
     if (usd > 0) {
       this.addToCopy(keyId, usd, nowMs);
-      this.queueSpend(keyId, usd, nowMs);
+      this.queueSpend(keyId, usd, nowMs); // and to the local counters when the batch leaves (see `flush`)
       queued = true;
-      this.local.addSpend(keyId, usd, nowMs);
     }
     if (tokens !== undefined && this.queueBucket(tokens.id, tokens.perMinute, tokens.amount, nowMs)) queued = true;
     return queued ? this.batch.wait() : undefined;
@@ -324,6 +323,9 @@ export class RedisUsageCounters implements UsageCounters {
     const { buckets, spends, atMs, sent } = this.batch.drain();
     try {
       if (buckets.length === 0 && spends.length === 0) return;
+      // The local counters learn each key's spend once per batch, not once per request: they answer only
+      // while Redis is away, and this flush (sent or failed over) runs within `flushEveryMs` of the spend.
+      for (const s of spends) if (s.usd > 0) this.local.addSpend(s.keyId, s.usd, s.atMs);
       const { bucketIdleMs, dayTtlMs, monthTtlMs } = REDIS_COUNTERS_DEFAULTS;
       const keys = buckets.map((b) => this.bucketKey(b.id));
       const args: string[] = [String(atMs), String(bucketIdleMs), String(buckets.length), String(dayTtlMs), String(monthTtlMs)];
