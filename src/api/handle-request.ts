@@ -142,14 +142,16 @@ export async function handleApiRequest(incoming: IncomingApiRequest, router: Rou
       }
     }
     const answer = await endpoint.answer(req, { router, responses: options.responses ?? memoryLog(router), params: found.params });
-    if (grant !== undefined) Object.assign(answer.headers, grant.headers); // every answer's headers are its own
+    grant?.writeHeaders(answer.headers); // every answer's headers are its own
     return { answer };
   } catch (err) {
     grant?.abandon();
     const error = toKeelError(err);
     incoming.trail.outcome = error.code;
     const answer = errorAnswer(error, format, incoming.requestId);
-    const headers = { ...grant?.headers, ...answer.headers };
+    const headers: Record<string, string> = {};
+    grant?.writeHeaders(headers);
+    Object.assign(headers, answer.headers);
     if (error.code === 'method_not_allowed' && found !== undefined) headers['allow'] = allowedMethods(found.resource);
     const handled: HandledRequest = { answer: jsonAnswer(answer.status, answer.body, headers), errorCode: error.code };
     if (error.code === 'internal') handled.internal = error.cause;

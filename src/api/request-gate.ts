@@ -31,7 +31,8 @@ export interface AdmissionRequest {
  * with the request to the router (`DispatchInput.settlement`), which tells it the request's record at the end.
  */
 export interface Grant extends Settlement {
-  headers: Record<string, string>;
+  /** Adds the answer's rate-limit headers to `target` (an answer's own headers, completed in place). */
+  writeHeaders(target: Record<string, string>): void;
   /** The request ended without reaching the router (refused, or failed before dispatch): refund it. */
   abandon(): void;
 }

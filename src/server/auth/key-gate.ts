@@ -20,14 +20,15 @@ import type { RequestRecord } from '../../router/router-types.js';
 import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/index.js';
 import { plainBearerToken, presentedSecrets } from './key-secret.js';
 import { MAX_REMEMBERED_SECRETS, type KeyRing } from './key-ring.js';
-import { rateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
+import { rateLimitHeaders, writeRateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { SpendLedger } from './spend-ledger.js';
-import { nextUtcDay, nextUtcMonth, type BucketAsk, type Spend, type TakeResult, type UsageCounters } from './usage-counters.js';
+import { nextUtcDay, nextUtcMonth, type BucketAsk, type BucketState, type Spend, type TakeResult, type UsageCounters } from './usage-counters.js';
 
 const BYTES_PER_TOKEN = 4;
 
 const ANONYMOUS: Caller = { keyId: undefined, keyName: undefined, tenant: undefined, priority: undefined };
-const NO_GRANT: Grant = { headers: {}, abandon: () => undefined, settled: () => undefined };
+const NO_GRANT: Grant = { writeHeaders: () => undefined, abandon: () => undefined, settled: () => undefined };
+const NO_BUCKETS: readonly BucketState[] = [];
 
 export interface KeyGateOptions {
   ring: KeyRing;
@@ -55,6 +56,7 @@ const isoDay = (ms: number): string => new Date(ms).toISOString();
 const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kind}`;
 
 type KeyAsk = BucketAsk & { kind: LimitKind };
+const NO_ASKS: readonly KeyAsk[] = [];
 
 /**
  * The caller a key authenticates: what the router needs, and what `admit` needs of the key kept out of
@@ -92,7 +94,10 @@ interface KeyState {
   tpmId: string;
 }
 
-/** An admitted request: what to reconcile when its record comes, or to give back if it never reaches the router. */
+/**
+ * An admitted request: what to reconcile when its record comes, or to give back if it never reaches the
+ * router. It keeps its buckets' states as the take left them, and writes them as headers into the answer's.
+ */
 class KeyGrant implements Grant {
   /** Settled or abandoned: whichever comes first is the only one that counts. */
   private closed = false;
@@ -101,8 +106,13 @@ class KeyGrant implements Grant {
     private readonly gate: KeyGate,
     readonly key: KeyState,
     readonly estimate: number,
-    readonly headers: Record<string, string>,
+    private readonly asks: readonly KeyAsk[],
+    private readonly buckets: readonly BucketState[],
   ) {}
+
+  writeHeaders(target: Record<string, string>): void {
+    writeRateLimitHeaders(target, this.asks, this.buckets);
+  }
 
   settled(record: RequestRecord): void {
     if (this.closed) return;
@@ -210,7 +220,7 @@ export class KeyGate implements RequestGate {
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const { tpm } = key.record;
     const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate };
-    if (key.rpm === undefined && tokens === undefined) return new KeyGrant(this, key, 0, {});
+    if (key.rpm === undefined && tokens === undefined) return new KeyGrant(this, key, 0, NO_ASKS, NO_BUCKETS);
     // Array literals of their exact length: a push onto an empty array allocates room for 17.
     const asks = key.rpm === undefined ? [tokens!] : tokens === undefined ? [key.rpm] : [key.rpm, tokens];
     const taken = this.options.counters.take(asks, nowMs);
@@ -222,14 +232,14 @@ export class KeyGate implements RequestGate {
   }
 
   private granted(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
-    const headers = rateLimitHeaders(asks, taken.buckets);
     if (!taken.allowed) {
+      const headers = rateLimitHeaders(asks, taken.buckets);
       const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
       const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));
       const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
       throw new KeelError('rate_limited', `Rate limit reached for key '${key.record.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
-    return new KeyGrant(this, key, key.record.tpm === null ? 0 : estimate, headers);
+    return new KeyGrant(this, key, key.record.tpm === null ? 0 : estimate, asks, taken.buckets);
   }
 
   private checkModel(key: VirtualKeyRecord, json: unknown): void {

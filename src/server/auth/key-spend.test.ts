@@ -2,7 +2,7 @@
  * End to end: a keyed request's grant rides with it to the router, which settles it when the request
  * ends, so what the request really used reaches the key's budget — for a JSON answer, for a stream once
  * it is read to its end, and for embeddings (their input tokens) — while a request refused before the
- * router gives back what it took.
+ * router gives back what it took. Answers carry the key's rate-limit headers, errors after admission too.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +84,12 @@ describe("a key's spend, from real requests", () => {
     const keyed = client(SECRETS.open);
     const err = await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }));
     expect(err.status).toBe(404);
-    expect((await keyed.chat.completions.create(ask)).choices[0]!.message.content).toBeTruthy();
+    // An error answer after admission carries the key's rate-limit headers too, as the take left them.
+    expect([err.headers?.get('x-ratelimit-limit-requests'), err.headers?.get('x-ratelimit-remaining-requests')]).toEqual(['1', '0']);
+    const { data, response } = await keyed.chat.completions.create(ask).withResponse();
+    expect(data.choices[0]!.message.content).toBeTruthy();
+    expect([response.headers.get('x-ratelimit-limit-requests'), response.headers.get('x-ratelimit-remaining-requests')]).toEqual(['1', '0']);
+    expect(response.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+(ms|(\.\d)?s|m\d+s)$/);
     // That answer was the minute's one request.
     const limited = await refusal(() => keyed.chat.completions.create(ask));
     expect(limited.status).toBe(429);
