@@ -6,16 +6,20 @@
  * runs; one run read Keel at 1.47× the floor's CPU per answer, the next at 0.75×). Bursts seconds apart
  * see the same drift, so the median of the per-round ratios is the figure the throughput targets read;
  * the cells' own ratio is reported beside it. Then the simulator, the bare proxy and Keel take turns at
- * streaming time to first byte (ttfb.ts), for the same reason.
+ * one connection, for the same reason: one-second bursts of each mode (the latency added over direct, per
+ * round, whose median the one-connection latency targets read), and streaming time to first byte (ttfb.ts).
+ * The one-connection cells measure the three a minute or more apart: one run read the simulator's own
+ * CPU per answer 44 % higher in Keel's cell than in the bare proxy's, so the machine, not the proxy, had
+ * moved, and the cell's added latency with it.
  */
 import { startBareProxyProcess } from './bare-proxy-process.js';
 import type { ServerProcess } from './child-process.js';
 import { singleConfig } from './failover.js';
-import { inTurns, median, ratiosOf } from './interleave.js';
+import { inTurns, median, ratiosOf, type BurstTarget } from './interleave.js';
 import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { ttfbInTurns, type TtfbTurnsResult } from './ttfb.js';
+import { oneAtATimeInTurns, type OneAtATimeTurns } from './ttfb.js';
 
 export interface FloorTurnsRow {
   mode: Mode;
@@ -34,11 +38,30 @@ export interface FloorTurnsResult {
   burstS: number;
   connections: number;
   rows: FloorTurnsRow[];
-  /** Streaming time to first byte of the simulator (`direct`), the bare proxy (`bare`) and Keel (`keel`), in turns. */
-  ttfb?: TtfbTurnsResult;
+  /** Latency added over the simulator at one connection, per mode, in turns. */
+  latency?: LatencyTurnsRow[];
+  /** Streaming time to first byte (and whole stream) of the simulator (`direct`), the bare proxy (`bare`) and Keel (`keel`), in turns. */
+  ttfb?: OneAtATimeTurns;
 }
 
 const TTFB_PER_ROUND = 100; // streams per target per round: ~0.1 s each, so a round spans well under a second
+const LATENCY_BURST_S = 1; // thousands of answers at one connection: enough for a p99 per burst
+
+/** One mode's latency at one connection, in turns: each round's p50 and p99 per target, and the medians of the rounds' added latency. */
+export interface LatencyTurnsRow {
+  mode: Mode;
+  rounds: number;
+  burstS: number;
+  /** Per round, in ms: the simulator's, the bare proxy's and Keel's p50 and p99. */
+  direct: { p50: number[]; p99: number[] };
+  bare: { p50: number[]; p99: number[] };
+  keel: { p50: number[]; p99: number[] };
+  /** Medians over the rounds of (target − direct), in ms. */
+  keelAdded: { p50: number; p99: number };
+  bareAdded: { p50: number; p99: number };
+}
+
+const r3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
@@ -63,10 +86,35 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
       row.rpsRatio = r2(median(ratiosOf(row.keelRps, row.bareRps)));
       row.cpuRatio = r2(median(ratiosOf(row.bareUs, row.keelUs)));
     }
-    const ttfb = await ttfbInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], rounds, TTFB_PER_ROUND);
-    return { rounds, burstS, connections, rows, ttfb };
+    const latency = await latencyInTurns([{ name: 'direct', url: sim.url, pid: sim.child.pid }, ...targets], rounds);
+    const ttfb = await oneAtATimeInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], 'stream', rounds, TTFB_PER_ROUND);
+    return { rounds, burstS, connections, rows, latency, ttfb };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
     await sim.stop();
   }
+}
+
+/** The simulator, the bare proxy and Keel (in that order) in one-second bursts at one connection, in turns. */
+async function latencyInTurns(targets: BurstTarget[], rounds: number): Promise<LatencyTurnsRow[]> {
+  const rows = MODES.map((mode): LatencyTurnsRow => {
+    const side = () => ({ p50: [] as number[], p99: [] as number[] });
+    return { mode, rounds, burstS: LATENCY_BURST_S, direct: side(), bare: side(), keel: side(), keelAdded: { p50: Number.NaN, p99: Number.NaN }, bareAdded: { p50: Number.NaN, p99: Number.NaN } };
+  });
+  await inTurns(targets, { rounds, burstS: LATENCY_BURST_S, connections: 1, label: 'one connection, in turns' }, (mode, bursts) => {
+    const row = rows.find((r) => r.mode === mode)!;
+    [row.direct, row.bare, row.keel].forEach((side, i) => {
+      side.p50.push(bursts[i]!.latency.p50Ms);
+      side.p99.push(bursts[i]!.latency.p99Ms);
+    });
+  });
+  const added = (side: LatencyTurnsRow['keel'], direct: LatencyTurnsRow['direct']) => ({
+    p50: r3(median(side.p50.map((v, i) => v - direct.p50[i]!))),
+    p99: r3(median(side.p99.map((v, i) => v - direct.p99[i]!))),
+  });
+  for (const row of rows) {
+    row.keelAdded = added(row.keel, row.direct);
+    row.bareAdded = added(row.bare, row.direct);
+  }
+  return rows;
 }

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { BENCH_API_KEY } from './failover.js';
 import { startKeelProcess, type KeelBenchConfig } from './keel-process.js';
+import type { LatencySummary } from './latency.js';
 import { runLoad } from './load.js';
 import { cpuTimeUs } from './process-sampler.js';
 import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
@@ -89,6 +90,8 @@ export interface BurstTarget {
 export interface Burst {
   rps: number;
   cpuUsPerAnswer: number;
+  /** Whole-response latency of the burst's answers. */
+  latency: LatencySummary;
 }
 
 export interface TurnSettings {
@@ -111,7 +114,7 @@ export async function inTurns(targets: readonly BurstTarget[], settings: TurnSet
     const before = cpuTimeUs(t.pid);
     const load = await runLoad({ origin: t.url, mode, connections, durationS, requestHeaders: t.requestHeaders });
     if (load.errors > 0) throw new Error(`${t.name} (${mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
-    return { rps: load.rps, cpuUsPerAnswer: (cpuTimeUs(t.pid) - before) / Math.max(1, load.ok) };
+    return { rps: load.rps, cpuUsPerAnswer: (cpuTimeUs(t.pid) - before) / Math.max(1, load.ok), latency: load.latency };
   };
   for (const mode of MODES) for (const t of targets) await burst(t, mode, 2);
   for (let round = 0; round < rounds; round++) {

@@ -152,14 +152,30 @@ export function renderMarkdown(r: BenchResult): string {
       ),
       '',
     );
+    for (const row of ft.latency ?? []) {
+      out.push(
+        `Then at one connection (${row.mode}), in turns: the simulator directly, the bare proxy and Keel, ${row.rounds} rounds of ${row.burstS} s bursts, the order alternating. ` +
+          "The one-connection latency targets read the median of the rounds' Keel less the simulator, p50 and p99.",
+        '',
+        table(
+          ['target', 'p50 ms per round', 'p99 ms per round', '+p50 vs direct (median)', '+p99 vs direct (median)'],
+          [
+            ['direct', each(row.direct.p50), each(row.direct.p99), '—', '—'],
+            ['bare', each(row.bare.p50), each(row.bare.p99), signed(row.bareAdded.p50), signed(row.bareAdded.p99)],
+            ['keel', each(row.keel.p50), each(row.keel.p99), signed(row.keelAdded.p50), signed(row.keelAdded.p99)],
+          ],
+        ),
+        '',
+      );
+    }
     if (ft.ttfb !== undefined) {
-      const direct = ft.ttfb.targets.find((t) => t.name === 'direct')?.ttfb.p50Ms ?? Number.NaN;
+      const direct = ft.ttfb.targets.find((t) => t.name === 'direct')?.first.p50Ms ?? Number.NaN;
       out.push(
         `Then streaming time to first byte, in turns: the simulator directly, the bare proxy and Keel, each on its own keep-alive connection, ${ft.ttfb.rounds} rounds of ${ft.ttfb.perRound} streams each (after 50 unrecorded), the order rotating each round. The TTFB target reads Keel's p50 here less the simulator's.`,
         '',
         table(
-          ['target', 'TTFB p50 ms', 'TTFB p99 ms', '+p50 vs direct', 'streams', 'errors'],
-          ft.ttfb.targets.map((t) => [t.name, fmt(t.ttfb.p50Ms), fmt(t.ttfb.p99Ms), t.name === 'direct' ? '—' : signed(round3(t.ttfb.p50Ms - direct)), String(t.ttfb.count), String(t.errors)]),
+          ['target', 'TTFB p50 ms', 'TTFB p99 ms', '+p50 vs direct', 'whole stream p50 ms', 'streams', 'errors'],
+          ft.ttfb.targets.map((t) => [t.name, fmt(t.first.p50Ms), fmt(t.first.p99Ms), t.name === 'direct' ? '—' : signed(round3(t.first.p50Ms - direct)), fmt(t.total.p50Ms), String(t.first.count), String(t.errors)]),
         ),
         '',
       );
