@@ -8,10 +8,7 @@
  * one background burst or collection on the shared machine moves its p50 (one run read Keel's failover
  * route, which does more per request, 0.23 ms faster than the single route measured a minute earlier).
  * `oneAtATimeInTurns` times the simulator, the bare proxy and Keel alternately in short rounds, so all
- * three see the same moments of the machine; the TTFB target and the one-connection latency targets read
- * it. The one-connection cells measure the three a minute or more apart, and one run read the simulator's
- * own CPU per answer 44 % higher in Keel's cell than in the bare proxy's: the machine, not the proxy, had
- * moved, and the cell's added latency with it.
+ * three see the same moments of the machine; the TTFB target reads it (floor-turns.ts).
  */
 import { Client } from 'undici';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
