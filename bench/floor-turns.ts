@@ -19,7 +19,7 @@ import { inTurns, median, ratiosOf, type BurstTarget } from './interleave.js';
 import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { oneAtATimeInTurns, type OneAtATimeTurns } from './ttfb.js';
+import { ttfbInTurns, type TtfbTurnsResult } from './ttfb.js';
 
 export interface FloorTurnsRow {
   mode: Mode;
@@ -41,7 +41,7 @@ export interface FloorTurnsResult {
   /** Latency added over the simulator at one connection, per mode, in turns. */
   latency?: LatencyTurnsRow[];
   /** Streaming time to first byte (and whole stream) of the simulator (`direct`), the bare proxy (`bare`) and Keel (`keel`), in turns. */
-  ttfb?: OneAtATimeTurns;
+  ttfb?: TtfbTurnsResult;
 }
 
 const TTFB_PER_ROUND = 100; // streams per target per round: ~0.1 s each, so a round spans well under a second
@@ -87,7 +87,7 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
       row.cpuRatio = r2(median(ratiosOf(row.bareUs, row.keelUs)));
     }
     const latency = await latencyInTurns([{ name: 'direct', url: sim.url, pid: sim.child.pid }, ...targets], rounds);
-    const ttfb = await oneAtATimeInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], 'stream', rounds, TTFB_PER_ROUND);
+    const ttfb = await ttfbInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], rounds, TTFB_PER_ROUND);
     return { rounds, burstS, connections, rows, latency, ttfb };
   } finally {
     await Promise.all(started.map((p) => p.stop()));

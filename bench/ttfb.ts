@@ -1,18 +1,18 @@
 /**
- * One request at a time on one keep-alive connection (undici Client), timed from sending the request to
- * the first body chunk and to the end of the answer. A gateway that buffered a stream, or waited for more
- * than the first event, shows in the first and not in autocannon's whole-response latency. Bounded by a
- * count and by a wall-clock limit.
+ * Time to first byte of streamed answers: one keep-alive connection (undici Client), one streamed request
+ * at a time, timing from sending the request to the first body chunk, and to the end of the stream. A
+ * gateway that buffered a stream, or waited for more than the first event, shows here and not in
+ * autocannon's whole-response latency. Bounded by a count and by a wall-clock limit.
  *
- * `measureTtfb` times one server's streams for a scenario's row: 500 streams take under half a second, so
- * one background burst or collection on the shared machine moves its p50 (one run read Keel's failover
- * route, which does more per request, 0.23 ms faster than the single route measured a minute earlier).
- * `oneAtATimeInTurns` times the simulator, the bare proxy and Keel alternately in short rounds, so all
- * three see the same moments of the machine; the TTFB target reads it (floor-turns.ts).
+ * `measureTtfb` times one server for a scenario's row: 500 streams take under half a second, so one
+ * background burst or collection on the shared machine moves its p50 (one run read Keel's failover route,
+ * which does more per request, 0.23 ms faster than the single route measured a minute earlier).
+ * `ttfbInTurns` times the simulator, the bare proxy and Keel alternately in short rounds, so all three
+ * see the same moments of the machine; the TTFB target reads it.
  */
 import { Client } from 'undici';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
-import { OPENAI_CALL, type ClientCall, type Mode } from './requests.js';
+import { OPENAI_CALL, type ClientCall } from './requests.js';
 
 export interface TtfbResult {
   /** Request sent → first body chunk. */
@@ -23,10 +23,10 @@ export interface TtfbResult {
 }
 
 const WARMUP_REQUESTS = 50; // not recorded: the connection and both ends' JIT warm up
-const TIME_LIMIT_MS = 30_000; // an answer here takes well under a millisecond or two; 30 s means trouble
+const TIME_LIMIT_MS = 30_000; // a stream here takes well under a millisecond or two; 30 s means trouble
 
-/** One request's first-byte and whole-answer times, or undefined when it failed or came back incomplete. */
-async function timeOne(client: Client, call: ClientCall, mode: Mode, body: string): Promise<{ firstMs: number; totalMs: number } | undefined> {
+/** One streamed request's first-byte and whole-stream times, or undefined when it failed or came back incomplete. */
+async function timeOneStream(client: Client, call: ClientCall, body: string): Promise<{ firstMs: number; totalMs: number } | undefined> {
   const startedAt = performance.now();
   let firstAt = Number.NaN;
   let text = '';
@@ -42,7 +42,7 @@ async function timeOne(client: Client, call: ClientCall, mode: Mode, body: strin
     return undefined;
   }
   const endAt = performance.now();
-  return call.isComplete(mode, status, text) ? { firstMs: firstAt - startedAt, totalMs: endAt - startedAt } : undefined;
+  return call.isComplete('stream', status, text) ? { firstMs: firstAt - startedAt, totalMs: endAt - startedAt } : undefined;
 }
 
 export async function measureTtfb(origin: string, count: number, model?: string, call: ClientCall = OPENAI_CALL): Promise<TtfbResult> {
@@ -54,7 +54,7 @@ export async function measureTtfb(origin: string, count: number, model?: string,
   const deadline = Date.now() + TIME_LIMIT_MS;
   try {
     for (let i = 0; i < WARMUP_REQUESTS + count && Date.now() < deadline; i++) {
-      const timed = await timeOne(client, call, 'stream', body);
+      const timed = await timeOneStream(client, call, body);
       if (timed === undefined) errors += 1;
       else if (i >= WARMUP_REQUESTS) {
         ttfb.record(timed.firstMs);
@@ -67,34 +67,33 @@ export async function measureTtfb(origin: string, count: number, model?: string,
   return { ttfb: ttfb.summary(), total: total.summary(), errors };
 }
 
-export interface TurnsTarget {
+export interface TtfbTurnsTarget {
   name: string;
   url: string;
 }
 
-export interface OneAtATimeTurns {
-  mode: Mode;
+export interface TtfbTurnsResult {
   rounds: number;
   perRound: number;
-  /** Per target, in the order given, every round's samples pooled: to the first body chunk, and to the answer's end. */
+  /** Per target, in the order given, every round's samples pooled: to the first body chunk, and to the stream's end. */
   targets: Array<{ name: string; first: LatencySummary; total: LatencySummary; errors: number }>;
 }
 
 /**
- * The targets one request at a time, in turns: each gets its own keep-alive connection and warm-up, then
- * every round each target in turn answers `perRound` requests, the order rotating by one each round.
+ * The targets' TTFB in turns: each gets its own keep-alive connection and warm-up, then every round each
+ * target in turn streams `perRound` requests, the order rotating by one each round.
  */
-export async function oneAtATimeInTurns(targets: TurnsTarget[], mode: Mode, rounds: number, perRound: number, call: ClientCall = OPENAI_CALL): Promise<OneAtATimeTurns> {
-  const body = call.body(mode);
+export async function ttfbInTurns(targets: TtfbTurnsTarget[], rounds: number, perRound: number, call: ClientCall = OPENAI_CALL): Promise<TtfbTurnsResult> {
+  const body = call.body('stream');
   const sides = targets.map((t) => ({ ...t, client: new Client(t.url, { pipelining: 1 }), first: new LatencyRecorder(), total: new LatencyRecorder(), errors: 0 }));
   const deadline = Date.now() + TIME_LIMIT_MS;
   try {
-    for (const side of sides) for (let i = 0; i < WARMUP_REQUESTS; i++) await timeOne(side.client, call, mode, body);
+    for (const side of sides) for (let i = 0; i < WARMUP_REQUESTS; i++) await timeOneStream(side.client, call, body);
     for (let round = 0; round < rounds && Date.now() < deadline; round++) {
       for (let k = 0; k < sides.length; k++) {
         const side = sides[(round + k) % sides.length]!;
         for (let i = 0; i < perRound; i++) {
-          const timed = await timeOne(side.client, call, mode, body);
+          const timed = await timeOneStream(side.client, call, body);
           if (timed === undefined) side.errors += 1;
           else {
             side.first.record(timed.firstMs);
@@ -106,5 +105,5 @@ export async function oneAtATimeInTurns(targets: TurnsTarget[], mode: Mode, roun
   } finally {
     await Promise.all(sides.map((s) => s.client.close()));
   }
-  return { mode, rounds, perRound, targets: sides.map((s) => ({ name: s.name, first: s.first.summary(), total: s.total.summary(), errors: s.errors })) };
+  return { rounds, perRound, targets: sides.map((s) => ({ name: s.name, first: s.first.summary(), total: s.total.summary(), errors: s.errors })) };
 }

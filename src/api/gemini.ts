@@ -74,9 +74,9 @@ async function answerGeminiCountTokens(req: ApiRequest, router: Router, model: s
     return { path: COUNT_TOKENS_PATH, headers, body: Buffer.from(JSON.stringify(body)), classifyError: classifyAnthropicError };
   };
   const forwarded = await forwardJson(req, router, { route: route.name, candidates, prepare, answer: z.union([geminiCount, countTokensAnswer]), clientFormat: 'gemini' });
-  const answer: unknown = JSON.parse(forwarded.body.toString('utf8'));
-  const anthropic = countTokensAnswer.safeParse(answer);
-  const totalTokens = anthropic.success ? anthropic.data.input_tokens : geminiCount.parse(answer).totalTokens;
+  // Read once, by the union that validated it: Anthropic's count is `input_tokens`, Gemini's `totalTokens`.
+  const { answer } = forwarded;
+  const totalTokens = 'input_tokens' in answer ? answer.input_tokens : answer.totalTokens;
   req.trail.route = route.name;
   req.trail.deployment = forwarded.deployment.id;
   req.trail.attempts = forwarded.attempts.length;

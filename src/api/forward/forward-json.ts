@@ -54,16 +54,18 @@ export function passthroughCall(req: ApiRequest, deployment: Deployment, call: O
   return { ...call, body: swapModel(req.body, deployment.model) };
 }
 
-export interface Forwarded {
+/** The answer: its bytes as the provider sent them, and as its schema read them. */
+export interface Forwarded<T = unknown> {
   deployment: Deployment;
   body: Buffer;
+  answer: T;
   attempts: AttemptRecord[];
 }
 
 /** Outcomes that say nothing bad of the deployment and would fail the same anywhere: stop at once. */
 const FINAL: ReadonlySet<Outcome> = new Set<Outcome>(['bad_request', 'auth', 'context_length', 'content_filter']);
 
-export async function forwardJson<T>(req: ApiRequest, router: Router, spec: ForwardSpec<T>): Promise<Forwarded> {
+export async function forwardJson<T>(req: ApiRequest, router: Router, spec: ForwardSpec<T>): Promise<Forwarded<T>> {
   const startedAtMs = Date.now();
   const attempts: AttemptRecord[] = [];
   try {
@@ -94,7 +96,7 @@ function settle(req: ApiRequest, spec: Pick<ForwardSpec, 'route' | 'clientFormat
   });
 }
 
-async function forwardAttempts<T>(req: ApiRequest, router: Router, spec: ForwardSpec<T>, attempts: AttemptRecord[]): Promise<Forwarded> {
+async function forwardAttempts<T>(req: ApiRequest, router: Router, spec: ForwardSpec<T>, attempts: AttemptRecord[]): Promise<Forwarded<T>> {
   const skipped: string[] = [];
   let last: UpstreamFailure | undefined;
   for (const deployment of spec.candidates) {
@@ -118,7 +120,7 @@ async function forwardAttempts<T>(req: ApiRequest, router: Router, spec: Forward
     if (usage !== undefined) record.usage = usage;
     attempts.push(record);
     router.events.emit('attempt', record);
-    if (result.failure === undefined) return { deployment, body: result.body, attempts };
+    if (result.failure === undefined) return { deployment, body: result.body, answer: result.answer, attempts };
     last = result.failure;
     if (FINAL.has(last.outcome)) break;
   }
