@@ -54,4 +54,22 @@ describe('SharedHealth', () => {
     expect(seenByA.at(-1)).toMatchObject({ deployment: 'd1', outcome: 'ok', latencyMs: 3, ttftMs: 1 });
     detach();
   });
+
+  it('keeps the newest outcomes while Redis is away, dropping the older half of a full batch at once', async () => {
+    const away = new SharedHealth({ redis: 'redis://127.0.0.1:1', prefix, deploymentIds: ['d1'], record: () => undefined });
+    const events = new TypedEmitter<{ attempt: HealthAttempt }>();
+    const detach = away.attach({ on: (name, listener) => events.on(name, listener) });
+    const startedAtMs = Date.now();
+    const emit = (n: number): void => {
+      for (let i = 0; i < n; i++) events.emit('attempt', { deployment: 'd1', requestId: `away_${i}`, outcome: 'ok', startedAtMs, latencyMs: 3 });
+    };
+    emit(5_000); // a full batch, which cannot leave
+    expect(away.stats.dropped).toBe(0);
+    emit(1); // the next outcome makes room by dropping the older half
+    expect(away.stats.dropped).toBe(2_500);
+    emit(2_499); // the batch is full again, and nothing more was dropped
+    expect(away.stats.dropped).toBe(2_500);
+    detach();
+    await away.close();
+  });
 });

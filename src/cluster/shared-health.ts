@@ -15,8 +15,9 @@ import { SHARED_REDIS_DEFAULTS, closeSharedRedis, openSharedRedis } from './redi
 
 const PUBLISH_EVERY_MS = 1_000; // a second of lag is well inside the detector's sustain period
 // A batch is published when it reaches this size, before its second is up; while Redis is down it is the
-// bound on memory: older outcomes are dropped, then counted.
+// bound on memory: when it is full the older half is dropped, and counted.
 const MAX_BATCH = 5_000;
+const DROP_WHEN_FULL = MAX_BATCH / 2;
 
 const batchSchema = z.object({
   origin: z.string(),
@@ -56,11 +57,11 @@ class PendingOutcomes {
     this.times.push(startedAtMs, latencyMs, ttftMs ?? Number.NaN);
   }
 
-  /** Drops the oldest outcome. */
-  shift(): void {
-    this.deployments.shift();
-    this.outcomes.shift();
-    this.times.splice(0, 3);
+  /** Drops the `count` oldest outcomes, in one move of each column. */
+  dropOldest(count: number): void {
+    this.deployments.splice(0, count);
+    this.outcomes.splice(0, count);
+    this.times.splice(0, 3 * count);
   }
 
   /** Every outcome as published, and empties the columns. */
@@ -123,8 +124,10 @@ export class SharedHealth {
       if (this.pending.length >= MAX_BATCH) {
         this.flush();
         if (this.pending.length >= MAX_BATCH) {
-          this.pending.shift();
-          this.stats.dropped += 1;
+          // Redis is away: the older half goes at once. Dropping one per attempt moved every column on
+          // each attempt, thousands of entries on the request path for as long as Redis stayed away.
+          this.pending.dropOldest(DROP_WHEN_FULL);
+          this.stats.dropped += DROP_WHEN_FULL;
         }
       }
       this.pending.push(a.deployment, a.outcome, a.startedAtMs, a.latencyMs, a.ttftMs);
