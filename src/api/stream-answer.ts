@@ -7,7 +7,7 @@
  * signal left. The dispatch is released (`done`) when the answer has been delivered or abandoned.
  */
 import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
-import { isPullable, pullerOf, WAIT, type Pullable } from '../core/pull-stream.js';
+import { DONE, isPullable, pullerOf, RETURNED, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
 import { SSE_HEADERS, type SseFrame as Frame } from '../server/sse-writer.js';
@@ -49,8 +49,6 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
   // trailHeaders' object is fresh: completed in place rather than spread into another.
   return { status: 200, headers: Object.assign(trailHeaders(result), SSE_HEADERS), body: new SurfaceFrames(client, result, answer.items, surface) };
 }
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;
 
@@ -134,11 +132,13 @@ class SurfaceFrames implements AsyncIterableIterator<Frame>, Pullable<Frame> {
     return DONE;
   }
 
-  async return(): Promise<IteratorResult<Frame, undefined>> {
-    if (!this.settled) {
-      await (this.started ? this.items.return(undefined) : closeStream(this.items)).catch(() => undefined);
-      this.settle();
-    }
+  return(): Promise<IteratorResult<Frame, undefined>> {
+    return this.settled ? RETURNED : this.close();
+  }
+
+  private async close(): Promise<IteratorResult<Frame, undefined>> {
+    await (this.started ? this.items.return(undefined) : closeStream(this.items)).catch(() => undefined);
+    this.settle();
     return DONE;
   }
 

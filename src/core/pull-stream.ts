@@ -12,6 +12,12 @@
  * a layer over it says so with `pullable`.
  */
 
+/** An iterator's end: one object for every stream (it holds nothing). */
+export const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** `return()`'s answer when it has nothing left to wait for: one settled promise for every stream, not one each. */
+export const RETURNED: Promise<IteratorReturnResult<undefined>> = Promise.resolve(DONE);
+
 /** `pull`'s answer when nothing is ready yet. */
 export const WAIT: unique symbol = Symbol('wait');
 

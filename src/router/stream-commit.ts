@@ -8,7 +8,7 @@ import type { ChatResponse, Usage } from '../core/chat-response.js';
 import { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { Clock } from '../core/clock.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
-import { closeSoon, isPullable, pullerOf, WAIT, type Pullable } from '../core/pull-stream.js';
+import { closeSoon, DONE, isPullable, pullerOf, RETURNED, WAIT, type Pullable } from '../core/pull-stream.js';
 
 /**
  * A committed stream: `head`, the items read until it showed something, then `rest`, the upstream from
@@ -28,10 +28,12 @@ function showsContent(item: StreamItem): boolean {
 
 export async function commitStream(items: AsyncGenerator<StreamItem, void, undefined>): Promise<StreamCommit> {
   const head: StreamItem[] = [];
+  // Pulled when it can be: the first events are usually there already, and then no promise is made for them.
+  const puller = isPullable<StreamItem>(items) ? items : undefined;
   for (;;) {
-    const next = await items.next();
-    if (next.done === true) return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended without an answer' } };
-    const item = next.value;
+    let item = puller === undefined ? await nextItem(items) : pulledItem(puller);
+    if (item instanceof Promise) item = await item;
+    if (item === undefined) return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended without an answer' } };
     if (item.kind === 'failure') {
       await items.return(undefined);
       return { kind: 'failure', failure: item.failure };
@@ -40,6 +42,21 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
     if (showsContent(item)) break;
   }
   return { kind: 'stream', head, rest: items };
+}
+
+async function nextItem(items: AsyncGenerator<StreamItem, void, undefined>): Promise<StreamItem | undefined> {
+  const next = await items.next();
+  return next.done === true ? undefined : next.value;
+}
+
+/** The next item, at once when one is ready (no promise), else once the stream says one may be. */
+function pulledItem(items: Pullable<StreamItem>): StreamItem | undefined | Promise<StreamItem | undefined> {
+  const item = items.pull();
+  if (item !== WAIT) return item;
+  return new Promise<void>((resolve) => items.onReady(resolve)).then(() => {
+    items.onReady(undefined);
+    return pulledItem(items);
+  });
 }
 
 /**
@@ -106,8 +123,6 @@ export function observeEnd(
 ): AsyncGenerator<StreamItem, void, undefined> {
   return 'rest' in stream ? new ObservedStream(stream.head, stream.rest, onEnd, gaps) : new ObservedStream([], stream, onEnd, gaps);
 }
-
-const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
 
 /**
  * `observeEnd`'s stream: one object on every committed stream's path, rather than a generator with its
@@ -186,8 +201,11 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
     return { done: false, value: item };
   }
 
-  async return(): Promise<IteratorResult<StreamItem, void>> {
-    if (this.closed) return DONE;
+  return(): Promise<IteratorResult<StreamItem, void>> {
+    return this.closed ? RETURNED : this.close();
+  }
+
+  private async close(): Promise<IteratorResult<StreamItem, void>> {
     this.closed = true;
     if (!this.reported) this.onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, this.usage);
     await this.rest.return(undefined);

@@ -20,7 +20,7 @@ import { createParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { StreamEvent } from '../../core/chat-response.js';
-import { WAIT, type Pullable } from '../../core/pull-stream.js';
+import { DONE, RETURNED, WAIT, type Pullable } from '../../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../types.js';
 import { DataBatch } from './data-batch.js';
 import { VerbatimBytes } from './verbatim-bytes.js';
@@ -117,7 +117,6 @@ export function readFramedItems(body: Readable, options: StreamReadOptions, watc
   return new UpstreamItems(body, options, watch, framing);
 }
 
-const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
 const END: StreamItem = { kind: 'end' };
 
 function cut(message: string): StreamItem {
@@ -207,11 +206,11 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined>, Pull
     }
   }
 
-  async return(): Promise<IteratorResult<StreamItem, void>> {
+  return(): Promise<IteratorResult<StreamItem, void>> {
     this.ready = [];
     this.release();
     this.signal(); // a `next` still waiting returns done
-    return DONE;
+    return RETURNED;
   }
 
   async throw(err: unknown): Promise<IteratorResult<StreamItem, void>> {

@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChunkMemo, scanOpenAIChunk } from './openai-chunk-scan.js';
+import { ChunkMemo, scanTextChunk, scanWholeChunk } from './openai-chunk-scan.js';
 import { OpenAIStreamDecoder } from './openai-stream-decoder.js';
 import { readOpenAIChunk, type OpenAIChunkView } from './openai-wire-check.js';
+
+/** Both scans, as the decoder takes them: the memo's text chunk first, then the chunk read whole. */
+function scanOpenAIChunk(text: string, memo: ChunkMemo): OpenAIChunkView | undefined {
+  const content = scanTextChunk(text, memo);
+  if (content === undefined) return scanWholeChunk(text, memo);
+  return { choices: [{ index: 0, delta: { content }, finish_reason: null }] };
+}
 
 /** What the stream decoder reads of a chunk: a scan must agree with the full parse on exactly this. */
 function used(chunk: OpenAIChunkView): unknown {

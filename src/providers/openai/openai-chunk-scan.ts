@@ -122,15 +122,15 @@ export class ChunkMemo {
   textTail = '';
 }
 
-/** A text-only chunk that `memo`'s text chunk spells with another string, read; undefined when it is not one. */
-function readTextChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefined {
+/** The text of a text-only chunk that `memo`'s text chunk spells with another string; undefined when it is not one. */
+function readTextChunk(s: ChunkScanner, memo: ChunkMemo): string | undefined {
   const { textHead: head, textTail: tail } = memo;
   const t = s.t;
   const tailAt = t.length - tail.length;
   if (head.length === 0 || tailAt <= head.length || t.slice(0, head.length) !== head || t.slice(tailAt) !== tail) return undefined;
   s.pos = head.length;
   if (!s.nullableString() || s.pos !== tailAt || s.value === null) return undefined;
-  return { choices: [{ index: 0, delta: { content: s.value }, finish_reason: null }] };
+  return s.value;
 }
 
 /** `chunk` (read whole from `s`) is one choice whose delta is only text: its text is all a like chunk varies. */
@@ -219,17 +219,22 @@ function readChunk(s: ChunkScanner, memo: ChunkMemo): OpenAIChunkView | undefine
 const scanner = new ChunkScanner();
 
 /**
- * The chunk's choices (index, delta text, finish reason) when `text` is a chunk this scan can read, as
- * `readOpenAIChunk(JSON.parse(text))` would give them; undefined when the full parse must decide.
- * `memo` is the stream's own (see `ChunkMemo`).
+ * The text of `text` when it is a chunk of the stream's common kind (one choice, index 0, whose delta is
+ * only that text, no finish): what `memo` learned such a chunk to be, around another string. This is
+ * most chunks of a stream, and the decoder reads them through here with nothing built but the string.
+ * Undefined when it is not one: `scanWholeChunk` then reads it.
  */
-export function scanOpenAIChunk(text: string, memo: ChunkMemo): OpenAIChunkView | undefined {
+export function scanTextChunk(text: string, memo: ChunkMemo): string | undefined {
   scanner.reset(text);
-  let chunk = readTextChunk(scanner, memo);
-  if (chunk === undefined) {
-    scanner.reset(text);
-    chunk = readChunk(scanner, memo);
-  }
+  const content = readTextChunk(scanner, memo);
+  scanner.reset('');
+  return content;
+}
+
+/** The chunk read whole (not as the memo's text chunk); undefined when the full parse must decide. */
+export function scanWholeChunk(text: string, memo: ChunkMemo): OpenAIChunkView | undefined {
+  scanner.reset(text);
+  const chunk = readChunk(scanner, memo);
   scanner.reset('');
   return chunk;
 }

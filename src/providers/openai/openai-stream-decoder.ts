@@ -13,7 +13,7 @@ import { safeMessage } from '../http/upstream-request.js';
 import { decodeOpenAIUsage } from './decode-openai-response.js';
 import { isOpenAIQuotaExhausted } from './openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
-import { ChunkMemo, scanOpenAIChunk } from './openai-chunk-scan.js';
+import { ChunkMemo, scanTextChunk, scanWholeChunk } from './openai-chunk-scan.js';
 import { readOpenAIChunk, type OpenAIChunkDelta, type OpenAIChunkView } from './openai-wire-check.js';
 import { openaiErrorBody } from './openai-wire.js';
 
@@ -52,7 +52,12 @@ export class OpenAIStreamDecoder {
     // the answer opens, each chunk meets a new memo and so is read whole, id, model and created included:
     // with an earlier chunk's memo (Azure's choice-less first chunk) it could be read from its choices on.
     if (!this.started) this.memo = new ChunkMemo();
-    let chunk = scanOpenAIChunk(data, this.memo!);
+    else {
+      // Most of a stream: a chunk of text alone, read as its one string.
+      const text = scanTextChunk(data, this.memo!);
+      if (text !== undefined) return { events: text === '' ? [] : [{ type: 'text_delta', index: (this.textBlock ??= this.nextBlock++), text }], raw: `data: ${data}\n\n` };
+    }
+    let chunk = scanWholeChunk(data, this.memo!);
     if (chunk === undefined) {
       const parsed = this.parse(data);
       if ('rejected' in parsed) return parsed.rejected;
