@@ -56,6 +56,41 @@ describe('AttemptClock', () => {
     expect(attempt.signal.aborted).toBe(false);
   });
 
+  it('keeps one timer for an answer that comes in time, and still keeps every later deadline when the headers came', async () => {
+    const { clock, attempt, log } = start({ headersOverdueMs: 300, firstTokenOverdueMs: 1_000 });
+    const armed: number[] = [];
+    const setTimer = clock.setTimer.bind(clock);
+    clock.setTimer = (ms, fire) => (armed.push(ms), setTimer(ms, fire));
+    clock.advance(200);
+    attempt.markHeaders();
+    clock.advance(100);
+    await settle();
+    // The headers' deadline passed after they came: nothing is overdue, the first token's deadline stands.
+    expect(log).toEqual([]);
+    clock.advance(699);
+    await settle();
+    expect(log).toEqual([]);
+    clock.advance(1);
+    await settle();
+    expect(log).toEqual(['overdue at 1000']);
+    // The timer armed at the start fired early (at 300) and armed the rest from there: 700 ms, then 9,000.
+    expect(armed).toEqual([700, 9_000]);
+
+    const quick = start({ headersOverdueMs: 300, firstTokenOverdueMs: 1_000 });
+    const quickArmed: number[] = [];
+    const quickSet = quick.clock.setTimer.bind(quick.clock);
+    quick.clock.setTimer = (ms, fire) => (quickArmed.push(ms), quickSet(ms, fire));
+    quick.clock.advance(1);
+    quick.attempt.markHeaders();
+    quick.clock.advance(1);
+    quick.attempt.markFirstToken();
+    quick.attempt.end();
+    expect(quickArmed).toEqual([]); // the constructor's timer (armed before the spy) was the only one
+    quick.clock.advance(60_000);
+    await settle();
+    expect(quick.log).toEqual([]);
+  });
+
   it('without a norm it is never overdue, and the configured limit alone cuts', async () => {
     const { clock, attempt, log } = start({});
     clock.advance(9_999);

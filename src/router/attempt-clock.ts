@@ -98,7 +98,11 @@ export class AttemptClock {
     const { headersOverdue, firstTokenOverdue, cut } = this.pending;
     let next: number | undefined;
     for (const at of [headersOverdue, firstTokenOverdue, cut]) if (at !== undefined && (next === undefined || at < next)) next = at;
-    if (next === this.armedAt) return;
+    // Marks only take deadlines away, so the next one is never earlier than the armed timer: that timer is
+    // kept, and when it fires early `fire` finds nothing due and arms the rest. An answer that comes in
+    // time so costs one timer, not one per mark (each re-arm was a timer of a new duration, and so a new
+    // timer list in node's queue).
+    if (next === this.armedAt || (next !== undefined && this.armedAt !== undefined && next > this.armedAt)) return;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.armedAt = next;
