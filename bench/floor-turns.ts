@@ -10,11 +10,14 @@
  * round, whose median the one-connection latency targets read), and streaming time to first byte (ttfb.ts).
  * The one-connection cells measure the three a minute or more apart: one run read the simulator's own
  * CPU per answer 44 % higher in Keel's cell than in the bare proxy's, so the machine, not the proxy, had
- * moved, and the cell's added latency with it.
+ * moved, and the cell's added latency with it. A third Keel, the failover route with its dead primary's
+ * breaker opened by a warm-up, takes its turn in the same busy rounds: the breaker target compares it with
+ * the healthy Keel of the same round (the cells, minutes apart, once read 0.82× on a run whose rounds
+ * agree on a few per cent).
  */
 import { startBareProxyProcess } from './bare-proxy-process.js';
 import type { ServerProcess } from './child-process.js';
-import { singleConfig } from './failover.js';
+import { failoverConfig, openPrimaryBreaker, singleConfig, startDeadPrimary, type BreakerWarmup } from './failover.js';
 import { inTurns, median, ratiosOf, type BurstTarget } from './interleave.js';
 import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
@@ -31,6 +34,10 @@ export interface FloorTurnsRow {
   rpsRatio: number;
   /** Median of the rounds' bare ÷ Keel CPU per answer: above 1 when Keel spends less. */
   cpuRatio: number;
+  /** The failover route's requests per second, its primary's breaker open, per round. */
+  failoverRps: number[];
+  /** Median of the rounds' failover route ÷ healthy Keel requests per second. */
+  failoverRatio: number;
 }
 
 export interface FloorTurnsResult {
@@ -38,6 +45,8 @@ export interface FloorTurnsResult {
   burstS: number;
   connections: number;
   rows: FloorTurnsRow[];
+  /** How the failover route's breaker was opened before the rounds (its figures count only when it was). */
+  failoverWarmup?: BreakerWarmup;
   /** Latency added over the simulator at one connection, per mode, in turns. */
   latency?: LatencyTurnsRow[];
   /** Streaming time to first byte (and whole stream) of the simulator (`direct`), the bare proxy (`bare`) and Keel (`keel`), in turns. */
@@ -67,30 +76,38 @@ const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 export async function runFloorTurns(rounds: number, burstS: number, connections: number): Promise<FloorTurnsResult> {
   const sim = await startSimulatorProcess('simulator', { tokenDelayMs: 0 });
+  const dead = await startDeadPrimary();
   const started: ServerProcess[] = [];
   try {
     const bare = await startBareProxyProcess(sim.url, { name: 'bare-turns' });
     started.push(bare);
     const keel = await startKeelProcess('keel-turns', singleConfig(sim.url));
     started.push(keel);
-    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN }));
+    const failover = await startKeelProcess('keel-failover-turns', failoverConfig(sim.url, dead));
+    started.push(failover);
+    const failoverWarmup = await openPrimaryBreaker(failover.url);
+    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN, failoverRps: [], failoverRatio: Number.NaN }));
     const targets = [bare, keel].map((p) => ({ name: p.name, url: p.url, pid: p.child.pid }));
-    await inTurns(targets, { rounds, burstS, connections, label: 'Keel and the bare proxy in turns' }, (mode, [b, k]) => {
+    const busy = [...targets, { name: failover.name, url: failover.url, pid: failover.child.pid }];
+    await inTurns(busy, { rounds, burstS, connections, label: 'Keel and the bare proxy in turns' }, (mode, [b, k, f]) => {
       const row = rows.find((r) => r.mode === mode)!;
       row.bareRps.push(Math.round(b!.rps));
       row.keelRps.push(Math.round(k!.rps));
       row.bareUs.push(Math.round(b!.cpuUsPerAnswer));
       row.keelUs.push(Math.round(k!.cpuUsPerAnswer));
+      row.failoverRps.push(Math.round(f!.rps));
     });
     for (const row of rows) {
       row.rpsRatio = r2(median(ratiosOf(row.keelRps, row.bareRps)));
       row.cpuRatio = r2(median(ratiosOf(row.bareUs, row.keelUs)));
+      row.failoverRatio = r2(median(ratiosOf(row.failoverRps, row.keelRps)));
     }
     const latency = await latencyInTurns([{ name: 'direct', url: sim.url, pid: sim.child.pid }, ...targets], rounds);
     const ttfb = await ttfbInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], rounds, TTFB_PER_ROUND);
-    return { rounds, burstS, connections, rows, latency, ttfb };
+    return { rounds, burstS, connections, rows, failoverWarmup, latency, ttfb };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
+    await dead.close();
     await sim.stop();
   }
 }

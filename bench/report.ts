@@ -141,14 +141,17 @@ export function renderMarkdown(r: BenchResult): string {
     out.push('## Keel and the bare proxy in turns', '');
     out.push(
       `The bare proxy and Keel (one deployment) run side by side against one simulator and take turns: ${ft.rounds} rounds of ${ft.burstS} s bursts at ${ft.connections} connections, ` +
-        'alternating which goes first, so both see the same drift of the machine. The throughput targets read the median of the per-round ratios.',
+        'alternating which goes first, so both see the same drift of the machine. The throughput targets read the median of the per-round ratios. ' +
+        "A third Keel, the failover route with its dead primary's breaker open, takes a turn in each round: the breaker targets read its median ratio to the healthy Keel.",
       '',
     );
+    const w = ft.failoverWarmup;
+    if (w !== undefined) out.push(`Its breaker warm-up: ${w.requests} requests in ${(w.elapsedMs / 1000).toFixed(1)} s, ${w.primaryAttempts} refused attempts on the primary; breaker ${w.open ? 'open' : 'NOT open'} before the rounds.`, '');
     const each = (xs: number[]): string => xs.join(' ');
     out.push(
       table(
-        ['mode', 'bare req/s per round', 'Keel req/s per round', 'Keel ÷ bare req/s (median)', 'bare CPU µs/answer per round', 'Keel CPU µs/answer per round', 'bare ÷ Keel CPU (median)'],
-        ft.rows.map((row) => [row.mode, each(row.bareRps), each(row.keelRps), fmt(row.rpsRatio, 2), each(row.bareUs), each(row.keelUs), fmt(row.cpuRatio, 2)]),
+        ['mode', 'bare req/s per round', 'Keel req/s per round', 'Keel ÷ bare req/s (median)', 'bare CPU µs/answer per round', 'Keel CPU µs/answer per round', 'bare ÷ Keel CPU (median)', 'breaker-open Keel req/s per round', 'breaker open ÷ Keel req/s (median)'],
+        ft.rows.map((row) => [row.mode, each(row.bareRps), each(row.keelRps), fmt(row.rpsRatio, 2), each(row.bareUs), each(row.keelUs), fmt(row.cpuRatio, 2), each(row.failoverRps), fmt(row.failoverRatio, 2)]),
       ),
       '',
     );

@@ -72,9 +72,7 @@ export function checkTargets(scenarios: ScenarioResult[], connections: number[],
     checks.push(inTurnsOrCells(cells('p99', TARGETS.addedP99Ms), inTurnsOf('p99'), TARGETS.addedP99Ms, 'cells'));
   }
   checks.push(ttfbCheck(scenarios, turns));
-  for (const mode of MODES) {
-    checks.push(ratioCheck(`breaker open ≥ ${TARGETS.failoverVsSingleRps}× healthy single req/s (${mode}, ${load} conns)`, cellOf(scenarios, 'keel-failover', mode, load), cellOf(scenarios, 'keel', mode, load), TARGETS.failoverVsSingleRps));
-  }
+  checks.push(...breakerChecks(scenarios, load, turns));
   const failover = scenarios.find((s) => s.name === 'keel-failover');
   if (failover !== undefined && failover.cells.length > 0) {
     const attempts = failover.cells.reduce((sum, c) => sum + (c.primaryAttempts ?? 0), 0);
@@ -110,9 +108,7 @@ export function checkTargets(scenarios: ScenarioResult[], connections: number[],
  */
 function floorChecks(scenarios: ScenarioResult[], load: number, turns: FloorTurnsResult | undefined): TargetCheck[] {
   const min = TARGETS.keelVsBareRps;
-  /** The cells' check, decided by the rounds in turns when there are any. */
-  const inTurns = (cells: TargetCheck, turned: { rounds: number; text: string; ratio: number } | undefined): TargetCheck =>
-    turned === undefined ? cells : { ...cells, measured: `median of ${turned.rounds} rounds in turns: ${turned.text} = ${turned.ratio}× (cells: ${cells.measured})`, pass: turned.ratio >= min };
+  const inTurns = (cells: TargetCheck, turned: RatioInTurns | undefined): TargetCheck => ratioInTurnsOrCells(cells, turned, min);
   const checks: TargetCheck[] = [];
   for (const mode of MODES) {
     const keel = cellOf(scenarios, 'keel', mode, load);
@@ -126,6 +122,32 @@ function floorChecks(scenarios: ScenarioResult[], load: number, turns: FloorTurn
     checks.push(inTurns(cpu, row && { rounds, text: `${median(row.bareUs)} / ${median(row.keelUs)} µs`, ratio: row.cpuRatio }));
   }
   return checks;
+}
+
+/**
+ * The failover route, its primary's breaker open, against the healthy single deployment: from the busy
+ * rounds in turns when the run has them and the warm-up opened the breaker, the cells' figure beside it.
+ */
+function breakerChecks(scenarios: ScenarioResult[], load: number, turns: FloorTurnsResult | undefined): TargetCheck[] {
+  const min = TARGETS.failoverVsSingleRps;
+  return MODES.map((mode) => {
+    const cells = ratioCheck(`breaker open ≥ ${min}× healthy single req/s (${mode}, ${load} conns)`, cellOf(scenarios, 'keel-failover', mode, load), cellOf(scenarios, 'keel', mode, load), min);
+    const row = turns?.failoverWarmup?.open === true ? turns.rows.find((r) => r.mode === mode) : undefined;
+    const turned = row === undefined || Number.isNaN(row.failoverRatio) ? undefined : { rounds: row.failoverRps.length, text: `${median(row.failoverRps)} / ${median(row.keelRps)} req/s`, ratio: row.failoverRatio };
+    return ratioInTurnsOrCells(cells, turned, min);
+  });
+}
+
+interface RatioInTurns {
+  rounds: number;
+  text: string;
+  ratio: number;
+}
+
+/** The cells' ratio check, decided by the median of the rounds in turns when there are any. */
+function ratioInTurnsOrCells(cells: TargetCheck, turned: RatioInTurns | undefined, min: number): TargetCheck {
+  if (turned === undefined) return cells;
+  return { ...cells, measured: `median of ${turned.rounds} rounds in turns: ${turned.text} = ${turned.ratio}× (cells: ${cells.measured})`, pass: turned.ratio >= min };
 }
 
 /**
