@@ -10,6 +10,7 @@ import { compare, median, roundRatios, variantComparison } from './interleave.js
 import type { FeatureCostResult, FeatureCostRow } from './results.js';
 import { startSimulatorProcess } from './simulator-process.js';
 import type { VariantName } from './variants.js';
+import { round2 } from './latency.js';
 
 export interface FeatureCostOptions {
   variants: VariantName[];
@@ -17,8 +18,6 @@ export interface FeatureCostOptions {
   burstS: number;
   connections: number;
 }
-
-const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** Runs each variant's pair in turn; a variant that fails (Redis down) is recorded, not fatal. */
 export async function runFeatureCosts(options: FeatureCostOptions): Promise<FeatureCostResult> {
@@ -33,7 +32,7 @@ export async function runFeatureCosts(options: FeatureCostOptions): Promise<Feat
         try {
           for (const row of await compare(c, rounds, burstS, connections)) {
             const ratios = roundRatios(row);
-            const cost: FeatureCostRow = { variant: name, label: row.label, mode: row.mode, baseUs: Math.round(median(row.baseUs)), thisUs: Math.round(median(row.thisUs)), ratio: r2(median(ratios)), ratios: ratios.map(r2) };
+            const cost: FeatureCostRow = { variant: name, label: row.label, mode: row.mode, baseUs: Math.round(median(row.baseUs)), thisUs: Math.round(median(row.thisUs)), ratio: round2(median(ratios)), ratios: ratios.map(round2) };
             result.rows.push(cost);
           }
           result.notes.push(...(c.notes?.() ?? []));

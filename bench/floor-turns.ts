@@ -23,6 +23,7 @@ import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';
 import { ttfbInTurns, type TtfbTurnsResult } from './ttfb.js';
+import { round2, round3 } from './latency.js';
 
 export interface FloorTurnsRow {
   mode: Mode;
@@ -70,10 +71,6 @@ export interface LatencyTurnsRow {
   bareAdded: { p50: number; p99: number };
 }
 
-const r3 = (n: number): number => Math.round(n * 1000) / 1000;
-
-const r2 = (n: number): number => Math.round(n * 100) / 100;
-
 export async function runFloorTurns(rounds: number, burstS: number, connections: number): Promise<FloorTurnsResult> {
   const sim = await startSimulatorProcess('simulator', { tokenDelayMs: 0 });
   const dead = await startDeadPrimary();
@@ -98,9 +95,9 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
       row.failoverRps.push(Math.round(f!.rps));
     });
     for (const row of rows) {
-      row.rpsRatio = r2(median(ratiosOf(row.keelRps, row.bareRps)));
-      row.cpuRatio = r2(median(ratiosOf(row.bareUs, row.keelUs)));
-      row.failoverRatio = r2(median(ratiosOf(row.failoverRps, row.keelRps)));
+      row.rpsRatio = round2(median(ratiosOf(row.keelRps, row.bareRps)));
+      row.cpuRatio = round2(median(ratiosOf(row.bareUs, row.keelUs)));
+      row.failoverRatio = round2(median(ratiosOf(row.failoverRps, row.keelRps)));
     }
     const latency = await latencyInTurns([{ name: 'direct', url: sim.url, pid: sim.child.pid }, ...targets], rounds);
     const ttfb = await ttfbInTurns([{ name: 'direct', url: sim.url }, { name: 'bare', url: bare.url }, { name: 'keel', url: keel.url }], rounds, TTFB_PER_ROUND);
@@ -126,8 +123,8 @@ async function latencyInTurns(targets: BurstTarget[], rounds: number): Promise<L
     });
   });
   const added = (side: LatencyTurnsRow['keel'], direct: LatencyTurnsRow['direct']) => ({
-    p50: r3(median(side.p50.map((v, i) => v - direct.p50[i]!))),
-    p99: r3(median(side.p99.map((v, i) => v - direct.p99[i]!))),
+    p50: round3(median(side.p50.map((v, i) => v - direct.p50[i]!))),
+    p99: round3(median(side.p99.map((v, i) => v - direct.p99[i]!))),
   });
   for (const row of rows) {
     row.keelAdded = added(row.keel, row.direct);

@@ -55,6 +55,10 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[rank]!;
 }
 
+export function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
 export function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
 }

@@ -8,6 +8,7 @@ import { MODES, type Mode } from './requests.js';
 import type { FloorTurnsResult } from './floor-turns.js';
 import { median } from './interleave.js';
 import type { CellResult, FeatureCostResult, ManyStreamsResult, ScenarioResult, TargetCheck } from './results.js';
+import { round2, round3 } from './latency.js';
 
 export const TARGETS = {
   keelVsBareRps: 0.8, // Keel's throughput as a share of the bare proxy's
@@ -21,9 +22,6 @@ export const TARGETS = {
   featureCost: { telemetry: 1.1, keys: 1.05, redis: 1.05 },
 } as const;
 
-const r2 = (n: number): number => Math.round(n * 100) / 100;
-const r3 = (n: number): number => Math.round(n * 1000) / 1000;
-
 function cellOf(scenarios: ScenarioResult[], name: ScenarioName, mode: Mode, connections: number): CellResult | undefined {
   return scenarios.find((s) => s.name === name)?.cells.find((c) => c.mode === mode && c.connections === connections);
 }
@@ -36,10 +34,10 @@ export function compareWithDirect(scenarios: ScenarioResult[]): void {
     if (scenario.name === 'direct') continue;
     for (const cell of scenario.cells) {
       const base = cellOf([direct], 'direct', cell.mode, cell.connections);
-      if (base !== undefined) cell.addedMs = { p50: r3(cell.latency.p50Ms - base.latency.p50Ms), p99: r3(cell.latency.p99Ms - base.latency.p99Ms) };
+      if (base !== undefined) cell.addedMs = { p50: round3(cell.latency.p50Ms - base.latency.p50Ms), p99: round3(cell.latency.p99Ms - base.latency.p99Ms) };
     }
     if (scenario.ttfb !== undefined && direct.ttfb !== undefined) {
-      scenario.ttfb.addedTtfbMs = { p50: r3(scenario.ttfb.ttfb.p50Ms - direct.ttfb.ttfb.p50Ms), p99: r3(scenario.ttfb.ttfb.p99Ms - direct.ttfb.ttfb.p99Ms) };
+      scenario.ttfb.addedTtfbMs = { p50: round3(scenario.ttfb.ttfb.p50Ms - direct.ttfb.ttfb.p50Ms), p99: round3(scenario.ttfb.ttfb.p99Ms - direct.ttfb.ttfb.p99Ms) };
     }
   }
 }
@@ -47,7 +45,7 @@ export function compareWithDirect(scenarios: ScenarioResult[]): void {
 function ratioCheck(target: string, a: CellResult | undefined, b: CellResult | undefined, min: number): TargetCheck {
   if (a === undefined || b === undefined) return { target, measured: 'not measured', threshold: `≥ ${min}×`, pass: false };
   const ratio = b.rps === 0 ? 0 : a.rps / b.rps;
-  return { target, measured: `${a.rps} / ${b.rps} req/s = ${r2(ratio)}×`, threshold: `≥ ${min}×`, pass: ratio >= min && a.errors === 0 };
+  return { target, measured: `${a.rps} / ${b.rps} req/s = ${round2(ratio)}×`, threshold: `≥ ${min}×`, pass: ratio >= min && a.errors === 0 };
 }
 
 /** `floor`, when given, is the bare proxy's own figure in the same run: what any Node proxy adds here. */
@@ -93,7 +91,7 @@ export function checkTargets(scenarios: ScenarioResult[], connections: number[],
     if (Number.isNaN(keel.hwmMb) || Number.isNaN(bare.hwmMb) || bare.hwmMb <= 0) checks.push({ target, measured: 'not measured', threshold, pass: false });
     else {
       const ratio = keel.hwmMb / bare.hwmMb;
-      const measured = `${keel.hwmMb} / ${bare.hwmMb} MB = ${r2(ratio)}× (${keel.open} and ${bare.open} of ${manyStreams.requested} open)`;
+      const measured = `${keel.hwmMb} / ${bare.hwmMb} MB = ${round2(ratio)}× (${keel.open} and ${bare.open} of ${manyStreams.requested} open)`;
       checks.push({ target, measured, threshold, pass: ratio <= TARGETS.manyStreamsVsBareRss && keel.open === manyStreams.requested && bare.open === manyStreams.requested });
     }
   }
@@ -108,7 +106,6 @@ export function checkTargets(scenarios: ScenarioResult[], connections: number[],
  */
 function floorChecks(scenarios: ScenarioResult[], load: number, turns: FloorTurnsResult | undefined): TargetCheck[] {
   const min = TARGETS.keelVsBareRps;
-  const inTurns = (cells: TargetCheck, turned: RatioInTurns | undefined): TargetCheck => ratioInTurnsOrCells(cells, turned, min);
   const checks: TargetCheck[] = [];
   for (const mode of MODES) {
     const keel = cellOf(scenarios, 'keel', mode, load);
@@ -116,10 +113,10 @@ function floorChecks(scenarios: ScenarioResult[], load: number, turns: FloorTurn
     const row = turns?.rows.find((r) => r.mode === mode);
     const rounds = row?.keelRps.length ?? 0;
     const rps = ratioCheck(`Keel ≥ ${min}× bare proxy req/s (${mode}, ${load} conns)`, keel, bare, min);
-    checks.push(inTurns(rps, row && { rounds, text: `${median(row.keelRps)} / ${median(row.bareRps)} req/s`, ratio: row.rpsRatio }));
+    checks.push(ratioInTurnsOrCells(rps, row && { rounds, text: `${median(row.keelRps)} / ${median(row.bareRps)} req/s`, ratio: row.rpsRatio }, min));
     // The same target from CPU time per answer: less moved by what else the machine runs (see "other CPU").
     const cpu = cpuRatioCheck(`Keel ≥ ${min}× bare proxy, by CPU per answer (${mode}, ${load} conns)`, keel, bare, min);
-    checks.push(inTurns(cpu, row && { rounds, text: `${median(row.bareUs)} / ${median(row.keelUs)} µs`, ratio: row.cpuRatio }));
+    checks.push(ratioInTurnsOrCells(cpu, row && { rounds, text: `${median(row.bareUs)} / ${median(row.keelUs)} µs`, ratio: row.cpuRatio }, min));
   }
   return checks;
 }
@@ -173,7 +170,7 @@ function ttfbInTurns(turns: FloorTurnsResult | undefined): AddedInTurns | undefi
   const p50 = (name: string): number => run?.targets.find((t) => t.name === name)?.first.p50Ms ?? Number.NaN;
   const [direct, keel, bare] = [p50('direct'), p50('keel'), p50('bare')];
   if (run === undefined || [direct, keel, bare].some(Number.isNaN)) return undefined;
-  return { keel: r3(keel - direct), bare: r3(bare - direct), text: `${run.rounds} rounds of ${run.perRound} streams each` };
+  return { keel: round3(keel - direct), bare: round3(bare - direct), text: `${run.rounds} rounds of ${run.perRound} streams each` };
 }
 
 /** The check read in turns when the run has them, with the single measurement's figure beside it. */
@@ -188,7 +185,7 @@ function cpuRatioCheck(target: string, keel: CellResult | undefined, bare: CellR
   const keelUs = keel?.proxy?.cpuUsPerRequest ?? Number.NaN;
   const bareUs = bare?.proxy?.cpuUsPerRequest ?? Number.NaN;
   if (Number.isNaN(keelUs) || Number.isNaN(bareUs)) return { target, measured: 'not measured', threshold: `≥ ${min}×`, pass: false };
-  return { target, measured: `${bareUs} / ${keelUs} µs = ${r2(bareUs / keelUs)}×`, threshold: `≥ ${min}×`, pass: bareUs / keelUs >= min };
+  return { target, measured: `${bareUs} / ${keelUs} µs = ${round2(bareUs / keelUs)}×`, threshold: `≥ ${min}×`, pass: bareUs / keelUs >= min };
 }
 
 /** Each feature's cost per mode; a feature the run did not measure (skipped, Redis down) is a miss. */

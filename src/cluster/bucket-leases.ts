@@ -79,24 +79,25 @@ export class BucketLeases {
    */
   tryTake(asks: readonly BucketAsk[], nowMs: number): TakeResult | undefined {
     const found = this.found;
-    let enough = true;
-    for (let i = 0; i < asks.length && enough; i++) {
+    for (let i = 0; i < asks.length; i++) {
       const ask = asks[i]!;
       const held = this.held.get(ask.id);
+      if (held === undefined || held.perMinute !== ask.perMinute || held.tokens < ask.cost) {
+        found.fill(undefined, 0, i); // not kept alive until the next take
+        return undefined;
+      }
       found[i] = held;
-      enough = held !== undefined && held.perMinute === ask.perMinute && held.tokens >= ask.cost;
     }
-    const buckets = enough ? new Array<BucketState>(asks.length) : undefined; // its exact length: a push would allocate room for 17
+    const buckets = new Array<BucketState>(asks.length); // its exact length: a push would allocate room for 17
     for (let i = 0; i < asks.length; i++) {
-      const held = found[i];
-      found[i] = undefined; // not kept alive until the next take
-      if (buckets === undefined || held === undefined) continue;
       const ask = asks[i]!;
+      const held = found[i]!;
+      found[i] = undefined;
       held.tokens -= ask.cost;
       held.usedAtMs = nowMs;
       buckets[i] = bucketState(ask, this.effectiveLevel(held, nowMs), true);
     }
-    return buckets === undefined ? undefined : { allowed: true, buckets };
+    return { allowed: true, buckets };
   }
 
   /** What Redis answered to a take: each bucket's level after it and the lease it granted. */
