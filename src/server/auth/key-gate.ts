@@ -20,15 +20,14 @@ import type { RequestRecord } from '../../router/router-types.js';
 import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/index.js';
 import { plainBearerToken, presentedSecrets } from './key-secret.js';
 import { MAX_REMEMBERED_SECRETS, type KeyRing } from './key-ring.js';
-import { rateLimitHeaders, writeRateLimitHeaders, type LimitKind } from './rate-limit-headers.js';
-import type { SpendLedger } from './spend-ledger.js';
-import { nextUtcDay, nextUtcMonth, type BucketAsk, type BucketState, type Spend, type TakeResult, type UsageCounters } from './usage-counters.js';
+import { rateLimitHeaders, writeBucketHeaders, type LimitKind } from './rate-limit-headers.js';
+import { newLedgerCell, type LedgerCell, type SpendLedger } from './spend-ledger.js';
+import { newBucketCell, newSpendCell, nextUtcDay, nextUtcMonth, type BucketAsk, type BucketCell, type BucketState, type Spend, type SpendCell, type TakeResult, type UsageCounters } from './usage-counters.js';
 
 const BYTES_PER_TOKEN = 4;
 
 const ANONYMOUS: Caller = { keyId: undefined, keyName: undefined, tenant: undefined, priority: undefined };
 const NO_GRANT: Grant = { writeHeaders: () => undefined, abandon: () => undefined, settled: () => undefined };
-const NO_BUCKETS: readonly BucketState[] = [];
 
 export interface KeyGateOptions {
   ring: KeyRing;
@@ -56,7 +55,6 @@ const isoDay = (ms: number): string => new Date(ms).toISOString();
 const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kind}`;
 
 type KeyAsk = BucketAsk & { kind: LimitKind };
-const NO_ASKS: readonly KeyAsk[] = [];
 
 /**
  * The caller a key authenticates: what the router needs, and what `admit` needs of the key kept out of
@@ -79,8 +77,8 @@ class KeyCaller implements Caller {
     this.tenant = record.tenant;
     this.priority = record.priority;
     if (record.allowedModels !== null) this.models = record.allowedModels;
-    const rpm: KeyAsk | undefined = record.rpm === null ? undefined : { kind: 'requests', id: bucketId(record.id, 'rpm'), perMinute: record.rpm, cost: 1 };
-    this.#key = { record, rpm, tpmId: bucketId(record.id, 'tpm') };
+    const rpm: KeyAsk | undefined = record.rpm === null ? undefined : { kind: 'requests', id: bucketId(record.id, 'rpm'), perMinute: record.rpm, cost: 1, cell: newBucketCell() };
+    this.#key = { record, rpm, tpmId: bucketId(record.id, 'tpm'), tpmCell: newBucketCell(), spendCell: newSpendCell(), ledgerCell: newLedgerCell() };
   }
 
   static keyOf(caller: Caller): KeyState | undefined {
@@ -88,15 +86,20 @@ class KeyCaller implements Caller {
   }
 }
 
+/** A key as its requests use it; the cells keep its counters and pending spend (see `CounterCell`). */
 interface KeyState {
   record: VirtualKeyRecord;
   rpm: KeyAsk | undefined;
   tpmId: string;
+  tpmCell: BucketCell;
+  spendCell: SpendCell;
+  ledgerCell: LedgerCell;
 }
 
 /**
  * An admitted request: what to reconcile when its record comes, or to give back if it never reaches the
  * router. It keeps its buckets' states as the take left them, and writes them as headers into the answer's.
+ * It lives as long as its request, so it holds only what it needs: the states, not the asks or arrays.
  */
 class KeyGrant implements Grant {
   /** Settled or abandoned: whichever comes first is the only one that counts. */
@@ -106,12 +109,13 @@ class KeyGrant implements Grant {
     private readonly gate: KeyGate,
     readonly key: KeyState,
     readonly estimate: number,
-    private readonly asks: readonly KeyAsk[],
-    private readonly buckets: readonly BucketState[],
+    private readonly requests: BucketState | undefined,
+    private readonly tokens: BucketState | undefined,
   ) {}
 
   writeHeaders(target: Record<string, string>): void {
-    writeRateLimitHeaders(target, this.asks, this.buckets);
+    if (this.requests !== undefined) writeBucketHeaders(target, 'requests', this.requests);
+    if (this.tokens !== undefined) writeBucketHeaders(target, 'tokens', this.tokens);
   }
 
   settled(record: RequestRecord): void {
@@ -204,7 +208,7 @@ export class KeyGate implements RequestGate {
     const { record } = key;
     this.checkModel(record, request.json);
     if (record.dailyBudgetUsd === null && record.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
-    const spend = this.options.counters.spend(record.id, nowMs);
+    const spend = this.options.counters.spend(record.id, nowMs, key.spendCell);
     if (spend instanceof Promise) return this.admitWhenSpendKnown(key, request, nowMs, spend);
     this.checkBudgets(record, spend, nowMs);
     return this.takeLimits(key, request, nowMs);
@@ -219,8 +223,8 @@ export class KeyGate implements RequestGate {
   private takeLimits(key: KeyState, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const { tpm } = key.record;
-    const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate };
-    if (key.rpm === undefined && tokens === undefined) return new KeyGrant(this, key, 0, NO_ASKS, NO_BUCKETS);
+    const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate, cell: key.tpmCell };
+    if (key.rpm === undefined && tokens === undefined) return new KeyGrant(this, key, 0, undefined, undefined);
     // Array literals of their exact length: a push onto an empty array allocates room for 17.
     const asks = key.rpm === undefined ? [tokens!] : tokens === undefined ? [key.rpm] : [key.rpm, tokens];
     const taken = this.options.counters.take(asks, nowMs);
@@ -239,7 +243,9 @@ export class KeyGate implements RequestGate {
       const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
       throw new KeelError('rate_limited', `Rate limit reached for key '${key.record.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
-    return new KeyGrant(this, key, key.record.tpm === null ? 0 : estimate, asks, taken.buckets);
+    const { buckets } = taken;
+    const tpm = key.record.tpm !== null;
+    return new KeyGrant(this, key, tpm ? estimate : 0, key.rpm === undefined ? undefined : buckets[0], tpm ? buckets[buckets.length - 1] : undefined);
   }
 
   private checkModel(key: VirtualKeyRecord, json: unknown): void {
@@ -271,8 +277,8 @@ export class KeyGate implements RequestGate {
     const { key, estimate } = grant;
     const { tpm } = key.record;
     const nowMs = this.options.nowMs();
-    if (key.rpm !== undefined) void this.options.counters.adjust(key.rpm.id, key.rpm.perMinute, -1, nowMs);
-    if (tpm !== null) void this.options.counters.adjust(key.tpmId, tpm, -estimate, nowMs);
+    if (key.rpm !== undefined) void this.options.counters.adjust(key.rpm.id, key.rpm.perMinute, -1, nowMs, key.rpm.cell);
+    if (tpm !== null) void this.options.counters.adjust(key.tpmId, tpm, -estimate, nowMs, key.tpmCell);
   }
 
   /** What a finished request used, charged to the key that admitted it. Never throws: a failure goes to `onError`. */
@@ -291,12 +297,12 @@ export class KeyGate implements RequestGate {
       const nowMs = this.options.nowMs();
       const { id, tpm } = key.record;
       // Reconciled against the bucket the estimate was taken from (the key as it was admitted).
-      const tokens = tpm === null ? undefined : { id: key.tpmId, perMinute: tpm, amount: input + output - grant.estimate };
+      const tokens = tpm === null ? undefined : { id: key.tpmId, perMinute: tpm, amount: input + output - grant.estimate, cell: key.tpmCell };
       // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
       // before the counters, so spend recorded after that wait could miss the ledger's last flush.
-      this.options.ledger.record(id, usd, input, output, nowMs);
+      this.options.ledger.record(id, usd, input, output, nowMs, key.ledgerCell);
       // Not awaited: shared counters settle in batches, and a settlement never rejects (see UsageCounters).
-      void this.options.counters.charge(id, tokens, usd, nowMs);
+      void this.options.counters.charge(id, tokens, usd, nowMs, key.spendCell);
     } catch (err) {
       this.options.onError?.(err);
     }

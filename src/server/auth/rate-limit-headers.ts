@@ -16,28 +16,25 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Adds the headers of each bucket to `target`, `kinds[i]` naming what `states[i]` counts. Written into the
- * answer's own headers by name: a headers object of their own, copied over with `Object.assign`, cost a
- * keyed request twice as much (a store per header through the generic path, and the object).
+ * Adds one bucket's three headers to `target`. Written into the answer's own headers by name: a headers
+ * object of their own, copied over with `Object.assign`, cost a keyed request twice as much (a store per
+ * header through the generic path, and the object).
  */
-export function writeRateLimitHeaders(target: Record<string, string>, kinds: readonly { kind: LimitKind }[], states: readonly BucketState[]): void {
-  for (let i = 0; i < states.length; i++) {
-    const state = states[i]!;
-    if (kinds[i]!.kind === 'requests') {
-      target['x-ratelimit-limit-requests'] = String(state.limit);
-      target['x-ratelimit-remaining-requests'] = String(state.remaining);
-      target['x-ratelimit-reset-requests'] = formatDuration(state.resetMs);
-    } else {
-      target['x-ratelimit-limit-tokens'] = String(state.limit);
-      target['x-ratelimit-remaining-tokens'] = String(state.remaining);
-      target['x-ratelimit-reset-tokens'] = formatDuration(state.resetMs);
-    }
+export function writeBucketHeaders(target: Record<string, string>, kind: LimitKind, state: BucketState): void {
+  if (kind === 'requests') {
+    target['x-ratelimit-limit-requests'] = String(state.limit);
+    target['x-ratelimit-remaining-requests'] = String(state.remaining);
+    target['x-ratelimit-reset-requests'] = formatDuration(state.resetMs);
+  } else {
+    target['x-ratelimit-limit-tokens'] = String(state.limit);
+    target['x-ratelimit-remaining-tokens'] = String(state.remaining);
+    target['x-ratelimit-reset-tokens'] = formatDuration(state.resetMs);
   }
 }
 
-/** The headers of each bucket as an object of their own (a refusal's). */
+/** The headers of each bucket as an object of their own (a refusal's), `kinds[i]` naming what `states[i]` counts. */
 export function rateLimitHeaders(kinds: readonly { kind: LimitKind }[], states: readonly BucketState[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  writeRateLimitHeaders(headers, kinds, states);
+  for (let i = 0; i < states.length; i++) writeBucketHeaders(headers, kinds[i]!.kind, states[i]!);
   return headers;
 }

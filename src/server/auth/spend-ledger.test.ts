@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualIntervalTimer, SqliteStore, type AuditEntry } from '../../store/index.js';
-import { SpendLedger } from './spend-ledger.js';
+import { newLedgerCell, SpendLedger } from './spend-ledger.js';
 import { MemoryUsageCounters } from './usage-counters.js';
 
 const T0 = Date.UTC(2025, 5, 10, 12, 0, 0);
@@ -60,6 +60,29 @@ describe('SpendLedger', () => {
     expect(written.sort()).toEqual([
       ['key_a', 5],
       ['key_b', 2],
+    ]);
+  });
+
+  it("adds a key's requests through its cell to the batch a flush writes, and after a flush to the next one", async () => {
+    const ledger = ledgerOf();
+    const cell = newLedgerCell();
+    ledger.record('key_a', 1, 1, 1, T0, cell);
+    ledger.record('key_a', 2, 2, 2, T0, cell);
+    ledger.record('key_a', 4, 4, 4, T0); // by id: the same entry
+    const append = store.appendAuditEntries;
+    store.appendAuditEntries = () => Promise.reject(new Error('disk full'));
+    await expect(ledger.flush()).rejects.toThrow('disk full');
+    store.appendAuditEntries = append;
+    ledger.record('key_a', 8, 8, 8, T0, cell); // kept for the next flush, not into the refused batch's entry
+    await ledger.flush();
+    ledger.record('key_a', 16, 16, 16, T0, cell); // after a flush: a new entry, not the written one
+    ledger.record('key_a', 32, 32, 32, T0 + 86_400_000, cell); // the next day: its own entry
+    await ledger.flush();
+    const written = (await store.listAudit({ limit: 10 })).map((e) => [e.details?.['day'], e.details?.['usd'], e.details?.['requests']]);
+    expect(written.sort()).toEqual([
+      ['2025-06-10', 15, 4],
+      ['2025-06-10', 16, 1],
+      ['2025-06-11', 32, 1],
     ]);
   });
 });

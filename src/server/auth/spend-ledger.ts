@@ -24,7 +24,19 @@ interface PendingSpend {
   inputTokens: number;
   outputTokens: number;
   requests: number;
+  /** Still in the batch the next flush writes (false once a flush took it). */
+  open: boolean;
 }
+
+/**
+ * Where the gate keeps a key's pending entry (one cell per key), as it keeps `CounterCell`s for the
+ * counters: a request of the key adds to its entry without looking it up by day and key.
+ */
+export interface LedgerCell {
+  entry: PendingSpend | undefined;
+}
+
+export const newLedgerCell = (): LedgerCell => ({ entry: undefined });
 
 export interface SpendLedgerOptions {
   store: Store;
@@ -48,23 +60,25 @@ export class SpendLedger {
   constructor(private readonly options: SpendLedgerOptions) {}
 
   /** One finished request's spend, to be written at the next flush. */
-  record(keyId: string, usd: number, inputTokens: number, outputTokens: number, atMs: number): void {
-    this.add(keyId, utcDay(atMs), usd, inputTokens, outputTokens, 1);
+  record(keyId: string, usd: number, inputTokens: number, outputTokens: number, atMs: number, cell?: LedgerCell): void {
+    const day = utcDay(atMs);
+    const kept = cell?.entry;
+    // The cell's entry while it is still in this batch and of this day; else found by day and key.
+    const entry = kept !== undefined && kept.open && kept.day === day && kept.keyId === keyId ? kept : this.entryOf(keyId, day);
+    if (cell !== undefined) cell.entry = entry;
+    add(entry, usd, inputTokens, outputTokens, 1);
   }
 
   private merge(spend: PendingSpend): void {
-    this.add(spend.keyId, spend.day, spend.usd, spend.inputTokens, spend.outputTokens, spend.requests);
+    add(this.entryOf(spend.keyId, spend.day), spend.usd, spend.inputTokens, spend.outputTokens, spend.requests);
   }
 
-  private add(keyId: string, day: string, usd: number, inputTokens: number, outputTokens: number, requests: number): void {
+  private entryOf(keyId: string, day: string): PendingSpend {
     let keys = this.pending.get(day);
     if (keys === undefined) this.pending.set(day, (keys = new Map()));
     let entry = keys.get(keyId);
-    if (entry === undefined) keys.set(keyId, (entry = { keyId, day, usd: 0, inputTokens: 0, outputTokens: 0, requests: 0 }));
-    entry.usd += usd;
-    entry.inputTokens += inputTokens;
-    entry.outputTokens += outputTokens;
-    entry.requests += requests;
+    if (entry === undefined) keys.set(keyId, (entry = { keyId, day, usd: 0, inputTokens: 0, outputTokens: 0, requests: 0, open: true }));
+    return entry;
   }
 
   /** Sums this month's persisted spend back into the counters. */
@@ -93,6 +107,7 @@ export class SpendLedger {
     this.pending = new Map();
     const at = this.options.nowMs();
     const spends = [...batch.values()].flatMap((keys) => [...keys.values()]);
+    for (const spend of spends) spend.open = false; // a cell keeping one finds the next batch's entry
     const entries = spends.map(
       (s): AuditEntry => ({
         at,
@@ -115,4 +130,11 @@ export class SpendLedger {
     this.stopTimer = undefined;
     await this.flush();
   }
+}
+
+function add(entry: PendingSpend, usd: number, inputTokens: number, outputTokens: number, requests: number): void {
+  entry.usd += usd;
+  entry.inputTokens += inputTokens;
+  entry.outputTokens += outputTokens;
+  entry.requests += requests;
 }

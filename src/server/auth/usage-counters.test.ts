@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryUsageCounters, utcDay, utcMonth } from './usage-counters.js';
+import { MemoryUsageCounters, newBucketCell, newSpendCell, utcDay, utcMonth } from './usage-counters.js';
 import { formatDuration } from './rate-limit-headers.js';
 
 const T0 = Date.UTC(2025, 0, 31, 23, 59, 0);
@@ -60,6 +60,60 @@ describe('MemoryUsageCounters spend', () => {
     await c.addSpend('k', 7, T0); // late spend for a period already past: dropped
     expect(await c.spend('k', feb)).toEqual({ dayUsd: 1, monthUsd: 1 });
     expect(await c.spend('other', feb)).toEqual({ dayUsd: 0, monthUsd: 0 });
+  });
+});
+
+describe('MemoryUsageCounters cells', () => {
+  it("keeps a key's bucket in its cell, the same state a call by id sees", async () => {
+    const c = new MemoryUsageCounters();
+    const cell = newBucketCell();
+    const ask = { id: 'k:rpm', perMinute: 3, cost: 1, cell };
+    await c.take([ask], T0);
+    expect(cell.level).toBe(2);
+    await c.take([{ id: 'k:rpm', perMinute: 3, cost: 1 }], T0); // by id
+    expect(cell.level).toBe(1);
+    await c.adjust('k:rpm', 3, 1, T0); // by id
+    expect((await c.take([ask], T0)).allowed).toBe(false);
+  });
+
+  it('hands a bucket to a new cell (a changed key) with its state, and the cell it replaced still reaches it by id', async () => {
+    const c = new MemoryUsageCounters();
+    const old = newBucketCell();
+    await c.take([{ id: 'k:rpm', perMinute: 3, cost: 1, cell: old }], T0);
+    const fresh = newBucketCell();
+    expect((await c.take([{ id: 'k:rpm', perMinute: 3, cost: 1, cell: fresh }], T0)).buckets[0]!.remaining).toBe(1);
+    await c.adjust('k:rpm', 3, -1, T0, old); // an old request's refund lands in the bucket, not in the retired cell
+    expect(fresh.level).toBe(2);
+    await c.take([{ id: 'k:rpm', perMinute: 3, cost: 2, cell: old }], T0); // never adopted again
+    expect(fresh.level).toBe(0);
+    expect((await c.take([{ id: 'k:rpm', perMinute: 3, cost: 1, cell: fresh }], T0)).allowed).toBe(false);
+  });
+
+  it('does not share a cell between two sets of counters', async () => {
+    const a = new MemoryUsageCounters();
+    const b = new MemoryUsageCounters();
+    const cell = newBucketCell();
+    const ask = { id: 'k:rpm', perMinute: 2, cost: 1, cell };
+    await a.take([ask], T0);
+    await a.take([ask], T0);
+    expect((await b.take([ask], T0)).buckets[0]!.remaining).toBe(1); // b's own bucket, full before this take
+    expect((await a.take([ask], T0)).allowed).toBe(false);
+  });
+
+  it("keeps a key's spend in its cell, carrying over what was spent before the cell came", async () => {
+    const c = new MemoryUsageCounters();
+    await c.addSpend('k', 1, T0);
+    const cell = newSpendCell();
+    expect(await c.spend('k', T0, cell)).toEqual({ dayUsd: 1, monthUsd: 1 });
+    await c.charge('k', undefined, 2, T0, cell);
+    expect(cell).toMatchObject({ dayUsd: 3, monthUsd: 3 });
+    await c.addSpend('k', 4, T0); // by id: the same record
+    expect(await c.spend('k', T0, cell)).toEqual({ dayUsd: 7, monthUsd: 7 });
+    const next = newSpendCell(); // a changed key's new cell takes over
+    await c.charge('k', undefined, 8, T0 + 120_000, next); // 2025-02-01: a new day and month
+    await c.charge('k', undefined, 16, T0, cell); // late spend through the replaced cell: a past period, dropped
+    expect(await c.spend('k', T0 + 120_000)).toEqual({ dayUsd: 8, monthUsd: 8 });
+    expect(await c.spend('k', T0 + 120_000, cell)).toEqual({ dayUsd: 8, monthUsd: 8 });
   });
 });
 
