@@ -244,8 +244,8 @@ export class KeyGate implements RequestGate {
       throw new KeelError('rate_limited', `Rate limit reached for key '${key.record.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
     const { buckets } = taken;
-    const tpm = key.record.tpm !== null;
-    return new KeyGrant(this, key, tpm ? estimate : 0, key.rpm === undefined ? undefined : buckets[0], tpm ? buckets[buckets.length - 1] : undefined);
+    const counted = key.record.tpm !== null; // the tokens bucket, when there is one, is the last
+    return new KeyGrant(this, key, counted ? estimate : 0, key.rpm === undefined ? undefined : buckets[0], counted ? buckets[buckets.length - 1] : undefined);
   }
 
   private checkModel(key: VirtualKeyRecord, json: unknown): void {

@@ -25,9 +25,8 @@ export interface BucketAsk {
  * and one for the spend of each key, once, and passes them with every request of the key. In-memory
  * counters keep the key's state in those very objects (their maps hold the same objects, so a call by id
  * alone sees the same state), and a keyed request then reaches its buckets and spend in one step each.
- * With a thousand keys in use, a lookup by id is a cache miss or two per map (measured: keeping every
- * key's state in one hot record cut 2–5 % of a keyed request's CPU through HTTP). Counters kept elsewhere
- * (Redis) ignore cells.
+ * With a thousand keys in use, a lookup by id is a cache miss or two per map: the gate alone, cold, went
+ * from 2.4 to 2.0 µs per request with cells. Counters kept elsewhere (Redis) ignore cells.
  *
  * `holder` says whose map holds the cell: `undefined` for a new cell, which the first counters to store
  * that bucket adopt; `RETIRED` for one another cell replaced (a key changed while a request of its old
