@@ -240,6 +240,25 @@ describe('admission', () => {
     expect(await gate.admit(caller, { json: body(), bodyBytes: 40 })).toBeDefined();
   });
 
+  it("keeps a key's limits and spend across a change to the key while its requests are in flight", async () => {
+    const { secret, record } = await keys.create({ name: 'app', rpm: 4, daily_budget_usd: 20, priority: 'interactive' }, 'test');
+    const before = gate.authenticate(bearer(secret));
+    const [inFlight, first, last] = [await gate.admit(before, { json: body(), bodyBytes: 40 }), await gate.admit(before, { json: body(), bodyBytes: 40 }), await gate.admit(before, { json: body(), bodyBytes: 40 })];
+    first.settled(finished('old-1', 'app', { inputTokens: 4, outputTokens: 6 })); // $10 through the old record
+    ring.put({ ...record, name: 'app-renamed' }); // a new record: a new caller, with places of its own
+    const after = gate.authenticate(bearer(secret));
+    expect(after.keyName).toBe('app-renamed');
+    const current = await gate.admit(after, { json: body(), bodyBytes: 40 });
+    expect(headersOf(current)).toMatchObject({ 'x-ratelimit-remaining-requests': '0' });
+    inFlight.abandon(); // the old record's request gives its request back to the one bucket
+    expect(await gate.admit(after, { json: body(), bodyBytes: 40 })).toBeDefined();
+    current.settled(finished('new', 'app', { inputTokens: 2, outputTokens: 3 })); // $5 through the new one
+    last.settled(finished('old-2', 'app', { inputTokens: 2, outputTokens: 3 })); // and $5 more through the old
+    await new Promise((r) => setImmediate(r));
+    now += 60_000;
+    expect(await refusedAsync(() => gate.admit(after, { json: body(), bodyBytes: 40 }))).toMatchObject({ code: 'budget_exceeded' });
+  });
+
   it('estimates tokens for TPM and reconciles them with the real usage', async () => {
     expect(estimateTokens({ max_tokens: 100 }, 400)).toBe(200);
     expect(estimateTokens({ max_completion_tokens: 10 }, 3)).toBe(11);
