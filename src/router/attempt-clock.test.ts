@@ -19,6 +19,14 @@ function start(limits: Partial<AttemptLimits>, parent = new AbortController()) {
   return { clock, attempt, log, parent };
 }
 
+/** The durations of the timers armed on `clock` from now on. */
+function armedTimers(clock: ManualClock): number[] {
+  const armed: number[] = [];
+  const setTimer = clock.setTimer.bind(clock);
+  clock.setTimer = (ms, fire) => (armed.push(ms), setTimer(ms, fire));
+  return armed;
+}
+
 describe('AttemptClock', () => {
   it('is overdue past the first-token norm, once, and cuts the attempt at its limit with a timeout', async () => {
     const { clock, attempt, log } = start({ firstTokenOverdueMs: 1_000 });
@@ -58,9 +66,7 @@ describe('AttemptClock', () => {
 
   it('keeps one timer for an answer that comes in time, and still keeps every later deadline when the headers came', async () => {
     const { clock, attempt, log } = start({ headersOverdueMs: 300, firstTokenOverdueMs: 1_000 });
-    const armed: number[] = [];
-    const setTimer = clock.setTimer.bind(clock);
-    clock.setTimer = (ms, fire) => (armed.push(ms), setTimer(ms, fire));
+    const armed = armedTimers(clock);
     clock.advance(200);
     attempt.markHeaders();
     clock.advance(100);
@@ -77,9 +83,7 @@ describe('AttemptClock', () => {
     expect(armed).toEqual([700, 9_000]);
 
     const quick = start({ headersOverdueMs: 300, firstTokenOverdueMs: 1_000 });
-    const quickArmed: number[] = [];
-    const quickSet = quick.clock.setTimer.bind(quick.clock);
-    quick.clock.setTimer = (ms, fire) => (quickArmed.push(ms), quickSet(ms, fire));
+    const quickArmed = armedTimers(quick.clock);
     quick.clock.advance(1);
     quick.attempt.markHeaders();
     quick.clock.advance(1);

@@ -31,8 +31,8 @@ export async function commitStream(items: AsyncGenerator<StreamItem, void, undef
   // Pulled when it can be: the first events are usually there already, and then no promise is made for them.
   const puller = isPullable<StreamItem>(items) ? items : undefined;
   for (;;) {
-    let item = puller === undefined ? await nextItem(items) : pulledItem(puller);
-    if (item instanceof Promise) item = await item;
+    const read = puller === undefined ? nextItem(items) : pulledItem(puller);
+    const item = read instanceof Promise ? await read : read;
     if (item === undefined) return { kind: 'failure', failure: { outcome: 'stream_cut', message: 'the stream ended without an answer' } };
     if (item.kind === 'failure') {
       await items.return(undefined);

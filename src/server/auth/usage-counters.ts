@@ -142,7 +142,7 @@ export class MemoryUsageCounters implements UsageCounters {
     let allowed = true;
     for (let i = 0; i < asks.length; i++) {
       const ask = asks[i]!;
-      const bucket = this.bucketOf(ask.id, ask.cell);
+      const bucket = this.heldFor(this.buckets, ask.id, ask.cell);
       const level = levelOf(bucket, ask.perMinute, nowMs);
       held[i] = bucket;
       levels[i] = level;
@@ -159,60 +159,50 @@ export class MemoryUsageCounters implements UsageCounters {
     return { allowed, buckets };
   }
 
-  private bucketOf(id: string, cell: BucketCell | undefined): BucketCell | undefined {
-    return cell !== undefined && cell.holder === this ? cell : this.buckets.get(id);
+  /** The record for `id`: its cell when this holds it, else the one in `map` (undefined: none yet). */
+  private heldFor<C extends CounterCell>(map: Map<string, C>, id: string, cell: C | undefined): C | undefined {
+    return cell !== undefined && cell.holder === this ? cell : map.get(id);
   }
 
-  /** Keeps a bucket's level in the record found (a busy key's bucket is written on every request), or a new one. */
+  /**
+   * The record to write for `id`, given what `heldFor` found: a new cell takes the place and the state of
+   * the record held, which is retired; a cell this holds, or none to adopt, leaves the record held.
+   * Undefined when there is none yet: the caller makes it. A new cell's blank state reads as a new record.
+   */
+  private recordFor<C extends CounterCell>(map: Map<string, C>, id: string, held: C | undefined, cell: C | undefined): C | undefined {
+    if (cell === held || cell === undefined || cell.holder !== undefined) return held;
+    if (held !== undefined) {
+      Object.assign(cell, held);
+      held.holder = RETIRED;
+    }
+    cell.holder = this;
+    map.set(id, cell);
+    return cell;
+  }
+
+  /** Keeps a bucket's level in its record (a busy key's bucket is written on every request), or a new one. */
   private store(id: string, bucket: BucketCell | undefined, cell: BucketCell | undefined, level: number, atMs: number): void {
-    let target = bucket === cell ? bucket : (this.adopt(this.buckets, id, bucket, cell) ?? bucket);
+    let target = this.recordFor(this.buckets, id, bucket, cell);
     if (target === undefined) this.buckets.set(id, (target = { holder: this, level, atMs }));
     target.level = level;
     target.atMs = atMs;
   }
 
-  /** A new cell takes the place of the record held for its id, which is retired; undefined: no cell to adopt. */
-  private adopt<C extends CounterCell>(map: Map<string, C>, id: string, held: C | undefined, cell: C | undefined): C | undefined {
-    if (cell === undefined || cell.holder !== undefined) return undefined;
-    cell.holder = this;
-    if (held !== undefined) held.holder = RETIRED;
-    map.set(id, cell);
-    return cell;
-  }
-
   adjust(id: string, perMinute: number, amount: number, nowMs: number, cell?: BucketCell): void {
-    const bucket = this.bucketOf(id, cell);
+    const bucket = this.heldFor(this.buckets, id, cell);
     this.store(id, bucket, cell, Math.min(perMinute, levelOf(bucket, perMinute, nowMs) - amount), nowMs);
   }
 
   addSpend(keyId: string, usd: number, atMs: number, cell?: SpendCell): void {
     const day = utcDay(atMs);
     const month = utcMonth(atMs);
-    const current = this.spendRecord(keyId, cell, day, month);
+    let current = this.recordFor(this.spends, keyId, this.heldFor(this.spends, keyId, cell), cell);
+    if (current === undefined) this.spends.set(keyId, (current = { holder: this, day, dayUsd: 0, month, monthUsd: 0 }));
     // ISO dates compare as strings: an older period is history, a newer one starts from zero.
     if (day > current.day) Object.assign(current, { day, dayUsd: 0 });
     if (month > current.month) Object.assign(current, { month, monthUsd: 0 });
     if (day === current.day) current.dayUsd += usd;
     if (month === current.month) current.monthUsd += usd;
-  }
-
-  /** The key's spend record: its cell when this holds it, else by id; a new cell takes over what was held. */
-  private spendRecord(keyId: string, cell: SpendCell | undefined, day: string, month: string): SpendCell {
-    const held = this.spendOf(keyId, cell);
-    if (held === cell && held !== undefined) return held;
-    const adopted = this.adopt(this.spends, keyId, held, cell);
-    if (adopted === undefined && held !== undefined) return held;
-    const record = adopted ?? { holder: this, day, dayUsd: 0, month, monthUsd: 0 };
-    record.day = held?.day ?? day;
-    record.dayUsd = held?.dayUsd ?? 0;
-    record.month = held?.month ?? month;
-    record.monthUsd = held?.monthUsd ?? 0;
-    if (adopted === undefined) this.spends.set(keyId, record);
-    return record;
-  }
-
-  private spendOf(keyId: string, cell: SpendCell | undefined): SpendCell | undefined {
-    return cell !== undefined && cell.holder === this ? cell : this.spends.get(keyId);
   }
 
   charge(keyId: string, tokens: BucketAdjustment | undefined, usd: number, nowMs: number, spendCell?: SpendCell): void {
@@ -221,7 +211,7 @@ export class MemoryUsageCounters implements UsageCounters {
   }
 
   spend(keyId: string, nowMs: number, cell?: SpendCell): Spend {
-    const current = this.spendOf(keyId, cell);
+    const current = this.heldFor(this.spends, keyId, cell);
     if (current === undefined) return { dayUsd: 0, monthUsd: 0 };
     return {
       dayUsd: current.day === utcDay(nowMs) ? current.dayUsd : 0,
