@@ -55,6 +55,38 @@ describe('SharedHealth', () => {
     detach();
   });
 
+  it('lets outcomes go while no other replica listens, and publishes again once one joins', async () => {
+    const alonePrefix = `${prefix}-alone`;
+    const alone = new SharedHealth({ redis: TEST_REDIS_URL, prefix: alonePrefix, deploymentIds: ['d1'], record: () => undefined });
+    const events = new TypedEmitter<{ attempt: HealthAttempt }>();
+    const detach = alone.attach({ on: (name, listener) => events.on(name, listener) });
+    const emit = (requestId: string): void => events.emit('attempt', { deployment: 'd1', requestId, outcome: 'ok', startedAtMs: Date.now(), latencyMs: 3 });
+    // The first batch leaves (nobody is known yet) and its reply shows nobody else listening.
+    await vi.waitFor(
+      () => {
+        emit('alone');
+        expect(alone.stats.unheard).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 300 },
+    );
+    const publishedAlone = alone.stats.published;
+    const seen: HealthAttempt[] = [];
+    const joined = new SharedHealth({ redis: TEST_REDIS_URL, prefix: alonePrefix, deploymentIds: ['d1'], record: (x) => seen.push(x) });
+    try {
+      await vi.waitFor(
+        () => {
+          emit('joined');
+          expect(seen.some((x) => x.outcome === 'ok')).toBe(true);
+        },
+        { timeout: 10_000, interval: 300 },
+      );
+      expect(alone.stats.published).toBeGreaterThan(publishedAlone);
+    } finally {
+      detach();
+      await Promise.all([alone.close(), joined.close()]);
+    }
+  });
+
   it('keeps the newest outcomes while Redis is away, dropping the older half of a full batch at once', async () => {
     const away = new SharedHealth({ redis: 'redis://127.0.0.1:1', prefix, deploymentIds: ['d1'], record: () => undefined });
     const events = new TypedEmitter<{ attempt: HealthAttempt }>();

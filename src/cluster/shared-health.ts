@@ -4,6 +4,11 @@
  * feeds them into its own health windows. So the replica holding the leader lease judges incidents on all
  * the traffic, not a third of it, and any replica's status page shows the cluster's health. Publishing is
  * fire-and-forget off the request path; when Redis is down each replica judges on its own traffic.
+ *
+ * A replica that no other replica listens to (one Keel with Redis for its limits, or the first of a
+ * cluster to start) lets its batches go unbuilt: published, a busy replica's second of outcomes was
+ * about 400 KB of JSON made, sent and read back by its own subscriber, for nobody. It looks at the
+ * channel's listeners once a second instead, so a replica that joins gets outcomes from the next second on.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
@@ -57,6 +62,15 @@ class PendingOutcomes {
     this.times.push(startedAtMs, latencyMs, ttftMs ?? Number.NaN);
   }
 
+  /** Empties the columns; how many outcomes they held. */
+  clear(): number {
+    const count = this.deployments.length;
+    this.deployments = [];
+    this.outcomes = [];
+    this.times = [];
+    return count;
+  }
+
   /** Drops the `count` oldest outcomes, in one move of each column. */
   dropOldest(count: number): void {
     this.deployments.splice(0, count);
@@ -72,9 +86,7 @@ class PendingOutcomes {
       if (!Number.isNaN(ttftMs)) attempt.ttftMs = ttftMs;
       return attempt;
     });
-    this.deployments = [];
-    this.outcomes = [];
-    this.times = [];
+    this.clear();
     return attempts;
   }
 }
@@ -95,7 +107,8 @@ export interface AttemptSource {
 
 export class SharedHealth {
   readonly origin = randomUUID();
-  readonly stats = { published: 0, received: 0, dropped: 0, failures: 0 };
+  /** `unheard`: outcomes let go because no other replica listened. */
+  readonly stats = { published: 0, received: 0, dropped: 0, unheard: 0, failures: 0 };
   private readonly channel: string;
   /** How this replica's own batches begin (`JSON.stringify` keeps key order): they are skipped unparsed. */
   private readonly ownBatchStart: string;
@@ -104,6 +117,9 @@ export class SharedHealth {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly timer: NodeJS.Timeout;
+  /** Other replicas on the channel at the last look; unknown (so publish) until Redis first answers. */
+  private peers: number | undefined;
+  private subscribed = false;
 
   constructor(private readonly options: SharedHealthOptions) {
     this.channel = `${options.prefix ?? SHARED_REDIS_DEFAULTS.prefix}:health`;
@@ -113,7 +129,10 @@ export class SharedHealth {
     this.publisher = openSharedRedis(options.redis, { name: 'keel-health-pub', onConnectionError });
     this.subscriber = openSharedRedis(options.redis, { name: 'keel-health-sub', subscriber: true, onConnectionError });
     this.subscriber.on('message', (_channel: string, text: string) => this.receive(text));
-    this.subscriber.subscribe(this.channel).catch((err: unknown) => this.fail(err));
+    this.subscriber.subscribe(this.channel).then(
+      () => (this.subscribed = true),
+      (err: unknown) => this.fail(err),
+    );
     this.timer = setInterval(() => this.flush(), PUBLISH_EVERY_MS);
     this.timer.unref();
   }
@@ -142,11 +161,28 @@ export class SharedHealth {
 
   private flush(): void {
     if (this.pending.length === 0 || this.publisher.status !== 'ready') return;
+    if (this.peers === 0) {
+      this.stats.unheard += this.pending.clear();
+      this.publisher.pubsub('NUMSUB', this.channel).then(
+        (reply) => this.sawListeners(Number((reply as unknown[])[1])),
+        (err: unknown) => this.fail(err),
+      );
+      return;
+    }
     const attempts = this.pending.take();
     this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, attempts })).then(
-      () => (this.stats.published += attempts.length),
+      (listeners) => {
+        this.stats.published += attempts.length;
+        this.sawListeners(listeners);
+      },
       (err: unknown) => this.fail(err),
     );
+  }
+
+  /** `listeners` subscribers on the channel: this replica's own is among them while it is connected. */
+  private sawListeners(listeners: number): void {
+    const own = this.subscribed && this.subscriber.status === 'ready' ? 1 : 0;
+    this.peers = Math.max(0, listeners - own);
   }
 
   private receive(text: string): void {
