@@ -85,6 +85,27 @@ describe('answerDispatch, pulled', () => {
     expect(log).toEqual(['ended well', 'released']);
   });
 
+  it('flags its last frame, and has the attempt report its end only when closed after it', async () => {
+    const log: string[] = [];
+    const body = new PassThrough();
+    const items = observeEnd(readSseItems(body, { idleMs: 10_000, signal: new AbortController().signal }, new FinWatch()), (failure) => log.push(failure === undefined ? 'ended well' : failure.outcome));
+    const result: DispatchResult = { route: 'r', deployment: undefined, attempts: [], passthrough: true, answer: { kind: 'stream', items }, done: () => log.push('released') };
+    const pulled = answerDispatch(req(), result, surface).body as object as PullableFrames;
+    expect(pulled.pull()).toBe(WAIT);
+    body.end('data: Hi\n\ndata: fin\n\n');
+    await new Promise<void>((resolve) => pulled.onReady(resolve));
+    const out: string[] = [];
+    while (pulled.ended !== true) {
+      const frame = pulled.pull();
+      if (frame !== WAIT && frame !== undefined) out.push(String(frame));
+    }
+    expect(out).toEqual(['data: Hi\n\ndata: fin\n\n', 'data: [DONE]\n\n']);
+    // A server writes the last frame and ends its response here, before any bookkeeping.
+    expect(log).toEqual([]);
+    await pulled.return();
+    expect(log).toEqual(['ended well', 'released']);
+  });
+
   it('gives a surface that reads its frames the text, not the provider\'s bytes', async () => {
     const body = new PassThrough();
     const items = readSseItems(body, { idleMs: 10_000, signal: new AbortController().signal }, new FinWatch());

@@ -66,6 +66,8 @@ class SurfaceFrames implements AsyncIterableIterator<Frame>, Pullable<Frame> {
   private passthrough: boolean;
   private started = false;
   private settled = false;
+  /** The last frame (the end's, or a failure's) was handed out: a writer may end its response now. */
+  ended = false;
 
   /**
    * Read once, here: the layers below never change. A getter that asked the layer below would be
@@ -155,6 +157,7 @@ class SurfaceFrames implements AsyncIterableIterator<Frame>, Pullable<Frame> {
       this.passthrough = false;
       return undefined;
     }
+    this.ended = true;
     if (item.kind === 'end') {
       req.trail.outcome = 'ok';
       return this.passthrough ? surface.passthroughEnd : this.encoderNow().finish();

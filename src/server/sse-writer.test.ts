@@ -16,7 +16,7 @@ class Source implements PullableFrames {
   pulls = 0;
   closes = 0;
   private queue: string[] = [];
-  private ended = false;
+  private finished = false;
   private wake: (() => void) | undefined;
   constructor(
     private readonly endless?: string,
@@ -29,13 +29,13 @@ class Source implements PullableFrames {
     this.wake?.();
   }
   end(): void {
-    this.ended = true;
+    this.finished = true;
     this.wake?.();
   }
   pull(): string | typeof WAIT | undefined {
     if (this.failAt !== undefined && this.pulls === this.failAt) throw new Error('decoder broke');
     const frame = this.endless ?? this.queue.shift();
-    if (frame === undefined) return this.ended ? undefined : WAIT;
+    if (frame === undefined) return this.finished ? undefined : WAIT;
     this.pulls += 1;
     return frame;
   }
@@ -114,6 +114,39 @@ describe('pumpSse', () => {
     expect(source.closes).toBe(1);
     closed();
     expect(await done).toBe('resolved');
+  });
+
+  it('ends the response at a last frame the source flags, before closing the source and without pulling it again', async () => {
+    const log: string[] = [];
+    let response: ServerResponse | undefined;
+    const source = new (class extends Source {
+      ended = false;
+      override pull(): string | typeof WAIT | undefined {
+        log.push('pull');
+        const frame = super.pull();
+        if (frame === 'data: [DONE]\n\n') this.ended = true;
+        return frame;
+      }
+      override return(): Promise<unknown> {
+        log.push(response?.writableEnded === true ? 'closed after the end' : 'closed before the end');
+        return super.return();
+      }
+    })();
+    const { url, done } = await serve(source);
+    server!.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => (response = res));
+    const res = await get(url);
+    let body = '';
+    res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    source.add('data: 1\n\n');
+    source.add('data: [DONE]\n\n');
+    // The source never says it has no more: only its flag can end the response.
+    const ended = await Promise.race([once(res, 'end').then(() => 'ended'), wait(3_000).then(() => 'still open')]);
+    expect(ended).toBe('ended');
+    expect(body).toBe('data: 1\n\ndata: [DONE]\n\n');
+    expect(await done).toBe('resolved');
+    // The last pull gave the last frame; the source was closed once, after the response had ended.
+    expect(log.slice(-2)).toEqual(['pull', 'closed after the end']);
+    expect(source.closes).toBe(1);
   });
 
   it('stops pulling while the client reads nothing, and goes on when it reads again', async () => {

@@ -26,8 +26,11 @@ export function writeSse(res: ServerResponse, frames: SseFrame): Promise<void> |
   return Promise.race([once(res, 'drain'), once(res, 'close')]).then(() => undefined);
 }
 
-/** The frames of a stream that can be pulled from (see pull-stream.ts), and closed like an iterator. */
-export type PullableFrames = Pullable<SseFrame> & { return(): Promise<unknown> };
+/**
+ * The frames of a stream that can be pulled from (see pull-stream.ts), and closed like an iterator;
+ * `ended` once the last frame was pulled, when the stream can tell.
+ */
+export type PullableFrames = Pullable<SseFrame> & { return(): Promise<unknown>; readonly ended?: boolean };
 
 export function pullableFrames(body: object): body is PullableFrames {
   return isPullable<SseFrame>(body) && typeof (body as Partial<PullableFrames>).return === 'function';
@@ -76,6 +79,12 @@ export function pumpSse(res: ServerResponse, frames: PullableFrames): Promise<vo
               return finish();
             }
             if (frame.length !== 0 && !res.write(frame)) blocked = true;
+            if (frames.ended === true) {
+              // The last frame: the response ends (and its corked writes leave) before `return()` lets
+              // the stream's bookkeeping run, so the client's last bytes do not wait for it.
+              res.end();
+              return finish();
+            }
           }
         } while (again && !over && !blocked);
       } catch (err) {
