@@ -6,8 +6,8 @@
  * fire-and-forget off the request path; when Redis is down each replica judges on its own traffic.
  *
  * A replica that no other replica listens to (one Keel with Redis for its limits, or the first of a
- * cluster to start) lets its batches go unbuilt: published, a busy replica's second of outcomes was
- * about 400 KB of JSON made, sent and read back by its own subscriber, for nobody. It looks at the
+ * cluster to start) neither queues nor publishes its outcomes: published, a busy replica's second of them
+ * was about 400 KB of JSON made, sent and read back by its own subscriber, for nobody. It looks at the
  * channel's listeners once a second instead, so a replica that joins gets outcomes from the next second on.
  */
 import { randomUUID } from 'node:crypto';
@@ -140,6 +140,10 @@ export class SharedHealth {
   attach(events: AttemptSource): () => void {
     return events.on('attempt', (a) => {
       if (a.cancelled === true || a.requestId.startsWith(PROBE_ID_PREFIX)) return;
+      if (this.peers === 0) {
+        this.stats.unheard += 1;
+        return;
+      }
       if (this.pending.length >= MAX_BATCH) {
         this.flush();
         if (this.pending.length >= MAX_BATCH) {
@@ -155,13 +159,14 @@ export class SharedHealth {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    this.flush();
+    if (this.peers !== 0) this.flush(); // nobody to tell, and no need to look again
     await Promise.all([closeSharedRedis(this.publisher), closeSharedRedis(this.subscriber)]);
   }
 
   private flush(): void {
-    if (this.pending.length === 0 || this.publisher.status !== 'ready') return;
+    if (this.publisher.status !== 'ready') return;
     if (this.peers === 0) {
+      // What was queued before the last batch's reply showed nobody listening goes too.
       this.stats.unheard += this.pending.clear();
       this.publisher.pubsub('NUMSUB', this.channel).then(
         (reply) => this.sawListeners(Number((reply as unknown[])[1])),
@@ -169,6 +174,7 @@ export class SharedHealth {
       );
       return;
     }
+    if (this.pending.length === 0) return;
     const attempts = this.pending.take();
     this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, attempts })).then(
       (listeners) => {
