@@ -19,7 +19,6 @@ import { parseArgs } from 'node:util';
 import { handleApiRequest } from '../src/api/handle-request.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { resolveConfig } from '../src/config/resolve-config.js';
-import { configKeySchema } from '../src/config/schema.js';
 import type { AttemptInput, AttemptResult } from '../src/providers/index.js';
 import { readSseItems } from '../src/providers/http/sse-items.js';
 import { OpenAIProvider } from '../src/providers/openai/openai-provider.js';
@@ -28,12 +27,8 @@ import { decodeOpenAIResponse } from '../src/providers/openai/decode-openai-resp
 import { readOpenAIChatResponse } from '../src/providers/openai/openai-wire-check.js';
 import { Abortable } from '../src/resilience/index.js';
 import { Router } from '../src/router/router.js';
-import { KeyGate } from '../src/server/auth/key-gate.js';
-import { KeyRing } from '../src/server/auth/key-ring.js';
-import { SpendLedger } from '../src/server/auth/spend-ledger.js';
-import { MemoryUsageCounters } from '../src/server/auth/usage-counters.js';
-import type { Store } from '../src/store/index.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
+import { BENCH_KEY_COUNT, benchKeyGate, benchKeySecret } from './bench-keys.js';
 import { CHAT_PATH, CLIENT_MODEL, MODES, requestBody, UPSTREAM_MODEL, type Mode } from './requests.js';
 
 const { values } = parseArgs({
@@ -94,26 +89,14 @@ const metrics = createMetrics(router, { deployments: config.deployments.keys() }
  * `--keys`: the virtual-key gate as `keel serve` builds it (the keys from the config file, counters in
  * memory, spend to a ledger whose store keeps nothing), with the bench's 1,000 keys used in turn.
  */
-const KEY_COUNT = 1_000;
 const PRICE = { input_per_mtok: 3, output_per_mtok: 15 };
-const keySecrets = Array.from({ length: KEY_COUNT }, (_, i) => `sk-keel-bench-${String(i).padStart(4, '0')}-not-a-real-secret`);
-const gate = values.keys === true ? keyGate() : undefined;
+const keySecrets = Array.from({ length: BENCH_KEY_COUNT }, (_, i) => benchKeySecret(i));
+const gate = values.keys === true ? benchKeyGate(PRICE) : undefined;
 let requestNumber = 0;
-
-function keyGate(): KeyGate {
-  const store = { listKeys: () => Promise.resolve([]), listAudit: () => Promise.resolve([]), appendAuditEntries: () => Promise.resolve() } as unknown as Store;
-  const timer = () => () => undefined;
-  const configKeys = keySecrets.map((key, i) => configKeySchema.parse({ name: `bench-${i}`, key, rpm: 10_000_000, tpm: 1_000_000_000, daily_budget_usd: 1_000_000 }));
-  const ring = new KeyRing({ store, configKeys, refreshMs: 60_000, timer, nowMs: Date.now });
-  const counters = new MemoryUsageCounters();
-  const ledger = new SpendLedger({ store, counters, flushMs: 60_000, timer, nowMs: Date.now });
-  const keys = new KeyGate({ ring, counters, ledger, nowMs: Date.now, priceOf: () => PRICE });
-  return keys;
-}
 
 async function oneRequest(body: Buffer): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (gate !== undefined) headers['authorization'] = `Bearer ${keySecrets[requestNumber++ % KEY_COUNT]!}`;
+  if (gate !== undefined) headers['authorization'] = `Bearer ${keySecrets[requestNumber++ % BENCH_KEY_COUNT]!}`; // a fresh string, as node:http gives
   const handled = await handleApiRequest(
     { method: 'POST', path: CHAT_PATH, headers, requestId: 'req_bench', signal: new Abortable(), trail: {}, readBody: () => Promise.resolve(body) },
     router,

@@ -13,6 +13,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BENCH_KEY_COUNT, benchConfigKeys } from './bench-keys.js';
 import type { KeelBenchConfig } from './keel-process.js';
 
 export type VariantName = 'telemetry' | 'telemetry-sampled' | 'keys' | 'redis' | 'keys+redis';
@@ -28,15 +29,9 @@ export function parseVariantList(raw: string): VariantName[] {
 /** What a variant is measured against: the plain route, unless it adds to another variant. */
 export const VARIANT_BASE: Partial<Record<VariantName, VariantName>> = { redis: 'keys' };
 
-const KEY_COUNT = 1_000;
 const SAMPLED_RATIO = 0.1;
 const SCRAPE_EVERY_MS = 1_000;
 const REDIS_URL = process.env['KEEL_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-
-/** Limits no bench burst reaches: the bookkeeping runs, nothing is refused. */
-const KEY_LIMITS = { rpm: 10_000_000, tpm: 1_000_000_000, daily_budget_usd: 1_000_000 } as const;
-
-const keySecret = (i: number): string => `sk-keel-bench-${String(i).padStart(4, '0')}-not-a-real-secret`;
 
 export interface RunningVariant {
   config: KeelBenchConfig;
@@ -91,10 +86,10 @@ export async function startVariant(name: VariantName, base: KeelBenchConfig): Pr
       },
     };
   }
-  const keys = Array.from({ length: KEY_COUNT }, (_, i) => ({ name: `bench-${i}`, key: keySecret(i), ...KEY_LIMITS }));
+  const keys = benchConfigKeys();
   const requestHeaders = keys.map((k) => ({ authorization: `Bearer ${k.key}` }));
   const config: KeelBenchConfig = { ...base, keys };
   const shared = name === 'redis' || name === 'keys+redis';
   if (shared) config.cluster = { redis_url: REDIS_URL };
-  return { config, requestHeaders, attach: () => undefined, notes: () => [`${name}: ${KEY_COUNT} keys used in turn${shared ? `, state shared through ${REDIS_URL}` : ''}`], stop: async () => undefined };
+  return { config, requestHeaders, attach: () => undefined, notes: () => [`${name}: ${BENCH_KEY_COUNT} keys used in turn${shared ? `, state shared through ${REDIS_URL}` : ''}`], stop: async () => undefined };
 }
