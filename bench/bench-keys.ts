@@ -13,6 +13,9 @@ import type { Store } from '../src/store/index.js';
 
 export const BENCH_KEY_COUNT = 1_000;
 
+/** Every bench deployment's price, so that spend (and the keys' budgets) are computed as in production. */
+export const BENCH_PRICE = { input_per_mtok: 3, output_per_mtok: 15 } as const;
+
 /** Limits no bench burst reaches: the bookkeeping runs, nothing is refused. */
 export const BENCH_KEY_LIMITS = { rpm: 10_000_000, tpm: 1_000_000_000, daily_budget_usd: 1_000_000 } as const;
 
@@ -22,13 +25,13 @@ export const benchKeySecret = (i: number): string => `sk-keel-bench-${String(i).
 export const benchConfigKeys = (count = BENCH_KEY_COUNT): Array<{ name: string; key: string } & typeof BENCH_KEY_LIMITS> =>
   Array.from({ length: count }, (_, i) => ({ name: `bench-${i}`, key: benchKeySecret(i), ...BENCH_KEY_LIMITS }));
 
-/** The gate over the bench's keys, every answering deployment priced at `price`. */
-export function benchKeyGate(price: { input_per_mtok: number; output_per_mtok: number }, count = BENCH_KEY_COUNT): KeyGate {
+/** The gate over the bench's first `count` keys, every answering deployment at the bench's price. */
+export function benchKeyGate(count = BENCH_KEY_COUNT): KeyGate {
   const store = { listKeys: () => Promise.resolve([]), listAudit: () => Promise.resolve([]), appendAuditEntries: () => Promise.resolve() } as unknown as Store;
   const timer = () => () => undefined;
   const configKeys = benchConfigKeys(count).map((k) => configKeySchema.parse(k));
   const ring = new KeyRing({ store, configKeys, refreshMs: 60_000, timer, nowMs: Date.now });
   const counters = new MemoryUsageCounters();
   const ledger = new SpendLedger({ store, counters, flushMs: 60_000, timer, nowMs: Date.now });
-  return new KeyGate({ ring, counters, ledger, nowMs: Date.now, priceOf: () => price });
+  return new KeyGate({ ring, counters, ledger, nowMs: Date.now, priceOf: () => BENCH_PRICE });
 }

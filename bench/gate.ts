@@ -9,8 +9,8 @@
  *   `bench:pipeline -- --keys` sees, and what no loaded gateway sees);
  * - cold: 16 MiB of memory written before each request (untimed), which evicts the gate's code and data
  *   as the rest of a loaded gateway's work does between two requests of one key.
- * The HTTP `keys` cell reads a keyed request's cost under load; the cold figure is the part of it that
- * the gate's own code and data pay, measured without the ±3 % that separates two pairs of processes.
+ * The HTTP `keys` cell reads a keyed request's cost under load; the cold figure is what the gate's own
+ * code and data cost out of the caches, read without the ±3 % that separates two pairs of processes.
  *
  *   npm run bench:gate
  *   npm run bench:gate -- --keys 1      # one key: what the cold figure owes to the keys' own state
@@ -29,7 +29,7 @@ const EVICT_BYTES = 16 * 1024 * 1024; // past the last-level cache of the machin
 const CACHE_LINE = 64;
 const STEPS = ['authenticate', 'admit', 'headers', 'settle'] as const;
 
-const gate = benchKeyGate({ input_per_mtok: 3, output_per_mtok: 15 }, keyCount);
+const gate = benchKeyGate(keyCount);
 const secrets = Array.from({ length: keyCount }, (_, i) => benchKeySecret(i));
 /** The bench's request body as the gate reads it (its parsed JSON and size). */
 const admission = { json: { model: 'bench', messages: [{ role: 'user', content: 'Hello, Keel' }], max_tokens: 16 }, bodyBytes: 70 };

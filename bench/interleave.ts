@@ -7,6 +7,7 @@
  * the same drift, so the per-round ratio (this ÷ base) and its median are what to read.
  */
 import { fileURLToPath } from 'node:url';
+import { BENCH_PRICE } from './bench-keys.js';
 import { BENCH_API_KEY } from './failover.js';
 import { startKeelProcess, type KeelBenchConfig } from './keel-process.js';
 import type { LatencySummary } from './latency.js';
@@ -17,10 +18,9 @@ import { startVariant, VARIANT_BASE, type VariantName } from './variants.js';
 
 export const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 
-const PRICE = { input_per_mtok: 3, output_per_mtok: 15 }; // so spend (and budgets) are computed, as in production
 
 export function routeConfig(deploymentIds: string[], simUrl: string): KeelBenchConfig {
-  const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY, price: PRICE });
+  const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY, price: BENCH_PRICE });
   return { deployments: deploymentIds.map(deployment), routes: { bench: { deployments: deploymentIds } } };
 }
 

@@ -89,9 +89,8 @@ const metrics = createMetrics(router, { deployments: config.deployments.keys() }
  * `--keys`: the virtual-key gate as `keel serve` builds it (the keys from the config file, counters in
  * memory, spend to a ledger whose store keeps nothing), with the bench's 1,000 keys used in turn.
  */
-const PRICE = { input_per_mtok: 3, output_per_mtok: 15 };
 const keySecrets = Array.from({ length: BENCH_KEY_COUNT }, (_, i) => benchKeySecret(i));
-const gate = values.keys === true ? benchKeyGate(PRICE) : undefined;
+const gate = values.keys === true ? benchKeyGate() : undefined;
 let requestNumber = 0;
 
 async function oneRequest(body: Buffer): Promise<void> {

@@ -132,9 +132,8 @@ export function observeEnd(
 class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pullable<StreamItem> {
   private nextHead = 0;
   private usage: Usage | undefined;
+  /** The attempt's end was reported: a failure's at once; a good end's and a cancel's on closing (see `note`). */
   private reported = false;
-  /** The stream's good end went out and is reported when the reader next calls (see `note`). */
-  private endPending = false;
   /** The last item (end or failure) went out: the next call closes the upstream. */
   private last = false;
   private closed = false;
@@ -209,10 +208,11 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
 
   private async close(): Promise<IteratorResult<StreamItem, void>> {
     this.closed = true;
-    if (this.endPending) {
-      this.endPending = false;
-      this.onEnd(undefined, this.usage);
-    } else if (!this.reported) this.onEnd({ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, this.usage);
+    if (!this.reported) {
+      this.reported = true;
+      // Not reported yet after the last item: that item was the good end. Before it: the reader left.
+      this.onEnd(this.last ? undefined : { outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, this.usage);
+    }
     await this.rest.return(undefined);
     return DONE;
   }
@@ -235,15 +235,12 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
       return;
     }
     this.last = true;
+    // A good end is reported when the reader comes back (its next call, or closing): a server that
+    // writes the end's frame and ends its response first gets the last bytes to the client before the
+    // attempt's bookkeeping runs. A failure is reported at once: a continuation acts on it first.
     if (item.kind === 'failure') {
       this.reported = true;
       this.onEnd(item.failure, this.usage);
-    } else if (item.kind === 'end') {
-      // A good end is reported when the reader comes back (its next call, or closing): a server that
-      // writes the end's frame and ends its response first gets the last bytes to the client before the
-      // attempt's bookkeeping runs. A failure is reported at once: a continuation acts on it first.
-      this.reported = true;
-      this.endPending = true;
     }
   }
 }
