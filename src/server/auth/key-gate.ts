@@ -21,8 +21,8 @@ import { costOf, type RecorderPrice, type VirtualKeyRecord } from '../../store/i
 import { plainBearerToken, presentedSecrets } from './key-secret.js';
 import { MAX_REMEMBERED_SECRETS, type KeyRing } from './key-ring.js';
 import { rateLimitHeaders, writeBucketHeaders, type LimitKind } from './rate-limit-headers.js';
-import { newLedgerCell, type LedgerCell, type SpendLedger } from './spend-ledger.js';
-import { newBucketCell, newSpendCell, nextUtcDay, nextUtcMonth, type BucketAsk, type BucketCell, type BucketState, type Spend, type SpendCell, type TakeResult, type UsageCounters } from './usage-counters.js';
+import type { LedgerCell, SpendLedger } from './spend-ledger.js';
+import { KeyCells, nextUtcDay, nextUtcMonth, type BucketAsk, type BucketCell, type BucketState, type Spend, type SpendCell, type TakeResult, type UsageCounters } from './usage-counters.js';
 
 const BYTES_PER_TOKEN = 4;
 
@@ -57,19 +57,35 @@ const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kin
 type KeyAsk = BucketAsk & { kind: LimitKind };
 
 /**
- * The caller a key authenticates: what the router needs, and what `admit` needs of the key kept out of
- * sight: its record, its requests-per-minute ask (always a cost of 1) and its token bucket's id. Made once
- * per key record and shared by its requests (nothing writes to a caller): a keyed request would otherwise
- * build the same object, strings and ask every time, and look them up again in `admit`. A changed key is
- * a new record, so its caller is never stale.
+ * A key as its requests use it: the caller it authenticates (what the router needs), and what the gate
+ * needs of it, kept where one read reaches it. Made once per key record and shared by its requests: a keyed
+ * request would otherwise build the same object, strings and ask every time, and look them up again in
+ * `admit`. A changed key is a new record, so its caller is never stale, and the record's fields the gate
+ * reads on every request are copied here: with 1,000 keys in turn each key is cold when its next request
+ * comes, and every object it reaches (the record keeps half its fields in a second one) is another cache
+ * miss. For the same reason its cells are made together, their numbers in one array (see `KeyCells`),
+ * and it is its own ledger cell.
  */
-class KeyCaller implements Caller {
+class KeyCaller implements Caller, LedgerCell {
   readonly keyId: string;
   readonly keyName: string;
   readonly tenant: string;
   readonly priority: VirtualKeyRecord['priority'];
   readonly models?: readonly string[];
-  readonly #key: KeyState;
+  /** The ring's generation when a header last proved to name this caller's record (see `byAuthorization`). */
+  generation = -1;
+  readonly record: VirtualKeyRecord;
+  readonly revokedAt: number | null;
+  readonly expiresAt: number | null;
+  readonly tpm: number | null;
+  readonly dailyBudgetUsd: number | null;
+  readonly monthlyBudgetUsd: number | null;
+  /** Its requests-per-minute ask (always a cost of 1), and its token bucket's id and cell. */
+  readonly rpm: KeyAsk | undefined;
+  readonly tpmId: string;
+  readonly tpmCell: BucketCell;
+  readonly spendCell: SpendCell;
+  entry: LedgerCell['entry'] = undefined;
 
   constructor(record: VirtualKeyRecord) {
     this.keyId = record.id;
@@ -77,23 +93,18 @@ class KeyCaller implements Caller {
     this.tenant = record.tenant;
     this.priority = record.priority;
     if (record.allowedModels !== null) this.models = record.allowedModels;
-    const rpm: KeyAsk | undefined = record.rpm === null ? undefined : { kind: 'requests', id: bucketId(record.id, 'rpm'), perMinute: record.rpm, cost: 1, cell: newBucketCell() };
-    this.#key = { record, rpm, tpmId: bucketId(record.id, 'tpm'), tpmCell: newBucketCell(), spendCell: newSpendCell(), ledgerCell: newLedgerCell() };
+    this.record = record;
+    this.revokedAt = record.revokedAt;
+    this.expiresAt = record.expiresAt;
+    this.tpm = record.tpm;
+    this.dailyBudgetUsd = record.dailyBudgetUsd;
+    this.monthlyBudgetUsd = record.monthlyBudgetUsd;
+    const cells = new KeyCells();
+    this.rpm = record.rpm === null ? undefined : { kind: 'requests', id: bucketId(record.id, 'rpm'), perMinute: record.rpm, cost: 1, cell: cells.rpm };
+    this.tpmId = bucketId(record.id, 'tpm');
+    this.tpmCell = cells.tpm;
+    this.spendCell = cells.spend;
   }
-
-  static keyOf(caller: Caller): KeyState | undefined {
-    return caller instanceof KeyCaller ? caller.#key : undefined;
-  }
-}
-
-/** A key as its requests use it; the cells keep its counters and pending spend (see `CounterCell`). */
-interface KeyState {
-  record: VirtualKeyRecord;
-  rpm: KeyAsk | undefined;
-  tpmId: string;
-  tpmCell: BucketCell;
-  spendCell: SpendCell;
-  ledgerCell: LedgerCell;
 }
 
 /**
@@ -107,7 +118,7 @@ class KeyGrant implements Grant {
 
   constructor(
     private readonly gate: KeyGate,
-    readonly key: KeyState,
+    readonly key: KeyCaller,
     readonly estimate: number,
     private readonly requests: BucketState | undefined,
     private readonly tokens: BucketState | undefined,
@@ -134,14 +145,16 @@ class KeyGrant implements Grant {
 export class KeyGate implements RequestGate {
   private readonly callers = new WeakMap<VirtualKeyRecord, KeyCaller>();
   /**
-   * Authorization headers that named a key, with its caller as the ring was at `generation`: a keyed
-   * request then costs one lookup of the header as it came, with no token read out of it. Any change to
-   * the ring (a put, a reload that found one) makes every entry stale; a stale one is dropped and takes
-   * the full read again, remembered anew if it still names a key, so a rotated, revoked or reloaded key
-   * is seen as it is now. Bounded as the ring's own memory of secrets, and only headers that matched a
+   * Authorization headers that named a key, with its caller: a keyed request then costs one lookup of the
+   * header as it came, with no token read out of it. An entry is fresh while its caller's `generation` is
+   * the ring's: any change to the ring (a put, a reload that found one) makes every entry stale; a stale
+   * one is dropped and takes the full read again, remembered anew if it still names a key, so a rotated,
+   * revoked or reloaded key is seen as it is now. The generation is the caller's, not the entry's (one
+   * object less to reach): a header that proves its key's record still current proves it for every
+   * header naming that record, since a record never changes (a changed key is a new record). Bounded as the ring's own memory of secrets, and only headers that matched a
    * key are kept, so made-up keys cannot fill it.
    */
-  private readonly byAuthorization = new Map<string, { record: VirtualKeyRecord; caller: KeyCaller; generation: number }>();
+  private readonly byAuthorization = new Map<string, KeyCaller>();
 
   constructor(private readonly options: KeyGateOptions) {}
 
@@ -153,7 +166,7 @@ export class KeyGate implements RequestGate {
     if (typeof authorization === 'string') {
       const known = this.byAuthorization.get(authorization);
       if (known !== undefined) {
-        if (known.generation === ring.generation) return this.usable(known.record, known.caller);
+        if (known.generation === ring.generation) return this.usable(known);
         // Stale: forgotten here, and remembered again below if it still names a key.
         this.byAuthorization.delete(authorization);
       }
@@ -162,8 +175,9 @@ export class KeyGate implements RequestGate {
     const bearer = plainBearerToken(authorization);
     let record = bearer === undefined ? undefined : ring.findBySecret(bearer);
     if (record !== undefined) {
-      const caller = this.usable(record, this.callerOf(record));
-      if (this.byAuthorization.size < MAX_REMEMBERED_SECRETS) this.byAuthorization.set(authorization as string, { record, caller, generation: ring.generation });
+      const caller = this.usable(this.callerOf(record));
+      caller.generation = ring.generation;
+      if (this.byAuthorization.size < MAX_REMEMBERED_SECRETS) this.byAuthorization.set(authorization as string, caller);
       return caller;
     }
     const presented = presentedSecrets(headers);
@@ -174,14 +188,14 @@ export class KeyGate implements RequestGate {
     for (const secret of presented) if (secret !== bearer && (record = ring.findBySecret(secret)) !== undefined) break;
     // Never echo what was presented: it may be a real key sent to the wrong place.
     if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
-    return this.usable(record, this.callerOf(record));
+    return this.usable(this.callerOf(record));
   }
 
   /** The caller, unless its key is revoked or expired (a remembered key's expiry is checked each time). */
-  private usable(record: VirtualKeyRecord, caller: KeyCaller): KeyCaller {
-    if (record.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${record.prefix} was revoked.`);
-    if (record.expiresAt !== null && record.expiresAt <= this.options.nowMs()) {
-      throw new KeelError('unauthorized', `The API key ${record.prefix} expired at ${isoDay(record.expiresAt)}.`);
+  private usable(caller: KeyCaller): KeyCaller {
+    if (caller.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${caller.record.prefix} was revoked.`);
+    if (caller.expiresAt !== null && caller.expiresAt <= this.options.nowMs()) {
+      throw new KeelError('unauthorized', `The API key ${caller.record.prefix} expired at ${isoDay(caller.expiresAt)}.`);
     }
     return caller;
   }
@@ -198,31 +212,31 @@ export class KeyGate implements RequestGate {
    */
   admit(caller: Caller, request: AdmissionRequest): Grant | Promise<Grant> {
     if (caller.keyId === undefined) return NO_GRANT;
-    let key = KeyCaller.keyOf(caller);
-    if (key === undefined) {
+    let key: KeyCaller;
+    if (caller instanceof KeyCaller) key = caller;
+    else {
       const record = this.options.ring.get(caller.keyId);
       if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
-      key = KeyCaller.keyOf(this.callerOf(record))!;
+      key = this.callerOf(record);
     }
     const nowMs = this.options.nowMs();
-    const { record } = key;
-    this.checkModel(record, request.json);
-    if (record.dailyBudgetUsd === null && record.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
-    const spend = this.options.counters.spend(record.id, nowMs, key.spendCell);
+    this.checkModel(key, request.json);
+    if (key.dailyBudgetUsd === null && key.monthlyBudgetUsd === null) return this.takeLimits(key, request, nowMs);
+    const spend = this.options.counters.spend(key.keyId, nowMs, key.spendCell);
     if (spend instanceof Promise) return this.admitWhenSpendKnown(key, request, nowMs, spend);
-    this.checkBudgets(record, spend, nowMs);
+    this.checkBudgets(key, spend, nowMs);
     return this.takeLimits(key, request, nowMs);
   }
 
   // The waits live in methods of their own: a closure in `admit` would cost every call its context.
-  private async admitWhenSpendKnown(key: KeyState, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
-    this.checkBudgets(key.record, await spend, nowMs);
+  private async admitWhenSpendKnown(key: KeyCaller, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
+    this.checkBudgets(key, await spend, nowMs);
     return this.takeLimits(key, request, nowMs);
   }
 
-  private takeLimits(key: KeyState, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
+  private takeLimits(key: KeyCaller, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
     const estimate = estimateTokens(request.json, request.bodyBytes);
-    const { tpm } = key.record;
+    const { tpm } = key;
     const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate, cell: key.tpmCell };
     if (key.rpm === undefined && tokens === undefined) return new KeyGrant(this, key, 0, undefined, undefined);
     // Array literals of their exact length: a push onto an empty array allocates room for 17.
@@ -231,30 +245,32 @@ export class KeyGate implements RequestGate {
     return taken instanceof Promise ? this.grantWhenTaken(key, request, asks, estimate, taken, nowMs) : this.granted(key, request, asks, estimate, taken, nowMs);
   }
 
-  private async grantWhenTaken(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
+  private async grantWhenTaken(key: KeyCaller, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
     return this.granted(key, request, asks, estimate, await taken, nowMs);
   }
 
-  private granted(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
+  private granted(key: KeyCaller, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
     if (!taken.allowed) {
       const headers = rateLimitHeaders(asks, taken.buckets);
       const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
       const retryAfterS = Math.max(1, Math.ceil(Math.max(...refused.map(({ state }) => state.retryAfterMs)) / 1000));
       const what = refused.map(({ ask }) => (ask.kind === 'requests' ? `${ask.perMinute} requests per minute` : `${ask.perMinute} tokens per minute (this request is estimated at ${estimate} tokens)`));
-      throw new KeelError('rate_limited', `Rate limit reached for key '${key.record.name}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
+      throw new KeelError('rate_limited', `Rate limit reached for key '${key.keyName}': ${what.join(' and ')}. Retry in ${retryAfterS}s.`, { retryAfterS, headers });
     }
     const { buckets } = taken;
-    const counted = key.record.tpm !== null; // the tokens bucket, when there is one, is the last
+    const counted = key.tpm !== null; // the tokens bucket, when there is one, is the last
     return new KeyGrant(this, key, counted ? estimate : 0, key.rpm === undefined ? undefined : buckets[0], counted ? buckets[buckets.length - 1] : undefined);
   }
 
-  private checkModel(key: VirtualKeyRecord, json: unknown): void {
+  private checkModel(key: KeyCaller, json: unknown): void {
+    const { models } = key;
+    if (models === undefined) return;
     const model = json !== null && typeof json === 'object' ? (json as Record<string, unknown>)['model'] : undefined;
-    if (key.allowedModels === null || typeof model !== 'string' || key.allowedModels.includes(model)) return;
-    throw new KeelError('forbidden', `The key '${key.name}' may not use the model '${model}'; it may use: ${key.allowedModels.join(', ')}.`, { param: 'model' });
+    if (typeof model !== 'string' || models.includes(model)) return;
+    throw new KeelError('forbidden', `The key '${key.keyName}' may not use the model '${model}'; it may use: ${models.join(', ')}.`, { param: 'model' });
   }
 
-  private checkBudgets(key: VirtualKeyRecord, spend: Spend, nowMs: number): void {
+  private checkBudgets(key: KeyCaller, spend: Spend, nowMs: number): void {
     // The reset time is computed only for a refusal: a request within its budget builds no Date.
     if (key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd) {
       this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, nextUtcDay(new Date(nowMs)), nowMs);
@@ -264,10 +280,10 @@ export class KeyGate implements RequestGate {
     }
   }
 
-  private refuseBudget(key: VirtualKeyRecord, name: 'daily' | 'monthly', budget: number, spent: number, resetMs: number, nowMs: number): never {
+  private refuseBudget(key: KeyCaller, name: 'daily' | 'monthly', budget: number, spent: number, resetMs: number, nowMs: number): never {
     throw new KeelError(
       'budget_exceeded',
-      `The ${name} budget of $${budget} for key '${key.name}' is exhausted ($${spent.toFixed(4)} spent); it resets at ${isoDay(resetMs)}.`,
+      `The ${name} budget of $${budget} for key '${key.keyName}' is exhausted ($${spent.toFixed(4)} spent); it resets at ${isoDay(resetMs)}.`,
       { retryAfterS: Math.ceil((resetMs - nowMs) / 1000) },
     );
   }
@@ -275,7 +291,7 @@ export class KeyGate implements RequestGate {
   /** A grant whose request never reached the router: give back its request and its estimated tokens. */
   refund(grant: KeyGrant): void {
     const { key, estimate } = grant;
-    const { tpm } = key.record;
+    const { tpm } = key;
     const nowMs = this.options.nowMs();
     if (key.rpm !== undefined) void this.options.counters.adjust(key.rpm.id, key.rpm.perMinute, -1, nowMs, key.rpm.cell);
     if (tpm !== null) void this.options.counters.adjust(key.tpmId, tpm, -estimate, nowMs, key.tpmCell);
@@ -295,12 +311,12 @@ export class KeyGate implements RequestGate {
         usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
       }
       const nowMs = this.options.nowMs();
-      const { id, tpm } = key.record;
+      const { keyId: id, tpm } = key;
       // Reconciled against the bucket the estimate was taken from (the key as it was admitted).
       const tokens = tpm === null ? undefined : { id: key.tpmId, perMinute: tpm, amount: input + output - grant.estimate, cell: key.tpmCell };
       // The ledger first: the counters' settlement may wait for a batch (Redis), and a stop closes the ledger
       // before the counters, so spend recorded after that wait could miss the ledger's last flush.
-      this.options.ledger.record(id, usd, input, output, nowMs, key.ledgerCell);
+      this.options.ledger.record(id, usd, input, output, nowMs, key);
       // Not awaited: shared counters settle in batches, and a settlement never rejects (see UsageCounters).
       void this.options.counters.charge(id, tokens, usd, nowMs, key.spendCell);
     } catch (err) {
