@@ -121,8 +121,13 @@ interface Minute {
   startMs: number;
   routes: Map<string, RouteMinute>;
   deployments: Map<string, DeploymentMinute>;
-  tenants: Map<string, number>;
-  tenantTokens: Map<string, number>;
+  /** Per tenant, both counts in one entry: a keyed request finds its tenant once, not four times. */
+  tenants: Map<string, TenantMinute>;
+}
+
+interface TenantMinute {
+  requests: number;
+  tokens: number;
 }
 
 const bump = (map: Map<string, number>, key: string, n = 1): void => {
@@ -168,10 +173,10 @@ export class LiveTraffic {
     const answering = r.attempts.find((a) => a.outcome === 'ok' && a.deployment === r.deployment);
     if (r.stream && answering?.ttftMs !== undefined) m.ttft.add(answering.ttftMs);
     if (r.tenant !== undefined) {
-      bump(minute.tenants, r.tenant);
-      let tokens = 0;
-      for (const a of r.attempts) if (a.usage !== undefined) tokens += a.usage.inputTokens + a.usage.outputTokens;
-      if (tokens > 0) bump(minute.tenantTokens, r.tenant, tokens);
+      let tenant = minute.tenants.get(r.tenant);
+      if (tenant === undefined) minute.tenants.set(r.tenant, (tenant = { requests: 0, tokens: 0 }));
+      tenant.requests++;
+      for (const a of r.attempts) if (a.usage !== undefined) tenant.tokens += a.usage.inputTokens + a.usage.outputTokens;
     }
   }
 
@@ -245,8 +250,10 @@ export class LiveTraffic {
     const tenantTokens = new Map<string, number>();
     for (const m of window) {
       if (m === undefined) continue;
-      addAll(tenants, m.tenants);
-      addAll(tenantTokens, m.tenantTokens);
+      for (const [tenant, counts] of m.tenants) {
+        bump(tenants, tenant, counts.requests);
+        if (counts.tokens > 0) bump(tenantTokens, tenant, counts.tokens);
+      }
     }
     routes.sort((a, b) => b.requests - a.requests || a.route.localeCompare(b.route));
     deployments.sort((a, b) => b.attempts - a.attempts || a.deployment.localeCompare(b.deployment));
@@ -260,7 +267,7 @@ export class LiveTraffic {
     if (last !== undefined && last.startMs === startMs) return last;
     // A clock that stepped back lands in the newest minute rather than reordering the ring.
     if (last !== undefined && startMs < last.startMs) return last;
-    const minute: Minute = { startMs, routes: new Map(), deployments: new Map(), tenants: new Map(), tenantTokens: new Map() };
+    const minute: Minute = { startMs, routes: new Map(), deployments: new Map(), tenants: new Map() };
     this.minutes.push(minute);
     while (this.minutes.length > 0 && this.minutes[0]!.startMs <= startMs - KEPT_MINUTES * MINUTE_MS) this.minutes.shift();
     return minute;
