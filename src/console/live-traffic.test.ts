@@ -74,6 +74,24 @@ describe('LiveTraffic', () => {
     expect(latencyMs.p99! / 990).toBeLessThan(1.1);
   });
 
+  it("adds up each tenant's requests and tokens over the minutes asked for; a tenant that used no tokens has no tokens entry", () => {
+    let now = T0;
+    const traffic = new LiveTraffic(() => now);
+    const used = (input: number, output: number) => [attempt('primary', { usage: { inputTokens: input, outputTokens: output } })];
+    traffic.recordRequest(request({ tenant: 'acme', attempts: used(3, 4) }));
+    traffic.recordRequest(request({ tenant: 'beta' })); // no usage reported
+    now += MIN;
+    traffic.recordRequest(request({ tenant: 'acme', attempts: used(10, 20) }));
+    traffic.recordRequest(request({ tenant: 'acme', outcome: 'all_deployments_failed', deployment: undefined, attempts: [attempt('primary', { outcome: 'server_error' })] }));
+    traffic.recordRequest(request()); // no tenant: anonymous
+    const both = traffic.snapshot(2);
+    expect(both.tenants).toEqual({ acme: 3, beta: 1 });
+    expect(both.tenantTokens).toEqual({ acme: 37 });
+    const last = traffic.snapshot(1);
+    expect(last.tenants).toEqual({ acme: 2 });
+    expect(last.tenantTokens).toEqual({ acme: 30 });
+  });
+
   it('shows only the minutes asked for, and forgets minutes older than it keeps', () => {
     let now = T0;
     const traffic = new LiveTraffic(() => now);

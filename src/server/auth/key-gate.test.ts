@@ -139,10 +139,19 @@ describe('authentication', () => {
     await ring.load();
     expect(gate.authenticate(bearer(secret)).tenant).toBe('acme');
     expect(gate.authenticate(bearer(secret)).tenant).toBe('acme'); // from the header remembered
+    // A second spelling of the same key, remembered too; another key's creation makes both stale, and the
+    // first one read again proves the key unchanged for both.
+    const spelled = { authorization: `bearer  ${secret}` };
+    expect(gate.authenticate(spelled).tenant).toBe('acme');
+    await elsewhere.create({ name: 'other', tenant: 'beta', priority: 'interactive' }, 'test');
+    await ring.load();
+    expect(gate.authenticate(bearer(secret)).tenant).toBe('acme');
+    expect(gate.authenticate(spelled).tenant).toBe('acme');
     const rotated = await elsewhere.rotate('app', 'test');
     expect(gate.authenticate(bearer(secret)).tenant).toBe('acme'); // not reloaded yet
     await ring.load();
     expect(refused(() => gate.authenticate(bearer(secret))).status).toBe(401);
+    expect(refused(() => gate.authenticate(spelled)).status).toBe(401);
     expect(gate.authenticate(bearer(rotated.secret)).tenant).toBe('acme');
     await elsewhere.revoke('app', 'test');
     await ring.load();

@@ -242,14 +242,15 @@ export class MemoryUsageCounters implements UsageCounters {
   }
 
   /**
-   * The record to write for `id`, given what `heldFor` found: a new cell takes the place and the state of
-   * the record held, which is retired; a cell this holds, or none to adopt, leaves the record held.
-   * Undefined when there is none yet: the caller makes it. A new cell's blank state reads as a new record.
+   * The record to write for `id`, given what `heldFor` found: a new cell takes the place of the record
+   * held, which is retired, and its state through `copy` (none for a bucket, whose caller writes its whole
+   * state next); a cell this holds, or none to adopt, leaves the record held. Undefined when there is none
+   * yet: the caller makes it. A new cell's blank state reads as a new record.
    */
-  private recordFor<C extends CounterCell>(map: Map<string, C>, id: string, held: C | undefined, cell: C | undefined, copy: (from: C, to: C) => void): C | undefined {
+  private recordFor<C extends CounterCell>(map: Map<string, C>, id: string, held: C | undefined, cell: C | undefined, copy?: (from: C, to: C) => void): C | undefined {
     if (cell === held || cell === undefined || cell.holder !== undefined) return held;
     if (held !== undefined) {
-      copy(held, cell);
+      copy?.(held, cell);
       held.holder = RETIRED;
     }
     cell.holder = this;
@@ -259,7 +260,7 @@ export class MemoryUsageCounters implements UsageCounters {
 
   /** Keeps a bucket's level in its record (a busy key's bucket is written on every request), or a new one. */
   private store(id: string, bucket: BucketCell | undefined, cell: BucketCell | undefined, level: number, atMs: number): void {
-    let target = this.recordFor(this.buckets, id, bucket, cell, copyBucket);
+    let target = this.recordFor(this.buckets, id, bucket, cell);
     if (target === undefined) this.buckets.set(id, (target = { holder: this, level, atMs }));
     target.level = level;
     target.atMs = atMs;
@@ -303,12 +304,7 @@ export class MemoryUsageCounters implements UsageCounters {
   }
 }
 
-/** A held record's state into the cell that takes its place (field by field: a cell's numbers are accessors). */
-function copyBucket(from: BucketCell, to: BucketCell): void {
-  to.level = from.level;
-  to.atMs = from.atMs;
-}
-
+/** A held spend's state into the cell that takes its place (field by field: a cell's sums are accessors). */
 function copySpend(from: SpendCell, to: SpendCell): void {
   to.day = from.day;
   to.dayUsd = from.dayUsd;
