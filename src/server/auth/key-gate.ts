@@ -151,8 +151,9 @@ export class KeyGate implements RequestGate {
    * one is dropped and takes the full read again, remembered anew if it still names a key, so a rotated,
    * revoked or reloaded key is seen as it is now. The generation is the caller's, not the entry's (one
    * object less to reach): a header that proves its key's record still current proves it for every
-   * header naming that record, since a record never changes (a changed key is a new record). Bounded as the ring's own memory of secrets, and only headers that matched a
-   * key are kept, so made-up keys cannot fill it.
+   * header naming that record, since a record never changes (a changed key is a new record). Bounded as
+   * the ring's own memory of secrets, and only headers that matched a key are kept, so made-up keys
+   * cannot fill it.
    */
   private readonly byAuthorization = new Map<string, KeyCaller>();
 
