@@ -81,7 +81,7 @@ describe('authentication', () => {
 
   it('accepts a key as a bearer token or x-api-key, and refuses unknown, revoked and expired keys', async () => {
     const { secret, record } = await keys.create({ name: 'app', tenant: 'acme', priority: 'batch', expires_at: new Date(T0 + 60_000).toISOString() }, 'test');
-    expect(gate.authenticate(bearer(secret))).toMatchObject({ keyId: record.id, keyName: 'app', tenant: 'acme', priority: 'batch' });
+    expect(gate.authenticate(bearer(secret))).toEqual({ keyId: record.id, keyName: 'app', tenant: 'acme', priority: 'batch' });
     expect(gate.authenticate({ 'x-api-key': secret }).tenant).toBe('acme');
     // An SDK's placeholder bearer does not hide a valid x-api-key.
     expect(gate.authenticate({ authorization: 'Bearer unused', 'x-api-key': secret }).tenant).toBe('acme');

@@ -57,24 +57,46 @@ const bucketId = (keyId: string, kind: 'rpm' | 'tpm'): string => `${keyId}:${kin
 type KeyAsk = BucketAsk & { kind: LimitKind };
 
 /**
- * A key as its requests use it: the caller it authenticates (what the router needs), and what the gate
- * needs of it, kept where one read reaches it. Made once per key record and shared by its requests: a keyed
- * request would otherwise build the same object, strings and ask every time, and look them up again in
- * `admit`. A changed key is a new record, so its caller is never stale, and the record's fields the gate
- * reads on every request are copied here: with 1,000 keys in turn each key is cold when its next request
- * comes, and every object it reaches (the record keeps half its fields in a second one) is another cache
- * miss. For the same reason its cells are made together, their numbers in one array (see `KeyCells`),
- * and it is its own ledger cell.
+ * The caller a key authenticates: what the router needs, and what the gate needs of the key kept out of
+ * sight (`KeyState`). Made once per key record and shared by its requests: a keyed request would otherwise
+ * build the same objects, strings and ask every time, and look them up again in `admit`. A changed key is
+ * a new record, so its caller is never stale.
  */
-class KeyCaller implements Caller, LedgerCell {
+class KeyCaller implements Caller {
   readonly keyId: string;
   readonly keyName: string;
   readonly tenant: string;
   readonly priority: VirtualKeyRecord['priority'];
   readonly models?: readonly string[];
-  /** The ring's generation when a header last proved to name this caller's record (see `byAuthorization`). */
+  readonly #key: KeyState;
+
+  constructor(record: VirtualKeyRecord) {
+    this.keyId = record.id;
+    this.keyName = record.name;
+    this.tenant = record.tenant;
+    this.priority = record.priority;
+    if (record.allowedModels !== null) this.models = record.allowedModels;
+    this.#key = new KeyState(record, this.models);
+  }
+
+  static keyOf(caller: Caller): KeyState | undefined {
+    return caller instanceof KeyCaller ? caller.#key : undefined;
+  }
+}
+
+/**
+ * A key as the gate uses it, made with its caller. With 1,000 keys in turn each key is cold when its next
+ * request comes, and every object a request reaches is another cache miss (the record keeps half its
+ * fields in a second object): so the record's fields the gate reads on every request are copied here, the
+ * key's cells are made together with their numbers in one array (see `KeyCells`), and it is its own ledger
+ * cell.
+ */
+class KeyState implements LedgerCell {
+  readonly keyId: string;
+  readonly keyName: string;
+  readonly models: readonly string[] | undefined;
+  /** The ring's generation when a header last proved to name this record (see `byAuthorization`). */
   generation = -1;
-  readonly record: VirtualKeyRecord;
   readonly revokedAt: number | null;
   readonly expiresAt: number | null;
   readonly tpm: number | null;
@@ -87,13 +109,13 @@ class KeyCaller implements Caller, LedgerCell {
   readonly spendCell: SpendCell;
   entry: LedgerCell['entry'] = undefined;
 
-  constructor(record: VirtualKeyRecord) {
+  constructor(
+    readonly record: VirtualKeyRecord,
+    models: readonly string[] | undefined,
+  ) {
     this.keyId = record.id;
     this.keyName = record.name;
-    this.tenant = record.tenant;
-    this.priority = record.priority;
-    if (record.allowedModels !== null) this.models = record.allowedModels;
-    this.record = record;
+    this.models = models;
     this.revokedAt = record.revokedAt;
     this.expiresAt = record.expiresAt;
     this.tpm = record.tpm;
@@ -118,7 +140,7 @@ class KeyGrant implements Grant {
 
   constructor(
     private readonly gate: KeyGate,
-    readonly key: KeyCaller,
+    readonly key: KeyState,
     readonly estimate: number,
     private readonly requests: BucketState | undefined,
     private readonly tokens: BucketState | undefined,
@@ -146,10 +168,10 @@ export class KeyGate implements RequestGate {
   private readonly callers = new WeakMap<VirtualKeyRecord, KeyCaller>();
   /**
    * Authorization headers that named a key, with its caller: a keyed request then costs one lookup of the
-   * header as it came, with no token read out of it. An entry is fresh while its caller's `generation` is
+   * header as it came, with no token read out of it. An entry is fresh while its key's `generation` is
    * the ring's: any change to the ring (a put, a reload that found one) makes every entry stale; a stale
    * one is dropped and takes the full read again, remembered anew if it still names a key, so a rotated,
-   * revoked or reloaded key is seen as it is now. The generation is the caller's, not the entry's (one
+   * revoked or reloaded key is seen as it is now. The generation is the key's, not the entry's (one
    * object less to reach): a header that proves its key's record still current proves it for every
    * header naming that record, since a record never changes (a changed key is a new record). Bounded as
    * the ring's own memory of secrets, and only headers that matched a key are kept, so made-up keys
@@ -167,7 +189,7 @@ export class KeyGate implements RequestGate {
     if (typeof authorization === 'string') {
       const known = this.byAuthorization.get(authorization);
       if (known !== undefined) {
-        if (known.generation === ring.generation) return this.usable(known);
+        if (KeyCaller.keyOf(known)!.generation === ring.generation) return this.usable(known);
         // Stale: forgotten here, and remembered again below if it still names a key.
         this.byAuthorization.delete(authorization);
       }
@@ -177,7 +199,7 @@ export class KeyGate implements RequestGate {
     let record = bearer === undefined ? undefined : ring.findBySecret(bearer);
     if (record !== undefined) {
       const caller = this.usable(this.callerOf(record));
-      caller.generation = ring.generation;
+      KeyCaller.keyOf(caller)!.generation = ring.generation;
       if (this.byAuthorization.size < MAX_REMEMBERED_SECRETS) this.byAuthorization.set(authorization as string, caller);
       return caller;
     }
@@ -194,9 +216,10 @@ export class KeyGate implements RequestGate {
 
   /** The caller, unless its key is revoked or expired (a remembered key's expiry is checked each time). */
   private usable(caller: KeyCaller): KeyCaller {
-    if (caller.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${caller.record.prefix} was revoked.`);
-    if (caller.expiresAt !== null && caller.expiresAt <= this.options.nowMs()) {
-      throw new KeelError('unauthorized', `The API key ${caller.record.prefix} expired at ${isoDay(caller.expiresAt)}.`);
+    const key = KeyCaller.keyOf(caller)!;
+    if (key.revokedAt !== null) throw new KeelError('unauthorized', `The API key ${key.record.prefix} was revoked.`);
+    if (key.expiresAt !== null && key.expiresAt <= this.options.nowMs()) {
+      throw new KeelError('unauthorized', `The API key ${key.record.prefix} expired at ${isoDay(key.expiresAt)}.`);
     }
     return caller;
   }
@@ -213,12 +236,11 @@ export class KeyGate implements RequestGate {
    */
   admit(caller: Caller, request: AdmissionRequest): Grant | Promise<Grant> {
     if (caller.keyId === undefined) return NO_GRANT;
-    let key: KeyCaller;
-    if (caller instanceof KeyCaller) key = caller;
-    else {
+    let key = KeyCaller.keyOf(caller);
+    if (key === undefined) {
       const record = this.options.ring.get(caller.keyId);
       if (record === undefined) throw new KeelError('unauthorized', 'Invalid API key.');
-      key = this.callerOf(record);
+      key = KeyCaller.keyOf(this.callerOf(record))!;
     }
     const nowMs = this.options.nowMs();
     this.checkModel(key, request.json);
@@ -230,12 +252,12 @@ export class KeyGate implements RequestGate {
   }
 
   // The waits live in methods of their own: a closure in `admit` would cost every call its context.
-  private async admitWhenSpendKnown(key: KeyCaller, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
+  private async admitWhenSpendKnown(key: KeyState, request: AdmissionRequest, nowMs: number, spend: Promise<Spend>): Promise<Grant> {
     this.checkBudgets(key, await spend, nowMs);
     return this.takeLimits(key, request, nowMs);
   }
 
-  private takeLimits(key: KeyCaller, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
+  private takeLimits(key: KeyState, request: AdmissionRequest, nowMs: number): Grant | Promise<Grant> {
     const estimate = estimateTokens(request.json, request.bodyBytes);
     const { tpm } = key;
     const tokens: KeyAsk | undefined = tpm === null ? undefined : { kind: 'tokens', id: key.tpmId, perMinute: tpm, cost: estimate, cell: key.tpmCell };
@@ -246,11 +268,11 @@ export class KeyGate implements RequestGate {
     return taken instanceof Promise ? this.grantWhenTaken(key, request, asks, estimate, taken, nowMs) : this.granted(key, request, asks, estimate, taken, nowMs);
   }
 
-  private async grantWhenTaken(key: KeyCaller, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
+  private async grantWhenTaken(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: Promise<TakeResult>, nowMs: number): Promise<Grant> {
     return this.granted(key, request, asks, estimate, await taken, nowMs);
   }
 
-  private granted(key: KeyCaller, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
+  private granted(key: KeyState, request: AdmissionRequest, asks: KeyAsk[], estimate: number, taken: TakeResult, nowMs: number): Grant {
     if (!taken.allowed) {
       const headers = rateLimitHeaders(asks, taken.buckets);
       const refused = taken.buckets.map((state, i) => ({ state, ask: asks[i]! })).filter(({ state }) => state.retryAfterMs > 0);
@@ -263,7 +285,7 @@ export class KeyGate implements RequestGate {
     return new KeyGrant(this, key, counted ? estimate : 0, key.rpm === undefined ? undefined : buckets[0], counted ? buckets[buckets.length - 1] : undefined);
   }
 
-  private checkModel(key: KeyCaller, json: unknown): void {
+  private checkModel(key: KeyState, json: unknown): void {
     const { models } = key;
     if (models === undefined) return;
     const model = json !== null && typeof json === 'object' ? (json as Record<string, unknown>)['model'] : undefined;
@@ -271,7 +293,7 @@ export class KeyGate implements RequestGate {
     throw new KeelError('forbidden', `The key '${key.keyName}' may not use the model '${model}'; it may use: ${models.join(', ')}.`, { param: 'model' });
   }
 
-  private checkBudgets(key: KeyCaller, spend: Spend, nowMs: number): void {
+  private checkBudgets(key: KeyState, spend: Spend, nowMs: number): void {
     // The reset time is computed only for a refusal: a request within its budget builds no Date.
     if (key.dailyBudgetUsd !== null && spend.dayUsd >= key.dailyBudgetUsd) {
       this.refuseBudget(key, 'daily', key.dailyBudgetUsd, spend.dayUsd, nextUtcDay(new Date(nowMs)), nowMs);
@@ -281,7 +303,7 @@ export class KeyGate implements RequestGate {
     }
   }
 
-  private refuseBudget(key: KeyCaller, name: 'daily' | 'monthly', budget: number, spent: number, resetMs: number, nowMs: number): never {
+  private refuseBudget(key: KeyState, name: 'daily' | 'monthly', budget: number, spent: number, resetMs: number, nowMs: number): never {
     throw new KeelError(
       'budget_exceeded',
       `The ${name} budget of $${budget} for key '${key.keyName}' is exhausted ($${spent.toFixed(4)} spent); it resets at ${isoDay(resetMs)}.`,
