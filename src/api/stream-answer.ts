@@ -10,7 +10,7 @@ import type { ChatResponse, StreamEvent } from '../core/chat-response.js';
 import { DONE, isPullable, pullerOf, RETURNED, WAIT, type Pullable } from '../core/pull-stream.js';
 import type { StreamItem, UpstreamFailure } from '../providers/index.js';
 import type { DispatchResult } from '../router/router.js';
-import { SSE_HEADERS, type SseFrame as Frame } from '../server/sse-writer.js';
+import { withSseHeaders, type SseFrame as Frame } from '../server/sse-writer.js';
 import { closeStream } from '../router/stream-commit.js';
 import { jsonAnswer, noteResult, trailHeaders, type ApiAnswer, type ApiRequest } from './api-request.js';
 
@@ -47,7 +47,7 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
   // whole prompt) for as long as the stream stays open.
   const client: ClientSide = { signal: req.signal, trail: req.trail, requestId: req.requestId };
   // trailHeaders' object is fresh: completed in place rather than spread into another.
-  return { status: 200, headers: Object.assign(trailHeaders(result), SSE_HEADERS), body: new SurfaceFrames(client, result, answer.items, surface) };
+  return { status: 200, headers: withSseHeaders(trailHeaders(result)), body: new SurfaceFrames(client, result, answer.items, surface) };
 }
 
 type ClientSide = Pick<ApiRequest, 'signal' | 'trail' | 'requestId'>;

@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from '../simulator/index.js';
 import { simulatedRouterConfig, TWIN_MODELS, TWIN_REPLY } from '../../test/support/simulated-router-config.js';
 import { streamedText } from '../../test/support/stream-items.js';
 import type { StreamItem } from '../providers/index.js';
-import { Router, type AttemptRecord, type DispatchResult } from './router.js';
+import { Router, type AttemptRecord, type DispatchInput, type DispatchResult, type RequestRecord } from './router.js';
 
 let sim: Simulator;
 const routers: Router[] = [];
@@ -55,14 +55,16 @@ function makeRouter(options: { clock?: Clock; hedgeDelayMs?: number } = {}): { r
 }
 
 let nextRequest = 0;
-function dispatch(router: Router, model: string, fields: { clientFormat?: WireFormat; rawBody?: Buffer; stream?: boolean } = {}): Promise<DispatchResult> {
+function dispatch(router: Router, model: string, fields: { clientFormat?: WireFormat; rawBody?: Buffer; stream?: boolean } & Pick<DispatchInput, 'tenant' | 'priority' | 'settlement'> = {}): Promise<DispatchResult> {
   const request: ChatRequest = chatRequest({ model, messages: [{ role: 'user', content: [{ type: 'text', text: 'hello there' }] }], stream: fields.stream ?? false });
+  const { clientFormat, rawBody, stream: _stream, ...rest } = fields;
   return router.dispatch({
     request,
-    clientFormat: fields.clientFormat ?? 'openai',
-    ...(fields.rawBody === undefined ? {} : { rawBody: fields.rawBody }),
+    clientFormat: clientFormat ?? 'openai',
+    ...(rawBody === undefined ? {} : { rawBody }),
     requestId: `req_${nextRequest++}`,
     signal: new AbortController().signal,
+    ...rest,
   });
 }
 
@@ -180,6 +182,19 @@ describe('Router.dispatch, streaming', () => {
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toMatchObject({ kind: 'first', deployment: 'primary', outcome: 'ok' });
     expect(attempts[0]!.ttftMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("settles a stream's record when it ends, with the request's tenant and priority, whether or not it could be continued", async () => {
+    const { router } = makeRouter();
+    // `solo` has nothing to continue a cut stream with; `twins` has: the router keeps different parts of the request.
+    for (const model of ['solo', 'twins']) {
+      const settled: RequestRecord[] = [];
+      const result = await dispatch(router, model, { stream: true, tenant: 'acme', priority: 'batch', settlement: { settled: (r) => settled.push(r) } });
+      expect(settled).toEqual([]); // committed, still streaming
+      expect(streamedText(await read(result))).toBe(TWIN_REPLY);
+      await vi.waitFor(() => expect(settled).toHaveLength(1));
+      expect(settled[0]).toMatchObject({ tenant: 'acme', priority: 'batch', stream: true, outcome: 'ok', deployment: 'primary' });
+    }
   });
 
   it('fails over invisibly when a stream breaks before showing any content', async () => {

@@ -37,6 +37,25 @@ function withoutPrompt(request: ChatRequest): ChatRequest {
   return { ...request, system: [], messages: [], tools: [], extensions: {} };
 }
 
+/**
+ * The input without the client's bytes (a committed stream never sends them again) and, when
+ * `dropPrompt`, without the prompt. Built field by field: a rest-and-spread copy of the input went through
+ * V8's slow property path, about a µs on every stream. `InputFields` fails to compile when `DispatchInput`
+ * gains a field that is not copied here.
+ */
+function lighterInput(input: DispatchInput, dropPrompt: boolean): DispatchInput {
+  const lighter: DispatchInput = { request: dropPrompt ? withoutPrompt(input.request) : input.request, clientFormat: input.clientFormat, requestId: input.requestId, signal: input.signal };
+  if (input.timeoutMs !== undefined) lighter.timeoutMs = input.timeoutMs;
+  if (input.priority !== undefined) lighter.priority = input.priority;
+  if (input.tenant !== undefined) lighter.tenant = input.tenant;
+  if (input.passthroughResumable !== undefined) lighter.passthroughResumable = input.passthroughResumable;
+  if (input.settlement !== undefined) lighter.settlement = input.settlement;
+  return lighter;
+}
+type InputFields = 'rawBody' | 'request' | 'clientFormat' | 'requestId' | 'signal' | 'timeoutMs' | 'priority' | 'tenant' | 'passthroughResumable' | 'settlement';
+const EVERY_INPUT_FIELD_COPIED: Exclude<keyof DispatchInput, InputFields> extends never ? true : never = true;
+void EVERY_INPUT_FIELD_COPIED;
+
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);
 
@@ -327,8 +346,7 @@ export class Router {
     // remember the answer under it) the prompt — only the settings the request's record reads.
     const final = !canContinue || (result.passthrough && d.input.passthroughResumable === false);
     const remembered = final ? this.remember(d, answer) : undefined;
-    const { rawBody: _sent, ...rest } = d.input;
-    d.input = final && d.route.degraded.cacheTtlMs === undefined ? { ...rest, request: withoutPrompt(rest.request) } : rest;
+    d.input = lighterInput(d.input, final && d.route.degraded.cacheTtlMs === undefined);
     if (remembered !== undefined) {
       result.answer = remembered;
       return result;

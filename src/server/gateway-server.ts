@@ -10,7 +10,7 @@ import { KeelError } from '../core/errors.js';
 import { acceptRequestId } from '../core/request-id.js';
 import type { RuntimeConfig } from '../config/resolve-config.js';
 import type { ApiAnswer, ApiRequest } from '../api/api-request.js';
-import { handleApiRequest } from '../api/handle-request.js';
+import { handleApiRequest, type HandleOptions } from '../api/handle-request.js';
 import type { ResponseLog } from '../api/responses.js';
 import { errorAnswer } from '../api/error-body.js';
 import { Router, type RouterOptions } from '../router/router.js';
@@ -61,6 +61,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = config.telemetry.metrics ? createMetrics(router, { deployments: config.deployments.keys() }) : undefined;
   const security = options.security?.(router);
   const limits = { maxJsonDepth: config.server.max_json_depth, maxMessages: config.server.max_messages, maxTools: config.server.max_tools };
+  // The same for every request: made once, not spread together per request.
+  const handleOptions: HandleOptions = { limits };
+  if (security !== undefined) handleOptions.gate = security.gate;
+  if (options.responses !== undefined) handleOptions.responses = options.responses;
   const inFlight = new Set<ServerResponse>();
   let closing = false;
   let pages: PageHandler | undefined;
@@ -83,7 +87,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     const requestId = acceptRequestId(req.headers['x-request-id']);
-    const path = (req.url ?? '/').split('?')[0]!;
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     const client = new Abortable();
     res.once('close', () => {
       if (!res.writableFinished) client.abort(new KeelError('client_closed', 'The client closed the connection.'));
@@ -135,7 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           readBody: () => readBody(req, config.server.body_limit_bytes),
         },
         router,
-        { limits, ...(security === undefined ? {} : { gate: security.gate }), ...(options.responses === undefined ? {} : { responses: options.responses }) },
+        handleOptions,
       );
       if (handled.internal !== undefined) logger.error({ err: handled.internal, requestId }, 'internal error');
       // A refused body may still be arriving: close the connection rather than read the rest.

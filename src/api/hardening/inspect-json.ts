@@ -18,7 +18,8 @@ import { jsonStringEnd } from '../../core/json-text.js';
 
 interface ObjectFrame {
   kind: 'object';
-  keys: Set<string>;
+  /** Its keys so far: a list while short (most objects have a few keys, and a Set costs more to make), then a Set. */
+  keys: string[] | Set<string>;
   /** The current member's key, once read. */
   key: string | undefined;
   expectingKey: boolean;
@@ -59,9 +60,15 @@ function isNumberChar(c: number): boolean {
 function checkKey(frame: ObjectFrame, key: string, stack: readonly Frame[]): void {
   if (key === '__proto__') refuse(`The key '__proto__' is not allowed in a request body`, stack);
   if (key === 'prototype' && frame.ownerKey === 'constructor') refuse(`The key 'constructor.prototype' is not allowed in a request body`, stack);
-  if (frame.keys.has(key)) refuse(`Duplicate key '${key}' in the request body: repeated keys are read differently by different parsers`, stack);
-  frame.keys.add(key);
+  const keys = frame.keys;
+  if (Array.isArray(keys) ? keys.includes(key) : keys.has(key)) refuse(`Duplicate key '${key}' in the request body: repeated keys are read differently by different parsers`, stack);
+  if (!Array.isArray(keys)) keys.add(key);
+  else if (keys.length < KEYS_LISTED) keys.push(key);
+  else frame.keys = new Set(keys).add(key);
 }
+
+/** Past this many keys an object's are kept in a Set: a list's search grows with it. */
+const KEYS_LISTED = 8;
 
 function checkNumber(token: string, stack: readonly Frame[]): void {
   const value = Number(token);
@@ -83,7 +90,7 @@ export function inspectJson(text: string, maxDepth: number): void {
       // { or [
       if (stack.length >= maxDepth) refuse(`The request body nests JSON deeper than ${maxDepth} levels`, stack);
       const ownerKey = top?.kind === 'object' ? top.key : undefined;
-      stack.push(c === 0x7b ? { kind: 'object', keys: new Set(), key: undefined, expectingKey: true, ownerKey } : { kind: 'array', index: 0 });
+      stack.push(c === 0x7b ? { kind: 'object', keys: [], key: undefined, expectingKey: true, ownerKey } : { kind: 'array', index: 0 });
       i++;
     } else if (c === 0x7d || c === 0x5d) {
       // } or ]

@@ -42,6 +42,15 @@ describe('readJsonBody', () => {
     expect(refusal('{"model":"a","mod\\u0065l":"b"}').message).toContain("Duplicate key 'model'");
     // The same key in sibling objects is fine.
     expect(() => readJsonBody(Buffer.from('{"messages":[{"role":"user"},{"role":"assistant"}]}'))).not.toThrow();
+    // In objects of many keys too, wherever the repeat falls (first seen among the first keys, or later).
+    const many = (keys: string[]): string => `{${keys.map((k, i) => `"${k}":${i}`).join(',')}}`;
+    const twelve = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    expect(() => readJsonBody(Buffer.from(many(twelve)))).not.toThrow();
+    for (const [first, again] of [[1, 10], [7, 8], [9, 11]] as const) {
+      const keys = [...twelve];
+      keys[again] = keys[first]!;
+      expect(refusal(many(keys)).message).toContain(`Duplicate key 'k${first}'`);
+    }
   });
 
   it('refuses prototype-pollution keys', () => {

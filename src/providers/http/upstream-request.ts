@@ -38,7 +38,7 @@ export async function sendUpstream(options: UpstreamRequestOptions): Promise<{ o
     const res = await upstream.pool.request({
       method: 'POST',
       path: upstream.basePath + options.path,
-      headers: { ...options.deployment.headers, ...options.headers },
+      headers: withDeploymentHeaders(options.deployment.headers, options.headers),
       body: options.body,
       signal: options.signal,
       headersTimeout: 0,
@@ -48,6 +48,15 @@ export async function sendUpstream(options: UpstreamRequestOptions): Promise<{ o
   } catch (err) {
     return { ok: false, failure: classifyNetworkFailure(err, options.signal, 'connect') };
   }
+}
+
+/**
+ * A request's headers: the deployment's configured ones, under the provider's own. Most deployments
+ * configure none, and then the provider's object goes as it is (undici only reads it), not copied.
+ */
+function withDeploymentHeaders(configured: Record<string, string>, own: Record<string, string>): Record<string, string> {
+  for (const _ in configured) return { ...configured, ...own };
+  return own;
 }
 
 /** Reads a (small) response body; an error body larger than the cap is cut, not buffered whole. */

@@ -40,6 +40,25 @@ export class OpenAIProvider implements Provider {
 
   constructor(private readonly endpoint: OpenAIEndpoint = OPENAI_ENDPOINT) {}
 
+  /** Per deployment, its requests' headers for a stream and for a JSON answer (see `headersFor`). */
+  private readonly headerSets = new WeakMap<Deployment, { stream: Record<string, string>; json: Record<string, string> }>();
+
+  /**
+   * The headers of a request to `deployment`: the same few every time (a deployment's key never changes;
+   * a changed config makes new deployments), so made once per deployment, not built and spread per
+   * attempt. Frozen: every request shares them.
+   */
+  private headersFor(deployment: Deployment, stream: boolean): Record<string, string> {
+    let sets = this.headerSets.get(deployment);
+    if (sets === undefined) {
+      const auth = this.endpoint.authHeaders(deployment);
+      const made = (accept: string): Record<string, string> => Object.freeze({ 'content-type': 'application/json', accept, ...auth });
+      sets = { stream: made('text/event-stream'), json: made('application/json') };
+      this.headerSets.set(deployment, sets);
+    }
+    return stream ? sets.stream : sets.json;
+  }
+
   /** OpenAI itself also takes Responses API bodies; OpenAI-compatible servers know only Chat Completions. */
   speaks(deployment: Deployment, format: WireFormat): boolean {
     return format === 'openai' || (format === 'openai-responses' && deployment.provider === 'openai');
@@ -47,11 +66,7 @@ export class OpenAIProvider implements Provider {
 
   async send(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: request.stream ? 'text/event-stream' : 'application/json',
-      ...this.endpoint.authHeaders(deployment),
-    };
+    const headers = this.headersFor(deployment, request.stream);
     const passthroughBody = input.passthroughBody;
     if (request.surface === 'openai-responses' && passthroughBody !== undefined) return sendOpenAIResponses({ ...input, passthroughBody }, headers);
     const body = passthroughBody ?? JSON.stringify(encodeOpenAIRequest(request, deployment.model));
