@@ -24,6 +24,20 @@ describe('AdmissionQueue', () => {
     expect(queue.inFlight).toBe(0);
   });
 
+  it('admits at once without a promise while there is room, never ahead of a request already waiting', async () => {
+    const queue = new AdmissionQueue({ maxConcurrent: 1, maxQueue: 10, maxWaitMs: 1000 }, new ManualClock());
+    const release = queue.tryAcquire();
+    expect(release).toBeTypeOf('function');
+    expect(queue.tryAcquire()).toBeUndefined(); // full
+    const waiting = queue.acquire('interactive', never, 1000);
+    release!();
+    // The slot went to the request that waited for it, not to whoever asks next.
+    expect(queue.tryAcquire()).toBeUndefined();
+    (await waiting)();
+    expect(queue.inFlight).toBe(0);
+    expect(queue.tryAcquire()).toBeTypeOf('function');
+  });
+
   it('serves interactive before batch, and evicts batch to make room for interactive', async () => {
     const queue = new AdmissionQueue({ maxConcurrent: 1, maxQueue: 2, maxWaitMs: 1000 }, new ManualClock());
     const release = await queue.acquire('interactive', never, 1000);

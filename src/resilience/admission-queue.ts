@@ -54,12 +54,18 @@ export class AdmissionQueue {
     return this.#queue.length;
   }
 
+  /** The release function when there is room now (nothing queued, a slot free); undefined when `acquire` must wait. */
+  tryAcquire(): (() => void) | undefined {
+    return this.#inFlight < this.options.maxConcurrent && this.#queue.length === 0 ? this.#admit() : undefined;
+  }
+
   /**
    * Resolves with a release function once admitted; rejects with `AdmissionRejected` when shed. The wait
    * ends at `min(maxWaitMs, deadlineMs)` or when `cancel` aborts.
    */
   acquire(priority: Priority, cancel: AbortWatch, deadlineMs: number): Promise<() => void> {
-    if (this.#inFlight < this.options.maxConcurrent && this.#queue.length === 0) return Promise.resolve(this.#admit());
+    const admitted = this.tryAcquire();
+    if (admitted !== undefined) return Promise.resolve(admitted);
     const rank = RANK[priority];
     if (this.#queue.length >= this.options.maxQueue) {
       const last = this.#queue.at(-1);

@@ -211,7 +211,9 @@ export class Router {
     });
     let releaseAdmission: () => void;
     try {
-      releaseAdmission = await this.policies.admission.acquire(input.priority ?? 'interactive', deadline, deadline.remainingMs());
+      // Room now is the usual case: taken at once, without a promise to wait on.
+      const admission = this.policies.admission;
+      releaseAdmission = admission.tryAcquire() ?? (await admission.acquire(input.priority ?? 'interactive', deadline, deadline.remainingMs()));
     } catch (err) {
       deadline.dispose();
       const error =

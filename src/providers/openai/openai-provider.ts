@@ -64,7 +64,20 @@ export class OpenAIProvider implements Provider {
     return format === 'openai' || (format === 'openai-responses' && deployment.provider === 'openai');
   }
 
-  async send(input: AttemptInput): Promise<AttemptResult> {
+  /**
+   * Not async: the exchange's own promise is returned, not wrapped in another (an async function that
+   * returns a promise adds one, and two turns of the microtask queue, to every attempt). What throws
+   * before the exchange starts still comes as a rejection.
+   */
+  send(input: AttemptInput): Promise<AttemptResult> {
+    try {
+      return this.start(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private start(input: AttemptInput): Promise<AttemptResult> {
     const { deployment, request } = input;
     const headers = this.headersFor(deployment, request.stream);
     const passthroughBody = input.passthroughBody;
