@@ -18,7 +18,7 @@ import { AdmissionRejected, Deadline, TypedEmitter, type CircuitBreakerSnapshot 
 import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
-import { newDispatchContext, type DispatchContext } from './dispatch-context.js';
+import { lighterInput, newDispatchContext, type DispatchContext } from './dispatch-context.js';
 import { finalError } from './final-error.js';
 import { hedge } from './hedge.js';
 import { admitDeployment, type Admitted } from './admission.js';
@@ -31,30 +31,6 @@ import { continueOnFailure } from './stream-continuation.js';
 import { closeStream } from './stream-commit.js';
 
 export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
-
-/** A request's settings without its conversation and tools: what an open stream's record still reads. */
-function withoutPrompt(request: ChatRequest): ChatRequest {
-  return { ...request, system: [], messages: [], tools: [], extensions: {} };
-}
-
-/**
- * The input without the client's bytes (a committed stream never sends them again) and, when
- * `dropPrompt`, without the prompt. Built field by field: a rest-and-spread copy of the input went through
- * V8's slow property path, about a µs on every stream. `InputFields` fails to compile when `DispatchInput`
- * gains a field that is not copied here.
- */
-function lighterInput(input: DispatchInput, dropPrompt: boolean): DispatchInput {
-  const lighter: DispatchInput = { request: dropPrompt ? withoutPrompt(input.request) : input.request, clientFormat: input.clientFormat, requestId: input.requestId, signal: input.signal };
-  if (input.timeoutMs !== undefined) lighter.timeoutMs = input.timeoutMs;
-  if (input.priority !== undefined) lighter.priority = input.priority;
-  if (input.tenant !== undefined) lighter.tenant = input.tenant;
-  if (input.passthroughResumable !== undefined) lighter.passthroughResumable = input.passthroughResumable;
-  if (input.settlement !== undefined) lighter.settlement = input.settlement;
-  return lighter;
-}
-type InputFields = 'rawBody' | 'request' | 'clientFormat' | 'requestId' | 'signal' | 'timeoutMs' | 'priority' | 'tenant' | 'passthroughResumable' | 'settlement';
-const EVERY_INPUT_FIELD_COPIED: Exclude<keyof DispatchInput, InputFields> extends never ? true : never = true;
-void EVERY_INPUT_FIELD_COPIED;
 
 /** Failures a degraded answer may cover: the providers' fault, never the client's. */
 const DEGRADABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['all_deployments_failed', 'deadline_exceeded', 'rate_limited']);

@@ -88,8 +88,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const startedAt = performance.now();
     const requestId = acceptRequestId(req.headers['x-request-id']);
     const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const client = new Abortable();
     res.once('close', () => {
       if (!res.writableFinished) client.abort(new KeelError('client_closed', 'The client closed the connection.'));
@@ -117,13 +117,13 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       if (security?.admin !== undefined && isAdminPath(path)) {
-        const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+        const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
         const readAdminBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
         await write(res, requestId, await security.admin.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, readBody: readAdminBody }, requestId));
         return;
       }
       if (security?.console !== undefined && isConsolePath(path)) {
-        const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+        const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
         const forwarded = req.headers['x-forwarded-proto'];
         const secure = 'encrypted' in req.socket || (typeof forwarded === 'string' && forwarded.split(',')[0]!.trim() === 'https');
         const readConsoleBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
