@@ -32,7 +32,7 @@ export async function runFeatureCosts(options: FeatureCostOptions): Promise<Feat
         try {
           for (const row of await compare(c, rounds, burstS, connections)) {
             const ratios = roundRatios(row);
-            const cost: FeatureCostRow = { variant: name, label: row.label, mode: row.mode, baseUs: Math.round(median(row.baseUs)), thisUs: Math.round(median(row.thisUs)), ratio: round2(median(ratios)), ratios: ratios.map(round2) };
+            const cost: FeatureCostRow = { variant: name, label: row.label, mode: row.mode, baseUs: Math.round(median(row.baseUs)), thisUs: Math.round(median(row.thisUs)), baseMainUs: Math.round(median(row.baseMainUs)), thisMainUs: Math.round(median(row.thisMainUs)), ratio: round2(median(ratios)), ratios: ratios.map(round2) };
             result.rows.push(cost);
           }
           result.notes.push(...(c.notes?.() ?? []));

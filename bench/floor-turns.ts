@@ -31,6 +31,9 @@ export interface FloorTurnsRow {
   keelRps: number[];
   bareUs: number[];
   keelUs: number[];
+  /** Of `bareUs` and `keelUs`, the main thread's (JavaScript and the event loop); the rest is V8's helper threads. */
+  bareMainUs: number[];
+  keelMainUs: number[];
   /** Median of the rounds' Keel ÷ bare requests per second. */
   rpsRatio: number;
   /** Median of the rounds' bare ÷ Keel CPU per answer: above 1 when Keel spends less. */
@@ -83,7 +86,7 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
     const failover = await startKeelProcess('keel-failover-turns', failoverConfig(sim.url, dead));
     started.push(failover);
     const failoverWarmup = await openPrimaryBreaker(failover.url);
-    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN, failoverRps: [], failoverRatio: Number.NaN }));
+    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], bareMainUs: [], keelMainUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN, failoverRps: [], failoverRatio: Number.NaN }));
     const targets = [bare, keel].map((p) => ({ name: p.name, url: p.url, pid: p.child.pid }));
     const busy = [...targets, { name: failover.name, url: failover.url, pid: failover.child.pid }];
     await inTurns(busy, { rounds, burstS, connections, label: 'Keel and the bare proxy in turns' }, (mode, [b, k, f]) => {
@@ -92,6 +95,8 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
       row.keelRps.push(Math.round(k!.rps));
       row.bareUs.push(Math.round(b!.cpuUsPerAnswer));
       row.keelUs.push(Math.round(k!.cpuUsPerAnswer));
+      row.bareMainUs.push(Math.round(b!.mainUsPerAnswer));
+      row.keelMainUs.push(Math.round(k!.mainUsPerAnswer));
       row.failoverRps.push(Math.round(f!.rps));
     });
     for (const row of rows) {

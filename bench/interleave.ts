@@ -12,7 +12,7 @@ import { BENCH_API_KEY } from './failover.js';
 import { startKeelProcess, type KeelBenchConfig } from './keel-process.js';
 import type { LatencySummary } from './latency.js';
 import { runLoad } from './load.js';
-import { cpuTimeUs } from './process-sampler.js';
+import { cpuTimeUs, mainThreadCpuTimeUs } from './process-sampler.js';
 import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
 import { startVariant, VARIANT_BASE, type VariantName } from './variants.js';
 
@@ -49,6 +49,9 @@ export interface Row {
   mode: Mode;
   baseUs: number[];
   thisUs: number[];
+  /** Of `baseUs` and `thisUs`, the main thread's; the rest is V8's garbage collection and compiler threads. */
+  baseMainUs: number[];
+  thisMainUs: number[];
 }
 
 /** Each round's `a ÷ b`, in round order. */
@@ -65,13 +68,15 @@ export async function compare(c: Comparison, rounds: number, burstS: number, con
   });
   const sides = { base: { ...c.base, process: base }, this: { ...c.this, process: other } };
   c.attach?.(other.url);
-  const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [] }));
+  const rows: Row[] = MODES.map((mode) => ({ label: c.label, mode, baseUs: [], thisUs: [], baseMainUs: [], thisMainUs: [] }));
   const target = (side: (typeof sides)['base']): BurstTarget => ({ name: `${side.process.name} (${c.label})`, url: side.process.url, pid: side.process.child.pid, requestHeaders: side.requestHeaders });
   try {
     await inTurns([target(sides.base), target(sides.this)], { rounds, burstS, connections, label: c.label }, (mode, [b, t]) => {
       const row = rows.find((r) => r.mode === mode)!;
       row.baseUs.push(b!.cpuUsPerAnswer);
       row.thisUs.push(t!.cpuUsPerAnswer);
+      row.baseMainUs.push(b!.mainUsPerAnswer);
+      row.thisMainUs.push(t!.mainUsPerAnswer);
     });
   } finally {
     await Promise.all([base.stop(), other.stop()]);
@@ -90,6 +95,8 @@ export interface BurstTarget {
 export interface Burst {
   rps: number;
   cpuUsPerAnswer: number;
+  /** Of `cpuUsPerAnswer`, what the main thread used (the rest: V8's garbage collection and compiler threads). */
+  mainUsPerAnswer: number;
   /** Whole-response latency of the burst's answers. */
   latency: LatencySummary;
 }
@@ -112,9 +119,11 @@ export async function inTurns(targets: readonly BurstTarget[], settings: TurnSet
   const { rounds, burstS, connections } = settings;
   const burst = async (t: BurstTarget, mode: Mode, durationS: number): Promise<Burst> => {
     const before = cpuTimeUs(t.pid);
+    const mainBefore = mainThreadCpuTimeUs(t.pid);
     const load = await runLoad({ origin: t.url, mode, connections, durationS, requestHeaders: t.requestHeaders });
     if (load.errors > 0) throw new Error(`${t.name} (${mode}): ${load.errors} errors ${JSON.stringify(load.errorKinds)} ${load.errorSample ?? ''}`);
-    return { rps: load.rps, cpuUsPerAnswer: (cpuTimeUs(t.pid) - before) / Math.max(1, load.ok), latency: load.latency };
+    const answers = Math.max(1, load.ok);
+    return { rps: load.rps, cpuUsPerAnswer: (cpuTimeUs(t.pid) - before) / answers, mainUsPerAnswer: (mainThreadCpuTimeUs(t.pid) - mainBefore) / answers, latency: load.latency };
   };
   for (const mode of MODES) for (const t of targets) await burst(t, mode, 2);
   for (let round = 0; round < rounds; round++) {
@@ -132,14 +141,16 @@ export function render(title: string, rows: Row[], notes: string[], rounds: numb
   const lines = [
     `# Keel CPU per answer: ${title}`,
     '',
-    `${rounds} rounds of ${burstS} s bursts at ${connections} connection${connections === 1 ? '' : 's'}, alternating; CPU of each Keel process from /proc ÷ complete answers.`,
+    `${rounds} rounds of ${burstS} s bursts at ${connections} connection${connections === 1 ? '' : 's'}, alternating; CPU of each Keel process from /proc ÷ complete answers; the main thread's (JavaScript, the event loop) is read apart from the other threads' (V8's garbage collection and compiler, libuv's pool).`,
     '',
-    '| comparison | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios |',
-    '| --- | --- | ---: | ---: | ---: | --- |',
+    '| comparison | mode | base µs (median) | this µs (median) | this ÷ base, per round (median) | per-round ratios | main thread only: base / this µs (median) | other threads: base / this µs (median) |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
   ];
   for (const r of rows) {
     const ratios = roundRatios(r);
-    lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} |`);
+    const others = (all: number[], main: number[]): number => Math.round(median(all.map((v, i) => v - main[i]!)));
+    const threads = `${Math.round(median(r.baseMainUs))} / ${Math.round(median(r.thisMainUs))} | ${others(r.baseUs, r.baseMainUs)} / ${others(r.thisUs, r.thisMainUs)}`;
+    lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} | ${threads} |`);
   }
   if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
   return lines.join('\n');

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_VARIANTS, SCENARIOS } from './options.js';
 import { round3 } from './latency.js';
+import { median } from './interleave.js';
 import type { BenchResult, CellResult, ScenarioResult, StreamHold } from './results.js';
 
 /** Mean "other CPU" above which a run is flagged as shared with other work (tick resolution is ±5 %). */
@@ -155,6 +156,21 @@ export function renderMarkdown(r: BenchResult): string {
       ),
       '',
     );
+    const split = ft.rows.filter((row) => row.keelMainUs.length > 0);
+    if (split.length > 0) {
+      out.push(
+        "Where that CPU goes, per thread (medians of the rounds, µs per answer): the main thread runs all JavaScript and the event loop; the other threads are V8's (garbage collection, optimizing compilation) and libuv's pool.",
+        '',
+        table(
+          ['mode', 'bare main thread', 'Keel main thread', 'bare other threads', 'Keel other threads'],
+          split.map((row) => {
+            const others = (all: number[], main: number[]): number => median(all.map((v, i) => v - main[i]!));
+            return [row.mode, String(median(row.bareMainUs)), String(median(row.keelMainUs)), String(others(row.bareUs, row.bareMainUs)), String(others(row.keelUs, row.keelMainUs))];
+          }),
+        ),
+        '',
+      );
+    }
     for (const row of ft.latency ?? []) {
       out.push(
         `Then at one connection (${row.mode}), in turns: the simulator directly, the bare proxy and Keel, ${row.rounds} rounds of ${row.burstS} s bursts, the order alternating. ` +
@@ -193,7 +209,7 @@ export function renderMarkdown(r: BenchResult): string {
         'alternating which goes first; CPU of each Keel process from /proc ÷ complete answers. The cost is the median of the per-round ratios.',
       '',
     );
-    out.push(table(['feature', 'mode', 'off µs (median)', 'on µs (median)', 'on ÷ off (median)', 'per-round ratios'], fc.rows.map((c) => [c.label, c.mode, String(c.baseUs), String(c.thisUs), fmt(c.ratio, 2), c.ratios.map((x) => fmt(x, 2)).join(' ')])), '');
+    out.push(table(['feature', 'mode', 'off µs (median)', 'on µs (median)', 'on ÷ off (median)', 'per-round ratios', 'main thread only: off / on µs (median)'], fc.rows.map((c) => [c.label, c.mode, String(c.baseUs), String(c.thisUs), fmt(c.ratio, 2), c.ratios.map((x) => fmt(x, 2)).join(' '), `${c.baseMainUs} / ${c.thisMainUs}`])), '');
     out.push(...fc.notes.map((n) => `- ${n}`), '');
   }
 

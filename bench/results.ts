@@ -132,6 +132,9 @@ export interface FeatureCostRow {
   mode: Mode;
   baseUs: number;
   thisUs: number;
+  /** Of `baseUs` and `thisUs`, the main thread's (medians): the rest is V8's garbage collection and compiler threads. */
+  baseMainUs: number;
+  thisMainUs: number;
   ratio: number;
   ratios: number[];
 }
