@@ -30,12 +30,14 @@ export interface BareProxyLaunch {
   profileDir?: string | undefined;
   name?: string;
   nodeFlags?: string[];
+  /** The leaner pass-through (no `pipeline`, no `AbortController`; see bare-proxy.ts). */
+  lean?: boolean;
 }
 
 export async function startBareProxyProcess(upstreamOrigin: string, launch: BareProxyLaunch = {}): Promise<ServerProcess> {
   const name = launch.name ?? 'bare-proxy';
   const pool = launch.poolConnections === undefined ? [] : ['--connections', String(launch.poolConnections)];
-  const args = [...(launch.nodeFlags ?? []), ...cpuProfArgs(launch.profileDir, name), '--import', EXIT_WITH_PARENT_IMPORT, transpiledProxy(), '--upstream', upstreamOrigin, ...pool];
+  const args = [...(launch.nodeFlags ?? []), ...cpuProfArgs(launch.profileDir, name), '--import', EXIT_WITH_PARENT_IMPORT, transpiledProxy(), '--upstream', upstreamOrigin, ...pool, ...(launch.lean === true ? ['--lean'] : [])];
   const child = startChild(name, process.execPath, args);
   const { url } = await readJsonLine<{ url: string }>(child);
   return { name, url, child, stop: () => child.stop() };

@@ -40,6 +40,13 @@ export interface FloorTurnsRow {
   cpuRatio: number;
   /** The failover route's requests per second, its primary's breaker open, per round. */
   failoverRps: number[];
+  /**
+   * The leaner pass-through (bare-proxy.ts `--lean`: no `pipeline`, no `AbortController`), taking its turn
+   * in the same rounds: shown beside the floor, not a target's.
+   */
+  leanRps: number[];
+  leanUs: number[];
+  leanMainUs: number[];
   /** Median of the rounds' failover route ÷ healthy Keel requests per second. */
   failoverRatio: number;
 }
@@ -85,11 +92,13 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
     started.push(keel);
     const failover = await startKeelProcess('keel-failover-turns', failoverConfig(sim.url, dead));
     started.push(failover);
+    const lean = await startBareProxyProcess(sim.url, { name: 'bare-lean-turns', lean: true });
+    started.push(lean);
     const failoverWarmup = await openPrimaryBreaker(failover.url);
-    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], bareMainUs: [], keelMainUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN, failoverRps: [], failoverRatio: Number.NaN }));
+    const rows: FloorTurnsRow[] = MODES.map((mode) => ({ mode, bareRps: [], keelRps: [], bareUs: [], keelUs: [], bareMainUs: [], keelMainUs: [], rpsRatio: Number.NaN, cpuRatio: Number.NaN, failoverRps: [], failoverRatio: Number.NaN, leanRps: [], leanUs: [], leanMainUs: [] }));
     const targets = [bare, keel].map((p) => ({ name: p.name, url: p.url, pid: p.child.pid }));
-    const busy = [...targets, { name: failover.name, url: failover.url, pid: failover.child.pid }];
-    await inTurns(busy, { rounds, burstS, connections, label: 'Keel and the bare proxy in turns' }, (mode, [b, k, f]) => {
+    const busy = [...targets, { name: failover.name, url: failover.url, pid: failover.child.pid }, { name: lean.name, url: lean.url, pid: lean.child.pid }];
+    await inTurns(busy, { rounds, burstS, connections, label: 'Keel and the bare proxy in turns' }, (mode, [b, k, f, l]) => {
       const row = rows.find((r) => r.mode === mode)!;
       row.bareRps.push(Math.round(b!.rps));
       row.keelRps.push(Math.round(k!.rps));
@@ -98,6 +107,9 @@ export async function runFloorTurns(rounds: number, burstS: number, connections:
       row.bareMainUs.push(Math.round(b!.mainUsPerAnswer));
       row.keelMainUs.push(Math.round(k!.mainUsPerAnswer));
       row.failoverRps.push(Math.round(f!.rps));
+      row.leanRps.push(Math.round(l!.rps));
+      row.leanUs.push(Math.round(l!.cpuUsPerAnswer));
+      row.leanMainUs.push(Math.round(l!.mainUsPerAnswer));
     });
     for (const row of rows) {
       row.rpsRatio = round2(median(ratiosOf(row.keelRps, row.bareRps)));

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_VARIANTS, SCENARIOS } from './options.js';
 import { round3 } from './latency.js';
-import { median } from './interleave.js';
+import { median, ratiosOf } from './interleave.js';
 import type { BenchResult, CellResult, ScenarioResult, StreamHold } from './results.js';
 
 /** Mean "other CPU" above which a run is flagged as shared with other work (tick resolution is ±5 %). */
@@ -156,6 +156,18 @@ export function renderMarkdown(r: BenchResult): string {
       ),
       '',
     );
+    const lean = ft.rows.filter((row) => row.leanUs.length > 0);
+    if (lean.length > 0) {
+      out.push(
+        "A leaner pass-through took its turn in the same rounds: the bare proxy without `pipeline` or an `AbortController` (its chunks written as they come, backpressure by hand, the upstream body destroyed when the client leaves). Node's `pipeline` aborts a controller of its own when it finishes, which makes a `DOMException` per request. It is shown beside the floor the targets read, not as a target.",
+        '',
+        table(
+          ['mode', 'lean req/s per round', 'lean CPU µs/answer per round', 'lean ÷ bare CPU (median)', 'lean ÷ Keel CPU (median)', 'lean main thread µs (median)'],
+          lean.map((row) => [row.mode, each(row.leanRps), each(row.leanUs), fmt(median(ratiosOf(row.leanUs, row.bareUs)), 2), fmt(median(ratiosOf(row.leanUs, row.keelUs)), 2), String(median(row.leanMainUs))]),
+        ),
+        '',
+      );
+    }
     const split = ft.rows.filter((row) => row.keelMainUs.length > 0);
     if (split.length > 0) {
       out.push(
