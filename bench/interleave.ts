@@ -54,6 +54,9 @@ export interface Row {
   thisMainUs: number[];
 }
 
+/** The median over rounds of `whole − part`: what the rest of a process used, when `part` is its main thread's. */
+export const medianOfRest = (whole: readonly number[], part: readonly number[]): number => median(whole.map((v, i) => v - part[i]!));
+
 /** Each round's `a ÷ b`, in round order. */
 export const ratiosOf = (a: readonly number[], b: readonly number[]): number[] => a.map((v, i) => v / b[i]!);
 
@@ -148,8 +151,7 @@ export function render(title: string, rows: Row[], notes: string[], rounds: numb
   ];
   for (const r of rows) {
     const ratios = roundRatios(r);
-    const others = (all: number[], main: number[]): number => Math.round(median(all.map((v, i) => v - main[i]!)));
-    const threads = `${Math.round(median(r.baseMainUs))} / ${Math.round(median(r.thisMainUs))} | ${others(r.baseUs, r.baseMainUs)} / ${others(r.thisUs, r.thisMainUs)}`;
+    const threads = `${Math.round(median(r.baseMainUs))} / ${Math.round(median(r.thisMainUs))} | ${Math.round(medianOfRest(r.baseUs, r.baseMainUs))} / ${Math.round(medianOfRest(r.thisUs, r.thisMainUs))}`;
     lines.push(`| ${r.label} | ${r.mode} | ${Math.round(median(r.baseUs))} | ${Math.round(median(r.thisUs))} | ${median(ratios).toFixed(2)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} | ${threads} |`);
   }
   if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
