@@ -70,9 +70,9 @@ async function forwardLean(pool: Pool, req: IncomingMessage, res: ServerResponse
   const body = await readBody(req);
   let answer: Readable | undefined;
   // A destroyed body emits its abort as an error: heard here, or it would crash the process.
-  const drop = (body: Readable): void => {
-    body.on('error', () => undefined);
-    body.destroy();
+  const drop = (stream: Readable): void => {
+    stream.on('error', () => undefined);
+    stream.destroy();
   };
   res.once('close', () => {
     if (!res.writableFinished && answer !== undefined) drop(answer);

@@ -13,7 +13,8 @@
  * moved, and the cell's added latency with it. A third Keel, the failover route with its dead primary's
  * breaker opened by a warm-up, takes its turn in the same busy rounds: the breaker target compares it with
  * the healthy Keel of the same round (the cells, minutes apart, once read 0.82× on a run whose rounds
- * agree on a few per cent).
+ * agree on a few per cent). A leaner pass-through (bare-proxy.ts `--lean`) takes its turn in the same busy
+ * rounds, to be shown beside the floor; every burst reads the main thread's CPU apart from the rest.
  */
 import { startBareProxyProcess } from './bare-proxy-process.js';
 import type { ServerProcess } from './child-process.js';
@@ -40,6 +41,8 @@ export interface FloorTurnsRow {
   cpuRatio: number;
   /** The failover route's requests per second, its primary's breaker open, per round. */
   failoverRps: number[];
+  /** Median of the rounds' failover route ÷ healthy Keel requests per second. */
+  failoverRatio: number;
   /**
    * The leaner pass-through (bare-proxy.ts `--lean`: no `pipeline`, no `AbortController`), taking its turn
    * in the same rounds: shown beside the floor, not a target's.
@@ -47,8 +50,6 @@ export interface FloorTurnsRow {
   leanRps: number[];
   leanUs: number[];
   leanMainUs: number[];
-  /** Median of the rounds' failover route ÷ healthy Keel requests per second. */
-  failoverRatio: number;
 }
 
 export interface FloorTurnsResult {
