@@ -41,19 +41,23 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
+/** The client's request as it goes upstream: its method, path and forwardable headers, and the body read. */
+function upstreamRequest(req: IncomingMessage, body: Buffer): Dispatcher.RequestOptions {
+  return {
+    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+    path: req.url ?? '/',
+    headers: forwardable(req.headers) as Record<string, string>,
+    body: body.length === 0 ? null : body,
+  };
+}
+
 async function forward(pool: Pool, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);
   const client = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) client.abort();
   });
-  const upstream = await pool.request({
-    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-    path: req.url ?? '/',
-    headers: forwardable(req.headers) as Record<string, string>,
-    body: body.length === 0 ? null : body,
-    signal: client.signal,
-  });
+  const upstream = await pool.request({ ...upstreamRequest(req, body), signal: client.signal });
   // Repeated upstream headers arrive as arrays; node:http writes those back as repeated lines.
   res.writeHead(upstream.statusCode, forwardable(upstream.headers));
   await pipeline(upstream.body, res);
@@ -77,12 +81,7 @@ async function forwardLean(pool: Pool, req: IncomingMessage, res: ServerResponse
   res.once('close', () => {
     if (!res.writableFinished && answer !== undefined) drop(answer);
   });
-  const upstream = await pool.request({
-    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-    path: req.url ?? '/',
-    headers: forwardable(req.headers) as Record<string, string>,
-    body: body.length === 0 ? null : body,
-  });
+  const upstream = await pool.request(upstreamRequest(req, body));
   answer = upstream.body;
   if (res.destroyed) {
     drop(answer);

@@ -156,23 +156,16 @@ export function renderMarkdown(r: BenchResult): string {
       ),
       '',
     );
-    // An explanation and its table, when there are rows to show (a run from before these readings has none).
-    const section = (text: string, headers: string[], rows: string[][]): void => {
-      if (rows.length > 0) out.push(text, '', table(headers, rows), '');
-    };
+    const section = (text: string, headers: string[], rows: string[][]): void => void out.push(text, '', table(headers, rows), '');
     section(
       "A leaner pass-through took its turn in the same rounds: the bare proxy without `pipeline` or an `AbortController` (its chunks written as they come, backpressure by hand, the upstream body destroyed when the client leaves). Node's `pipeline` aborts a controller of its own when it finishes, which makes a `DOMException` per request. It is shown beside the floor the targets read, not as a target.",
       ['mode', 'lean req/s per round', 'lean CPU µs/answer per round', 'lean ÷ bare CPU (median)', 'lean ÷ Keel CPU (median)', 'lean main thread µs (median)'],
-      ft.rows
-        .filter((row) => row.leanUs.length > 0)
-        .map((row) => [row.mode, each(row.leanRps), each(row.leanUs), fmt(median(ratiosOf(row.leanUs, row.bareUs)), 2), fmt(median(ratiosOf(row.leanUs, row.keelUs)), 2), String(median(row.leanMainUs))]),
+      ft.rows.map((row) => [row.mode, each(row.leanRps), each(row.leanUs), fmt(median(ratiosOf(row.leanUs, row.bareUs)), 2), fmt(median(ratiosOf(row.leanUs, row.keelUs)), 2), String(median(row.leanMainUs))]),
     );
     section(
       "Where that CPU goes, per thread (medians of the rounds, µs per answer): the main thread runs all JavaScript and the event loop; the other threads are V8's (garbage collection, optimizing compilation) and libuv's pool.",
       ['mode', 'bare main thread', 'Keel main thread', 'bare other threads', 'Keel other threads'],
-      ft.rows
-        .filter((row) => row.keelMainUs.length > 0)
-        .map((row) => [row.mode, String(median(row.bareMainUs)), String(median(row.keelMainUs)), String(medianOfRest(row.bareUs, row.bareMainUs)), String(medianOfRest(row.keelUs, row.keelMainUs))]),
+      ft.rows.map((row) => [row.mode, String(median(row.bareMainUs)), String(median(row.keelMainUs)), String(medianOfRest(row.bareUs, row.bareMainUs)), String(medianOfRest(row.keelUs, row.keelMainUs))]),
     );
     for (const row of ft.latency ?? []) {
       out.push(

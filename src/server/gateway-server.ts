@@ -117,13 +117,13 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       if (security?.admin !== undefined && isAdminPath(path)) {
-        const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+        const query = queryOf(url, queryAt);
         const readAdminBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
         await write(res, requestId, await security.admin.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, readBody: readAdminBody }, requestId));
         return;
       }
       if (security?.console !== undefined && isConsolePath(path)) {
-        const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+        const query = queryOf(url, queryAt);
         const forwarded = req.headers['x-forwarded-proto'];
         const secure = 'encrypted' in req.socket || (typeof forwarded === 'string' && forwarded.split(',')[0]!.trim() === 'https');
         const readConsoleBody = (): Promise<Buffer> => readBody(req, ADMIN_BODY_LIMIT_BYTES);
@@ -201,6 +201,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
 // Admin bodies are small JSON (a key's settings) or a config file.
 const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024; // 1 MiB
+
+/** The query string of `url`, whose `?` is at `queryAt` (-1: none): read only by the admin and console pages. */
+function queryOf(url: string, queryAt: number): URLSearchParams {
+  return new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+}
 
 /** Writes an answer; a streamed body is written frame by frame, waiting for the socket to drain. */
 async function write(res: ServerResponse, requestId: string, answer: ApiAnswer): Promise<void> {
