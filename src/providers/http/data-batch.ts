@@ -2,8 +2,9 @@
  * One data item per upstream read. The stream readers decode every event that one read of the body
  * completed (`readSseItems`, `readFramedItems`) one by one and collect the results here, so the
  * item that travels up (commit, failover watch, client writer, socket write) carries all of them: the
- * per-item work is done once per read, not once per event. Only events that are forwarded (those with
- * verbatim frames) are collected; an end or failure met mid-batch is yielded after the data before it.
+ * per-item work is done once per read, not once per event. Events come with their verbatim frames; those
+ * of an event that is not forwarded come with none (''), so the router still learns what they carry. An
+ * end or failure met mid-batch is yielded after the data before it.
  */
 import type { StreamEvent } from '../../core/chat-response.js';
 import type { StreamItem } from '../types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editJsonMembers } from './json-members.js';
+import { editJsonMembers, setJsonMember } from './json-members.js';
 
 const edit = (body: string, drop: string[], prepend: Record<string, unknown> = {}): string =>
   editJsonMembers(Buffer.from(body), { drop, prepend }).toString('utf8');
@@ -28,5 +28,26 @@ describe('editJsonMembers', () => {
 
   it('handles an empty object', () => {
     expect(edit('{}', ['model'], { a: 1 })).toBe('{"a":1}');
+  });
+});
+
+describe('setJsonMember', () => {
+  const set = (body: string, value: (current: unknown) => unknown): string => setJsonMember(Buffer.from(body), 'stream_options', value).toString('utf8');
+
+  it('replaces the member in its place, from its current value, and keeps every other byte', () => {
+    const body = '{"model":"m", "stream_options" : {"include_obfuscation":false},"stream":true, "n": 1.0}';
+    expect(set(body, (current) => ({ ...(current as object), include_usage: true }))).toBe('{"model":"m","stream_options":{"include_obfuscation":false,"include_usage":true},"stream":true,"n": 1.0}');
+  });
+
+  it('adds an absent member last, and reads it as undefined', () => {
+    const seen: unknown[] = [];
+    expect(set('{"model":"m","metadata":{"stream_options":1}}', (current) => (seen.push(current), { include_usage: true }))).toBe('{"model":"m","metadata":{"stream_options":1},"stream_options":{"include_usage":true}}');
+    expect(seen).toEqual([undefined]);
+  });
+
+  it('reads the member JSON.parse would (the last of its name) and leaves one', () => {
+    const out = set('{"stream_options":{"a":1},"model":"é","stream_options":{"b":"✓"}}', (current) => ({ ...(current as object), include_usage: true }));
+    expect(out).toBe('{"model":"é","stream_options":{"b":"✓","include_usage":true}}');
+    expect(set('{"stream_options":null}', (current) => ({ was: current }))).toBe('{"stream_options":{"was":null}}');
   });
 });

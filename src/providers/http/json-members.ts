@@ -1,9 +1,10 @@
 /**
  * Edits the top-level members of a JSON object body without re-serialising the members it keeps, so a
- * pass-through request reaches a cloud-hosted model with the client's bytes (field order, unknown fields,
- * number formatting) and only the platform's differences applied: Bedrock and Vertex take an Anthropic
- * Messages body with the model in the URL instead of the body and an `anthropic_version` field added.
- * The body was parsed once already (by the surface), so it is valid JSON.
+ * pass-through request reaches its provider with the client's bytes (field order, unknown fields, number
+ * formatting) and only Keel's differences applied: Bedrock and Vertex take an Anthropic Messages body with
+ * the model in the URL instead of the body and an `anthropic_version` field added; an OpenAI stream is
+ * asked for its usage (`setJsonMember`). The body was parsed once already (by the surface), so it is
+ * valid JSON.
  */
 import { isJsonSpace, jsonStringEnd } from '../../core/json-text.js';
 
@@ -28,8 +29,30 @@ export function editJsonMembers(body: Buffer, edits: MemberEdits): Buffer {
     .filter(([key]) => !present.has(key))
     .map(([key, value]) => Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`, 'utf8'));
   const kept = members.filter((m) => !edits.drop.includes(m.key)).map((m) => body.subarray(m.start, m.end));
+  return objectOf([...head, ...kept]);
+}
+
+/**
+ * Sets one top-level member to `value(current)`, `current` being the member's value as the client sent it
+ * (undefined when absent). The member keeps its place (where JSON.parse would read it: the last of its
+ * name; earlier ones are dropped); an absent one is added last. Every other member keeps its bytes.
+ */
+export function setJsonMember(body: Buffer, key: string, value: (current: unknown) => unknown): Buffer {
+  const text = body.toString('latin1');
+  const members = topLevelMembers(text);
+  const at = members.findLastIndex((m) => m.key === key);
+  // Only the member's own span is parsed (as an object of that one member), not the body.
+  const current = at === -1 ? undefined : (JSON.parse(`{${Buffer.from(text.slice(members[at]!.start, members[at]!.end), 'latin1').toString('utf8')}}`) as Record<string, unknown>)[key];
+  const set = Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value(current))}`, 'utf8');
+  const parts = members.flatMap((m, i) => (i === at ? [set] : m.key === key ? [] : [body.subarray(m.start, m.end)]));
+  if (at === -1) parts.push(set);
+  return objectOf(parts);
+}
+
+/** A JSON object of these members' bytes. */
+function objectOf(members: readonly Buffer[]): Buffer {
   const parts: Buffer[] = [Buffer.from('{')];
-  [...head, ...kept].forEach((part, i) => {
+  members.forEach((part, i) => {
     if (i > 0) parts.push(Buffer.from(','));
     parts.push(part);
   });

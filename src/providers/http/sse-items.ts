@@ -256,7 +256,9 @@ class UpstreamItems implements AsyncGenerator<StreamItem, void, undefined>, Pull
     const watch = this.watch;
     const decoded = watch.push(data, event);
     this.verbatim?.event(data, event, decoded.raw);
+    // An event that is not forwarded still tells the router what it carries (a usage Keel asked for itself).
     if (decoded.raw !== undefined) this.batch.add(decoded.events, decoded.raw);
+    else if (decoded.events.length > 0) this.batch.add(decoded.events, '');
     if (decoded.failure !== undefined) this.conclude({ kind: 'failure', failure: decoded.failure });
     else if (decoded.done === true) this.conclude(watch.finished ? END : cut('the provider ended the stream before the answer finished'));
     else if (watch.complete) this.conclude(END);

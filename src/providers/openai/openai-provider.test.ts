@@ -156,6 +156,31 @@ describe('OpenAIProvider: answers', () => {
     expect(all.at(-1)).toEqual({ kind: 'end' });
   });
 
+  it('asks a passed-through stream for its usage when the client did not, and keeps that chunk from the client', async () => {
+    const recorded = fixture('text-stream.sse');
+    script = sse([recorded]);
+    const clientBody = Buffer.from('{"model":"gpt-4.1","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_obfuscation":false}}');
+    const all = await items(await send(chat('hi', { stream: true }), { passthroughBody: clientBody }));
+    // The client's other stream options are kept; only `include_usage` is added.
+    expect(received[0]!.body.toString('utf8')).toBe('{"model":"gpt-4.1","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_obfuscation":false,"include_usage":true}}');
+    expect(events(all).find((e) => e.type === 'usage')).toMatchObject({ usage: { inputTokens: 14, outputTokens: 6 } });
+    const frames = recorded.split('\n\n').filter((f) => f !== '').map((f) => `${f}\n\n`);
+    const usageFrame = frames.find((f) => f.includes('"choices":[]'))!;
+    expect(usageFrame).toBeDefined();
+    const raw = all.map((i) => (i.kind === 'data' ? i.raw : '')).join('');
+    expect(raw + usageFrame + 'data: [DONE]\n\n').toBe(recorded);
+    expect(all.at(-1)).toEqual({ kind: 'end' });
+  });
+
+  it('sends a passed-through stream that asked for usage as it came, and forwards the usage chunk', async () => {
+    const recorded = fixture('text-stream.sse');
+    script = sse([recorded]);
+    const clientBody = Buffer.from('{"model":"gpt-4.1","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}');
+    const all = await items(await send(chat('hi', { stream: true, streamUsage: true }), { passthroughBody: clientBody }));
+    expect(received[0]!.body.equals(clientBody)).toBe(true);
+    expect(all.map((i) => (i.kind === 'data' ? i.raw : '')).join('') + 'data: [DONE]\n\n').toBe(recorded);
+  });
+
   it('streams tool calls', async () => {
     script = sse([fixture('tool-call-stream.sse')]);
     const all = await items(await send(chat('Weather and time in Paris?', { stream: true })));

@@ -9,6 +9,7 @@ import type { WireFormat } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, UpstreamFailure } from '../types.js';
 import { readSseItems } from '../http/sse-items.js';
 import { exchange, readJsonAnswer } from '../http/exchange.js';
+import { setJsonMember } from '../http/json-members.js';
 import { classifyOpenAIError } from './openai-error.js';
 import { decodeOpenAIResponse } from './decode-openai-response.js';
 import { encodeOpenAIRequest } from './encode-openai-request.js';
@@ -34,6 +35,11 @@ const OPENAI_ENDPOINT: OpenAIEndpoint = {
   classifyError: classifyOpenAIError,
   filteredAnswerIsRefusal: false,
 };
+
+/** The client's `stream_options` (its other members kept) with `include_usage: true`. */
+function withStreamUsage(body: Buffer): Buffer {
+  return setJsonMember(body, 'stream_options', (current) => ({ ...(current !== null && typeof current === 'object' ? current : {}), include_usage: true }));
+}
 
 export class OpenAIProvider implements Provider {
   readonly format = 'openai' as const;
@@ -82,11 +88,13 @@ export class OpenAIProvider implements Provider {
     const headers = this.headersFor(deployment, request.stream);
     const passthroughBody = input.passthroughBody;
     if (request.surface === 'openai-responses' && passthroughBody !== undefined) return sendOpenAIResponses({ ...input, passthroughBody }, headers);
-    const body = passthroughBody ?? JSON.stringify(encodeOpenAIRequest(request, deployment.model));
+    // Every stream asks for its usage: Keel charges it to the key, the spend and the token metrics. A
+    // translated request always does; a passed-through one whose client did not ask is asked for it here,
+    // and its usage chunk is kept from the client (see OpenAIStreamDecoder).
+    const askUsage = passthroughBody !== undefined && request.stream && !request.streamUsage;
+    const body = passthroughBody === undefined ? JSON.stringify(encodeOpenAIRequest(request, deployment.model)) : askUsage ? withStreamUsage(passthroughBody) : passthroughBody;
     const extension = request.extensions.openai;
     const expectedChoices = typeof extension?.['n'] === 'number' ? extension['n'] : 1;
-    // A translated request always asks for usage; a passed-through one gets what its client asked for.
-    const usageExpected = input.passthroughBody === undefined || request.streamUsage;
     return exchange(input, {
       path: this.endpoint.path(deployment),
       headers,
@@ -102,7 +110,7 @@ export class OpenAIProvider implements Provider {
         }
         return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
       },
-      readStream: (stream, options) => readSseItems(stream, options, new OpenAIStreamDecoder(expectedChoices, usageExpected)),
+      readStream: (stream, options) => readSseItems(stream, options, new OpenAIStreamDecoder(expectedChoices, true, !askUsage)),
     });
   }
 }

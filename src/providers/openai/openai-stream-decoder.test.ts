@@ -32,6 +32,18 @@ describe('OpenAIStreamDecoder', () => {
     expect(decoder.complete).toBe(true);
   });
 
+  it('keeps a usage chunk Keel asked for on its client\'s behalf from the client, and still reads it', () => {
+    const data = dataOf(fixture('text-stream.sse'));
+    const decoder = new OpenAIStreamDecoder(1, true, false);
+    const decoded = decodeAll(decoder, data);
+    const usage = decoded.at(-2)!;
+    expect(usage.events).toEqual([{ type: 'usage', usage: { inputTokens: 14, outputTokens: 6, cachedInputTokens: 0, reasoningTokens: 0 } }]);
+    expect(usage.raw).toBeUndefined();
+    // Every chunk with choices is still forwarded as it came.
+    expect(decoded.slice(0, -2).map((d) => d.raw)).toEqual(data.slice(0, -2).map((d) => `data: ${d}\n\n`));
+    expect(decoder.complete).toBe(true);
+  });
+
   it('decodes two streamed tool calls into separate blocks with their argument deltas', () => {
     const decoder = new OpenAIStreamDecoder(1, true);
     const events = eventsOf(decodeAll(decoder, dataOf(fixture('tool-call-stream.sse'))));

@@ -34,6 +34,12 @@ export class OpenAIStreamDecoder {
   constructor(
     private readonly expectedChoices: number,
     private readonly usageExpected: boolean,
+    /**
+     * The client asked for the usage chunk. When Keel asked for it on a client's behalf (see the provider),
+     * the chunk is decoded but not forwarded: it has no choices, and a client that never asked for it may
+     * read `choices[0]` of every chunk.
+     */
+    private readonly forwardUsage = true,
   ) {}
 
   /** Every choice has finished and, when usage was asked for, it has arrived: nothing more is needed. */
@@ -83,6 +89,7 @@ export class OpenAIStreamDecoder {
     if (chunk.usage) {
       this.usageSeen = true;
       events.push({ type: 'usage', usage: decodeOpenAIUsage(chunk.usage) });
+      if (choices.length === 0 && !this.forwardUsage) return { events };
     }
     return { events, raw: `data: ${data}\n\n` };
   }

@@ -63,13 +63,16 @@ describe("a key's spend, from real requests", () => {
     expect(err.message).toContain("daily budget of $0.000001 for key 'json' is exhausted");
   });
 
-  it('is charged when a stream is read to its end', async () => {
+  it('is charged when a stream is read to its end, though its client never asked for the usage', async () => {
     const keyed = client(SECRETS.stream);
-    let text = '';
-    for await (const chunk of await keyed.chat.completions.create({ ...ask, stream: true })) text += chunk.choices[0]?.delta.content ?? '';
-    expect(text).toBeTruthy();
-    // The stream's record is settled as its last bytes go out: by the next request it has been charged.
-    await expect.poll(async () => (await refusal(() => keyed.chat.completions.create(ask))).status).toBe(429);
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of await keyed.chat.completions.create({ ...ask, stream: true })) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBeTruthy();
+    // Keel asked the provider for the usage on the client's behalf, and kept that chunk (no choices) from it.
+    expect(chunks.every((c) => c.choices.length > 0 && c.usage == null)).toBe(true);
+    // The stream's record is settled as its last bytes go out. Polled with a model Keel does not serve:
+    // refused for the spent budget (429) once charged, a 404 that spends nothing until then.
+    await expect.poll(async () => (await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }))).status).toBe(429);
   });
 
   it('is charged for embeddings: the input tokens the answer reports', async () => {
