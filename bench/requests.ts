@@ -2,7 +2,8 @@
  * The one request every scenario sends, in its two modes, and how to tell a complete answer from a broken
  * one. The client always asks for `bench`; directly and through the bare proxy the simulator answers as
  * `bench`, through Keel the route `bench` sends it upstream as `sim-1` (same length, so every scenario
- * moves the same number of bytes) and the model swap of pass-through is part of what is measured. The
+ * moves the same number of bytes) and the model swap of pass-through is part of what is measured. A
+ * stream asks for its usage chunk. The
  * translated scenario sends the same question as an Anthropic Messages client (`ANTHROPIC_CALL`).
  */
 
@@ -20,7 +21,12 @@ function conversation(turns: number): { role: string; content: string }[] {
 
 export function requestBody(mode: Mode, model = CLIENT_MODEL, turns = 0): string {
   const body: Record<string, unknown> = { model, messages: turns > 0 ? conversation(turns) : [{ role: 'user', content: 'Hello, Keel' }] };
-  if (mode === 'stream') body['stream'] = true;
+  if (mode === 'stream') {
+    body['stream'] = true;
+    // As the AI SDK and LangChain ask by default, and as Keel asks on behalf of a client that does not
+    // (it charges every stream's usage): so the floor and Keel carry the same upstream bytes.
+    body['stream_options'] = { include_usage: true };
+  }
   return JSON.stringify(body);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editJsonMembers, setJsonMember } from './json-members.js';
+import { appendJsonMember, editJsonMembers, setJsonMember } from './json-members.js';
 
 const edit = (body: string, drop: string[], prepend: Record<string, unknown> = {}): string =>
   editJsonMembers(Buffer.from(body), { drop, prepend }).toString('utf8');
@@ -49,5 +49,18 @@ describe('setJsonMember', () => {
     const out = set('{"stream_options":{"a":1},"model":"é","stream_options":{"b":"✓"}}', (current) => ({ ...(current as object), include_usage: true }));
     expect(out).toBe('{"model":"é","stream_options":{"b":"✓","include_usage":true}}');
     expect(set('{"stream_options":null}', (current) => ({ was: current }))).toBe('{"stream_options":{"was":null}}');
+  });
+});
+
+describe('appendJsonMember', () => {
+  const append = (body: string): string => appendJsonMember(Buffer.from(body), Buffer.from('"stream_options":{"include_usage":true}')).toString('utf8');
+
+  it('adds the member after the last one, keeping every byte before it', () => {
+    expect(append('{"model":"é", "stream":true}')).toBe('{"model":"é", "stream":true,"stream_options":{"include_usage":true}}');
+    expect(JSON.parse(append(' {\n  "messages": [{"content":"}"}]\n}\n'))).toEqual({ messages: [{ content: '}' }], stream_options: { include_usage: true } });
+  });
+
+  it('adds no comma to an empty object', () => {
+    expect(append('{ }')).toBe('{ "stream_options":{"include_usage":true}}');
   });
 });

@@ -49,6 +49,24 @@ export function setJsonMember(body: Buffer, key: string, value: (current: unknow
   return objectOf(parts);
 }
 
+/**
+ * Adds a member, given as its bytes (`"key":value`), after the body's last one: one copy of the body, no
+ * scan. Only for a member the body is known not to have (a repeated key would be read by its last).
+ */
+export function appendJsonMember(body: Buffer, member: Buffer): Buffer {
+  let close = body.length - 1;
+  while (close > 0 && body[close] !== 0x7d /* } */) close--;
+  let last = close - 1;
+  while (last > 0 && isJsonSpace(body[last]!)) last--;
+  const comma = body[last] === 0x7b /* { */ ? 0 : 1;
+  const out = Buffer.allocUnsafe(close + comma + member.length + 1);
+  body.copy(out, 0, 0, close);
+  if (comma === 1) out[close] = 0x2c; /* , */
+  member.copy(out, close + comma);
+  out[out.length - 1] = 0x7d;
+  return out;
+}
+
 /** A JSON object of these members' bytes. */
 function objectOf(members: readonly Buffer[]): Buffer {
   const parts: Buffer[] = [Buffer.from('{')];

@@ -9,7 +9,7 @@ import type { WireFormat } from '../../core/chat-request.js';
 import type { AttemptInput, AttemptResult, Provider, UpstreamFailure } from '../types.js';
 import { readSseItems } from '../http/sse-items.js';
 import { exchange, readJsonAnswer } from '../http/exchange.js';
-import { setJsonMember } from '../http/json-members.js';
+import { appendJsonMember, setJsonMember } from '../http/json-members.js';
 import { classifyOpenAIError } from './openai-error.js';
 import { decodeOpenAIResponse } from './decode-openai-response.js';
 import { encodeOpenAIRequest } from './encode-openai-request.js';
@@ -36,8 +36,17 @@ const OPENAI_ENDPOINT: OpenAIEndpoint = {
   filteredAnswerIsRefusal: false,
 };
 
-/** The client's `stream_options` (its other members kept) with `include_usage: true`. */
+const STREAM_OPTIONS_KEY = Buffer.from('"stream_options"');
+const STREAM_USAGE_MEMBER = Buffer.from('"stream_options":{"include_usage":true}');
+
+/**
+ * The client's `stream_options` (its other members kept) with `include_usage: true`. Most bodies have no
+ * `stream_options` at all: the member is then added without reading the body (one native search for
+ * the key, anywhere in it; a key spelled with escapes is read as absent, and the added member, the
+ * last, is the one the provider reads).
+ */
 function withStreamUsage(body: Buffer): Buffer {
+  if (body.indexOf(STREAM_OPTIONS_KEY) === -1) return appendJsonMember(body, STREAM_USAGE_MEMBER);
   return setJsonMember(body, 'stream_options', (current) => ({ ...(current !== null && typeof current === 'object' ? current : {}), include_usage: true }));
 }
 
