@@ -39,11 +39,12 @@ const turns = Number(values.messages ?? 0);
 const requests = Number(values.requests);
 const modes = values.mode === undefined ? MODES : [values.mode as Mode];
 
-/** What the simulator answers in its fastest mode (`tokenDelayMs: 0`): the bench's upstream. */
+/** What the simulator answers in its fastest mode (`tokenDelayMs: 0`) to a stream that asks for usage: the bench's upstream. */
 const WORDS = ['Hello', ' from', ' sim-1.', ' You', ' said:', ' Hello,', ' Keel'];
-const chunk = (delta: object, finish: string | null): string =>
-  JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1796357597, model: UPSTREAM_MODEL, service_tier: 'default', system_fingerprint: 'fp_keelsim', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-const CHUNKS = [...WORDS.map((text, i) => chunk(i === 0 ? { role: 'assistant', content: text } : { content: text }, null)), chunk({}, 'stop'), '[DONE]'];
+const HEAD = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1796357597, model: UPSTREAM_MODEL, service_tier: 'default', system_fingerprint: 'fp_keelsim' };
+const chunk = (delta: object, finish: string | null): string => JSON.stringify({ ...HEAD, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
+const USAGE_CHUNK = JSON.stringify({ ...HEAD, choices: [], usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 } });
+const CHUNKS = [...WORDS.map((text, i) => chunk(i === 0 ? { role: 'assistant', content: text } : { content: text }, null)), chunk({}, 'stop'), USAGE_CHUNK, '[DONE]'];
 const ANSWER = Buffer.from(
   JSON.stringify({
     id: 'chatcmpl-bench',
@@ -72,7 +73,7 @@ function stubbedSend(input: AttemptInput): Promise<AttemptResult> {
   const body = new Readable({ read() {} });
   body.push(STREAM_BODY);
   body.push(null);
-  const items = readSseItems(body, { idleMs: 30_000, signal: input.signal }, new OpenAIStreamDecoder(1, input.request.streamUsage));
+  const items = readSseItems(body, { idleMs: 30_000, signal: input.signal }, new OpenAIStreamDecoder(1, true, input.request.streamUsage)); // as the provider reads it (usage always asked for)
   return Promise.resolve({ kind: 'stream', items });
 }
 OpenAIProvider.prototype.send = stubbedSend;
