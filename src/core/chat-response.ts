@@ -7,6 +7,9 @@ import type { AssistantContentPart } from './chat-request.js';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
+/** Keel's rule of thumb where it must estimate tokens: about 4 bytes of English text or JSON per token. */
+export const BYTES_PER_TOKEN = 4;
+
 export interface Usage {
   inputTokens: number;
   outputTokens: number;

@@ -57,9 +57,9 @@ function setup() {
    * Starts one attempt on `primary` (the client can leave through `client`). The client's own bytes come
    * along, so the OpenAI-format request is a same-format JSON pass-through, timed by the JSON norm.
    */
-  function run(): Promise<DeploymentVerdict> {
-    const request = chatRequest({ model: 'solo', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
-    const rawBody = Buffer.from(JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }] }));
+  function run(stream = false): Promise<DeploymentVerdict> {
+    const request = chatRequest({ model: 'solo', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], stream });
+    const rawBody = Buffer.from(JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream } : {}) }));
     const deadline = new Deadline({ budgetMs: 600_000, clock, parentSignal: client.signal, timeoutReason: () => new KeelError('deadline_exceeded', 'late') });
     const d = newDispatchContext({ request, clientFormat: 'openai', rawBody, requestId: 'req_runner', signal: client.signal }, config.routes.get('solo')!, deadline, () => deadline.dispose());
     const limit = policies.limitFor('primary');
@@ -77,7 +77,7 @@ function setup() {
     }
   }
 
-  return { clock, norms, records, run, breaker, onResult, client, learnFastNorm };
+  return { clock, norms, records, run, breaker, onResult, client, learnFastNorm, rawBodyOf: (stream: boolean) => JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream } : {}) }) };
 }
 
 describe('AttemptRunner', () => {
@@ -127,6 +127,35 @@ describe('AttemptRunner', () => {
     expect(records[0]).toMatchObject({ cancelled: true });
     expect(records[0]!.overdueMs).toBeUndefined();
     expect(onResult).not.toHaveBeenCalled();
+  });
+
+  it('estimates the usage of a stream its client left before the provider sent it, and says so', async () => {
+    const { records, run, rawBodyOf } = setup();
+    // Two tokens, then silence: the usage chunk never comes while the client reads.
+    sim.setFault('sim-primary', { type: 'stream_stall', afterTokens: 2 });
+    const verdict = await run(true);
+    if (verdict.kind !== 'answered' || verdict.result.answer.kind !== 'stream') throw new Error(`expected a stream, got ${verdict.kind}`);
+    const items = verdict.result.answer.items;
+    let text = '';
+    while (text === '') {
+      const item = await items.next();
+      if (item.done === true) throw new Error('the stream ended before its text');
+      if (item.value.kind === 'data') for (const e of item.value.events) if (e.type === 'text_delta') text += e.text;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    await items.return(undefined); // the client leaves
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ cancelled: true, usageEstimated: true, usage: { inputTokens: Math.ceil(rawBodyOf(true).length / 4), outputTokens: Math.ceil(text.length / 4) } });
+  });
+
+  it('keeps the provider\'s usage of a stream read to its end, not an estimate', async () => {
+    const { records, run } = setup();
+    const verdict = await run(true);
+    if (verdict.kind !== 'answered' || verdict.result.answer.kind !== 'stream') throw new Error(`expected a stream, got ${verdict.kind}`);
+    for await (const _ of verdict.result.answer.items) void _;
+    expect(records).toHaveLength(1);
+    expect(records[0]!.usage?.outputTokens).toBeGreaterThan(0);
+    expect(records[0]!.usageEstimated).toBeUndefined();
   });
 
   it('learns norms from successful attempts only', async () => {

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/chat-request.js';
-import type { Usage } from '../core/chat-response.js';
+import { BYTES_PER_TOKEN, type Usage } from '../core/chat-response.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route } from '../config/resolve-config.js';
 import { providerFor, type AttemptInput, type AttemptResult, type UpstreamFailure } from '../providers/index.js';
@@ -40,6 +40,12 @@ export interface AttemptRunnerDeps {
   events: TypedEmitter<RouterEvents>;
   clock: Clock;
   random: () => number;
+}
+
+/** What a stream its client left brought: the client's body, and the output characters streamed. */
+interface LeftStream {
+  rawBody: Buffer | undefined;
+  outputChars: number;
 }
 
 /** The per-attempt timeouts a route sets win over its deployments' own. */
@@ -115,7 +121,7 @@ export class AttemptRunner {
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = attempt.placeholder(ttftMs);
-        const items = observeEnd(committed, (failure, usage) => attempt.end(failure, usage, mode, index), gaps);
+        const items = observeEnd(committed, (failure, usage, outputChars) => attempt.end(failure, usage, mode, index, failure?.cancelled === true ? { rawBody: input.rawBody, outputChars } : undefined), gaps);
         return answered({ kind: 'stream', items }, index);
       }
 
@@ -203,8 +209,11 @@ class Attempt {
     return this.d.attempts.length - 1;
   }
 
-  /** Settles and records the attempt; returns its outcome, or `cancelled` when it says nothing of health. */
-  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number): Outcome | 'cancelled' {
+  /**
+   * Settles and records the attempt; returns its outcome, or `cancelled` when it says nothing of health.
+   * `left`: a committed stream its client left, whose usage is estimated when the provider's never came.
+   */
+  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number, left?: LeftStream): Outcome | 'cancelled' {
     const clock = this.clock;
     clock.end();
     const { breakers, throttle } = this.deps.policies();
@@ -234,6 +243,10 @@ class Attempt {
     if (cancelled) entry.cancelled = true;
     if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;
     if (usage !== undefined) entry.usage = usage;
+    else if (left !== undefined) {
+      entry.usage = { inputTokens: Math.ceil((left.rawBody?.length ?? 0) / BYTES_PER_TOKEN), outputTokens: Math.ceil(left.outputChars / BYTES_PER_TOKEN) };
+      entry.usageEstimated = true;
+    }
     if (ttftMs !== undefined) entry.ttftMs = ttftMs;
     if (index === undefined) this.d.attempts.push(entry);
     else this.d.attempts[index] = entry;

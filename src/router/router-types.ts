@@ -56,6 +56,12 @@ export interface AttemptRecord {
   /** Time to the answer's headers, or a stream's first content (successful attempts). */
   ttftMs?: number;
   usage?: Usage;
+  /**
+   * `usage` is Keel's estimate, not the provider's: the client left a stream before its usage came. The
+   * input is the client's body's bytes / 4, the output the streamed text's characters / 4 (the rule the
+   * keys' token estimate uses); the provider bills the work it did whether or not anyone read it.
+   */
+  usageEstimated?: boolean;
   status?: number;
   latencyMs: number;
   message?: string;

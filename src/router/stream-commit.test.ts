@@ -23,6 +23,20 @@ describe('observeEnd', () => {
     expect(ends).toEqual([[undefined, { inputTokens: 3, outputTokens: 1 }]]);
   });
 
+  it('reports the output characters a stream brought before its client left, text, thinking and tool arguments', async () => {
+    async function* output(): AsyncGenerator<StreamItem, void, undefined> {
+      yield { kind: 'data', events: [{ type: 'thinking_delta', index: 0, text: 'Hmm' }, { type: 'text_delta', index: 1, text: 'Hello' }] };
+      yield { kind: 'data', events: [{ type: 'tool_call_start', index: 2, id: 'call_1', name: 'f' }, { type: 'tool_call_delta', index: 2, argumentsDelta: '{"a":1}' }] };
+      yield { kind: 'data', events: [{ type: 'text_delta', index: 1, text: 'never read' }] };
+    }
+    const ends: unknown[][] = [];
+    const observed = observeEnd(output(), (...end) => ends.push(end));
+    await observed.next();
+    await observed.next();
+    await observed.return(undefined);
+    expect(ends).toEqual([[{ outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, undefined, 3 + 5 + 7]]);
+  });
+
   it('reports a stream closed unread by closeStream as cancelled, and closes the upstream', async () => {
     const ends: (UpstreamFailure | undefined)[] = [];
     const log: string[] = [];

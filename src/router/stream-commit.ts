@@ -112,13 +112,20 @@ function gapMeter(gaps: GapWatch | undefined): () => void {
 }
 
 /**
- * Passes items through (the committed head, then the upstream) and reports how the stream ended
- * (undefined = success) and its usage, exactly once. A plain async generator over the upstream is
- * also a committed stream with nothing read ahead.
+ * How a committed stream ended (undefined = success), its usage when the provider sent it, and how many
+ * characters of output (text, thinking, tool arguments) it brought: what a stream left before its usage
+ * came is charged by.
+ */
+export type StreamEnd = (failure: UpstreamFailure | undefined, usage: Usage | undefined, outputChars: number) => void;
+
+/**
+ * Passes items through (the committed head, then the upstream) and reports how the stream ended, exactly
+ * once (see `StreamEnd`). A plain async generator over the upstream is also a committed stream with
+ * nothing read ahead.
  */
 export function observeEnd(
   stream: CommittedStream | AsyncGenerator<StreamItem, void, undefined>,
-  onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
+  onEnd: StreamEnd,
   gaps?: GapWatch,
 ): AsyncGenerator<StreamItem, void, undefined> {
   return 'rest' in stream ? new ObservedStream(stream.head, stream.rest, onEnd, gaps) : new ObservedStream([], stream, onEnd, gaps);
@@ -132,6 +139,7 @@ export function observeEnd(
 class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pullable<StreamItem> {
   private nextHead = 0;
   private usage: Usage | undefined;
+  private outputChars = 0;
   /** The attempt's end was reported: a failure's at once; a good end's and a cancel's on closing (see `note`). */
   private reported = false;
   /** The last item (end or failure) went out: the next call closes the upstream. */
@@ -145,7 +153,7 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
   constructor(
     private readonly head: StreamItem[],
     private readonly rest: AsyncGenerator<StreamItem, void, undefined>,
-    private readonly onEnd: (failure: UpstreamFailure | undefined, usage: Usage | undefined) => void,
+    private readonly onEnd: StreamEnd,
     private readonly gaps: GapWatch | undefined,
   ) {
     this.pullable = isPullable(rest);
@@ -211,7 +219,7 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
     if (!this.reported) {
       this.reported = true;
       // Not reported yet after the last item: that item was the good end. Before it: the reader left.
-      this.onEnd(this.last ? undefined : { outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, this.usage);
+      this.onEnd(this.last ? undefined : { outcome: 'stream_cut', message: 'cancelled: the client went away', cancelled: true }, this.usage, this.outputChars);
     }
     await this.rest.return(undefined);
     return DONE;
@@ -222,10 +230,14 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
     throw err;
   }
 
-  /** Notes one item: usage and pace from data, the report from the last. */
+  /** Notes one item: usage, output and pace from data, the report from the last. */
   private note(item: StreamItem): void {
     if (item.kind === 'data') {
-      for (const event of item.events) if (event.type === 'usage') this.usage = event.usage;
+      for (const event of item.events) {
+        if (event.type === 'text_delta' || event.type === 'thinking_delta') this.outputChars += event.text.length;
+        else if (event.type === 'tool_call_delta') this.outputChars += event.argumentsDelta.length;
+        else if (event.type === 'usage') this.usage = event.usage;
+      }
       const gaps = this.gaps;
       if (gaps !== undefined) {
         const nowMs = gaps.clock.now();
@@ -240,7 +252,7 @@ class ObservedStream implements AsyncGenerator<StreamItem, void, undefined>, Pul
     // attempt's bookkeeping runs. A failure is reported at once: a continuation acts on it first.
     if (item.kind === 'failure') {
       this.reported = true;
-      this.onEnd(item.failure, this.usage);
+      this.onEnd(item.failure, this.usage, this.outputChars);
     }
   }
 }

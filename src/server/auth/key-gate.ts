@@ -14,6 +14,7 @@
  *
  * With no key configured at all, Keel runs open: every request is the anonymous caller's.
  */
+import { BYTES_PER_TOKEN } from '../../core/chat-response.js';
 import { KeelError } from '../../core/errors.js';
 import type { Caller, Grant, RequestGate, AdmissionRequest } from '../../api/request-gate.js';
 import type { RequestRecord } from '../../router/router-types.js';
@@ -23,8 +24,6 @@ import { MAX_REMEMBERED_SECRETS, type KeyRing } from './key-ring.js';
 import { rateLimitHeaders, writeBucketHeaders, type LimitKind } from './rate-limit-headers.js';
 import type { LedgerCell, SpendLedger } from './spend-ledger.js';
 import { KeyCells, nextUtcDay, nextUtcMonth, type BucketAsk, type BucketCell, type BucketState, type Spend, type SpendCell, type TakeResult, type UsageCounters } from './usage-counters.js';
-
-const BYTES_PER_TOKEN = 4;
 
 const ANONYMOUS: Caller = { keyId: undefined, keyName: undefined, tenant: undefined, priority: undefined };
 const NO_GRANT: Grant = { writeHeaders: () => undefined, abandon: () => undefined, settled: () => undefined };
