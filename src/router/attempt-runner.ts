@@ -121,7 +121,8 @@ export class AttemptRunner {
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = attempt.placeholder(ttftMs);
-        const items = observeEnd(committed, (failure, usage, outputChars) => attempt.end(failure, usage, mode, index, failure?.cancelled === true ? { rawBody: input.rawBody, outputChars } : undefined), gaps);
+        // A stream its client left is charged what it brought; a hedge Keel gave up (`cancel`) is Keel's cost, not the caller's.
+        const items = observeEnd(committed, (failure, usage, outputChars) => attempt.end(failure, usage, mode, index, failure?.cancelled === true && options.cancel?.aborted !== true ? { rawBody: input.rawBody, outputChars } : undefined), gaps);
         return answered({ kind: 'stream', items }, index);
       }
 
