@@ -7,8 +7,11 @@ import type { AssistantContentPart } from './chat-request.js';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
-/** Keel's rule of thumb where it must estimate tokens: about 4 bytes of English text or JSON per token. */
-export const BYTES_PER_TOKEN = 4;
+/**
+ * Keel's rule of thumb where it must estimate tokens (a key's admission, a stream left before its usage
+ * came): about 4 bytes, or characters, of English text or JSON per token.
+ */
+export const estimatedTokens = (length: number): number => Math.ceil(length / 4);
 
 export interface Usage {
   inputTokens: number;

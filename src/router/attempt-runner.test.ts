@@ -57,9 +57,12 @@ function setup() {
    * Starts one attempt on `primary` (the client can leave through `client`). The client's own bytes come
    * along, so the OpenAI-format request is a same-format JSON pass-through, timed by the JSON norm.
    */
+  /** The client's body, as it sent it. */
+  const rawBodyOf = (stream: boolean): string => JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream } : {}) });
+
   function run(stream = false): Promise<DeploymentVerdict> {
     const request = chatRequest({ model: 'solo', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], stream });
-    const rawBody = Buffer.from(JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream } : {}) }));
+    const rawBody = Buffer.from(rawBodyOf(stream));
     const deadline = new Deadline({ budgetMs: 600_000, clock, parentSignal: client.signal, timeoutReason: () => new KeelError('deadline_exceeded', 'late') });
     const d = newDispatchContext({ request, clientFormat: 'openai', rawBody, requestId: 'req_runner', signal: client.signal }, config.routes.get('solo')!, deadline, () => deadline.dispose());
     const limit = policies.limitFor('primary');
@@ -77,7 +80,7 @@ function setup() {
     }
   }
 
-  return { clock, norms, records, run, breaker, onResult, client, learnFastNorm, rawBodyOf: (stream: boolean) => JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream } : {}) }) };
+  return { clock, norms, records, run, breaker, onResult, client, learnFastNorm, rawBodyOf };
 }
 
 describe('AttemptRunner', () => {

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/chat-request.js';
-import { BYTES_PER_TOKEN, type Usage } from '../core/chat-response.js';
+import { estimatedTokens, type Usage } from '../core/chat-response.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Deployment, Route } from '../config/resolve-config.js';
 import { providerFor, type AttemptInput, type AttemptResult, type UpstreamFailure } from '../providers/index.js';
@@ -245,7 +245,7 @@ class Attempt {
     if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;
     if (usage !== undefined) entry.usage = usage;
     else if (left !== undefined) {
-      entry.usage = { inputTokens: Math.ceil((left.rawBody?.length ?? 0) / BYTES_PER_TOKEN), outputTokens: Math.ceil(left.outputChars / BYTES_PER_TOKEN) };
+      entry.usage = { inputTokens: estimatedTokens(left.rawBody?.length ?? 0), outputTokens: estimatedTokens(left.outputChars) };
       entry.usageEstimated = true;
     }
     if (ttftMs !== undefined) entry.ttftMs = ttftMs;

@@ -186,7 +186,7 @@ describe('a stream\'s first chunk, read whole by the scan', () => {
   });
 
   it('opens the answer with the id, model and created of a chunk whose head repeats an earlier choice-less one', () => {
-    const decoder = new OpenAIStreamDecoder(1, false);
+    const decoder = new OpenAIStreamDecoder(1);
     expect(decoder.push(JSON.stringify({ ...HEAD, choices: [] })).events).toEqual([]);
     expect(decoder.push(textChunk('Hi')).events[0]).toEqual({ type: 'start', id: 'chatcmpl-1', model: 'gpt-x', created: 1796357597 });
   });
@@ -199,7 +199,7 @@ describe('a stream\'s first chunk, read whole by the scan', () => {
     fc.assert(
       fc.property(head, fc.string({ unit: 'grapheme', maxLength: 8 }), (h, content) => {
         const text = JSON.stringify({ ...h, choices: [{ index: 0, delta: { role: 'assistant', content }, finish_reason: null }] });
-        const events = new OpenAIStreamDecoder(1, false).push(text).events;
+        const events = new OpenAIStreamDecoder(1).push(text).events;
         const full = readOpenAIChunk(JSON.parse(text))!;
         expect(events[0]).toEqual({ type: 'start', id: full.id ?? '', model: full.model ?? '', created: full.created ?? expect.any(Number) });
         agrees(text, new ChunkMemo());
@@ -244,7 +244,7 @@ describe('OpenAIStreamDecoder with the scan', () => {
       textChunk('broken').replace('"broken"', '"bro\nken"'),
       chunkText({ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }),
     ];
-    const decoder = new OpenAIStreamDecoder(1, false);
+    const decoder = new OpenAIStreamDecoder(1);
     const results = chunks.map((c) => decoder.push(c));
     expect(results.map((r) => r.events)).toEqual([
       [
@@ -258,11 +258,13 @@ describe('OpenAIStreamDecoder with the scan', () => {
     ]);
     expect(results.map((r) => r.raw)).toEqual([`data: ${chunks[0]}\n\n`, `data: ${chunks[1]}\n\n`, `data: ${chunks[2]}\n\n`, undefined, `data: ${chunks[4]}\n\n`]);
     expect(decoder.malformedEvents).toBe(1);
+    // Keel always asks for the usage: the answer is complete once it came.
+    decoder.push(JSON.stringify({ ...HEAD, choices: [], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } }));
     expect(decoder.complete).toBe(true);
   });
 
   it('still classifies an in-stream error that follows text chunks', () => {
-    const decoder = new OpenAIStreamDecoder(1, false);
+    const decoder = new OpenAIStreamDecoder(1);
     decoder.push(textChunk('a'));
     decoder.push(textChunk('b'));
     const result = decoder.push(JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit_error', code: 'rate_limit_exceeded' } }));

@@ -119,7 +119,7 @@ export class OpenAIProvider implements Provider {
         }
         return input.passthroughBody === undefined || request.stream ? { kind: 'json', response } : { kind: 'json', response, raw: read.raw };
       },
-      readStream: (stream, options) => readSseItems(stream, options, new OpenAIStreamDecoder(expectedChoices, true, !askUsage)),
+      readStream: (stream, options) => readSseItems(stream, options, new OpenAIStreamDecoder(expectedChoices, !askUsage)),
     });
   }
 }

@@ -17,7 +17,7 @@ const eventsOf = (decoded: WatchedEvent[]): StreamEvent[] => decoded.flatMap((d)
 describe('OpenAIStreamDecoder', () => {
   it('decodes a recorded text stream into start, text, finish and usage, and forwards each event verbatim', () => {
     const data = dataOf(fixture('text-stream.sse'));
-    const decoder = new OpenAIStreamDecoder(1, true);
+    const decoder = new OpenAIStreamDecoder(1);
     const decoded = decodeAll(decoder, data);
     expect(eventsOf(decoded)).toEqual([
       { type: 'start', id: 'chatcmpl-CJ7kRzGX6d1Dxq3o2bY8f4VhMZPaL', model: 'gpt-4.1-2025-04-14', created: 1758612345 },
@@ -34,7 +34,7 @@ describe('OpenAIStreamDecoder', () => {
 
   it('keeps a usage chunk Keel asked for on its client\'s behalf from the client, and still reads it', () => {
     const data = dataOf(fixture('text-stream.sse'));
-    const decoder = new OpenAIStreamDecoder(1, true, false);
+    const decoder = new OpenAIStreamDecoder(1, false);
     const decoded = decodeAll(decoder, data);
     const usage = decoded.at(-2)!;
     expect(usage.events).toEqual([{ type: 'usage', usage: { inputTokens: 14, outputTokens: 6, cachedInputTokens: 0, reasoningTokens: 0 } }]);
@@ -45,7 +45,7 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('decodes two streamed tool calls into separate blocks with their argument deltas', () => {
-    const decoder = new OpenAIStreamDecoder(1, true);
+    const decoder = new OpenAIStreamDecoder(1);
     const events = eventsOf(decodeAll(decoder, dataOf(fixture('tool-call-stream.sse'))));
     expect(events.filter((e) => e.type === 'tool_call_start')).toEqual([
       { type: 'tool_call_start', index: 0, id: 'call_Xk2q9LmZ7bVfR1cT0pWn4sHd', name: 'get_weather' },
@@ -58,7 +58,7 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('gives reasoning text and the answer their own blocks, in order of appearance', () => {
-    const decoder = new OpenAIStreamDecoder(1, false);
+    const decoder = new OpenAIStreamDecoder(1);
     const events = eventsOf(decodeAll(decoder, [
       chunk([{ index: 0, delta: { role: 'assistant', reasoning_content: 'Think.' } }]),
       chunk([{ index: 0, delta: { content: 'Answer.' } }]),
@@ -72,12 +72,12 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('shows a refusal as text', () => {
-    const events = eventsOf(decodeAll(new OpenAIStreamDecoder(1, false), [chunk([{ index: 0, delta: { refusal: "I can't help with that." } }])]));
+    const events = eventsOf(decodeAll(new OpenAIStreamDecoder(1), [chunk([{ index: 0, delta: { refusal: "I can't help with that." } }])]));
     expect(events).toContainEqual({ type: 'text_delta', index: 0, text: "I can't help with that." });
   });
 
   it('drops a malformed event, never forwarding it, and counts it', () => {
-    const decoder = new OpenAIStreamDecoder(1, false);
+    const decoder = new OpenAIStreamDecoder(1);
     expect(decoder.push('{"id": "chatcmpl-1", "choices": [')).toEqual({ events: [] });
     expect(decoder.push(JSON.stringify({ choices: 'nope' }))).toEqual({ events: [] });
     expect(decoder.malformedEvents).toBe(2);
@@ -85,7 +85,7 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('is complete once every choice finished and the asked-for usage arrived; finished already at the last finish', () => {
-    const decoder = new OpenAIStreamDecoder(2, true);
+    const decoder = new OpenAIStreamDecoder(2);
     decoder.push(chunk([{ index: 0, delta: { content: 'a' }, finish_reason: 'stop' }]));
     expect(decoder.finished).toBe(false);
     decoder.push(chunk([{ index: 1, delta: { content: 'b' }, finish_reason: 'length' }]));
@@ -96,7 +96,7 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('decodes only the first choice into events when several are streamed', () => {
-    const events = eventsOf(decodeAll(new OpenAIStreamDecoder(2, false), [
+    const events = eventsOf(decodeAll(new OpenAIStreamDecoder(2), [
       chunk([{ index: 0, delta: { content: 'first' } }, { index: 1, delta: { content: 'second' } }]),
       chunk([{ index: 1, delta: {}, finish_reason: 'length' }]),
     ]));
@@ -110,7 +110,7 @@ describe('OpenAIStreamDecoder', () => {
     [{ message: 'The server is overloaded', type: 'server_error', code: 'overloaded' }, 'overloaded', undefined],
     [{ message: 'The server had an error while processing your request.', type: 'server_error', code: null }, 'server_error', undefined],
   ])('classifies an in-stream error object %j as %s', (error, outcome, quotaExhausted) => {
-    const decoded = new OpenAIStreamDecoder(1, false).push(JSON.stringify({ error }));
+    const decoded = new OpenAIStreamDecoder(1).push(JSON.stringify({ error }));
     expect(decoded.raw).toBeUndefined();
     expect(decoded.failure).toMatchObject({ outcome, message: error.message, providerType: error.type });
     expect(decoded.failure?.quotaExhausted).toBe(quotaExhausted);
@@ -118,6 +118,6 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('classifies an error object it cannot read as a server error', () => {
-    expect(new OpenAIStreamDecoder(1, false).push('{"error": "boom"}').failure).toMatchObject({ outcome: 'server_error', message: 'the provider sent an error mid-stream' });
+    expect(new OpenAIStreamDecoder(1).push('{"error": "boom"}').failure).toMatchObject({ outcome: 'server_error', message: 'the provider sent an error mid-stream' });
   });
 });

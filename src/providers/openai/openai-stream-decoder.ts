@@ -1,7 +1,7 @@
 /**
  * Watches an OpenAI-format SSE stream event by event: decodes each chunk into canonical events, keeps the
  * verbatim event for same-format forwarding, and tracks whether the answer is complete. It is the judge
- * of how a stream ended: `[DONE]`, or every choice finished (and usage arrived if asked for) — a provider
+ * of how a stream ended: `[DONE]`, or every choice finished and usage arrived (Keel always asks for it) — a provider
  * that forgets `[DONE]` is finalised at once instead of waiting for a timeout — or cut short. A malformed
  * event is dropped (never forwarded: it would crash the client's parser); an in-stream `error` object is
  * a classified failure.
@@ -33,7 +33,6 @@ export class OpenAIStreamDecoder {
 
   constructor(
     private readonly expectedChoices: number,
-    private readonly usageExpected: boolean,
     /**
      * The client asked for the usage chunk. When Keel asked for it on a client's behalf (see the provider),
      * the chunk is decoded but not forwarded: it has no choices, and a client that never asked for it may
@@ -42,9 +41,9 @@ export class OpenAIStreamDecoder {
     private readonly forwardUsage = true,
   ) {}
 
-  /** Every choice has finished and, when usage was asked for, it has arrived: nothing more is needed. */
+  /** Every choice has finished and the usage arrived: nothing more is needed. */
   get complete(): boolean {
-    return this.finished && (this.usageSeen || !this.usageExpected);
+    return this.finished && this.usageSeen;
   }
 
   /** At least one choice finished: an answer cut after this point lost only its terminator. */

@@ -14,7 +14,7 @@
  *
  * With no key configured at all, Keel runs open: every request is the anonymous caller's.
  */
-import { BYTES_PER_TOKEN } from '../../core/chat-response.js';
+import { estimatedTokens } from '../../core/chat-response.js';
 import { KeelError } from '../../core/errors.js';
 import type { Caller, Grant, RequestGate, AdmissionRequest } from '../../api/request-gate.js';
 import type { RequestRecord } from '../../router/router-types.js';
@@ -43,7 +43,7 @@ export function estimateTokens(json: unknown, bodyBytes: number): number {
     const body = json as Record<string, unknown>;
     output = positiveNumber(body['max_tokens']) ?? positiveNumber(body['max_completion_tokens']) ?? 0;
   }
-  return Math.ceil(bodyBytes / BYTES_PER_TOKEN) + Math.ceil(output);
+  return estimatedTokens(bodyBytes) + Math.ceil(output);
 }
 
 const positiveNumber = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
