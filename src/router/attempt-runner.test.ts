@@ -116,20 +116,29 @@ describe('AttemptRunner', () => {
     expect(records[0]).toMatchObject({ outcome: 'timeout', overdueMs: 1_100 });
     expect(records[0]!.cancelled).toBeUndefined();
     expect(records[0]!.message).toContain('overdue');
+    expect(records[0]!.usage).toBeUndefined(); // a provider that said nothing is not billed for
     expect(onResult).toHaveBeenCalledTimes(1);
   });
 
-  it('excuses an attempt the client gave up on before it was overdue', async () => {
-    const { records, run, onResult, client, learnFastNorm } = setup();
+  it('excuses an attempt the client gave up on before it was overdue, and charges its prompt', async () => {
+    const { records, run, onResult, client, learnFastNorm, rawBodyOf } = setup();
     learnFastNorm();
     sim.setFault('sim-primary', { type: 'hang' });
     const running = run();
     await vi.waitFor(() => expect(sim.stats().active).toBe(1));
     client.abort(new Error('client left'));
     expect(await running).toEqual({ kind: 'stop' });
-    expect(records[0]).toMatchObject({ cancelled: true });
+    expect(records[0]).toMatchObject({ cancelled: true, usageEstimated: true, usage: { inputTokens: Math.ceil(rawBodyOf(false).length / 4), outputTokens: 0 } });
     expect(records[0]!.overdueMs).toBeUndefined();
     expect(onResult).not.toHaveBeenCalled();
+  });
+
+  it('charges nothing for a request its client left before it went out', async () => {
+    const { records, run, client } = setup();
+    client.abort(new Error('client left'));
+    expect(await run()).toEqual({ kind: 'stop' });
+    expect(records[0]).toMatchObject({ cancelled: true });
+    expect(records[0]!.usage).toBeUndefined();
   });
 
   it('estimates the usage of a stream its client left before the provider sent it, and says so', async () => {

@@ -42,7 +42,7 @@ export interface AttemptRunnerDeps {
   random: () => number;
 }
 
-/** What a stream its client left brought: the client's body, and the output characters streamed. */
+/** What a request its client left brought: the client's body, and the output characters streamed (0 for JSON). */
 interface LeftStream {
   rawBody: Buffer | undefined;
   outputChars: number;
@@ -98,6 +98,8 @@ export class AttemptRunner {
       attempt.clock = clock;
       const sent: AttemptInput = { deployment, request, timeouts: { idleMs: limits.idleLimitMs }, signal: clock.signal, requestId: input.requestId, onHeaders: () => clock.markHeaders() };
       if (body !== undefined) sent.passthroughBody = body; // set, not spread: this is every attempt's path
+      // A request cancelled before it went out cost the provider nothing; one cancelled after, its prompt.
+      const sentLive = !clock.signal.aborted;
       const result: AttemptResult = await provider.send(sent);
       let committed = result.kind === 'stream' ? await commitStream(result.items) : result;
       // The stream's pace, for its norm: only a stream has one.
@@ -127,7 +129,10 @@ export class AttemptRunner {
       }
 
       const failure = committed.failure;
-      const outcome = attempt.end(failure, undefined, mode);
+      // A client that left once its request was out is charged the prompt the provider read; the output
+      // it may have gone on to write is unknown, and not guessed. A hedge Keel gave up is Keel's cost.
+      const left = failure.cancelled === true && sentLive && options.cancel?.aborted !== true ? { rawBody: input.rawBody, outputChars: 0 } : undefined;
+      const outcome = attempt.end(failure, undefined, mode, undefined, left);
       // An exhausted quota lasts hours: stop sending into it now; recovery probes find when it is back.
       if (failure.quotaExhausted === true) breaker.trip('quota_exhausted');
       d.last = failure;
@@ -212,7 +217,8 @@ class Attempt {
 
   /**
    * Settles and records the attempt; returns its outcome, or `cancelled` when it says nothing of health.
-   * `left`: a committed stream its client left, whose usage is estimated when the provider's never came.
+   * `left`: a request its client left, whose usage is estimated when the provider's never came (not when
+   * the attempt was already overdue: a provider that said nothing is not billed for).
    */
   end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number, left?: LeftStream): Outcome | 'cancelled' {
     const clock = this.clock;
@@ -244,7 +250,7 @@ class Attempt {
     if (cancelled) entry.cancelled = true;
     if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;
     if (usage !== undefined) entry.usage = usage;
-    else if (left !== undefined) {
+    else if (left !== undefined && cancelled) {
       entry.usage = { inputTokens: estimatedTokens(left.rawBody?.length ?? 0), outputTokens: estimatedTokens(left.outputChars) };
       entry.usageEstimated = true;
     }

@@ -1,8 +1,9 @@
 /**
  * End to end: a keyed request's grant rides with it to the router, which settles it when the request
  * ends, so what the request really used reaches the key's budget — for a JSON answer, for a stream once
- * it is read to its end, and for embeddings (their input tokens) — while a request refused before the
- * router gives back what it took. Answers carry the key's rate-limit headers, errors after admission too.
+ * it is read to its end, for the prompt of a request its client left, and for embeddings (their input
+ * tokens) — while a request refused before the router gives back what it took. Answers carry the key's
+ * rate-limit headers, errors after admission too.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,21 +14,23 @@ let keel: RunningKeel;
 // A dollar per thousand tokens: any answer spends more than the budget below.
 const PRICE = { input_per_mtok: 1_000, output_per_mtok: 1_000 };
 const BUDGET_USD = 0.000_001;
-const SECRETS = { json: 'sk-keel-spend-json-0123456789', stream: 'sk-keel-spend-stream-0123456789', open: 'sk-keel-spend-open-0123456789', embed: 'sk-keel-spend-embed-0123456789' };
+const SECRETS = { left: 'sk-keel-spend-left-0123456789', json: 'sk-keel-spend-json-0123456789', stream: 'sk-keel-spend-stream-0123456789', open: 'sk-keel-spend-open-0123456789', embed: 'sk-keel-spend-embed-0123456789' };
 
 beforeAll(async () => {
   keel = await startKeel({
     port: 0,
     logger: silentLogger(),
-    env: { KEEL_TEST_JSON: SECRETS.json, KEEL_TEST_STREAM: SECRETS.stream, KEEL_TEST_OPEN: SECRETS.open, KEEL_TEST_EMBED: SECRETS.embed },
+    env: { KEEL_TEST_LEFT: SECRETS.left, KEEL_TEST_JSON: SECRETS.json, KEEL_TEST_STREAM: SECRETS.stream, KEEL_TEST_OPEN: SECRETS.open, KEEL_TEST_EMBED: SECRETS.embed },
     config: {
       simulator: { token_delay_ms: 0 },
       deployments: [
         { id: 'a', provider: 'openai', model: 'sim-a', simulated: true, price: PRICE },
+        { id: 'h', provider: 'openai', model: 'sim-hang', simulated: true, price: PRICE },
         { id: 'e', provider: 'openai', model: 'sim-embed', simulated: true, price: PRICE, capabilities: { embedding_model: 'text-embedding-3-small' } },
       ],
-      routes: { smart: { deployments: ['a'] }, embed: { deployments: ['e'] } },
+      routes: { slow: { deployments: ['h'] }, smart: { deployments: ['a'] }, embed: { deployments: ['e'] } },
       keys: [
+        { name: 'left', key: '${KEEL_TEST_LEFT}', daily_budget_usd: BUDGET_USD },
         { name: 'json', key: '${KEEL_TEST_JSON}', daily_budget_usd: BUDGET_USD },
         { name: 'stream', key: '${KEEL_TEST_STREAM}', daily_budget_usd: BUDGET_USD },
         { name: 'open', key: '${KEEL_TEST_OPEN}', rpm: 1 },
@@ -73,6 +76,20 @@ describe("a key's spend, from real requests", () => {
     // The stream's record is settled as its last bytes go out. Polled with a model Keel does not serve:
     // refused for the spent budget (429) once charged, a 404 that spends nothing until then.
     await expect.poll(async () => (await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }))).status).toBe(429);
+  });
+
+  it('is charged the prompt of a JSON request its client left before the answer', async () => {
+    const keyed = client(SECRETS.left);
+    const sim = keel.simulator!;
+    sim.setFault('sim-hang', { type: 'hang' });
+    const leaving = new AbortController();
+    const asked = keyed.chat.completions.create({ ...ask, model: 'slow' }, { signal: leaving.signal });
+    await expect.poll(() => sim.stats().active).toBe(1); // the provider has the prompt
+    leaving.abort();
+    await expect(asked).rejects.toThrow(/abort/i);
+    // The provider read the prompt and bills it: an estimate is charged, though no usage ever came.
+    await expect.poll(async () => (await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }))).status).toBe(429);
+    sim.clearFaults();
   });
 
   it('is charged for embeddings: the input tokens the answer reports', async () => {
