@@ -57,9 +57,10 @@ export interface AttemptRecord {
   ttftMs?: number;
   usage?: Usage;
   /**
-   * `usage` is Keel's estimate, not the provider's: the client left a stream before its usage came. The
-   * input is the client's body's bytes / 4, the output the streamed text's characters / 4 (the rule the
-   * keys' token estimate uses); the provider bills the work it did whether or not anyone read it.
+   * `usage` is Keel's estimate, not the provider's: the client left before the usage came, once the
+   * request was out. The input is the client's body's bytes / 4, the output a stream's streamed text's
+   * characters / 4 (the rule the keys' token estimate uses), 0 for a JSON request, whose output is
+   * unknown; the provider bills the work it did whether or not anyone read it.
    */
   usageEstimated?: boolean;
   status?: number;
