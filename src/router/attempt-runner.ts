@@ -42,10 +42,20 @@ export interface AttemptRunnerDeps {
   random: () => number;
 }
 
-/** What a request its client left brought: the client's body, and the output characters streamed (0 for JSON). */
-interface LeftStream {
-  rawBody: Buffer | undefined;
+/**
+ * What an attempt given up once its request was out brought, for an estimate of its usage: the prompt's
+ * bytes, the output characters a stream brought (0 for JSON), and whether Keel gave it up (a hedge the
+ * other attempt won) rather than its client.
+ */
+interface Left {
+  promptBytes: number;
   outputChars: number;
+  hedgeLost: boolean;
+}
+
+/** Built only when an attempt is given up: the prompt's bytes are the client's body's, or its request's as JSON in-process. */
+function leftOf(input: DispatchContext['input'], outputChars: number, cancel: AbortWatch | undefined): Left {
+  return { promptBytes: input.rawBody?.length ?? Buffer.byteLength(JSON.stringify(input.request)), outputChars, hedgeLost: cancel?.aborted === true };
 }
 
 /** The per-attempt timeouts a route sets win over its deployments' own. */
@@ -123,15 +133,15 @@ export class AttemptRunner {
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = attempt.placeholder(ttftMs);
-        // A stream its client left is charged what it brought; a hedge Keel gave up (`cancel`) is Keel's cost, not the caller's.
-        const items = observeEnd(committed, (failure, usage, outputChars) => attempt.end(failure, usage, mode, index, failure?.cancelled === true && options.cancel?.aborted !== true ? { rawBody: input.rawBody, outputChars } : undefined), gaps);
+        // A stream given up (its client left, or a hedge lost) is estimated from what it brought.
+        const items = observeEnd(committed, (failure, usage, outputChars) => attempt.end(failure, usage, mode, index, failure?.cancelled === true ? leftOf(input, outputChars, options.cancel) : undefined), gaps);
         return answered({ kind: 'stream', items }, index);
       }
 
       const failure = committed.failure;
-      // A client that left once its request was out is charged the prompt the provider read; the output
-      // it may have gone on to write is unknown, and not guessed. A hedge Keel gave up is Keel's cost.
-      const left = failure.cancelled === true && sentLive && options.cancel?.aborted !== true ? { rawBody: input.rawBody, outputChars: 0 } : undefined;
+      // An attempt given up once its request was out is estimated at the prompt the provider read; the
+      // output it may have gone on to write is unknown, and not guessed.
+      const left = failure.cancelled === true && sentLive ? leftOf(input, 0, options.cancel) : undefined;
       const outcome = attempt.end(failure, undefined, mode, undefined, left);
       // An exhausted quota lasts hours: stop sending into it now; recovery probes find when it is back.
       if (failure.quotaExhausted === true) breaker.trip('quota_exhausted');
@@ -217,10 +227,11 @@ class Attempt {
 
   /**
    * Settles and records the attempt; returns its outcome, or `cancelled` when it says nothing of health.
-   * `left`: a request its client left, whose usage is estimated when the provider's never came (not when
-   * the attempt was already overdue: a provider that said nothing is not billed for).
+   * `left`: an attempt given up once its request was out (its client left, or a hedge lost), whose usage
+   * is estimated when the provider's never came (not when the attempt was already overdue: a provider
+   * that said nothing is not billed for).
    */
-  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number, left?: LeftStream): Outcome | 'cancelled' {
+  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number, left?: Left): Outcome | 'cancelled' {
     const clock = this.clock;
     clock.end();
     const { breakers, throttle } = this.deps.policies();
@@ -245,15 +256,18 @@ class Attempt {
 
     const entry = this.record(outcome, this.deps.clock.now() - clock.startedAtMs);
     if (failure?.status !== undefined) entry.status = failure.status;
+    const hedgeLost = cancelled && left?.hedgeLost === true;
     if (overdueCancel) entry.message = `no answer within the deployment's norm (overdue after ${clock.overdueAtMs! - clock.startedAtMs} ms); the request moved on`;
+    else if (hedgeLost) entry.message = 'cancelled: the other attempt of its hedge answered first';
     else if (failure !== undefined) entry.message = failure.message;
     if (cancelled) entry.cancelled = true;
     if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;
     if (usage !== undefined) entry.usage = usage;
     else if (left !== undefined && cancelled) {
-      entry.usage = { inputTokens: estimatedTokens(left.rawBody?.length ?? 0), outputTokens: estimatedTokens(left.outputChars) };
+      entry.usage = { inputTokens: estimatedTokens(left.promptBytes), outputTokens: estimatedTokens(left.outputChars) };
       entry.usageEstimated = true;
     }
+    if (hedgeLost) entry.hedgeLost = true;
     if (ttftMs !== undefined) entry.ttftMs = ttftMs;
     if (index === undefined) this.d.attempts.push(entry);
     else this.d.attempts[index] = entry;

@@ -57,12 +57,19 @@ export interface AttemptRecord {
   ttftMs?: number;
   usage?: Usage;
   /**
-   * `usage` is Keel's estimate, not the provider's: the client left before the usage came, once the
-   * request was out. The input is the client's body's bytes / 4, the output a stream's streamed text's
-   * characters / 4 (the rule the keys' token estimate uses), 0 for a JSON request, whose output is
-   * unknown; the provider bills the work it did whether or not anyone read it.
+   * `usage` is Keel's estimate, not the provider's: the attempt was given up (its client left, or it lost
+   * a hedge race) before the usage came, once its request was out. The input is the client's body's
+   * bytes / 4, the output a stream's streamed text's characters / 4 (the rule the keys' token estimate
+   * uses), 0 for a JSON request, whose output is unknown; the provider bills the work it did whether or
+   * not anyone read it.
    */
   usageEstimated?: boolean;
+  /**
+   * Keel gave the attempt up when the other attempt of its hedge race answered first. Its usage counts in
+   * its deployment's figures (the provider bills it) but not in a virtual key's charge: hedging is Keel's
+   * choice, not the caller's.
+   */
+  hedgeLost?: boolean;
   status?: number;
   latencyMs: number;
   message?: string;

@@ -148,6 +148,28 @@ describe('Router.dispatch', () => {
     expect(hedgeAttempt).toMatchObject({ deployment: 'fallback', outcome: 'ok' });
   });
 
+  it('records the attempt a hedge beat as given up by Keel, with its prompt estimated as the provider bills it', async () => {
+    const { router, attempts } = makeRouter({ hedgeDelayMs: 50 });
+    sim.setFault('sim-primary', { type: 'latency', ms: 5_000 });
+    const rawBody = Buffer.from(JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hello there' }] }));
+    const result = await dispatch(router, 'smart', { rawBody });
+    result.done();
+    expect(result.deployment?.id).toBe('fallback');
+    await vi.waitFor(() => expect(attempts.find((a) => a.deployment === 'primary')).toBeDefined());
+    expect(attempts.find((a) => a.deployment === 'primary')).toMatchObject({
+      outcome: 'connect_error',
+      cancelled: true,
+      hedgeLost: true,
+      message: 'cancelled: the other attempt of its hedge answered first',
+      usageEstimated: true,
+      usage: { inputTokens: Math.ceil(rawBody.length / 4), outputTokens: 0 },
+    });
+    // The answer's own attempt is the provider's count, and no lost hedge.
+    const answered = attempts.find((a) => a.deployment === 'fallback')!;
+    expect(answered.usageEstimated).toBeUndefined();
+    expect(answered.hedgeLost).toBeUndefined();
+  });
+
   it('trips the breaker on an exhausted quota at once, then tries it only as a last resort', async () => {
     const { router } = makeRouter();
     sim.setFault('sim-primary', quota);

@@ -282,6 +282,16 @@ describe('admission', () => {
     expect(await gate.admit(caller, { json: body('smart', { max_tokens: 700 }), bodyBytes: 400 })).toBeDefined();
   });
 
+  it('does not charge a key for a hedge Keel gave up: only the attempts its caller asked for', async () => {
+    const { secret, record } = await keys.create({ name: 'app', daily_budget_usd: 1_000, priority: 'interactive' }, 'test');
+    const grant = await gate.admit(gate.authenticate(bearer(secret)), { json: body(), bodyBytes: 40 });
+    const request = finished('h', 'app', { inputTokens: 4, outputTokens: 6 }); // $10, the answer
+    const lost = { ...request.attempts[0]!, kind: 'hedge' as const, outcome: 'connect_error' as const, cancelled: true, hedgeLost: true, usageEstimated: true, usage: { inputTokens: 40, outputTokens: 0 } };
+    grant.settled({ ...request, attempts: [...request.attempts, lost] });
+    await new Promise((r) => setImmediate(r));
+    expect(await counters.spend(record.id, now)).toEqual({ dayUsd: 10, monthUsd: 10 });
+  });
+
   it('charges spend to the key that admitted the request, whatever id clients gave it, and refuses once a budget is spent', async () => {
     const a = await keys.create({ name: 'a', daily_budget_usd: 10, priority: 'interactive' }, 'test');
     const b = await keys.create({ name: 'b', monthly_budget_usd: 100, priority: 'interactive' }, 'test');

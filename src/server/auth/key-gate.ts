@@ -327,7 +327,8 @@ export class KeyGate implements RequestGate {
       let output = 0;
       let usd = 0;
       for (const attempt of record.attempts) {
-        if (attempt.usage === undefined) continue;
+        // A hedge Keel gave up is the deployment's cost, not the caller's.
+        if (attempt.usage === undefined || attempt.hedgeLost === true) continue;
         input += attempt.usage.inputTokens;
         output += attempt.usage.outputTokens;
         usd += costOf(attempt.usage, this.options.priceOf(attempt.deployment));
