@@ -21,7 +21,7 @@ import { isConsolePath } from '../console/operator-console.js';
 import type { GatewaySecurity } from './auth/gateway-security.js';
 import { Abortable } from '../resilience/index.js';
 import { readBody } from './read-body.js';
-import { pullableFrames, pumpSse, writeSse, type SseFrame } from './sse-writer.js';
+import { flattenHead, pullableFrames, pumpSse, writeSse, type SseFrame } from './sse-writer.js';
 
 /**
  * A status page or readiness answer, or undefined (at once: every API request asks first) when the path is
@@ -226,6 +226,7 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
     res.end(body);
     return;
   }
+  flattenHead(res); // a stream's head is kept as long as the stream
   try {
     // A stream pullable all the way down is written from callbacks (see pull-stream.ts): an open stream
     // then holds no promise between two tokens.

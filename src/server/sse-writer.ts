@@ -19,6 +19,22 @@ export function withSseHeaders(headers: Record<string, string>): Record<string, 
   return headers;
 }
 
+/** Fails at its first character: a test of it only flattens its subject (V8 flattens a regexp's subject in place). */
+const FLATTENS = /^\0/;
+
+/**
+ * node:http builds a response's head by concatenation and keeps it for as long as the response lives, as
+ * the rope the concatenation made: about 2.5 KB for fifteen headers, against 0.4 KB as one string. A
+ * stream's response lives as long as the stream, so every open stream held the rope, and a stream that
+ * lived through two scavenges had it copied into the old generation. Flattened in place once the head is
+ * built, the rope's pieces die young. `_header` is node's own field (a string once `writeHead` ran);
+ * when it is anything else this does nothing.
+ */
+export function flattenHead(res: ServerResponse): void {
+  const head = (res as unknown as { _header?: unknown })._header;
+  if (typeof head === 'string') FLATTENS.test(head);
+}
+
 /** An SSE frame as written: text, or a passed-through stream's own bytes (`StreamItem` `bytes`). */
 export type SseFrame = string | Buffer;
 
