@@ -73,7 +73,7 @@ function stubbedSend(input: AttemptInput): Promise<AttemptResult> {
   const body = new Readable({ read() {} });
   body.push(STREAM_BODY);
   body.push(null);
-  const items = readSseItems(body, { idleMs: 30_000, signal: input.signal }, new OpenAIStreamDecoder(1, input.request.streamUsage)); // as the provider reads it (usage always asked for)
+  const items = readSseItems(body, { idleMs: 30_000, signal: input.signal }, new OpenAIStreamDecoder(1, input.request.streamUsage)); // as the provider reads a pass-through: the usage chunk forwarded when the client asked for it
   return Promise.resolve({ kind: 'stream', items });
 }
 OpenAIProvider.prototype.send = stubbedSend;

@@ -53,13 +53,13 @@ function setup() {
   const onResult = vi.spyOn(breaker, 'onResult');
   const client = new AbortController();
 
-  /**
-   * Starts one attempt on `primary` (the client can leave through `client`). The client's own bytes come
-   * along, so the OpenAI-format request is a same-format JSON pass-through, timed by the JSON norm.
-   */
   /** The client's body, as it sent it. */
   const rawBodyOf = (stream: boolean): string => JSON.stringify({ model: 'solo', messages: [{ role: 'user', content: 'hi' }], ...(stream ? { stream } : {}) });
 
+  /**
+   * Starts one attempt on `primary` (the client can leave through `client`). The client's own bytes come
+   * along, so the OpenAI-format request is a same-format pass-through (JSON unless `stream`).
+   */
   function run(stream = false): Promise<DeploymentVerdict> {
     const request = chatRequest({ model: 'solo', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], stream });
     const rawBody = Buffer.from(rawBodyOf(stream));

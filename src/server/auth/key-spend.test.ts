@@ -57,6 +57,14 @@ async function refusal(run: () => Promise<unknown>): Promise<InstanceType<typeof
   throw new Error('expected a refusal');
 }
 
+/**
+ * Waits until the key's budget is spent. Polled with a model Keel does not serve: refused for the spent
+ * budget (429) once charged, a 404 that spends nothing until then.
+ */
+async function budgetSpent(keyed: OpenAI): Promise<void> {
+  await expect.poll(async () => (await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }))).status).toBe(429);
+}
+
 describe("a key's spend, from real requests", () => {
   it('is charged when a JSON answer ends: the next request finds the daily budget spent', async () => {
     const keyed = client(SECRETS.json);
@@ -73,9 +81,8 @@ describe("a key's spend, from real requests", () => {
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBeTruthy();
     // Keel asked the provider for the usage on the client's behalf, and kept that chunk (no choices) from it.
     expect(chunks.every((c) => c.choices.length > 0 && c.usage == null)).toBe(true);
-    // The stream's record is settled as its last bytes go out. Polled with a model Keel does not serve:
-    // refused for the spent budget (429) once charged, a 404 that spends nothing until then.
-    await expect.poll(async () => (await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }))).status).toBe(429);
+    // The stream's record is settled as its last bytes go out.
+    await budgetSpent(keyed);
   });
 
   it('is charged the prompt of a JSON request its client left before the answer', async () => {
@@ -88,7 +95,7 @@ describe("a key's spend, from real requests", () => {
     leaving.abort();
     await expect(asked).rejects.toThrow(/abort/i);
     // The provider read the prompt and bills it: an estimate is charged, though no usage ever came.
-    await expect.poll(async () => (await refusal(() => keyed.chat.completions.create({ ...ask, model: 'no-such-model' }))).status).toBe(429);
+    await budgetSpent(keyed);
     sim.clearFaults();
   });
 
