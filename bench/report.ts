@@ -202,10 +202,10 @@ export function renderMarkdown(r: BenchResult): string {
     out.push('## Feature costs', '');
     out.push(
       `Each feature on against the same build without it (redis: against the same keys counted in memory): two Keels take turns, ${fc.rounds} rounds of ${fc.burstS} s bursts at ${fc.connections} connections, ` +
-        'alternating which goes first; CPU of each Keel process from /proc ÷ complete answers. The cost is the median of the per-round ratios.',
+        'alternating which goes first; CPU of each Keel process from /proc ÷ complete answers. The ratio is the median of the per-round ratios; the throughput a saturated machine loses to the feature is 1 − 1 / ratio.',
       '',
     );
-    out.push(table(['feature', 'mode', 'off µs (median)', 'on µs (median)', 'on ÷ off (median)', 'per-round ratios', 'main thread only: off / on µs (median)'], fc.rows.map((c) => [c.label, c.mode, String(c.baseUs), String(c.thisUs), fmt(c.ratio, 2), c.ratios.map((x) => fmt(x, 2)).join(' '), `${c.baseMainUs} / ${c.thisMainUs}`])), '');
+    out.push(table(['feature', 'mode', 'off µs (median)', 'on µs (median)', 'on ÷ off (median)', 'throughput lost', 'per-round ratios', 'main thread only: off / on µs (median)'], fc.rows.map((c) => [c.label, c.mode, String(c.baseUs), String(c.thisUs), fmt(c.ratio, 2), `${fmt(c.throughputLost * 100, 1)} %`, c.ratios.map((x) => fmt(x, 2)).join(' '), `${c.baseMainUs} / ${c.thisMainUs}`])), '');
     out.push(...fc.notes.map((n) => `- ${n}`), '');
   }
 

@@ -135,8 +135,11 @@ export interface FeatureCostRow {
   /** Of `baseUs` and `thisUs`, the main thread's (medians): the rest is V8's garbage collection and compiler threads. */
   baseMainUs: number;
   thisMainUs: number;
+  /** The median of `ratios`, CPU per answer on ÷ off (to two places). */
   ratio: number;
   ratios: number[];
+  /** The share of throughput the feature costs, `1 − 1 / ratio`, from the unrounded median (to three places). */
+  throughputLost: number;
 }
 
 export interface FeatureCostResult {

@@ -35,4 +35,34 @@ describe('TypedEmitter', () => {
     expect(deferred).toHaveLength(1);
     expect(() => deferred[0]?.()).toThrow('telemetry bug');
   });
+
+  it('lets a listener added or removed during an event take effect from the next event', () => {
+    const emitter = new TypedEmitter<Events>();
+    const seen: string[] = [];
+    const late = ({ n }: { n: number }) => seen.push(`late ${n}`);
+    let offSecond = (): void => undefined;
+    emitter.on('tick', ({ n }) => {
+      seen.push(`first ${n}`);
+      if (n === 1) {
+        emitter.on('tick', late);
+        offSecond();
+      }
+    });
+    offSecond = emitter.on('tick', ({ n }) => seen.push(`second ${n}`));
+    emitter.emit('tick', { n: 1 });
+    emitter.emit('tick', { n: 2 });
+    expect(seen).toEqual(['first 1', 'second 1', 'first 2', 'late 2']);
+  });
+
+  it('calls a listener added twice once, and forgets it on one removal', () => {
+    const emitter = new TypedEmitter<Events>();
+    const seen: number[] = [];
+    const listener = ({ n }: { n: number }) => seen.push(n);
+    emitter.on('tick', listener);
+    const off = emitter.on('tick', listener);
+    emitter.emit('tick', { n: 1 });
+    off();
+    emitter.emit('tick', { n: 2 });
+    expect(seen).toEqual([1]);
+  });
 });
