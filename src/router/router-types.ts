@@ -65,8 +65,9 @@ export interface AttemptRecord {
    */
   usageEstimated?: boolean;
   /**
-   * Keel gave the attempt up when the other attempt of its hedge race answered first. Its usage counts in
-   * its deployment's figures (the provider bills it) but not in a virtual key's charge: hedging is Keel's
+   * Keel gave the attempt up when the other attempt of its hedge race answered first: cancelled, or, for a
+   * whole answer that came just after the winner's, discarded (its outcome `ok`). Its usage counts in its
+   * deployment's figures (the provider bills it) but not in a virtual key's charge: hedging is Keel's
    * choice, not the caller's.
    */
   hedgeLost?: boolean;

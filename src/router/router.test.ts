@@ -14,6 +14,9 @@ import { simulatedRouterConfig, TWIN_MODELS, TWIN_REPLY } from '../../test/suppo
 import { streamedText } from '../../test/support/stream-items.js';
 import type { StreamItem } from '../providers/index.js';
 import { Router, type AttemptRecord, type DispatchInput, type DispatchResult, type RequestRecord } from './router.js';
+import { OpenAIProvider } from '../providers/openai/openai-provider.js';
+import { decodeOpenAIResponse } from '../providers/openai/decode-openai-response.js';
+import { readOpenAIChatResponse } from '../providers/openai/openai-wire-check.js';
 
 let sim: Simulator;
 const routers: Router[] = [];
@@ -168,6 +171,36 @@ describe('Router.dispatch', () => {
     const answered = attempts.find((a) => a.deployment === 'fallback')!;
     expect(answered.usageEstimated).toBeUndefined();
     expect(answered.hedgeLost).toBeUndefined();
+  });
+
+  it('marks a whole answer that lost its hedge race as the deployment\'s, not the caller\'s', async () => {
+    // Both attempts answer in the same tick (the simulator cannot time that): the provider's send is
+    // held for each deployment and both are let go together once the hedge has started.
+    const answer = (id: string) => Buffer.from(JSON.stringify({ id, object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } }));
+    const held = new Map<string, () => void>();
+    const send = vi.spyOn(OpenAIProvider.prototype, 'send').mockImplementation((input) => {
+      const raw = answer(input.deployment.id);
+      const result = { kind: 'json' as const, response: decodeOpenAIResponse(readOpenAIChatResponse(JSON.parse(raw.toString('utf8')))!, 1), raw };
+      return new Promise((resolve) => held.set(input.deployment.id, () => resolve(result)));
+    });
+    try {
+      const { router } = makeRouter({ hedgeDelayMs: 20 });
+      const requests: RequestRecord[] = [];
+      router.events.on('request', (r) => requests.push(r));
+      const pending = dispatch(router, 'smart');
+      await vi.waitFor(() => expect([...held.keys()]).toEqual(['primary', 'fallback']));
+      held.get('fallback')!();
+      held.get('primary')!();
+      const result = await pending;
+      result.done();
+      const [record] = requests;
+      const winner = record!.attempts.find((a) => a.deployment === result.deployment?.id)!;
+      const loser = record!.attempts.find((a) => a.deployment !== result.deployment?.id)!;
+      expect(loser).toMatchObject({ outcome: 'ok', hedgeLost: true, message: 'discarded: the other attempt of its hedge answered first', usage: { inputTokens: 5, outputTokens: 1 } });
+      expect(winner.hedgeLost).toBeUndefined();
+    } finally {
+      send.mockRestore();
+    }
   });
 
   it('trips the breaker on an exhausted quota at once, then tries it only as a last resort', async () => {

@@ -389,7 +389,10 @@ export class Router {
       isAnswer: (v) => v.kind === 'answered',
       isStop: (v) => v.kind === 'stop',
       discard: (v) => {
-        if (v.kind === 'answered' && v.result.answer.kind === 'stream') void closeStream(v.result.answer.items).catch(() => undefined);
+        if (v.kind !== 'answered') return;
+        if (v.result.answer.kind === 'stream') return void closeStream(v.result.answer.items).catch(() => undefined);
+        // A whole answer that came just after the winner's: the provider billed it, the caller did not get it.
+        Object.assign(d.attempts[v.attempt]!, { hedgeLost: true, message: 'discarded: the other attempt of its hedge answered first' });
       },
     });
   }
