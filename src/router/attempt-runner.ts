@@ -15,6 +15,7 @@ import { providerFor, type AttemptInput, type AttemptResult, type UpstreamFailur
 import { decideRetry, type AbortWatch, type TypedEmitter } from '../resilience/index.js';
 import type { Admitted } from './admission.js';
 import { AttemptClock } from './attempt-clock.js';
+import { HEDGE_LOST } from './hedge.js';
 import type { AnswerMode, AttemptNorms } from './attempt-norms.js';
 import type { DispatchContext } from './dispatch-context.js';
 import { passthroughBody } from './pass-through.js';
@@ -55,7 +56,7 @@ interface Left {
 
 /** Built only when an attempt is given up: the prompt's bytes are the client's body's, or its request's as JSON in-process. */
 function leftOf(input: DispatchContext['input'], outputChars: number, cancel: AbortWatch | undefined): Left {
-  return { promptBytes: input.rawBody?.length ?? Buffer.byteLength(JSON.stringify(input.request)), outputChars, hedgeLost: cancel?.aborted === true };
+  return { promptBytes: input.rawBody?.length ?? Buffer.byteLength(JSON.stringify(input.request)), outputChars, hedgeLost: cancel?.reason === HEDGE_LOST };
 }
 
 /** The per-attempt timeouts a route sets win over its deployments' own. */
@@ -258,7 +259,7 @@ class Attempt {
     if (failure?.status !== undefined) entry.status = failure.status;
     const hedgeLost = cancelled && left?.hedgeLost === true;
     if (overdueCancel) entry.message = `no answer within the deployment's norm (overdue after ${clock.overdueAtMs! - clock.startedAtMs} ms); the request moved on`;
-    else if (hedgeLost) entry.message = 'cancelled: the other attempt of its hedge answered first';
+    else if (hedgeLost) entry.message = `cancelled: ${HEDGE_LOST.message}`;
     else if (failure !== undefined) entry.message = failure.message;
     if (cancelled) entry.cancelled = true;
     if (clock.overdueAtMs !== undefined) entry.overdueMs = clock.overdueAtMs - clock.startedAtMs;

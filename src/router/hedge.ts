@@ -32,8 +32,11 @@ export interface HedgeRace<V> {
   discard(value: V): void;
 }
 
-/** The reason a losing entrant is cancelled with: one shared object, no exception built per request. */
-const HEDGE_LOST = new Error('hedge lost');
+/**
+ * The reason a losing entrant is cancelled with: one shared object, no exception built per request. Its
+ * attempt's record names it, whether it was cancelled or its whole answer came late and was discarded.
+ */
+export const HEDGE_LOST = new Error('the other attempt of its hedge answered first');
 
 export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
   const firstCancel = new Abortable();

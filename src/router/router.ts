@@ -20,7 +20,7 @@ import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
 import { lighterInput, newDispatchContext, type DispatchContext } from './dispatch-context.js';
 import { finalError } from './final-error.js';
-import { hedge } from './hedge.js';
+import { HEDGE_LOST, hedge } from './hedge.js';
 import { admitDeployment, type Admitted } from './admission.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, recoveryProbeSettings, type RouterPolicies } from './policies.js';
@@ -392,7 +392,7 @@ export class Router {
         if (v.kind !== 'answered') return;
         if (v.result.answer.kind === 'stream') return void closeStream(v.result.answer.items).catch(() => undefined);
         // A whole answer that came just after the winner's: the provider billed it, the caller did not get it.
-        Object.assign(d.attempts[v.attempt]!, { hedgeLost: true, message: 'discarded: the other attempt of its hedge answered first' });
+        Object.assign(d.attempts[v.attempt]!, { hedgeLost: true, message: `discarded: ${HEDGE_LOST.message}` });
       },
     });
   }
