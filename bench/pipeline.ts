@@ -105,6 +105,7 @@ async function oneRequest(body: Buffer): Promise<void> {
   const answer = handled.answer;
   if (answer.status !== 200) throw new Error(`answered ${answer.status}: ${String(answer.body)}`);
   if (typeof answer.body !== 'string' && !Buffer.isBuffer(answer.body)) for await (const frame of answer.body) void frame;
+  answer.sent?.(); // as the gateway does once it has written the answer
 }
 
 async function allocationsPerRequest(body: Buffer, count: number): Promise<{ bytes: number; top: [string, number][] }> {

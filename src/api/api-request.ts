@@ -32,6 +32,13 @@ export interface ApiAnswer {
   headers: Record<string, string>;
   /** A whole body, or SSE frames to write as they come (with backpressure): text, or a passed-through stream's own bytes. */
   body: string | Buffer | AsyncIterable<SseFrame>;
+  /**
+   * What is left to do once the answer has been handed to the transport, or could not be: a whole
+   * answer's request bookkeeping (its record for metrics, health and SLOs, and its key's settlement), run
+   * after the client's bytes left rather than before, so the client does not wait for it. Whoever writes
+   * an answer calls it exactly once, in a `finally`.
+   */
+  sent?: () => void;
 }
 
 /** A JSON answer; `headers` must be fresh (every caller builds them for this answer): they are completed in place. */

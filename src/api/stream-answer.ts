@@ -40,8 +40,10 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
   noteResult(req, result);
   const answer = result.answer;
   if (answer.kind === 'json') {
-    result.done();
-    return jsonAnswer(200, answer.raw ?? JSON.stringify(surface.encodeResponse(answer.response)), trailHeaders(result));
+    const whole = jsonAnswer(200, answer.raw ?? JSON.stringify(surface.encodeResponse(answer.response)), trailHeaders(result));
+    // The dispatch is released and recorded once the answer has left (see `ApiAnswer.sent`).
+    whole.sent = () => result.done();
+    return whole;
   }
   // Only what the frames read of the request: holding all of it would keep its body and parsed JSON (the
   // whole prompt) for as long as the stream stays open.

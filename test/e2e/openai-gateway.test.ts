@@ -4,7 +4,9 @@
  * test asserts what the upstream actually received.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RequestRecord } from '../../src/router/router-types.js';
 import { startKeel, type RunningKeel } from '../../src/server/start-keel.js';
 import { silentLogger } from '../support/silent-logger.js';
 
@@ -137,6 +139,29 @@ describe('OpenAI surface, happy paths', () => {
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('x-keel-route')).toBe('smart');
     expect(res.headers.get('x-keel-provider')).toBe('openai');
+  });
+
+  it('writes a JSON answer before its request is recorded, so the client does not wait for the bookkeeping', async () => {
+    const order: string[] = [];
+    const end = ServerResponse.prototype.end;
+    const spy = vi.spyOn(ServerResponse.prototype, 'end').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+      // Keel's answers only (the simulator behind it is another server in this process).
+      if (this.req.socket.localPort === Number(new URL(keel.url).port)) order.push(`written ${this.statusCode}`);
+      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    });
+    const onRequest = (record: RequestRecord): void => {
+      order.push(`recorded ${record.outcome}`);
+    };
+    keel.gateway.router.events.on('request', onRequest);
+    try {
+      const res = await post({ model: 'smart', messages: user('record me after') });
+      expect(res.status).toBe(200);
+      await res.text();
+    } finally {
+      spy.mockRestore();
+      keel.gateway.router.events.off('request', onRequest);
+    }
+    expect(order).toEqual(['written 200', 'recorded ok']);
   });
 
   it('echoes a client request id and lists the model groups', async () => {
