@@ -176,6 +176,30 @@ describe('RollupRecorder', () => {
     expect(recorder.stats()).toMatchObject({ pendingRows: 0, pendingSamples: 0 });
   });
 
+  it('counts every event that arrives while a write fails, and after it, once', async () => {
+    const { store, events, recorder } = setup();
+    let fail: (err: Error) => void = () => undefined;
+    const addRollups = store.addRollups.bind(store);
+    store.addRollups = () => new Promise<void>((_, reject) => (fail = reject));
+    events.attempt(attempt({ outcome: 'timeout' }));
+    events.request({ requestId: 'req_1', route: 'smart', startedAtMs: T0 + 1_000, latencyMs: 300, outcome: 'ok' });
+    const flushing = recorder.flush();
+    // During the write: the same deployment and route, the same minute.
+    events.attempt(attempt());
+    events.request({ requestId: 'req_2', route: 'smart', startedAtMs: T0 + 1_000, latencyMs: 300, outcome: 'ok' });
+    fail(new Error('disk full'));
+    await flushing;
+    // After the failed write was put back.
+    events.attempt(attempt());
+    events.request({ requestId: 'req_3', route: 'smart', startedAtMs: T0 + 1_000, latencyMs: 300, outcome: 'ok' });
+    store.addRollups = addRollups;
+    await recorder.flush();
+    const rows = store.rows();
+    expect(rows.find((r) => r.scope === 'deployment')?.outcomes).toEqual({ timeout: 1, ok: 2 });
+    expect(rows.find((r) => r.scope === 'route')?.outcomes).toEqual({ ok: 3 });
+    expect(rows).toHaveLength(2);
+  });
+
   it('retries only the samples when the rollups were written', async () => {
     const { store, events, recorder } = setup();
     store.failSamples = true;
