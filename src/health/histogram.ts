@@ -23,8 +23,10 @@ export function emptyCounts(bounds: readonly number[] = HEALTH_LATENCY_BOUNDS_MS
 }
 
 export function bucketOf(ms: number, bounds: readonly number[] = HEALTH_LATENCY_BOUNDS_MS): number {
-  const index = bounds.findIndex((upper) => ms <= upper);
-  return index === -1 ? bounds.length : index;
+  // A loop, not `findIndex`: every attempt lands here, and a callback is a closure each time.
+  let index = 0;
+  while (index < bounds.length && !(ms <= bounds[index]!)) index++;
+  return index;
 }
 
 export function addInto(into: number[], from: readonly number[]): void {

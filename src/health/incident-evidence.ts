@@ -108,7 +108,10 @@ export class EvidenceLog {
 
   recordRequest(r: EvidenceRequest, atMs: number): void {
     if (isProbeRequestId(r.requestId)) return;
-    const failed = new Set(r.attempts.filter((a) => a.cancelled !== true && isProviderFault(a.outcome)).map((a) => a.deployment));
+    // Most requests had no failed attempt: they build nothing here.
+    let failed: Set<string> | undefined;
+    for (const a of r.attempts) if (a.cancelled !== true && isProviderFault(a.outcome)) (failed ??= new Set()).add(a.deployment);
+    if (failed === undefined) return;
     const to = r.degraded !== undefined ? 'degraded' : r.outcome === 'ok' ? (r.deployment ?? null) : null;
     for (const deployment of failed) {
       if (to === deployment) continue; // a retry on the same deployment worked: no failover to report
