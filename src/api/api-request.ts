@@ -33,10 +33,10 @@ export interface ApiAnswer {
   /** A whole body, or SSE frames to write as they come (with backpressure): text, or a passed-through stream's own bytes. */
   body: string | Buffer | AsyncIterable<SseFrame>;
   /**
-   * What is left to do once the answer has been handed to the transport, or could not be: a whole
-   * answer's request bookkeeping (its record for metrics, health and SLOs, and its key's settlement), run
-   * after the client's bytes left rather than before, so the client does not wait for it. Whoever writes
-   * an answer calls it exactly once, in a `finally`.
+   * Set on a whole answer only: its request's bookkeeping (the record for metrics, health and SLOs, and its
+   * key's settlement), left for after the client's bytes were handed to the transport, so the client does
+   * not wait for it. Whoever writes a whole answer calls it exactly once, in a `finally`. A stream's
+   * bookkeeping runs when its frames end or are closed.
    */
   sent?: () => void;
 }

@@ -42,7 +42,7 @@ export function answerDispatch(req: ApiRequest, result: DispatchResult, surface:
   if (answer.kind === 'json') {
     const whole = jsonAnswer(200, answer.raw ?? JSON.stringify(surface.encodeResponse(answer.response)), trailHeaders(result));
     // The dispatch is released and recorded once the answer has left (see `ApiAnswer.sent`).
-    whole.sent = () => result.done();
+    whole.sent = result.done;
     return whole;
   }
   // Only what the frames read of the request: holding all of it would keep its body and parsed JSON (the

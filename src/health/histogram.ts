@@ -4,6 +4,7 @@
  * size per window bucket); the status page reads the store's coarser rollup buckets with the same
  * function. Percentiles interpolate linearly inside the bucket they fall in.
  */
+import { bucketIndex } from '../store/rollup-math.js';
 
 /** Upper bounds (ms); the last bucket is everything above the last bound. */
 export const HEALTH_LATENCY_BOUNDS_MS: readonly number[] = (() => {
@@ -23,10 +24,7 @@ export function emptyCounts(bounds: readonly number[] = HEALTH_LATENCY_BOUNDS_MS
 }
 
 export function bucketOf(ms: number, bounds: readonly number[] = HEALTH_LATENCY_BOUNDS_MS): number {
-  // A loop, not `findIndex`: every attempt lands here, and a callback is a closure each time.
-  let index = 0;
-  while (index < bounds.length && !(ms <= bounds[index]!)) index++;
-  return index;
+  return bucketIndex(ms, bounds);
 }
 
 export function addInto(into: number[], from: readonly number[]): void {

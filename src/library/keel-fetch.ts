@@ -7,7 +7,6 @@ import { acceptRequestId } from '../core/request-id.js';
 import { handleApiRequest } from '../api/handle-request.js';
 import type { Router } from '../router/router.js';
 import { bodyTooLarge } from '../server/read-body.js';
-import type { SseFrame } from '../server/sse-writer.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -35,46 +34,26 @@ export function createKeelFetch(router: Router, bodyLimitBytes: number): FetchLi
       },
       router,
     );
-    const { status, headers: answerHeaders, body } = handled.answer;
-    // Called once, when the answer has been handed over whole, or its stream ended or was cancelled.
-    let left = handled.answer.sent;
-    const sent = (): void => {
-      const run = left;
-      left = undefined;
-      run?.();
-    };
+    const { status, headers: answerHeaders, body, sent } = handled.answer;
     const responseHeaders = { ...answerHeaders, 'x-request-id': requestId };
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       try {
         return new Response(body, { status, headers: responseHeaders });
       } finally {
-        sent();
+        sent?.();
       }
     }
     const frames = body[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        let next: IteratorResult<SseFrame>;
-        try {
-          next = await frames.next();
-        } catch (err) {
-          sent();
-          throw err;
-        }
-        if (next.done === true) {
-          controller.close();
-          sent();
-        }
+        const next = await frames.next();
+        if (next.done === true) controller.close();
         // A passed-through stream's frames may be the provider's own bytes already.
         else controller.enqueue(typeof next.value === 'string' ? encoder.encode(next.value) : next.value);
       },
       async cancel() {
-        try {
-          await frames.return?.();
-        } finally {
-          sent();
-        }
+        await frames.return?.();
       },
     });
     return new Response(stream, { status, headers: responseHeaders });

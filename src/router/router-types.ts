@@ -95,8 +95,11 @@ export interface DispatchResult {
   /** The client's bytes went upstream as they were, and the provider's bytes come back as they are. */
   passthrough: boolean;
   answer: DispatchAnswer;
-  /** Releases the request's deadline timer; call when the response is finished. */
-  done(): void;
+  /**
+   * Releases the request (its admission slot and deadline timer) and records it; call when the response is
+   * finished. A function of its own, not a method: it may be handed on as it is.
+   */
+  readonly done: () => void;
 }
 
 /** One client request, as it ended: what telemetry, health and SLOs count. */

@@ -221,25 +221,26 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
   const whole = typeof body === 'string' || Buffer.isBuffer(body);
   // A whole body goes with its length: headers and body leave in one write, without chunked framing.
   if (whole && mayHaveBody(answer.status)) headers['content-length'] = String(Buffer.byteLength(body));
-  try {
-    res.writeHead(answer.status, headers);
-    if (whole) {
+  if (whole) {
+    try {
+      res.writeHead(answer.status, headers);
       // `end` hands headers and body to the socket at once (node:http uncorks it): the request's
       // bookkeeping (`sent`) runs after the client's bytes left.
       res.end(body);
-      return;
-    }
-    flattenHead(res); // a stream's head is kept as long as the stream
-    try {
-      // A stream pullable all the way down is written from callbacks (see pull-stream.ts): an open stream
-      // then holds no promise between two tokens.
-      if (pullableFrames(body)) await pumpSse(res, body);
-      else await iterateFrames(res, body[Symbol.asyncIterator]());
     } finally {
-      res.end();
+      answer.sent?.();
     }
+    return;
+  }
+  res.writeHead(answer.status, headers);
+  flattenHead(res); // a stream's head is kept as long as the stream
+  try {
+    // A stream pullable all the way down is written from callbacks (see pull-stream.ts): an open stream
+    // then holds no promise between two tokens.
+    if (pullableFrames(body)) await pumpSse(res, body);
+    else await iterateFrames(res, body[Symbol.asyncIterator]());
   } finally {
-    answer.sent?.();
+    res.end();
   }
 }
 

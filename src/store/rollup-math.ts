@@ -11,11 +11,14 @@ export function floorMinute(ms: number): number {
   return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
-/** The histogram bucket of a duration: the first upper bound it does not exceed, else the overflow bucket. */
-export function bucketIndex(ms: number): number {
-  // A loop, not `findIndex`: this runs twice per attempt and per request, and a callback is a closure each time.
+/**
+ * The histogram bucket of a duration: the first upper bound it does not exceed, else the overflow bucket.
+ * Rollups use the store's bounds; the health windows pass their own (see health/histogram.ts).
+ */
+export function bucketIndex(ms: number, bounds: readonly number[] = LATENCY_BUCKETS_MS): number {
+  // A loop, not `findIndex`: every attempt and request lands here, and a callback is a closure each time.
   let index = 0;
-  while (index < LATENCY_BUCKETS_MS.length && !(ms <= LATENCY_BUCKETS_MS[index]!)) index++;
+  while (index < bounds.length && !(ms <= bounds[index]!)) index++;
   return index;
 }
 

@@ -52,10 +52,8 @@ interface MinuteBucket {
   samples: AttemptSample[];
 }
 
-/** The row an id's events went to last: the next event of the same id, minute and source goes there too. */
+/** The row an id's events went to last (its minute and source are the row's): the next event of the same id, minute and source goes there too. */
 interface LastRow {
-  minute: number;
-  source: RollupSource;
   bucket: MinuteBucket;
   row: RollupRow;
 }
@@ -201,7 +199,7 @@ export class RollupRecorder {
   private row(minute: number, scope: RollupScope, id: string, source: RollupSource): RollupRow {
     const lastRows = this.lastRows[scope];
     const last = lastRows.get(id);
-    if (last !== undefined && last.minute === minute && last.source === source && this.pending.get(minute) === last.bucket) return last.row;
+    if (last !== undefined && last.row.minute === minute && last.row.source === source && this.pending.get(minute) === last.bucket) return last.row;
     const bucket = this.bucket(minute);
     const key = rollupKey({ scope, id, source });
     let row = bucket.rows.get(key);
@@ -209,10 +207,8 @@ export class RollupRecorder {
       row = emptyRollup(minute, scope, id, source);
       bucket.rows.set(key, row);
     }
-    if (last === undefined) lastRows.set(id, { minute, source, bucket, row });
+    if (last === undefined) lastRows.set(id, { bucket, row });
     else {
-      last.minute = minute;
-      last.source = source;
       last.bucket = bucket;
       last.row = row;
     }
