@@ -23,15 +23,26 @@ import type { RouterPolicies } from './policies.js';
 import type { AttemptRecord, DispatchResult, RouterEvents } from './router-types.js';
 import { assembleAnswer, commitStream, observeEnd } from './stream-commit.js';
 
-/** `answered.attempt`: the index in `DispatchContext.attempts` of the attempt that answered. */
-export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult; attempt: number } | { kind: 'next' } | { kind: 'stop' };
+/**
+ * `answered.attempt`: the index in `DispatchContext.attempts` of the attempt that answered. `unrecorded`:
+ * a whole answer in a hedge race, whose record waits until the race says whether it won (`settle`).
+ */
+export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult; attempt: number; unrecorded?: PendingAnswer } | { kind: 'next' } | { kind: 'stop' };
+
+/** A raced whole answer's attempt, recorded once its race is decided: `lost` when the other answered first. */
+export interface PendingAnswer {
+  settle(lost: boolean): void;
+}
 
 export interface RunOptions {
   /** A continuation's own request (it carries the partial answer), instead of the client's. */
   continuation?: ChatRequest;
   /** An attempt went overdue: the caller may hedge. */
   onOverdue?: () => void;
-  /** Cancelled when the request no longer wants this deployment (a hedge race that the other attempt won). */
+  /**
+   * Cancelled when the request no longer wants this deployment (a hedge race that the other attempt won).
+   * Set only in a race: a whole answer is then left unrecorded until the race settles it.
+   */
   cancel?: AbortWatch;
 }
 
@@ -129,8 +140,15 @@ export class AttemptRunner {
           attempt: index,
         });
         if (committed.kind === 'json') {
-          attempt.end(undefined, committed.response.usage, mode);
-          return answered(committed, d.attempts.length - 1);
+          if (options.cancel === undefined) {
+            attempt.end(undefined, committed.response.usage, mode);
+            return answered(committed, d.attempts.length - 1);
+          }
+          // In a race, the answer may be one that came just after the winner's: its record (and the
+          // `attempt` event) waits until the race says so, so nothing sees it as a plain answer first.
+          const verdict = answered(committed, attempt.placeholder(ttftMs)) as Extract<DeploymentVerdict, { kind: 'answered' }>;
+          verdict.unrecorded = attempt.pendingAnswer(committed.response.usage, mode, verdict.attempt);
+          return verdict;
         }
         // A committed stream: its attempt is recorded, and the breaker told, when it ends.
         const index = attempt.placeholder(ttftMs);
@@ -226,13 +244,18 @@ class Attempt {
     return this.d.attempts.length - 1;
   }
 
+  /** A raced whole answer, recorded when its race is decided; a lost one is marked as discarded. */
+  pendingAnswer(usage: Usage | undefined, mode: AnswerMode, index: number): PendingAnswer {
+    return { settle: (lost) => void this.end(undefined, usage, mode, index, undefined, lost) };
+  }
+
   /**
    * Settles and records the attempt; returns its outcome, or `cancelled` when it says nothing of health.
    * `left`: an attempt given up once its request was out (its client left, or a hedge lost), whose usage
    * is estimated when the provider's never came (not when the attempt was already overdue: a provider
    * that said nothing is not billed for).
    */
-  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number, left?: Left): Outcome | 'cancelled' {
+  end(failure: UpstreamFailure | undefined, usage: Usage | undefined, mode: AnswerMode, index?: number, left?: Left, discarded = false): Outcome | 'cancelled' {
     const clock = this.clock;
     clock.end();
     const { breakers, throttle } = this.deps.policies();
@@ -257,8 +280,9 @@ class Attempt {
 
     const entry = this.record(outcome, this.deps.clock.now() - clock.startedAtMs);
     if (failure?.status !== undefined) entry.status = failure.status;
-    const hedgeLost = cancelled && left?.hedgeLost === true;
+    const hedgeLost = discarded || (cancelled && left?.hedgeLost === true);
     if (overdueCancel) entry.message = `no answer within the deployment's norm (overdue after ${clock.overdueAtMs! - clock.startedAtMs} ms); the request moved on`;
+    else if (discarded) entry.message = `discarded: ${HEDGE_LOST.message}`;
     else if (hedgeLost) entry.message = `cancelled: ${HEDGE_LOST.message}`;
     else if (failure !== undefined) entry.message = failure.message;
     if (cancelled) entry.cancelled = true;

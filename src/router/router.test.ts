@@ -186,7 +186,9 @@ describe('Router.dispatch', () => {
     try {
       const { router } = makeRouter({ hedgeDelayMs: 20 });
       const requests: RequestRecord[] = [];
+      const events: AttemptRecord[] = [];
       router.events.on('request', (r) => requests.push(r));
+      router.events.on('attempt', (a) => events.push({ ...a }));
       const pending = dispatch(router, 'smart');
       await vi.waitFor(() => expect([...held.keys()]).toEqual(['primary', 'fallback']));
       held.get('fallback')!();
@@ -198,6 +200,12 @@ describe('Router.dispatch', () => {
       const loser = record!.attempts.find((a) => a.deployment !== result.deployment?.id)!;
       expect(loser).toMatchObject({ outcome: 'ok', hedgeLost: true, message: 'discarded: the other attempt of its hedge answered first', usage: { inputTokens: 5, outputTokens: 1 } });
       expect(winner.hedgeLost).toBeUndefined();
+      // What the attempt's listeners (metrics, rollups, health) were told: the same, not a plain answer.
+      const told = events.map((a) => [a.deployment, a.outcome, a.hedgeLost === true]);
+      expect(told.sort()).toEqual([
+        [winner.deployment, 'ok', false],
+        [loser.deployment, 'ok', true],
+      ].sort());
     } finally {
       send.mockRestore();
     }

@@ -20,7 +20,7 @@ import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
 import { lighterInput, newDispatchContext, type DispatchContext } from './dispatch-context.js';
 import { finalError } from './final-error.js';
-import { HEDGE_LOST, hedge } from './hedge.js';
+import { hedge } from './hedge.js';
 import { admitDeployment, type Admitted } from './admission.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, recoveryProbeSettings, type RouterPolicies } from './policies.js';
@@ -352,12 +352,12 @@ export class Router {
    * the budget spent, an overdue first attempt is given up and the request moves on instead: a failover
    * adds no call, and waiting out the cut would cost the client seconds for an answer that is unlikely.
    */
-  private hedged(d: DispatchContext, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
+  private async hedged(d: DispatchContext, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
     const { deadline, route } = d;
     let overdueAtMs: number | undefined;
     let overdue: () => void = () => undefined;
     const fixedDelayMs = route.hedge.delayMs;
-    return hedge<DeploymentVerdict>({
+    const verdict = await hedge<DeploymentVerdict>({
       trigger: () => {
         const late = new Promise<void>((resolve) => (overdue = resolve));
         if (fixedDelayMs === undefined) return { late, cancel: () => undefined };
@@ -392,8 +392,10 @@ export class Router {
         if (v.kind !== 'answered') return;
         if (v.result.answer.kind === 'stream') return void closeStream(v.result.answer.items).catch(() => undefined);
         // A whole answer that came just after the winner's: the provider billed it, the caller did not get it.
-        Object.assign(d.attempts[v.attempt]!, { hedgeLost: true, message: `discarded: ${HEDGE_LOST.message}` });
+        v.unrecorded?.settle(true);
       },
     });
+    if (verdict.kind === 'answered') verdict.unrecorded?.settle(false);
+    return verdict;
   }
 }
