@@ -232,7 +232,14 @@ async function write(res: ServerResponse, requestId: string, answer: ApiAnswer):
     }
     return;
   }
-  res.writeHead(answer.status, headers);
+  try {
+    res.writeHead(answer.status, headers);
+  } catch (err) {
+    // A head node refuses (a header value it will not send): the stream is closed unread, so its
+    // dispatch (slot, deadline, upstream body) is let go, and the caller answers with the error.
+    await (pullableFrames(body) ? body.return() : body[Symbol.asyncIterator]().return?.());
+    throw err;
+  }
   flattenHead(res); // a stream's head is kept as long as the stream
   try {
     // A stream pullable all the way down is written from callbacks (see pull-stream.ts): an open stream

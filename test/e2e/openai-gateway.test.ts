@@ -164,6 +164,28 @@ describe('OpenAI surface, happy paths', () => {
     expect(order).toEqual(['written 200', 'recorded ok']);
   });
 
+  it('lets a stream go when its head cannot be written, so its request still ends and is recorded', async () => {
+    const writeHead = ServerResponse.prototype.writeHead;
+    const spy = vi.spyOn(ServerResponse.prototype, 'writeHead').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+      const headers = args[1] as Record<string, string> | undefined;
+      if (this.req.socket.localPort === Number(new URL(keel.url).port) && headers?.['content-type']?.startsWith('text/event-stream') === true) throw new TypeError('Invalid character in header content');
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    });
+    const records: RequestRecord[] = [];
+    const onRequest = (record: RequestRecord): void => void records.push(record);
+    keel.gateway.router.events.on('request', onRequest);
+    try {
+      await expect(post({ model: 'smart', stream: true, messages: user('no head') }).then((res) => res.text())).rejects.toThrow();
+      // The stream was closed unread: its dispatch ended (slot and deadline released) and was recorded.
+      await vi.waitFor(() => expect(records).toHaveLength(1));
+    } finally {
+      spy.mockRestore();
+      keel.gateway.router.events.off('request', onRequest);
+    }
+    const res = await post({ model: 'smart', messages: user('after') });
+    expect(res.status).toBe(200);
+  });
+
   it('echoes a client request id and lists the model groups', async () => {
     const res = await post({ model: 'smart', messages: user('hi') }, { 'x-request-id': 'client-id-42' });
     expect(res.headers.get('x-request-id')).toBe('client-id-42');
