@@ -8,7 +8,7 @@ import { configKeySchema } from '../src/config/schema.js';
 import { KeyGate } from '../src/server/auth/key-gate.js';
 import { KeyRing } from '../src/server/auth/key-ring.js';
 import { SpendLedger } from '../src/server/auth/spend-ledger.js';
-import { MemoryUsageCounters } from '../src/server/auth/usage-counters.js';
+import { MemoryUsageCounters, type UsageCounters } from '../src/server/auth/usage-counters.js';
 import type { Store } from '../src/store/index.js';
 
 export const BENCH_KEY_COUNT = 1_000;
@@ -25,13 +25,15 @@ export const benchKeySecret = (i: number): string => `sk-keel-bench-${String(i).
 export const benchConfigKeys = (count = BENCH_KEY_COUNT): Array<{ name: string; key: string } & typeof BENCH_KEY_LIMITS> =>
   Array.from({ length: count }, (_, i) => ({ name: `bench-${i}`, key: benchKeySecret(i), ...BENCH_KEY_LIMITS }));
 
-/** The gate over the bench's first `count` keys, every answering deployment at the bench's price. */
-export function benchKeyGate(count = BENCH_KEY_COUNT): KeyGate {
+/**
+ * The gate over the bench's first `count` keys, every answering deployment at the bench's price; its
+ * counters in memory unless others are given (`bench:gate -- --redis`).
+ */
+export function benchKeyGate(count = BENCH_KEY_COUNT, counters: UsageCounters = new MemoryUsageCounters()): KeyGate {
   const store = { listKeys: () => Promise.resolve([]), listAudit: () => Promise.resolve([]), appendAuditEntries: () => Promise.resolve() } as unknown as Store;
   const timer = () => () => undefined;
   const configKeys = benchConfigKeys(count).map((k) => configKeySchema.parse(k));
   const ring = new KeyRing({ store, configKeys, refreshMs: 60_000, timer, nowMs: Date.now });
-  const counters = new MemoryUsageCounters();
   const ledger = new SpendLedger({ store, counters, flushMs: 60_000, timer, nowMs: Date.now });
   return new KeyGate({ ring, counters, ledger, nowMs: Date.now, priceOf: () => BENCH_PRICE });
 }

@@ -12,14 +12,21 @@
  * The HTTP `keys` cell reads a keyed request's cost under load; the cold figure is what the gate's own
  * code and data cost out of the caches, read without the ±3 % that separates two pairs of processes.
  *
+ * With `--redis`, the keys' counters are shared through Redis as `cluster.redis_url` makes them: takes from
+ * the replica's leases and spend copies, settled changes gathered for the next flush. The warm-up waits for
+ * every key's first take and spend read (each a round trip); a measured request that still has to wait
+ * for Redis is counted and reported, not timed.
+ *
  *   npm run bench:gate
  *   npm run bench:gate -- --keys 1      # one key: what the cold figure owes to the keys' own state
+ *   npm run bench:gate -- --redis       # counters in Redis (127.0.0.1:6379, or $KEEL_BENCH_REDIS_URL)
  */
 import { parseArgs } from 'node:util';
+import { RedisUsageCounters } from '../src/cluster/redis-usage-counters.js';
 import type { RequestRecord } from '../src/router/router-types.js';
 import { BENCH_KEY_COUNT, benchKeyGate, benchKeySecret } from './bench-keys.js';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: String(BENCH_KEY_COUNT) }, requests: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { keys: { type: 'string', default: String(BENCH_KEY_COUNT) }, requests: { type: 'string', default: '5000' }, redis: { type: 'boolean', default: false } } });
 const keyCount = Number(values.keys);
 const requests = Number(values.requests);
 if (!Number.isInteger(keyCount) || keyCount < 1 || keyCount > BENCH_KEY_COUNT) throw new Error(`--keys: expected 1 to ${BENCH_KEY_COUNT}, got "${values.keys}"`);
@@ -29,7 +36,10 @@ const EVICT_BYTES = 16 * 1024 * 1024; // past the last-level cache of the machin
 const CACHE_LINE = 64;
 const STEPS = ['authenticate', 'admit', 'headers', 'settle'] as const;
 
-const gate = benchKeyGate(keyCount);
+// The Redis the HTTP variants use (variants.ts): the README's local one unless KEEL_BENCH_REDIS_URL says.
+const redisUrl = process.env['KEEL_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const shared = values.redis ? new RedisUsageCounters({ redis: redisUrl, prefix: `keel-bench-gate-${process.pid}` }) : undefined;
+const gate = benchKeyGate(keyCount, shared);
 const secrets = Array.from({ length: keyCount }, (_, i) => benchKeySecret(i));
 /** The bench's request body as the gate reads it (its parsed JSON and size). */
 const admission = { json: { model: 'bench', messages: [{ role: 'user', content: 'Hello, Keel' }], max_tokens: 16 }, bodyBytes: 70 };
@@ -42,13 +52,17 @@ type Steps = Record<(typeof STEPS)[number], number>;
 const noSteps = (): Steps => ({ authenticate: 0, admit: 0, headers: 0, settle: 0 });
 
 /** One keyed request through the gate, each step's nanoseconds added to `into`. */
-function oneRequest(into: Steps): void {
+function oneRequest(into: Steps): Promise<void> | undefined {
   const headers = { authorization: `Bearer ${secrets[n++ % keyCount]!}`, 'content-type': 'application/json' }; // a fresh string, as node:http gives
   const t0 = process.hrtime.bigint();
   const caller = gate.authenticate(headers);
   const t1 = process.hrtime.bigint();
   const grant = gate.admit(caller, admission);
-  if (grant instanceof Promise) throw new Error('the in-memory gate answered with a promise');
+  if (grant instanceof Promise) {
+    // A round trip to Redis (a key's first take or spend read): waited for, and left out of the figures.
+    waited++;
+    return grant.then((g) => g.settled(record));
+  }
   const t2 = process.hrtime.bigint();
   const answerHeaders: Record<string, string> = { 'content-type': 'application/json' };
   grant.writeHeaders(answerHeaders);
@@ -59,20 +73,31 @@ function oneRequest(into: Steps): void {
   into.admit += Number(t2 - t1);
   into.headers += Number(t3 - t2);
   into.settle += Number(t4 - t3);
+  return undefined;
 }
+let waited = 0;
 
-function run(label: string, count: number, cold: boolean): void {
+async function run(label: string, count: number, cold: boolean): Promise<void> {
   const ns = noSteps();
+  waited = 0;
   for (let i = 0; i < count; i++) {
     if (cold) for (let at = 0; at < EVICT_BYTES; at += CACHE_LINE) evict[at] = i; // a write per line: each is fetched, then dirty
-    oneRequest(ns);
+    await oneRequest(ns);
   }
+  count -= waited;
   const us = (v: number): string => (v / count / 1000).toFixed(2);
   const total = STEPS.reduce((sum, step) => sum + ns[step], 0);
-  console.log(`${label}: ${us(total)} µs per keyed request (${STEPS.map((step) => `${step} ${us(ns[step])}`).join(', ')}), ${keyCount} key${keyCount === 1 ? '' : 's'} in turn`);
+  const waits = waited === 0 ? '' : `; ${waited} waited for Redis, not timed`;
+  console.log(`${label}: ${us(total)} µs per keyed request (${STEPS.map((step) => `${step} ${us(ns[step])}`).join(', ')}), ${keyCount} key${keyCount === 1 ? '' : 's'} in turn${shared === undefined ? '' : ', counters in Redis'}${waits}`);
 }
 
-const warm = noSteps();
-for (let i = 0; i < 50_000; i++) oneRequest(warm); // JIT tiers and every key's state made
-run('hot', requests * 20, false);
-run('cold', requests, true);
+try {
+  // Before the connection is up, the counters fall back to local ones for a second: not what is measured.
+  if (shared !== undefined && !(await shared.whenReady(5_000))) throw new Error(`bench:gate: Redis at ${redisUrl} is not reachable`);
+  const warm = noSteps();
+  for (let i = 0; i < 50_000; i++) await oneRequest(warm); // JIT tiers and every key's state made
+  await run('hot', requests * 20, false);
+  await run('cold', requests, true);
+} finally {
+  await shared?.close();
+}
