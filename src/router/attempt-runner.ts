@@ -27,7 +27,8 @@ import { assembleAnswer, commitStream, observeEnd } from './stream-commit.js';
  * `answered.attempt`: the index in `DispatchContext.attempts` of the attempt that answered. `unrecorded`:
  * a whole answer in a hedge race, whose record waits until the race says whether it won (`settle`).
  */
-export type DeploymentVerdict = { kind: 'answered'; result: DispatchResult; attempt: number; unrecorded?: PendingAnswer } | { kind: 'next' } | { kind: 'stop' };
+export type DeploymentVerdict = Answered | { kind: 'next' } | { kind: 'stop' };
+type Answered = { kind: 'answered'; result: DispatchResult; attempt: number; unrecorded?: PendingAnswer };
 
 /** A raced whole answer's attempt, recorded once its race is decided: `lost` when the other answered first. */
 export interface PendingAnswer {
@@ -134,7 +135,7 @@ export class AttemptRunner {
       if (committed.kind !== 'failure') {
         const ttftMs = clock.markFirstToken();
         this.deps.policies().latency.record(deployment.id, ttftMs);
-        const answered = (answer: DispatchResult['answer'], index: number): DeploymentVerdict => ({
+        const answered = (answer: DispatchResult['answer'], index: number): Answered => ({
           kind: 'answered',
           result: { route: route.name, deployment, attempts: d.attempts, passthrough: body !== undefined, done: () => d.finish(), answer },
           attempt: index,
@@ -146,7 +147,7 @@ export class AttemptRunner {
           }
           // In a race, the answer may be one that came just after the winner's: its record (and the
           // `attempt` event) waits until the race says so, so nothing sees it as a plain answer first.
-          const verdict = answered(committed, attempt.placeholder(ttftMs)) as Extract<DeploymentVerdict, { kind: 'answered' }>;
+          const verdict = answered(committed, attempt.placeholder(ttftMs));
           verdict.unrecorded = attempt.pendingAnswer(committed.response.usage, mode, verdict.attempt);
           return verdict;
         }
