@@ -12,6 +12,7 @@
  *   npm run bench:pipeline -- --requests 20000 --mode stream
  *   npm run bench:pipeline -- --messages 40   # a 42 KB conversation: what each KB of a prompt costs
  *   npm run bench:pipeline -- --keys          # 1,000 virtual keys, one per request in turn (the gate on the path)
+ *   npm run bench:pipeline -- --hedged        # a route with a second deployment: each request arms a hedge race (none fires)
  */
 import { Session } from 'node:inspector/promises';
 import { Readable } from 'node:stream';
@@ -32,7 +33,7 @@ import { BENCH_KEY_COUNT, benchKeyGate, benchKeySecret } from './bench-keys.js';
 import { CHAT_PATH, CLIENT_MODEL, MODES, requestBody, UPSTREAM_MODEL, type Mode } from './requests.js';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '50000' }, mode: { type: 'string' }, heap: { type: 'boolean', default: false }, messages: { type: 'string' }, keys: { type: 'boolean', default: false } },
+  options: { requests: { type: 'string', default: '50000' }, mode: { type: 'string' }, heap: { type: 'boolean', default: false }, messages: { type: 'string' }, keys: { type: 'boolean', default: false }, hedged: { type: 'boolean', default: false } },
 });
 /** `--messages N`: a conversation of N turns of about 1 KB each instead of one short question (per-KB costs). */
 const turns = Number(values.messages ?? 0);
@@ -78,8 +79,20 @@ function stubbedSend(input: AttemptInput): Promise<AttemptResult> {
 }
 OpenAIProvider.prototype.send = stubbedSend;
 
+/**
+ * `--hedged`: the route has a second deployment, as a route that fails over does. Hedging is on by default,
+ * so each request runs as a hedge race that waits for its first attempt to go overdue (none does here).
+ */
+const deploymentIds = values.hedged === true ? ['sim', 'sim-2'] : ['sim'];
 const config = resolveConfig(
-  parseConfig({ deployments: [{ id: 'sim', provider: 'openai', model: UPSTREAM_MODEL, base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-bench-not-a-real-key' }], routes: { bench: { deployments: ['sim'] } } }, 'pipeline', {}),
+  parseConfig(
+    {
+      deployments: deploymentIds.map((id) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-bench-not-a-real-key' })),
+      routes: { bench: { deployments: deploymentIds } },
+    },
+    'pipeline',
+    {},
+  ),
   { source: 'pipeline' },
 );
 const router = new Router(config);
@@ -138,7 +151,7 @@ for (const mode of modes) {
   for (let i = 0; i < requests; i++) await oneRequest(body);
   const cpu = process.cpuUsage(startCpu);
   const wallUs = Number(process.hrtime.bigint() - startNs) / 1000 / requests;
-  console.log(`${mode}: ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (${wallUs.toFixed(1)} µs wall, ${requests} requests of ${body.length} bytes, one at a time)`);
+  console.log(`${mode}: ${((cpu.user + cpu.system) / requests).toFixed(1)} µs CPU per request (${wallUs.toFixed(1)} µs wall, ${requests} requests of ${body.length} bytes, one at a time${values.hedged === true ? ', on a route with a second deployment' : ''})`);
   if (values.heap === true) {
     const { bytes, top } = await allocationsPerRequest(body, Math.min(5_000, requests));
     console.log(`  allocated per request: ${(bytes / 1024).toFixed(1)} KB (sampled), by function:`);

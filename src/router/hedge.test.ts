@@ -14,9 +14,10 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 function race(clock: ManualClock, first: Promise<V>, second: Promise<V> | undefined, log: string[]) {
   return hedge<V>({
-    trigger: () => {
+    arm: (fire) => {
       const timer = new AbortController();
-      return { late: clock.sleep(100, timer.signal).catch(() => undefined), cancel: () => timer.abort() };
+      clock.sleep(100, timer.signal).then(fire, () => log.push('disarmed'));
+      return () => timer.abort();
     },
     first: (cancel) => {
       cancel.onAbort(() => log.push('first cancelled'));
@@ -39,7 +40,11 @@ describe('hedge', () => {
     const log: string[] = [];
     const result = await race(clock, Promise.resolve('answer-1'), Promise.resolve('answer-2'), log);
     expect(result).toBe('answer-1');
-    expect(log).toEqual([]);
+    await settle();
+    expect(log).toEqual(['disarmed']);
+    clock.advance(100);
+    await settle();
+    expect(log).toEqual(['disarmed']);
   });
 
   it('takes the hedge when it answers first, cancelling the slow first and discarding its late answer', async () => {
@@ -76,5 +81,23 @@ describe('hedge', () => {
     clock.advance(100);
     first.resolve('answer-1');
     expect(await pending).toBe('answer-1');
+  });
+
+  it('answers with the first attempt\'s failure when it fails before the delay', async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    await expect(race(clock, Promise.reject(new Error('boom')), Promise.resolve('answer-2'), log)).rejects.toThrow('boom');
+    await settle();
+    expect(log).toEqual(['disarmed']);
+  });
+
+  it('answers with the hedge while the first attempt has not settled yet', async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    const pending = race(clock, new Promise<V>(() => undefined), Promise.resolve('answer-2'), log);
+    await settle();
+    clock.advance(100);
+    expect(await pending).toBe('answer-2');
+    expect(log).toEqual(['hedge sent', 'first cancelled']);
   });
 });

@@ -4,19 +4,23 @@
  * answers first and cancel the other at once. This turns a silent or crawling provider into a short
  * detour, at the cost of a second call for the late few — which the caller charges to the retry budget,
  * so hedging never doubles the load.
+ *
+ * Almost no request is ever hedged, and every request on a route with a second deployment runs here: until
+ * the trigger fires, the first attempt runs alone, with one object and one callback for the race. The race
+ * itself (the second attempt, promises racing) is set up only when it fires.
  */
 import { Abortable, type AbortWatch } from '../resilience/index.js';
 
 export interface HedgeRace<V> {
   /**
-   * When the first attempt is late enough to hedge: a promise that resolves then, and a cancel called once
-   * the race no longer needs it (a pending timer must not outlive the request).
+   * Arms the trigger: `fire` is to be called when the first attempt is late enough to hedge. Returns the
+   * disarm, called once the first attempt settled (a pending timer must not outlive the request).
    */
-  trigger(): { late: Promise<void>; cancel(): void };
+  arm(fire: () => void): () => void;
   /**
    * Starts the first attempt; `cancel` aborts when the second wins, or when `second` gives it up. An
-   * `Abortable`, not an AbortController: one costs about 4 µs on Node 20, every request on a route with a
-   * second deployment races, and almost no race is ever cancelled.
+   * `Abortable`, not an AbortController: one costs about 4 µs on Node 20, and almost no race is ever
+   * cancelled.
    */
   first(cancel: AbortWatch): Promise<V>;
   /**
@@ -38,30 +42,75 @@ export interface HedgeRace<V> {
  */
 export const HEDGE_LOST = new Error('the other attempt of its hedge answered first');
 
-export async function hedge<V>(race: HedgeRace<V>): Promise<V> {
-  const firstCancel = new Abortable();
-  const first = race.first(firstCancel);
-  const trigger = race.trigger();
-  const early = await Promise.race([first.then((value) => ({ done: true as const, value })), trigger.late.then(() => ({ done: false as const }))]);
-  trigger.cancel();
-  if (early.done) return early.value;
-  const secondCancel = new Abortable();
-  const second = race.second(secondCancel, (reason) => firstCancel.abort(reason));
-  if (second === undefined) return first;
+export function hedge<V>(race: HedgeRace<V>): Promise<V> {
+  return new Hedge(race).run();
+}
 
-  const entrants = [
-    { promise: first, cancel: firstCancel },
-    { promise: second, cancel: secondCancel },
-  ];
-  const settled = await Promise.race(entrants.map((e, i) => e.promise.then((value) => ({ i, value }))));
-  const other = entrants[1 - settled.i]!;
-  if (race.isAnswer(settled.value) || race.isStop(settled.value)) {
-    other.cancel.abort(HEDGE_LOST);
-    void other.promise.then((value) => {
-      if (race.isAnswer(value)) race.discard(value);
+const NOT_ARMED = (): void => undefined;
+
+class Hedge<V> {
+  private readonly firstCancel = new Abortable();
+  private first!: Promise<V>;
+  private disarm = NOT_ARMED;
+  private firstSettled = false;
+  /** The trigger fired: the race answers the request, not the first attempt alone. */
+  private raced = false;
+  private resolve!: (value: V | Promise<V>) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor(private readonly race: HedgeRace<V>) {}
+
+  run(): Promise<V> {
+    const answer = new Promise<V>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
     });
-    return settled.value;
+    this.first = this.race.first(this.firstCancel);
+    this.disarm = this.race.arm(this.fire);
+    this.first.then(this.firstAnswered, this.firstFailed);
+    return answer;
   }
-  // The faster one failed: the other is now the only hope.
-  return other.promise;
+
+  private readonly firstAnswered = (value: V): void => {
+    this.firstSettled = true;
+    this.disarm();
+    if (!this.raced) this.resolve(value);
+  };
+
+  private readonly firstFailed = (err: unknown): void => {
+    this.firstSettled = true;
+    this.disarm();
+    if (!this.raced) this.reject(err); // raced: the race settles with it (or already has without it)
+  };
+
+  private readonly fire = (): void => {
+    if (this.raced || this.firstSettled) return;
+    this.raced = true;
+    this.runRace(this.first).then(this.resolve, this.reject);
+  };
+
+  private async runRace(first: Promise<V>): Promise<V> {
+    const race = this.race;
+    const secondCancel = new Abortable();
+    const second = race.second(secondCancel, (reason) => this.firstCancel.abort(reason));
+    if (second === undefined) return first;
+    const entrants = [
+      { promise: first, cancel: this.firstCancel },
+      { promise: second, cancel: secondCancel },
+    ];
+    const settled = await Promise.race(entrants.map((e, i) => e.promise.then((value) => ({ i, value }))));
+    const other = entrants[1 - settled.i]!;
+    if (race.isAnswer(settled.value) || race.isStop(settled.value)) {
+      other.cancel.abort(HEDGE_LOST);
+      other.promise.then(
+        (value) => {
+          if (race.isAnswer(value)) race.discard(value);
+        },
+        () => undefined, // the loser's failure is its own record's; nobody waits for it
+      );
+      return settled.value;
+    }
+    // The faster one failed: the other is now the only hope.
+    return other.promise;
+  }
 }

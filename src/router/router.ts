@@ -15,12 +15,12 @@ import type { ChatRequest } from '../core/chat-request.js';
 import { KeelError, type ErrorCode } from '../core/errors.js';
 import { soloRoute, type Deployment, type Route, type RuntimeConfig } from '../config/resolve-config.js';
 import { AdmissionRejected, Deadline, TypedEmitter, type CircuitBreakerSnapshot } from '../resilience/index.js';
-import { StreamTimeoutError } from '../providers/http/network-failure.js';
 import { AttemptNorms } from './attempt-norms.js';
 import { AttemptRunner, type DeploymentVerdict } from './attempt-runner.js';
 import { lighterInput, newDispatchContext, type DispatchContext } from './dispatch-context.js';
 import { finalError } from './final-error.js';
 import { hedge } from './hedge.js';
+import { DeploymentRace, type RaceDeps } from './deployment-race.js';
 import { admitDeployment, type Admitted } from './admission.js';
 import { planDeployments } from './plan.js';
 import { createPolicies, recoveryProbeSettings, type RouterPolicies } from './policies.js';
@@ -28,7 +28,6 @@ import { RecoveryProber } from './recovery-prober.js';
 import { DegradedAnswers, replayResponse } from './degraded-answer.js';
 import type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
 import { continueOnFailure } from './stream-continuation.js';
-import { closeStream } from './stream-commit.js';
 
 export type { AttemptRecord, DispatchAnswer, DispatchInput, DispatchResult, RequestRecord, RouterEvents, RouterOptions } from './router-types.js';
 
@@ -43,6 +42,7 @@ export class Router {
   readonly norms: AttemptNorms;
   private readonly degraded: DegradedAnswers;
   private readonly runner: AttemptRunner;
+  private readonly raceDeps: RaceDeps;
   /** Probes open breakers every few seconds so traffic is back soon after a recovery. */
   readonly recovery: RecoveryProber;
   private readonly clock: Clock;
@@ -63,6 +63,7 @@ export class Router {
     this.policies = this.newPolicies();
     this.norms = new AttemptNorms(this.clock);
     this.runner = new AttemptRunner({ policies: () => this.policies, norms: this.norms, events: this.events, clock: this.clock, random: this.random });
+    this.raceDeps = { runner: this.runner, policies: () => this.policies, clock: this.clock };
     this.recovery = new RecoveryProber({
       settings: recoveryProbeSettings(config.resilience),
       clock: this.clock,
@@ -233,8 +234,13 @@ export class Router {
         const kind = d.attempts.length === 0 ? 'first' : 'failover';
         // A hedge needs somewhere to go: with no deployment left in the plan, the race is not set up at all.
         const canHedge = route.hedge.enabled && plan.some((p) => p !== undefined);
-        const verdict = canHedge ? await this.hedged(d, admitted, kind, () => nextAdmitted()) : await this.runner.run(d, admitted, kind);
-        if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
+        // Tries `admitted`; when it goes overdue (or after the route's fixed hedge delay), also the next
+        // admitted deployment, and the first answer wins (see deployment-race.ts).
+        const verdict = canHedge ? await hedge(new DeploymentRace(this.raceDeps, d, admitted, kind, nextAdmitted)) : await this.runner.run(d, admitted, kind);
+        if (verdict.kind === 'answered') {
+          verdict.unrecorded?.settle(false); // a raced whole answer that won
+          return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
+        }
         if (verdict.kind === 'stop') break;
       }
       // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.
@@ -342,60 +348,5 @@ export class Router {
     });
     result.answer = this.remember(d, { kind: 'stream', items });
     return result;
-  }
-
-  /**
-   * Tries `first`; when it goes overdue against its deployment's norm (or after the route's fixed hedge
-   * delay), also the next admitted deployment, and the first answer wins. A hedge is an extra call, so it
-   * spends the first deployment's retry budget and never doubles the load — unless the first deployment's
-   * breaker has opened meanwhile: then the hedge replaces a call to a deployment known to be failing. With
-   * the budget spent, an overdue first attempt is given up and the request moves on instead: a failover
-   * adds no call, and waiting out the cut would cost the client seconds for an answer that is unlikely.
-   */
-  private async hedged(d: DispatchContext, first: Admitted, kind: AttemptRecord['kind'], nextAdmitted: () => Admitted | undefined): Promise<DeploymentVerdict> {
-    const { deadline, route } = d;
-    let overdueAtMs: number | undefined;
-    let overdue: () => void = () => undefined;
-    const fixedDelayMs = route.hedge.delayMs;
-    const verdict = await hedge<DeploymentVerdict>({
-      trigger: () => {
-        const late = new Promise<void>((resolve) => (overdue = resolve));
-        if (fixedDelayMs === undefined) return { late, cancel: () => undefined };
-        return { late, cancel: this.clock.setTimer(fixedDelayMs, () => overdue()) };
-      },
-      first: (cancel) =>
-        this.runner.run(d, first, kind, {
-          cancel,
-          onOverdue: () => {
-            overdueAtMs ??= this.clock.now();
-            if (fixedDelayMs === undefined) overdue();
-          },
-        }),
-      second: (cancel, giveUpFirst) => {
-        const firstId = first.deployment.id;
-        const second = nextAdmitted();
-        if (second === undefined) return undefined;
-        const budgeted = this.policies.breakers.isOpen(firstId) || this.policies.budget.tryAcquireRetry(firstId);
-        if (!budgeted) {
-          if (overdueAtMs === undefined) {
-            second.limit.release(undefined);
-            this.policies.breakers.get(second.deployment.id).release(second.permit);
-            return undefined;
-          }
-          giveUpFirst(new StreamTimeoutError('first_token', overdueAtMs - deadline.startedAtMs));
-        }
-        return this.runner.run(d, second, budgeted ? 'hedge' : 'failover', { cancel });
-      },
-      isAnswer: (v) => v.kind === 'answered',
-      isStop: (v) => v.kind === 'stop',
-      discard: (v) => {
-        if (v.kind !== 'answered') return;
-        if (v.result.answer.kind === 'stream') return void closeStream(v.result.answer.items).catch(() => undefined);
-        // A whole answer that came just after the winner's: the provider billed it, the caller did not get it.
-        v.unrecorded?.settle(true);
-      },
-    });
-    if (verdict.kind === 'answered') verdict.unrecorded?.settle(false);
-    return verdict;
   }
 }
