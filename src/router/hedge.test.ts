@@ -91,6 +91,23 @@ describe('hedge', () => {
     expect(log).toEqual(['disarmed']);
   });
 
+  it('fails with an entrant that throws, and lets go of the answer the other brings later', async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    const first = deferred<V>();
+    let fail!: (err: Error) => void;
+    const second = new Promise<V>((_, reject) => (fail = reject));
+    const pending = race(clock, first.promise, second, log);
+    await settle();
+    clock.advance(100);
+    await settle();
+    fail(new Error('bug'));
+    await expect(pending).rejects.toThrow('bug');
+    first.resolve('answer-1');
+    await settle();
+    expect(log).toEqual(['hedge sent', 'first cancelled', 'second cancelled', 'discarded answer-1']);
+  });
+
   it('answers with the hedge while the first attempt has not settled yet', async () => {
     const clock = new ManualClock();
     const log: string[] = [];

@@ -6,8 +6,9 @@
  * so hedging never doubles the load.
  *
  * Almost no request is ever hedged, and every request on a route with a second deployment runs here: until
- * the trigger fires, the first attempt runs alone, with one object and one callback for the race. The race
- * itself (the second attempt, promises racing) is set up only when it fires.
+ * the trigger fires, the first attempt runs alone, watched by one object (its callbacks made with it) and
+ * the promise the request waits on. The race itself (the second attempt, promises racing) is set up only
+ * when the trigger fires.
  */
 import { Abortable, type AbortWatch } from '../resilience/index.js';
 
@@ -98,19 +99,33 @@ class Hedge<V> {
       { promise: first, cancel: this.firstCancel },
       { promise: second, cancel: secondCancel },
     ];
-    const settled = await Promise.race(entrants.map((e, i) => e.promise.then((value) => ({ i, value }))));
+    let settled: { i: number; value: V };
+    try {
+      settled = await Promise.race(entrants.map((e, i) => e.promise.then((value) => ({ i, value }))));
+    } catch (err) {
+      // An entrant threw (a bug, not a provider's failure: those are values): the request fails with it,
+      // and an answer the other brings later is nobody's, so it is let go as a lost one.
+      for (const e of entrants) this.letGo(e);
+      throw err;
+    }
     const other = entrants[1 - settled.i]!;
     if (race.isAnswer(settled.value) || race.isStop(settled.value)) {
-      other.cancel.abort(HEDGE_LOST);
-      other.promise.then(
-        (value) => {
-          if (race.isAnswer(value)) race.discard(value);
-        },
-        () => undefined, // the loser's failure is its own record's; nobody waits for it
-      );
+      this.letGo(other);
       return settled.value;
     }
     // The faster one failed: the other is now the only hope.
     return other.promise;
+  }
+
+  /** Cancels an entrant the request no longer waits for, and discards the answer it may still bring. */
+  private letGo(entrant: { promise: Promise<V>; cancel: Abortable }): void {
+    const race = this.race;
+    entrant.cancel.abort(HEDGE_LOST);
+    entrant.promise.then(
+      (value) => {
+        if (race.isAnswer(value)) race.discard(value);
+      },
+      () => undefined, // its failure is its own record's; nobody waits for it
+    );
   }
 }
