@@ -82,6 +82,11 @@ export class DeploymentRace implements HedgeRace<DeploymentVerdict> {
     return v.kind === 'stop';
   }
 
+  /** A raced whole answer that won is recorded as a plain answer. */
+  won(v: DeploymentVerdict): void {
+    if (v.kind === 'answered') v.unrecorded?.settle(false);
+  }
+
   discard(v: DeploymentVerdict): void {
     if (v.kind !== 'answered') return;
     if (v.result.answer.kind === 'stream') return void closeStream(v.result.answer.items).catch(() => undefined);

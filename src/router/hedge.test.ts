@@ -30,6 +30,7 @@ function race(clock: ManualClock, first: Promise<V>, second: Promise<V> | undefi
     },
     isAnswer: (v) => v.startsWith('answer'),
     isStop: (v) => v === 'stop',
+    won: (v) => log.push(`won ${v}`),
     discard: (v) => log.push(`discarded ${v}`),
   });
 }
@@ -41,10 +42,10 @@ describe('hedge', () => {
     const result = await race(clock, Promise.resolve('answer-1'), Promise.resolve('answer-2'), log);
     expect(result).toBe('answer-1');
     await settle();
-    expect(log).toEqual(['disarmed']);
+    expect(log).toEqual(['won answer-1', 'disarmed']);
     clock.advance(100);
     await settle();
-    expect(log).toEqual(['disarmed']);
+    expect(log).toEqual(['won answer-1', 'disarmed']);
   });
 
   it('takes the hedge when it answers first, cancelling the slow first and discarding its late answer', async () => {
@@ -57,7 +58,7 @@ describe('hedge', () => {
     expect(await pending).toBe('answer-2');
     first.resolve('answer-1');
     await settle();
-    expect(log).toEqual(['hedge sent', 'first cancelled', 'discarded answer-1']);
+    expect(log).toEqual(['hedge sent', 'first cancelled', 'won answer-2', 'discarded answer-1']);
   });
 
   it('falls back to the other attempt when the faster one fails', async () => {
@@ -115,6 +116,6 @@ describe('hedge', () => {
     await settle();
     clock.advance(100);
     expect(await pending).toBe('answer-2');
-    expect(log).toEqual(['hedge sent', 'first cancelled']);
+    expect(log).toEqual(['hedge sent', 'first cancelled', 'won answer-2']);
   });
 });

@@ -33,6 +33,8 @@ export interface HedgeRace<V> {
   isAnswer(value: V): boolean;
   /** The request must stop (a client error): no point waiting for the other. */
   isStop(value: V): boolean;
+  /** The value the request goes on with (the first attempt's alone, or the race's winner). */
+  won(value: V): void;
   /** Cleans up an answer that lost the race (closes its stream). */
   discard(value: V): void;
 }
@@ -56,7 +58,7 @@ class Hedge<V> {
   private firstSettled = false;
   /** The trigger fired: the race answers the request, not the first attempt alone. */
   private raced = false;
-  private resolve!: (value: V | Promise<V>) => void;
+  private resolve!: (value: V) => void;
   private reject!: (err: unknown) => void;
 
   constructor(private readonly race: HedgeRace<V>) {}
@@ -75,7 +77,12 @@ class Hedge<V> {
   private readonly firstAnswered = (value: V): void => {
     this.firstSettled = true;
     this.disarm();
-    if (!this.raced) this.resolve(value);
+    if (!this.raced) this.answer(value);
+  };
+
+  private readonly answer = (value: V): void => {
+    this.race.won(value);
+    this.resolve(value);
   };
 
   private readonly firstFailed = (err: unknown): void => {
@@ -87,7 +94,7 @@ class Hedge<V> {
   private readonly fire = (): void => {
     if (this.raced || this.firstSettled) return;
     this.raced = true;
-    this.runRace(this.first).then(this.resolve, this.reject);
+    this.runRace(this.first).then(this.answer, this.reject);
   };
 
   private async runRace(first: Promise<V>): Promise<V> {

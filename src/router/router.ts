@@ -237,10 +237,7 @@ export class Router {
         // Tries `admitted`; when it goes overdue (or after the route's fixed hedge delay), also the next
         // admitted deployment, and the first answer wins (see deployment-race.ts).
         const verdict = canHedge ? await hedge(new DeploymentRace(this.raceDeps, d, admitted, kind, nextAdmitted)) : await this.runner.run(d, admitted, kind);
-        if (verdict.kind === 'answered') {
-          verdict.unrecorded?.settle(false); // a raced whole answer that won
-          return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
-        }
+        if (verdict.kind === 'answered') return this.deliver(d, verdict, nextAdmitted, plan.some((p) => p !== undefined));
         if (verdict.kind === 'stop') break;
       }
       // Every candidate's breaker was open: try the one that failed longest ago rather than nothing.

@@ -225,6 +225,16 @@ describe('RollupRecorder', () => {
     expect([...new Set(store.rows().map((r) => (r.minute - T0) / M))].sort()).toEqual([2, 3, 4]);
   });
 
+  it('counts a late event of a minute dropped for the bound in that minute anew, not in the dropped row', async () => {
+    const { store, events, recorder } = setup({ maxPendingMinutes: 1 });
+    events.attempt(attempt({ deployment: 'a', startedAtMs: T0 }));
+    events.attempt(attempt({ deployment: 'b', startedAtMs: T0 + M })); // minute 0 is dropped
+    events.attempt(attempt({ deployment: 'a', startedAtMs: T0 })); // late, in minute 0 again (minute 1 dropped)
+    await recorder.flush();
+    expect(store.rows().map((r) => [r.id, (r.minute - T0) / M, r.outcomes])).toEqual([['a', 0, { ok: 1 }]]);
+    expect(recorder.stats()).toMatchObject({ droppedMinutes: 2, droppedRows: 2 });
+  });
+
   it('shares a flush in progress, and close() writes the rest and stops listening', async () => {
     const { store, events, recorder, timer } = setup();
     events.attempt(attempt());

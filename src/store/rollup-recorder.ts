@@ -52,22 +52,17 @@ interface MinuteBucket {
   samples: AttemptSample[];
 }
 
-/** The row an id's events went to last (its minute and source are the row's): the next event of the same id, minute and source goes there too. */
-interface LastRow {
-  bucket: MinuteBucket;
-  row: RollupRow;
-}
-
 const MINUTE_MS = 60_000;
 
 export class RollupRecorder {
   private pending = new Map<number, MinuteBucket>();
   /**
-   * Per scope, each id's last row: most events go to the row the id's previous event went to, found
-   * without building its key (a string concatenated per event) and two map lookups. A row is used only
-   * while its bucket is still pending (a flush takes the buckets away).
+   * Per scope, the row each id's last event went to: most events go to the same row (same minute and
+   * source, the row's own), found without building its key (a string concatenated per event) and two map
+   * lookups. Forgotten whenever a pending bucket leaves or is replaced (a flush, a requeue, a trim), so a
+   * remembered row is always one still pending.
    */
-  private readonly lastRows: Record<RollupScope, Map<string, LastRow>> = { deployment: new Map(), route: new Map() };
+  private readonly lastRows: Record<RollupScope, Map<string, RollupRow>> = { deployment: new Map(), route: new Map() };
   /** Samples taken per minute and deployment: outlives flushes, so the bound is per minute, not per batch. */
   private sampleCounts = new Map<number, Map<string, number>>();
   private flushing: Promise<void> | undefined;
@@ -199,7 +194,7 @@ export class RollupRecorder {
   private row(minute: number, scope: RollupScope, id: string, source: RollupSource): RollupRow {
     const lastRows = this.lastRows[scope];
     const last = lastRows.get(id);
-    if (last !== undefined && last.row.minute === minute && last.row.source === source && this.pending.get(minute) === last.bucket) return last.row;
+    if (last !== undefined && last.minute === minute && last.source === source) return last;
     const bucket = this.bucket(minute);
     const key = rollupKey({ scope, id, source });
     let row = bucket.rows.get(key);
@@ -207,11 +202,7 @@ export class RollupRecorder {
       row = emptyRollup(minute, scope, id, source);
       bucket.rows.set(key, row);
     }
-    if (last === undefined) lastRows.set(id, { bucket, row });
-    else {
-      last.bucket = bucket;
-      last.row = row;
-    }
+    lastRows.set(id, row);
     return row;
   }
 
@@ -237,6 +228,7 @@ export class RollupRecorder {
       const oldest = Math.min(...[...this.pending.keys()].filter((m) => m !== keep));
       const dropped = this.pending.get(oldest)!;
       this.pending.delete(oldest);
+      this.forgetLastRows();
       this.counters.droppedMinutes++;
       this.counters.droppedRows += dropped.rows.size;
       this.counters.droppedSamples += dropped.samples.length;
