@@ -7,7 +7,8 @@
  * so the share of throughput lost is `1 − 1 / ratio`, and unlike requests per second the ratio is not
  * moved by what else the machine runs between two cells.
  */
-import { compare, median, roundRatios, variantComparison } from './interleave.js';
+import { compare, roundRatios, variantComparison } from './interleave.js';
+import { median } from './stats.js';
 import type { FeatureCostResult, FeatureCostRow } from './results.js';
 import { startSimulatorProcess } from './simulator-process.js';
 import type { VariantName } from './variants.js';

@@ -19,7 +19,8 @@
 import { startBareProxyProcess } from './bare-proxy-process.js';
 import type { ServerProcess } from './child-process.js';
 import { failoverConfig, openPrimaryBreaker, singleConfig, startDeadPrimary, type BreakerWarmup } from './failover.js';
-import { inTurns, median, ratiosOf, type BurstTarget } from './interleave.js';
+import { inTurns, ratiosOf, type BurstTarget } from './interleave.js';
+import { median } from './stats.js';
 import { startKeelProcess } from './keel-process.js';
 import { MODES, type Mode } from './requests.js';
 import { startSimulatorProcess } from './simulator-process.js';

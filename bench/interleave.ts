@@ -14,17 +14,15 @@ import type { LatencySummary } from './latency.js';
 import { runLoad } from './load.js';
 import { cpuTimeUs, mainThreadCpuTimeUs } from './process-sampler.js';
 import { MODES, UPSTREAM_MODEL, type Mode } from './requests.js';
+import { median } from './stats.js';
 import { startVariant, VARIANT_BASE, type VariantName } from './variants.js';
 
 export const DIST = fileURLToPath(new URL('../dist', import.meta.url));
-
 
 export function routeConfig(deploymentIds: string[], simUrl: string): KeelBenchConfig {
   const deployment = (id: string) => ({ id, provider: 'openai' as const, model: UPSTREAM_MODEL, base_url: `${simUrl}/v1`, api_key: BENCH_API_KEY, price: BENCH_PRICE });
   return { deployments: deploymentIds.map(deployment), routes: { bench: { deployments: deploymentIds } } };
 }
-
-export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export interface Side {
   dist: string;

@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_VARIANTS, SCENARIOS } from './options.js';
 import { round3 } from './latency.js';
-import { median, medianOfRest, ratiosOf } from './interleave.js';
+import { medianOfRest, ratiosOf } from './interleave.js';
+import { median } from './stats.js';
 import type { BenchResult, CellResult, ScenarioResult, StreamHold } from './results.js';
 
 /** Mean "other CPU" above which a run is flagged as shared with other work (tick resolution is ±5 %). */

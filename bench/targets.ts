@@ -6,7 +6,7 @@
 import type { ScenarioName } from './options.js';
 import { MODES, type Mode } from './requests.js';
 import type { FloorTurnsResult } from './floor-turns.js';
-import { median } from './interleave.js';
+import { median } from './stats.js';
 import type { CellResult, FeatureCostResult, ManyStreamsResult, ScenarioResult, TargetCheck } from './results.js';
 import { round2, round3 } from './latency.js';
 
