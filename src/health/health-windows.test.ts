@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
+import { TypedEmitter } from '../resilience/typed-emitter.js';
 import type { Outcome } from '../core/outcome.js';
-import { HealthWindows, type HealthAttempt } from './health-windows.js';
+import { HealthWindows, type HealthAttempt, type HealthEvents } from './health-windows.js';
 import { percentiles, quantile, emptyCounts, bucketOf } from './histogram.js';
 import { MaintenanceCalendar } from './maintenance-calendar.js';
 
@@ -186,5 +187,20 @@ describe('HealthWindows', () => {
     clock.advance(10_000);
     traffic('a', { ok: 5 });
     expect(health.badRun('a')).toBeUndefined();
+  });
+
+  it('reports a broken event to onError instead of throwing into the router, and keeps counting', () => {
+    const errors: unknown[] = [];
+    const clock = new ManualClock(T0);
+    const health = new HealthWindows({ clock, calendar: new MaintenanceCalendar(), deployments: [{ id: 'a', provider: 'openai' }], onError: (e) => errors.push(e) });
+    const events = new TypedEmitter<HealthEvents & Record<string, unknown>>();
+    const detach = health.attach(events);
+    expect(() => events.emit('attempt', null as unknown as HealthAttempt)).not.toThrow();
+    expect(errors).toHaveLength(1);
+    events.emit('attempt', { requestId: 'req_1', deployment: 'a', outcome: 'ok', startedAtMs: T0 - 300, latencyMs: 300, ttftMs: 200 });
+    expect(health.evaluateDeployment('a').short.attempts).toBe(1);
+    detach();
+    events.emit('attempt', { requestId: 'req_2', deployment: 'a', outcome: 'ok', startedAtMs: T0 - 300, latencyMs: 300, ttftMs: 200 });
+    expect(health.evaluateDeployment('a').short.attempts).toBe(1);
   });
 });

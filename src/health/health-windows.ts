@@ -7,6 +7,7 @@
  * flagged, but never for a route's. Nothing here throws into the router: listeners are guarded.
  */
 import type { Clock } from '../core/clock.js';
+import { guarded } from '../core/guarded.js';
 import { isProviderFault, type Outcome } from '../core/outcome.js';
 import type { ComponentStatus } from '../store/store.js';
 import { HEALTH_DEFAULTS } from './health-defaults.js';
@@ -122,10 +123,11 @@ export class HealthWindows {
   /** Subscribes to a router's events; returns the function that unsubscribes. */
   attach(events: HealthEventSource): () => void {
     this.watchingSinceMs ??= this.options.clock.now();
+    const onError = (error: unknown): void => this.options.onError?.(error);
     const offs = [
-      events.on('attempt', (e) => this.guard(() => this.recordAttempt(e))),
-      events.on('request', (e) => this.guard(() => this.recordRequest(e))),
-      events.on('breaker', (e) => this.guard(() => this.recordBreaker(e))),
+      events.on('attempt', guarded((e: HealthAttempt) => this.recordAttempt(e), onError)),
+      events.on('request', guarded((e: HealthRequest) => this.recordRequest(e), onError)),
+      events.on('breaker', guarded((e: HealthBreakerChange) => this.recordBreaker(e), onError)),
     ];
     return () => offs.forEach((off) => off());
   }
@@ -301,14 +303,6 @@ export class HealthWindows {
       this.routes.set(name, series);
     }
     return series;
-  }
-
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.options.onError?.(error);
-    }
   }
 }
 

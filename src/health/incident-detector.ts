@@ -10,6 +10,7 @@
  * which keeps incidents from opening for the covered component.
  */
 import type { Clock } from '../core/clock.js';
+import { guarded } from '../core/guarded.js';
 import { TypedEmitter } from '../resilience/typed-emitter.js';
 import type { Incident, IncidentStatus, IncidentUpdate, MaintenanceWindow, Store } from '../store/store.js';
 import { everyOnClock } from './clock-interval.js';
@@ -88,8 +89,9 @@ export class IncidentDetector {
 
   /** Gathers evidence from a router's events; returns the function that unsubscribes. */
   attach(events: DetectorEventSource): () => void {
-    const offAttempt = events.on('attempt', (e) => this.guard(() => this.evidence.recordAttempt(e)));
-    const offRequest = events.on('request', (e) => this.guard(() => this.evidence.recordRequest(e, this.options.clock.now())));
+    const onError = (error: unknown): void => this.options.onError?.(error);
+    const offAttempt = events.on('attempt', guarded((e: EvidenceAttempt) => this.evidence.recordAttempt(e), onError));
+    const offRequest = events.on('request', guarded((e: EvidenceRequest) => this.evidence.recordRequest(e, this.options.clock.now()), onError));
     return () => (offAttempt(), offRequest());
   }
 

@@ -6,6 +6,7 @@
  * oldest minutes are dropped, and counted, so memory stays bounded. Nothing here throws into the router.
  */
 import { costOf, redactMessage, type RecordedAttempt, type RecordedRequest, type RecordedUsage, type RecorderEventSource, type RecorderPrice } from './recorded-events.js';
+import { guarded } from '../core/guarded.js';
 import { PROBE_ID_PREFIX } from '../core/request-id.js';
 import { realIntervalTimer, type IntervalTimer } from './interval-timer.js';
 import { addRollup, bucketIndex, emptyRollup, floorMinute, rollupKey } from './rollup-math.js';
@@ -84,8 +85,9 @@ export class RollupRecorder {
 
   /** Subscribes to a router's events; returns the function that unsubscribes. */
   attach(events: RecorderEventSource): () => void {
-    const offAttempt = events.on('attempt', (event) => this.guard(() => this.recordAttempt(event)));
-    const offRequest = events.on('request', (event) => this.guard(() => this.recordRequest(event)));
+    const report = (error: unknown): void => this.report(error);
+    const offAttempt = events.on('attempt', guarded((event: RecordedAttempt) => this.recordAttempt(event), report));
+    const offRequest = events.on('request', guarded((event: RecordedRequest) => this.recordRequest(event), report));
     const detach = (): void => {
       offAttempt();
       offRequest();
@@ -256,14 +258,6 @@ export class RollupRecorder {
     const newest = Math.max(...this.sampleCounts.keys());
     for (const minute of this.sampleCounts.keys()) {
       if (minute < newest - 10 * MINUTE_MS) this.sampleCounts.delete(minute);
-    }
-  }
-
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.report(error);
     }
   }
 
