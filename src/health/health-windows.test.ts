@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
-import { TypedEmitter } from '../resilience/typed-emitter.js';
 import type { Outcome } from '../core/outcome.js';
+import { TypedEmitter } from '../resilience/typed-emitter.js';
 import { HealthWindows, type HealthAttempt, type HealthEvents } from './health-windows.js';
 import { percentiles, quantile, emptyCounts, bucketOf } from './histogram.js';
 import { MaintenanceCalendar } from './maintenance-calendar.js';

@@ -17,7 +17,7 @@ import type { AbortWatch } from '../resilience/index.js';
 import type { Admitted } from './admission.js';
 import type { AttemptRunner, DeploymentVerdict } from './attempt-runner.js';
 import type { DispatchContext } from './dispatch-context.js';
-import type { HedgeRace } from './hedge.js';
+import { NOT_ARMED, type HedgeRace } from './hedge.js';
 import type { RouterPolicies } from './policies.js';
 import type { AttemptRecord } from './router-types.js';
 import { closeStream } from './stream-commit.js';
@@ -29,8 +29,6 @@ export interface RaceDeps {
   policies: () => RouterPolicies;
   clock: Clock;
 }
-
-const NOTHING_TO_DISARM = (): void => undefined;
 
 export class DeploymentRace implements HedgeRace<DeploymentVerdict> {
   /** When the first attempt went overdue, if it did. */
@@ -50,7 +48,7 @@ export class DeploymentRace implements HedgeRace<DeploymentVerdict> {
     const fixedDelayMs = this.d.route.hedge.delayMs;
     if (fixedDelayMs !== undefined) return this.deps.clock.setTimer(fixedDelayMs, fire);
     this.fire = fire;
-    return NOTHING_TO_DISARM;
+    return NOT_ARMED;
   }
 
   first(cancel: AbortWatch): Promise<DeploymentVerdict> {

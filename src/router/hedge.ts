@@ -49,7 +49,8 @@ export function hedge<V>(race: HedgeRace<V>): Promise<V> {
   return new Hedge(race).run();
 }
 
-const NOT_ARMED = (): void => undefined;
+/** A trigger's disarm when there is nothing to disarm (no timer was set). */
+export const NOT_ARMED = (): void => undefined;
 
 class Hedge<V> {
   private readonly firstCancel = new Abortable();
